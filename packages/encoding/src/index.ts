@@ -1,3 +1,15 @@
 export type { RlistErrorCode } from "./errors.js";
 export { isRlistError, RlistError } from "./errors.js";
+export { fixed16Codec } from "./fixed16.js";
+export {
+  headerEncoding,
+  headerLengthLow,
+  headerType,
+  isEndMarker,
+  makeHeader,
+  variableUnitsForFields,
+  variableUnitsOfHeader,
+} from "./header.js";
+export * from "./limits.js";
 export type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
+export { entryForm, entryFormBig, variableCodec } from "./variable.js";

@@ -1,0 +1,94 @@
+/**
+ * Both APIs of both codecs first reduce an entry to the same u32 pieces, so the bit layout
+ * is written in one place per codec. `Split` is a reused scratch record: no per-entry allocation.
+ */
+import type { RangeEntry, RangeEntryBig } from "./types.js";
+import { entryError, entryErrorBig } from "./validate.js";
+
+/** Entry fields cut into u32-sized pieces. Length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. */
+export interface Split {
+  type: number;
+  /** Length bits 0..27. */
+  lenLo: number;
+  /** Length bits 28..59 (32 bits). */
+  lenHi: number;
+  baseLo: number;
+  baseHi: number;
+  offset: number;
+  extra: number;
+}
+
+export function newSplit(): Split {
+  return { type: 0, lenLo: 0, lenHi: 0, baseLo: 0, baseHi: 0, offset: 0, extra: 0 };
+}
+
+const TWO28 = 0x1000_0000;
+const TWO32 = 0x1_0000_0000;
+const MAX_LENGTH_BIG = (1n << 60n) - 1n;
+const MAX_BASE_BIG = (1n << 64n) - 1n;
+
+/**
+ * Validates a number-API entry and cuts it into `s`. Throws `RlistError` (ERANGE / EINVAL).
+ * The inline test is the fast path; `entryError` explains a failure.
+ */
+export function splitEntry(e: RangeEntry, s: Split): void {
+  if (typeof e !== "object" || e === null) throw entryError(e);
+  const { type, length, base, offset, extra } = e;
+  if (
+    !(
+      typeof type === "number" &&
+      (type & 3) === type &&
+      typeof offset === "number" &&
+      offset >>> 0 === offset &&
+      typeof extra === "number" &&
+      extra >>> 0 === extra &&
+      Number.isSafeInteger(length) &&
+      length >= 0 &&
+      Number.isSafeInteger(base) &&
+      base >= 0
+    )
+  ) {
+    throw entryError(e);
+  }
+  // `&` and `>>>` reduce modulo 2^32 exactly for any safe integer; the subtractions are exact.
+  const lenLo = length & 0x0fff_ffff;
+  const baseLo = base >>> 0;
+  s.type = type;
+  s.lenLo = lenLo;
+  s.lenHi = (length - lenLo) / TWO28;
+  s.baseLo = baseLo;
+  s.baseHi = (base - baseLo) / TWO32;
+  s.offset = offset >>> 0;
+  s.extra = extra >>> 0;
+}
+
+/** Validates a bigint-API entry and cuts it into `s`. Throws `RlistError` (ERANGE / EINVAL). */
+export function splitEntryBig(e: RangeEntryBig, s: Split): void {
+  if (typeof e !== "object" || e === null) throw entryErrorBig(e);
+  const { type, length, base, offset, extra } = e;
+  if (
+    !(
+      typeof type === "number" &&
+      (type & 3) === type &&
+      typeof offset === "number" &&
+      offset >>> 0 === offset &&
+      typeof extra === "number" &&
+      extra >>> 0 === extra &&
+      typeof length === "bigint" &&
+      length >= 0n &&
+      length <= MAX_LENGTH_BIG &&
+      typeof base === "bigint" &&
+      base >= 0n &&
+      base <= MAX_BASE_BIG
+    )
+  ) {
+    throw entryErrorBig(e);
+  }
+  s.type = type;
+  s.lenLo = Number(length & 0x0fff_ffffn);
+  s.lenHi = Number(length >> 28n);
+  s.baseLo = Number(base & 0xffff_ffffn);
+  s.baseHi = Number(base >> 32n);
+  s.offset = offset >>> 0;
+  s.extra = extra >>> 0;
+}

@@ -1,0 +1,115 @@
+/**
+ * Input validation shared by both codecs. The codecs run a cheap inline check first and call
+ * these slow explainers only on failure, to build an `RlistError` that names the bad field.
+ */
+import { RlistError } from "./errors.js";
+import { MAX_BASE_BIG, MAX_LENGTH_BIG, MAX_SAFE, MAX_TYPE, MAX_U32 } from "./limits.js";
+
+function show(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  return typeof v;
+}
+
+function checkSmall(name: string, v: unknown, max: number): RlistError | undefined {
+  if (typeof v !== "number") return new RlistError("EINVAL", `${name} must be a number, got ${show(v)}`);
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    return new RlistError("ERANGE", `${name} ${show(v)} is not an integer in 0..${max}`);
+  }
+  return undefined;
+}
+
+function checkNumber64(name: string, v: unknown, bits: number): RlistError | undefined {
+  if (typeof v !== "number") {
+    const hint = typeof v === "bigint" ? " (use the ...Big API for bigint fields)" : "";
+    return new RlistError("EINVAL", `${name} must be a number, got ${show(v)}${hint}`);
+  }
+  if (!Number.isInteger(v) || v < 0) {
+    return new RlistError("ERANGE", `${name} ${show(v)} is not a non-negative integer`);
+  }
+  if (v > MAX_SAFE) {
+    return new RlistError(
+      "ERANGE",
+      `${name} ${show(v)} is above 2^53-1 and cannot be exact in a number (${bits}-bit field: use the ...Big API)`,
+    );
+  }
+  return undefined;
+}
+
+function checkBig(name: string, v: unknown, max: bigint, bits: number): RlistError | undefined {
+  if (typeof v !== "bigint") return new RlistError("EINVAL", `${name} must be a bigint, got ${show(v)}`);
+  if (v < 0n || v > max)
+    return new RlistError("ERANGE", `${name} ${show(v)} does not fit ${bits} unsigned bits`);
+  return undefined;
+}
+
+function notAnEntry(e: unknown): RlistError | undefined {
+  if (typeof e !== "object" || e === null) {
+    return new RlistError("EINVAL", `entry must be an object, got ${e === null ? "null" : typeof e}`);
+  }
+  return undefined;
+}
+
+/** The error for a `RangeEntry` that failed the codec's inline check (number API). */
+export function entryError(e: unknown): RlistError {
+  const bad = notAnEntry(e);
+  if (bad) return bad;
+  const r = e as Record<string, unknown>;
+  return (
+    checkSmall("type", r.type, MAX_TYPE) ??
+    checkNumber64("length", r.length, 60) ??
+    checkNumber64("base", r.base, 64) ??
+    checkSmall("offset", r.offset, MAX_U32) ??
+    checkSmall("extra", r.extra, MAX_U32) ??
+    new RlistError("EINVAL", "entry rejected")
+  );
+}
+
+/** The error for a `RangeEntryBig` that failed the codec's inline check (bigint API). */
+export function entryErrorBig(e: unknown): RlistError {
+  const bad = notAnEntry(e);
+  if (bad) return bad;
+  const r = e as Record<string, unknown>;
+  return (
+    checkSmall("type", r.type, MAX_TYPE) ??
+    checkBig("length", r.length, MAX_LENGTH_BIG, 60) ??
+    checkBig("base", r.base, MAX_BASE_BIG, 64) ??
+    checkSmall("offset", r.offset, MAX_U32) ??
+    checkSmall("extra", r.extra, MAX_U32) ??
+    new RlistError("EINVAL", "entry rejected")
+  );
+}
+
+/** Throws unless `at` is a unit index with `units` words of room in `words` (encode side). */
+export function roomError(words: Uint32Array, at: unknown, units: number): RlistError {
+  if (typeof at !== "number" || !Number.isInteger(at) || at < 0) {
+    return new RlistError("EINVAL", `unit index ${show(at)} is not a non-negative integer`);
+  }
+  const left = Math.max(0, words.length - at);
+  return new RlistError(
+    "ENOSPC",
+    `entry needs ${units} units at unit ${at} but only ${left} of ${words.length} are left`,
+  );
+}
+
+/** The error for a decode or end-marker position that is not inside `words`. */
+export function positionError(words: Uint32Array, at: unknown): RlistError {
+  return new RlistError("EINVAL", `unit index ${show(at)} is outside 0..${words.length - 1}`);
+}
+
+/** The error for an entry whose header says it is longer than what is left of `words`. */
+export function truncatedError(words: Uint32Array, at: number, units: number): RlistError {
+  return new RlistError(
+    "EINVAL",
+    `truncated entry at unit ${at}: its header needs ${units} units, only ${words.length - at} left`,
+  );
+}
+
+/** The number-API decode error for a stored value above 2^53-1. */
+export function unsafeDecodeError(field: "length" | "base", at: number): RlistError {
+  return new RlistError(
+    "ERANGE",
+    `entry at unit ${at} has a ${field} above 2^53-1 that a number cannot hold exactly: use decodeBig`,
+  );
+}
