@@ -68,7 +68,10 @@ function encodeBig(words: Uint32Array, at: number, e: RangeEntryBig): number {
 }
 
 function badTag(h: number, at: number): RlistError {
-  return new RlistError("EINVAL", `fixed16 word ${h.toString(16)} at unit ${at} has invalid tag ${h & 3}`);
+  return new RlistError(
+    "EINVAL",
+    `fixed16 word 0x${h.toString(16).padStart(8, "0")} at unit ${at} has invalid tag ${h & 3}`,
+  );
 }
 
 function decode(words: Uint32Array, at: number, out: RangeEntry): number {
