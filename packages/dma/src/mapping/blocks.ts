@@ -1,0 +1,145 @@
+/**
+ * Block ("page list") helpers for hardware that takes a list of equal-sized blocks rather than
+ * scatter/gather segments (RDMA MRs, NVMe PRPs): rlist_dma_find_best_blocksz(),
+ * rlist_dma_block_offset(), rlist_dma_num_blocks() and rlist_dma_for_each_block() of the 2023
+ * prototype (rlist-anchor.md 4.6), INTENDED versions.
+ *
+ * Zero-length entries hold no bytes, so every helper here skips them (the prototype's block
+ * counter wraps on them, bug 19).
+ */
+import { RlistError } from "@rlist/encoding";
+import {
+  bitsPer,
+  checkU53,
+  ctz53,
+  floorPow2,
+  isPow2,
+  lowBits,
+  MAX_SAFE,
+  or53,
+  xor53,
+} from "../iommu/bits.js";
+import type { DmaEntryCursor } from "./dmaEntries.js";
+
+/** `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
+function keepFromBit(bitmap: number, n: number): number {
+  return n >= 53 ? 0 : bitmap - (bitmap % 2 ** n);
+}
+
+/** `bitmap` with every bit above bit `n` cleared (bits 0..n kept). */
+function keepUpToBit(bitmap: number, n: number): number {
+  return n >= 52 ? bitmap : bitmap % 2 ** (n + 1);
+}
+
+function totalLength(entries: DmaEntryCursor): number {
+  let total = 0;
+  for (let ok = entries.reset(); ok; ok = entries.next()) total += entries.length;
+  return total;
+}
+
+function checkBlockSize(bs: number): void {
+  if (!isPow2(bs)) throw new RlistError("EINVAL", `block size ${bs} is not a power of two`);
+}
+
+/**
+ * Like rlist_dma_find_best_blocksz() / ib_umem_find_best_pgsz(): the smallest size in
+ * `blockSizes` that gives the fewest blocks, such that every block boundary inside the list
+ * falls on an entry boundary and `hwva mod size == dma mod size`. 0 when none works (including
+ * `blockSizes == 0`, where the kernel WARNs). `hwva` defaults to the first entry's DMA address.
+ */
+export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, hwva?: number): number {
+  checkU53("blockSizes", blockSizes);
+  if (blockSizes === 0) return 0;
+  const total = totalLength(entries);
+  let va = hwva;
+  if (va === undefined) {
+    va = 0;
+    for (let ok = entries.reset(); ok; ok = entries.next()) {
+      if (entries.length !== 0) {
+        va = entries.dmaAddress;
+        break;
+      }
+    }
+  }
+  checkU53("hwva", va);
+  if (va + total > MAX_SAFE) throw new RlistError("ERANGE", "hwva + list length exceeds 2^53 - 1");
+  // Sizes that already cover the whole VA span need no further alignment proof.
+  let mask = total === 0 ? 0 : keepFromBit(blockSizes, bitsPer(xor53(va + total - 1, va)));
+  let first = true;
+  for (let ok = entries.reset(); ok; ok = entries.next()) {
+    if (entries.length === 0) continue;
+    // Every entry but the first must start on a block boundary of the VA.
+    if (!first) mask = or53(mask, va);
+    mask = or53(mask, xor53(entries.dmaAddress, va));
+    va += entries.length;
+    first = false;
+  }
+  const allowed = mask === 0 ? blockSizes : keepUpToBit(blockSizes, ctz53(mask));
+  return allowed === 0 ? 0 : floorPow2(allowed);
+}
+
+/** Like rlist_dma_block_offset() / ib_umem_dma_offset(): first DMA address mod `bs`; 0 if empty. */
+export function blockOffset(entries: DmaEntryCursor, bs: number): number {
+  checkBlockSize(bs);
+  for (let ok = entries.reset(); ok; ok = entries.next()) {
+    if (entries.length !== 0) return lowBits(entries.dmaAddress, bs);
+  }
+  return 0;
+}
+
+/**
+ * Like rlist_dma_num_blocks() / ib_umem_num_dma_blocks(): ceil((total + blockOffset) / bs).
+ * Meaningful for a list that {@link findBestBlockSize} accepted for `bs`.
+ */
+export function numBlocks(entries: DmaEntryCursor, bs: number): number {
+  const offset = blockOffset(entries, bs);
+  const total = totalLength(entries);
+  return total === 0 ? 0 : Math.ceil((total + offset) / bs);
+}
+
+/**
+ * Like rlist_dma_for_each_block() / rdma_umem_for_each_dma_block(): yields the DMA address of
+ * every `bs`-sized block, in order. On a list accepted by {@link findBestBlockSize} it yields
+ * exactly {@link numBlocks} addresses. Allocation-free after construction.
+ */
+export class BlockCursor {
+  /** DMA address of the current block (aligned to the block size). */
+  dmaAddress = 0;
+  /** Bytes of the current entry left after the current block. */
+  private left = 0;
+
+  constructor(
+    private readonly entries: DmaEntryCursor,
+    readonly blockSize: number,
+  ) {
+    checkBlockSize(blockSize);
+  }
+
+  reset(): boolean {
+    return this.load(this.entries.reset());
+  }
+
+  next(): boolean {
+    if (this.left !== 0) {
+      this.dmaAddress += this.blockSize;
+      this.left -= this.blockSize;
+      return true;
+    }
+    return this.load(this.entries.next());
+  }
+
+  private load(ok: boolean): boolean {
+    const e = this.entries;
+    while (ok && e.length === 0) ok = e.next();
+    if (!ok) {
+      this.dmaAddress = 0;
+      this.left = 0;
+      return false;
+    }
+    const bs = this.blockSize;
+    const gap = lowBits(e.dmaAddress, bs);
+    this.dmaAddress = e.dmaAddress - gap;
+    this.left = Math.ceil((e.length + gap) / bs) * bs - bs;
+    return true;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Scatter/gather segment iteration over a DMA list: each entry is cut at every
+ * `segmentBoundaryMask + 1` boundary and at `maxSegmentSize`, the way a driver programs
+ * hardware descriptors (the prototype only sketched `rlist_dma_for_each_segment`; the split rule is
+ * the block layer's get_max_segment_size()). Entries are never merged, so the count equals
+ * {@link numSegments}.
+ */
+import type { DmaEntryCursor } from "./dmaEntries.js";
+import { numSegmentsFor, type Segmentation, segmentLength, validateSegmentation } from "./segmentation.js";
+
+/** Allocation-free segment cursor; fields are valid after `reset()` / `next()` return true. */
+export class SegmentCursor {
+  /** DMA address of the current segment. */
+  dmaAddress = 0;
+  /** Length of the current segment (> 0). */
+  length = 0;
+  /** Byte offset of the segment in the list (sum of the lengths before it). */
+  position = 0;
+  private entryLeft = 0;
+  private readonly mask: number;
+  private readonly maxSeg: number;
+
+  constructor(
+    private readonly entries: DmaEntryCursor,
+    seg: Segmentation,
+  ) {
+    validateSegmentation(seg);
+    this.mask = seg.segmentBoundaryMask;
+    this.maxSeg = seg.maxSegmentSize;
+  }
+
+  reset(): boolean {
+    this.position = 0;
+    this.length = 0;
+    return this.load(this.entries.reset());
+  }
+
+  next(): boolean {
+    this.position += this.length;
+    if (this.entryLeft !== 0) {
+      this.dmaAddress += this.length;
+      this.cut();
+      return true;
+    }
+    return this.load(this.entries.next());
+  }
+
+  private load(ok: boolean): boolean {
+    const e = this.entries;
+    while (ok && e.length === 0) ok = e.next();
+    if (!ok) {
+      this.dmaAddress = 0;
+      this.length = 0;
+      this.entryLeft = 0;
+      return false;
+    }
+    this.dmaAddress = e.dmaAddress;
+    this.entryLeft = e.length;
+    this.cut();
+    return true;
+  }
+
+  private cut(): void {
+    const len = segmentLength(this.dmaAddress, this.entryLeft, this.mask, this.maxSeg);
+    this.length = len;
+    this.entryLeft -= len;
+  }
+}
+
+/** Like rlist_dma_num_segments() summed over a list: segments {@link SegmentCursor} yields. */
+export function numSegments(entries: DmaEntryCursor, seg: Segmentation): number {
+  validateSegmentation(seg);
+  let n = 0;
+  for (let ok = entries.reset(); ok; ok = entries.next())
+    n += numSegmentsFor(seg, entries.dmaAddress, entries.length);
+  return n;
+}
