@@ -26,6 +26,7 @@ const TWO28 = 0x1000_0000;
 const TWO32 = 0x1_0000_0000;
 const MAX_LENGTH_BIG = (1n << 60n) - 1n;
 const MAX_BASE_BIG = (1n << 64n) - 1n;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Validates a number-API entry and cuts it into `s`. Throws `RlistError` (ERANGE / EINVAL).
@@ -85,10 +86,25 @@ export function splitEntryBig(e: RangeEntryBig, s: Split): void {
     throw entryErrorBig(e);
   }
   s.type = type;
-  s.lenLo = Number(length & 0x0fff_ffffn);
-  s.lenHi = Number(length >> 28n);
-  s.baseLo = Number(base & 0xffff_ffffn);
-  s.baseHi = Number(base >> 32n);
+  // Values below 2^53 (nearly all) are cut with exact float arithmetic: BigInt shifts allocate.
+  if (length <= MAX_SAFE_BIG) {
+    const n = Number(length);
+    const lo = n & 0x0fff_ffff;
+    s.lenLo = lo;
+    s.lenHi = (n - lo) / TWO28;
+  } else {
+    s.lenLo = Number(length & 0x0fff_ffffn);
+    s.lenHi = Number(length >> 28n);
+  }
+  if (base <= MAX_SAFE_BIG) {
+    const n = Number(base);
+    const lo = n >>> 0;
+    s.baseLo = lo;
+    s.baseHi = (n - lo) / TWO32;
+  } else {
+    s.baseLo = Number(base & 0xffff_ffffn);
+    s.baseHi = Number(base >> 32n);
+  }
   s.offset = offset >>> 0;
   s.extra = extra >>> 0;
 }
