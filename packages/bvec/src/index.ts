@@ -1,1 +1,27 @@
-export {};
+export type { AddPageResult, BioInit } from "./bio.js";
+export { Bio } from "./bio.js";
+export type { BioVec } from "./bio-vec.js";
+export { BVEC_BYTES, BVEC_WORDS, BvecArray, bvecPhys, checkBioVec, toBvecArray } from "./bio-vec.js";
+export type { BvecIterInit } from "./bvec-iter.js";
+export {
+  BvecIter,
+  bvecIterAdvance,
+  bvecIterAdvanceExact,
+  bvecIterAdvanceSingle,
+  bvecIterLen,
+  bvecIterOffset,
+  bvecIterPage,
+  mpBvecIterLen,
+  mpBvecIterOffset,
+  mpBvecIterPage,
+} from "./bvec-iter.js";
+export * from "./constants.js";
+export { BvecCursor, forEachBvec, forEachSegment, SegmentCursor } from "./cursor.js";
+export type { QueueLimits, QueueLimitsInit } from "./limits.js";
+export { biovecPhysMergeable, bvecGapToPrev, getMaxSegmentSize, queueLimits } from "./limits.js";
+export type { BioOp } from "./ops.js";
+export { opHasData } from "./ops.js";
+export type { PgmapLookup } from "./pgmap.js";
+export { NO_PGMAP, P2pMixError } from "./pgmap.js";
+export type { SplitPoint } from "./split.js";
+export { bioSplit, bioSplitRwAt, getMaxIoSize, splitBio, splitToLimits } from "./split.js";

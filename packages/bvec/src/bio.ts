@@ -1,0 +1,197 @@
+/**
+ * `struct bio`: a bvec table, an iterator over it, an operation, and the `bi_next` link that
+ * chains the bios of one request.
+ */
+import { RlistError } from "@rlist/encoding";
+import { type BioVec, BvecArray, checkBioVec } from "./bio-vec.js";
+import { BvecIter, bvecIterAdvance } from "./bvec-iter.js";
+import { checkU32 } from "./checks.js";
+import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
+import { biovecPhysMergeable, type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
+import { type BioOp, opHasData } from "./ops.js";
+import { NO_PGMAP, P2pMixError, type PgmapLookup } from "./pgmap.js";
+import { splitBio, splitToLimits } from "./split.js";
+
+export interface BioInit {
+  /** Default `READ`. */
+  op?: BioOp;
+  /** Start sector (`bi_iter.bi_sector`), default 0. */
+  sector?: number;
+  /** `bi_max_vecs` of the bvec table the bio allocates, default BIO_MAX_VECS. */
+  maxVecs?: number;
+  /** Where `addPage` learns each page's pgmap; default: all ordinary RAM. */
+  pgmaps?: PgmapLookup;
+  /** REQ_ATOMIC: such a bio must never be split (`split` throws `EINVAL`). */
+  atomic?: boolean;
+}
+
+/** How `addPage` placed a page. */
+export type AddPageResult = "merged" | "added";
+
+/** Like `struct bio`. */
+export class Bio {
+  /** `bi_io_vec` + `bi_vcnt`: shared with clones and split parts. */
+  readonly vecs: BvecArray;
+  /** `bi_iter`. */
+  readonly iter: BvecIter;
+  op: BioOp;
+  /** `bi_next`: the next bio of the same request. */
+  next: Bio | null = null;
+  /** BIO_CLONED: the bvec table belongs to another bio, so this one cannot add pages. */
+  readonly cloned: boolean;
+  readonly atomic: boolean;
+  readonly pgmaps: PgmapLookup;
+
+  constructor(init: BioInit = {}, vecs?: BvecArray, cloned = false) {
+    this.op = init.op ?? "READ";
+    this.iter = new BvecIter({ sector: init.sector ?? 0 });
+    this.vecs = vecs ?? new BvecArray(init.maxVecs ?? BIO_MAX_VECS);
+    this.pgmaps = init.pgmaps ?? NO_PGMAP;
+    this.atomic = init.atomic ?? false;
+    this.cloned = cloned;
+  }
+
+  /**
+   * A bio over an existing bvec table (shared, not copied, when a `BvecArray` is given), its
+   * iterator covering every bvec unless `size` says otherwise.
+   */
+  static fromVecs(vecs: BvecArray | readonly BioVec[], init: BioInit & { size?: number } = {}): Bio {
+    const table = vecs instanceof BvecArray ? vecs : BvecArray.from(vecs);
+    let total = 0;
+    for (let i = 0; i < table.count; i++) total += table.len(i);
+    const size = init.size ?? total;
+    checkU32("bi_size", size);
+    if (size > total) throw new RlistError("EINVAL", `size ${size} exceeds the ${total} bytes of the bvecs`);
+    const bio = new Bio(init, table);
+    bio.iter.size = size;
+    return bio;
+  }
+
+  /** Links `bios` through `next` and returns the first (the request's `bio` list). */
+  static chain(bios: readonly Bio[]): Bio {
+    if (bios.length === 0) throw new RlistError("EINVAL", "a bio chain needs at least one bio");
+    for (let i = 0; i + 1 < bios.length; i++) bios[i]!.next = bios[i + 1]!;
+    bios[bios.length - 1]!.next = null;
+    return bios[0]!;
+  }
+
+  /** `bi_iter.bi_size`. */
+  get size(): number {
+    return this.iter.size;
+  }
+
+  /** `bi_iter.bi_sector`. */
+  get sector(): number {
+    return this.iter.sector;
+  }
+
+  /** `bio_sectors()`: size in 512-byte sectors. */
+  get sectors(): number {
+    return this.iter.size >>> SECTOR_SHIFT;
+  }
+
+  /** `bi_vcnt`. */
+  get vcnt(): number {
+    return this.vecs.count;
+  }
+
+  /** The bios of this chain, this one first. */
+  *bios(): IterableIterator<Bio> {
+    for (let b: Bio | null = this; b !== null; b = b.next) yield b;
+  }
+
+  /** Total bytes of this bio and every bio after it. */
+  chainSize(): number {
+    let n = 0;
+    for (let b: Bio | null = this; b !== null; b = b.next) n += b.iter.size;
+    return n;
+  }
+
+  /**
+   * Like `bio_add_page()`: appends `len` bytes at `offset` into page `page`, merging into the
+   * last bvec when the bytes follow it physically (`bvec_try_merge_page`).
+   * With `limits`, merging also follows the hardware rules of `bvec_try_merge_hw_page`: the result
+   * must stay within one segment-boundary window (`biovec_phys_mergeable`) and `maxSegmentSize`.
+   *
+   * Refusals (the kernel returns 0; nothing changes here either):
+   * - `P2pMixError` (`EINVAL`) when the page's pgmap differs from the last bvec's (2025 rule);
+   * - `ENOSPC` when the table is full or `bi_size` would pass UINT_MAX;
+   * - `EINVAL` on a clone or a zero length.
+   */
+  addPage(page: number, len: number, offset: number, limits?: QueueLimits): AddPageResult {
+    if (this.cloned) throw new RlistError("EINVAL", "cannot add pages to a cloned bio (BIO_CLONED)");
+    checkBioVec(page, len, offset);
+    if (len === 0) throw new RlistError("EINVAL", "bio_add_page with a zero length");
+    if (this.iter.size > U32_MAX - len) {
+      throw new RlistError("ENOSPC", `bi_size ${this.iter.size} + ${len} would pass UINT_MAX`);
+    }
+    const v = this.vecs;
+    const n = v.count;
+    if (n > 0) {
+      const last = n - 1;
+      const lastPage = v.page(last);
+      const have = this.pgmaps.pgmapOf(lastPage);
+      const want = this.pgmaps.pgmapOf(page);
+      if (have !== want) throw new P2pMixError(have, want, page);
+      const lastPhys = lastPage * PAGE_SIZE + v.offset(last);
+      const lastLen = v.len(last);
+      const phys = page * PAGE_SIZE + offset;
+      const mergeable =
+        limits === undefined
+          ? lastPhys + lastLen === phys
+          : biovecPhysMergeable(limits, lastPhys, lastLen, phys, len) &&
+            lastLen + len <= limits.maxSegmentSize;
+      if (mergeable) {
+        v.setLen(last, lastLen + len);
+        this.iter.size += len;
+        return "merged";
+      }
+    }
+    if (n >= v.capacity) throw new RlistError("ENOSPC", `bio full (${v.capacity} bvecs)`);
+    v.pushUnchecked(page, len, offset);
+    this.iter.size += len;
+    return "added";
+  }
+
+  /**
+   * Like `bio_advance()` / `bio_advance_iter()`: `bi_sector += bytes >> 9`, then the bvec
+   * iterator moves (for no-data ops only `bi_size` shrinks). Returns false when `bytes` ran past
+   * the end; the iterator is then clamped to the end (see `bvecIterAdvance`).
+   */
+  advance(bytes: number): boolean {
+    checkU32("bytes", bytes);
+    const it = this.iter;
+    if (!opHasData(this.op)) {
+      const fits = bytes <= it.size;
+      const step = fits ? bytes : it.size;
+      it.addSectors(step >>> SECTOR_SHIFT);
+      it.size -= step;
+      return fits;
+    }
+    const before = it.size;
+    const fits = bvecIterAdvance(this.vecs, it, bytes);
+    it.addSectors((fits ? bytes : before) >>> SECTOR_SHIFT);
+    return fits;
+  }
+
+  /** Like `bio_alloc_clone()`: same op and iterator, the bvec table shared, not owned. */
+  clone(): Bio {
+    const c = new Bio({ op: this.op, pgmaps: this.pgmaps, atomic: this.atomic }, this.vecs, true);
+    c.iter.copyFrom(this.iter);
+    return c;
+  }
+
+  /**
+   * Like `bio_split_to_limits()`: returns the largest front part meeting `limits` (a new bio
+   * sharing the bvec table, sector-exact, never ending inside a logical block) and leaves the rest
+   * in this bio, or returns null when this bio already fits. See `splitBio`.
+   */
+  split(limits: QueueLimitsInit | QueueLimits = {}): Bio | null {
+    return splitBio(this, queueLimits(limits));
+  }
+
+  /** Splits until every part fits: the parts in order, this bio (the rest) last. */
+  splitAll(limits: QueueLimitsInit | QueueLimits = {}): Bio[] {
+    return splitToLimits(this, queueLimits(limits));
+  }
+}

@@ -1,0 +1,57 @@
+/** Argument checks shared by the package: every failure is an `RlistError` naming the field. */
+import { RlistError } from "@rlist/encoding";
+import { MAX_PHYS, U32_MAX } from "./constants.js";
+
+/** A u32 field (`bv_len`, `bv_offset`, `bi_size`, ...). */
+export function checkU32(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > U32_MAX) {
+    throw new RlistError("ERANGE", `${name} ${String(v)} is not an integer in 0..${U32_MAX}`);
+  }
+}
+
+/** A non-negative safe integer (`number` API of a 64-bit field). */
+export function checkSafe(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > MAX_PHYS) {
+    throw new RlistError(
+      "ERANGE",
+      `${name} ${String(v)} is not an integer in 0..2^53-1 (use the ...Big API for larger values)`,
+    );
+  }
+}
+
+/** A positive integer no larger than `max`. */
+export function checkPositive(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 1 || v > max) {
+    throw new RlistError("EINVAL", `${name} ${String(v)} is not an integer in 1..${max}`);
+  }
+}
+
+/** True when `v` is 2^k for some k >= 0 (exact for every safe integer and 2^53). */
+export function isPowerOfTwo(v: number): boolean {
+  return v >= 1 && Number.isInteger(v) && 2 ** Math.round(Math.log2(v)) === v;
+}
+
+/**
+ * A boundary mask must be 2^k - 1 (the kernel only ever builds them from a power-of-two size).
+ * Masks up to 2^53 - 1 are accepted; since every address is below 2^53, 2^53 - 1 behaves like the
+ * kernel's ULONG_MAX ("no boundary").
+ */
+export function checkMask(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > MAX_PHYS || !isPowerOfTwo(v + 1)) {
+    throw new RlistError("EINVAL", `${name} ${String(v)} is not of the form 2^k - 1 (k <= 53)`);
+  }
+}
+
+/**
+ * `x & mask` for a non-negative safe integer `x` and a mask 2^k - 1, without 32-bit truncation.
+ * Bitwise operators are used only when both fit 31 bits.
+ */
+export function lowBits(x: number, mask: number): number {
+  if (mask <= 0x7fff_ffff && x <= 0x7fff_ffff) return x & mask;
+  return x % (mask + 1);
+}
+
+/** `x | mask` for a mask 2^k - 1 (the last address of x's boundary window). */
+export function windowEnd(x: number, mask: number): number {
+  return x - lowBits(x, mask) + mask;
+}

@@ -1,0 +1,138 @@
+/**
+ * Block queue limits (`struct queue_limits`, the fields splitting uses) and the merge predicates
+ * of block/blk.h and blk-merge.c that read them (reference/kernel-anchors.md 1.5-1.7).
+ */
+import { RlistError } from "@rlist/encoding";
+import { checkMask, checkPositive, isPowerOfTwo, lowBits, windowEnd } from "./checks.js";
+import {
+  BLK_MAX_SEGMENT_SIZE,
+  BLK_MAX_SEGMENTS,
+  BLK_MIN_SEGMENT_SIZE,
+  BLK_SAFE_MAX_SECTORS,
+  BLK_SEG_BOUNDARY_MASK,
+  PAGE_SIZE,
+  SECTOR_SIZE,
+  U32_MAX,
+} from "./constants.js";
+
+/** The queue limits that shape bios. Masks are 2^k - 1; sizes in bytes unless named sectors. */
+export interface QueueLimits {
+  /** `max_segments`: physical segments per request. */
+  readonly maxSegments: number;
+  /** `max_segment_size`: bytes per segment (UINT_MAX when a virt boundary is set). */
+  readonly maxSegmentSize: number;
+  /** `seg_boundary_mask`: no segment may cross a (mask + 1) boundary. */
+  readonly segBoundaryMask: number;
+  /** `virt_boundary_mask`: 0, or gaps between bvecs must sit on (mask + 1) boundaries (NVMe PRP). */
+  readonly virtBoundaryMask: number;
+  /** `logical_block_size`: splits never land inside one. */
+  readonly logicalBlockSize: number;
+  /** `physical_block_size`: `get_max_io_size()` aligns split points to it. */
+  readonly physicalBlockSize: number;
+  /** `max_sectors`: the largest I/O in 512-byte sectors. */
+  readonly maxSectors: number;
+}
+
+/** Limits as a caller gives them: anything left out takes the kernel default. */
+export type QueueLimitsInit = Partial<QueueLimits>;
+
+/**
+ * Fills defaults and validates like `blk_validate_limits()`:
+ * - defaults: BLK_MAX_SEGMENTS, BLK_MAX_SEGMENT_SIZE, BLK_SEG_BOUNDARY_MASK, no virt boundary,
+ *   512-byte blocks, physical = logical block size, BLK_SAFE_MAX_SECTORS;
+ * - a virt boundary forces `maxSegmentSize` to UINT_MAX (any other explicit value is `EINVAL`);
+ * - `maxSegmentSize` >= BLK_MIN_SEGMENT_SIZE, `segBoundaryMask` >= BLK_MIN_SEGMENT_SIZE - 1;
+ * - block sizes are powers of two, 512 <= logical <= physical, and `maxSectors` holds one block.
+ */
+export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
+  const virtBoundaryMask = init.virtBoundaryMask ?? 0;
+  checkMask("virtBoundaryMask", virtBoundaryMask);
+  if (virtBoundaryMask !== 0 && init.maxSegmentSize !== undefined && init.maxSegmentSize !== U32_MAX) {
+    throw new RlistError(
+      "EINVAL",
+      "a virt boundary requires maxSegmentSize UINT_MAX (as blk_validate_limits)",
+    );
+  }
+  const maxSegmentSize = virtBoundaryMask !== 0 ? U32_MAX : (init.maxSegmentSize ?? BLK_MAX_SEGMENT_SIZE);
+  checkPositive("maxSegmentSize", maxSegmentSize, U32_MAX);
+  if (maxSegmentSize < BLK_MIN_SEGMENT_SIZE) {
+    throw new RlistError("EINVAL", `maxSegmentSize ${maxSegmentSize} is below BLK_MIN_SEGMENT_SIZE`);
+  }
+  const segBoundaryMask = init.segBoundaryMask ?? BLK_SEG_BOUNDARY_MASK;
+  checkMask("segBoundaryMask", segBoundaryMask);
+  if (segBoundaryMask < BLK_MIN_SEGMENT_SIZE - 1) {
+    throw new RlistError("EINVAL", `segBoundaryMask ${segBoundaryMask} is below BLK_MIN_SEGMENT_SIZE - 1`);
+  }
+  const maxSegments = init.maxSegments ?? BLK_MAX_SEGMENTS;
+  checkPositive("maxSegments", maxSegments, 0xffff);
+  const logicalBlockSize = init.logicalBlockSize ?? SECTOR_SIZE;
+  const physicalBlockSize = init.physicalBlockSize ?? logicalBlockSize;
+  for (const [name, v] of [
+    ["logicalBlockSize", logicalBlockSize],
+    ["physicalBlockSize", physicalBlockSize],
+  ] as const) {
+    if (!isPowerOfTwo(v) || v < SECTOR_SIZE || v > 1 << 30) {
+      throw new RlistError("EINVAL", `${name} ${String(v)} is not a power of two in 512..2^30`);
+    }
+  }
+  if (physicalBlockSize < logicalBlockSize) {
+    throw new RlistError("EINVAL", "physicalBlockSize is below logicalBlockSize");
+  }
+  const maxSectors = init.maxSectors ?? BLK_SAFE_MAX_SECTORS;
+  checkPositive("maxSectors", maxSectors, U32_MAX >>> 9);
+  if (maxSectors * SECTOR_SIZE < logicalBlockSize) {
+    throw new RlistError("EINVAL", `maxSectors ${maxSectors} holds no logical block`);
+  }
+  return {
+    maxSegments,
+    maxSegmentSize,
+    segBoundaryMask,
+    virtBoundaryMask,
+    logicalBlockSize,
+    physicalBlockSize,
+    maxSectors,
+  };
+}
+
+/**
+ * Like `get_max_segment_size()`: how many of `len` bytes at `paddr` fit one segment, i.e. up to the
+ * segment boundary and at most `maxSegmentSize`.
+ */
+export function getMaxSegmentSize(lim: QueueLimits, paddr: number, len: number): number {
+  const toBoundary = lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask);
+  return Math.min(len, Math.min(toBoundary, lim.maxSegmentSize - 1) + 1);
+}
+
+/**
+ * Like `biovec_phys_mergeable()`: the range at `phys1` (`len1` bytes) is followed directly by the
+ * one at `phys2` and both lie in one segment-boundary window.
+ */
+export function biovecPhysMergeable(
+  lim: Pick<QueueLimits, "segBoundaryMask">,
+  phys1: number,
+  len1: number,
+  phys2: number,
+  len2: number,
+): boolean {
+  if (phys1 + len1 !== phys2) return false;
+  const mask = lim.segBoundaryMask;
+  return windowEnd(phys1, mask) === windowEnd(phys2 + len2 - 1, mask);
+}
+
+/**
+ * Like `bvec_gap_to_prev()`: with a virt boundary, a bvec starting at in-page offset `nextOffset`
+ * cannot follow one ending at `prevOffset + prevLen` unless both sit on the boundary.
+ */
+export function bvecGapToPrev(
+  lim: Pick<QueueLimits, "virtBoundaryMask">,
+  prevOffset: number,
+  prevLen: number,
+  nextOffset: number,
+): boolean {
+  const vbm = lim.virtBoundaryMask;
+  if (vbm === 0) return false;
+  return lowBits(nextOffset, vbm) !== 0 || lowBits(prevOffset + prevLen, vbm) !== 0;
+}
+
+/** PAGE_SIZE as the split fast path uses it (newer kernels: BLK_MIN_SEGMENT_SIZE, same value). */
+export const SPLIT_FAST_PATH_SIZE = PAGE_SIZE;

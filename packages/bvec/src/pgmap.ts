@@ -1,0 +1,37 @@
+/**
+ * What the bio model needs to know about a page frame: which ZONE_DEVICE `dev_pagemap` it
+ * belongs to, if any. The kernel reads it from `struct page`; the model asks a lookup.
+ */
+import { RlistError } from "@rlist/encoding";
+
+/**
+ * Maps a PFN to its pgmap identity; 0 means ordinary memory (no ZONE_DEVICE pgmap). Two pages may
+ * share a bio only if their identities are equal, like `zone_device_pages_have_same_pgmap()`.
+ */
+export interface PgmapLookup {
+  pgmapOf(pfn: number): number;
+}
+
+/** Every page is ordinary RAM. */
+export const NO_PGMAP: PgmapLookup = { pgmapOf: () => 0 };
+
+/**
+ * `addPage` refused a page whose pgmap differs from the bio's: the bio would mix P2P kinds or
+ * providers. The kernel's `bio_add_page()` returns 0 here; the caller submits the bio and starts
+ * a new one.
+ */
+export class P2pMixError extends RlistError {
+  /** pgmap identity of the pages already in the bio. */
+  readonly bioPgmap: number;
+  /** pgmap identity of the refused page. */
+  readonly pagePgmap: number;
+
+  constructor(bioPgmap: number, pagePgmap: number, pfn: number) {
+    super(
+      "EINVAL",
+      `page ${pfn} (pgmap ${pagePgmap}) cannot join a bio of pgmap ${bioPgmap}: one bio never mixes P2P kinds or providers`,
+    );
+    this.bioPgmap = bioPgmap;
+    this.pagePgmap = pagePgmap;
+  }
+}

@@ -1,0 +1,206 @@
+import { describe, expect, it } from "vitest";
+import {
+  Bio,
+  BvecArray,
+  BvecIter,
+  bvecIterAdvance,
+  bvecIterAdvanceExact,
+  bvecIterAdvanceSingle,
+  mpBvecIterLen,
+  P2pMixError,
+  queueLimits,
+  SegmentCursor,
+} from "../src/index.js";
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+describe("BvecArray", () => {
+  it("stores 16 bytes per bvec and round-trips large PFNs exactly", () => {
+    const a = new BvecArray(4);
+    expect(a.words.byteLength).toBe(64);
+    a.push(2 ** 41 - 2, 0x1000, 0);
+    a.push(0x1_2345_6789, 7, 0xfff);
+    expect(a.toArray()).toEqual([
+      { page: 2 ** 41 - 2, len: 0x1000, offset: 0 },
+      { page: 0x1_2345_6789, len: 7, offset: 0xfff },
+    ]);
+    expect(a.pageBig(1)).toBe(0x1_2345_6789n);
+    expect(a.phys(1)).toBe(0x1_2345_6789 * 4096 + 0xfff);
+  });
+
+  it("rejects bad fields and a full table without changing anything", () => {
+    const a = new BvecArray(1);
+    expect(() => a.push(-1, 1, 0)).toThrow(code("ERANGE"));
+    expect(() => a.push(1, 2 ** 32, 0)).toThrow(code("ERANGE"));
+    expect(() => a.push(1, 1, 0.5)).toThrow(code("ERANGE"));
+    expect(() => a.push(2 ** 41, 1, 0)).toThrow(code("ERANGE")); // phys above 2^53-1
+    a.push(1, 1, 0);
+    expect(() => a.push(2, 1, 0)).toThrow(code("ENOSPC"));
+    expect(a.count).toBe(1);
+    expect(() => a.get(1)).toThrow(code("EFAULT"));
+  });
+});
+
+describe("BvecIter", () => {
+  it("keeps bi_sector exact over the full u64 range", () => {
+    const it = new BvecIter({ sector: 2 ** 53 - 1 });
+    it.addSectors(1);
+    expect(it.sectorBig).toBe(2n ** 53n);
+    expect(() => it.sector).toThrow(code("ERANGE"));
+    it.sectorBig = 2n ** 64n - 1n;
+    it.addSectors(2);
+    expect(it.sectorBig).toBe(1n); // wraps like a u64
+    expect(() => {
+      it.sectorBig = 2n ** 64n;
+    }).toThrow(code("ERANGE"));
+  });
+
+  it("steps over zero-length bvecs only while bytes remain", () => {
+    const v = BvecArray.from([
+      { page: 1, len: 100, offset: 0 },
+      { page: 2, len: 0, offset: 0 },
+      { page: 3, len: 50, offset: 0 },
+    ]);
+    const it = new BvecIter({ size: 150 });
+    bvecIterAdvance(v, it, 100);
+    expect([it.idx, it.bvecDone]).toEqual([1, 0]); // parked on the empty bvec
+    bvecIterAdvance(v, it, 1);
+    expect([it.idx, it.bvecDone, it.size]).toEqual([2, 1, 49]);
+  });
+
+  it("advanceExact refuses an overrun and leaves the iterator alone", () => {
+    const v = BvecArray.from([{ page: 1, len: 100, offset: 0 }]);
+    const it = new BvecIter({ size: 100 });
+    expect(() => bvecIterAdvanceExact(v, it, 101)).toThrow(code("ERANGE"));
+    expect([it.size, it.idx, it.bvecDone]).toEqual([100, 0, 0]);
+  });
+
+  it("advanceSingle refuses to leave the current bvec", () => {
+    const v = BvecArray.from([
+      { page: 1, len: 100, offset: 0 },
+      { page: 5, len: 100, offset: 0 },
+    ]);
+    const it = new BvecIter({ size: 200 });
+    expect(() => bvecIterAdvanceSingle(v, it, 101)).toThrow(code("ERANGE"));
+    bvecIterAdvanceSingle(v, it, 100);
+    expect([it.idx, it.bvecDone, it.size]).toEqual([1, 0, 100]);
+  });
+
+  it("reports EFAULT when bi_size claims more bytes than the table holds", () => {
+    const v = BvecArray.from([{ page: 1, len: 100, offset: 0 }]);
+    const it = new BvecIter({ size: 300 });
+    expect(() => bvecIterAdvance(v, it, 200)).toThrow(code("EFAULT"));
+    expect([it.size, it.idx]).toEqual([300, 0]);
+    bvecIterAdvance(v, it, 100);
+    expect(() => mpBvecIterLen(v, it)).toThrow(code("EFAULT"));
+  });
+});
+
+describe("Bio.addPage", () => {
+  it("merges physically contiguous pages into multi-page bvecs", () => {
+    const bio = new Bio({ op: "WRITE" });
+    expect(bio.addPage(10, 4096, 0)).toBe("added");
+    expect(bio.addPage(11, 4096, 0)).toBe("merged");
+    expect(bio.addPage(12, 512, 0)).toBe("merged");
+    expect(bio.addPage(12, 512, 512)).toBe("merged"); // byte adjacency inside a page
+    expect(bio.addPage(12, 512, 2048)).toBe("added"); // hole
+    expect(bio.addPage(20, 4096, 0)).toBe("added");
+    expect(bio.vecs.toArray()).toEqual([
+      { page: 10, len: 9216, offset: 0 },
+      { page: 12, len: 512, offset: 2048 },
+      { page: 20, len: 4096, offset: 0 },
+    ]);
+    expect(bio.size).toBe(9216 + 512 + 4096);
+  });
+
+  it("with limits, never merges across a segment boundary or past max_segment_size", () => {
+    const lim = queueLimits({ segBoundaryMask: 0xffff, maxSegmentSize: 8192 });
+    const bio = new Bio();
+    bio.addPage(0xe, 4096, 0); // 0xE000..0xEFFF
+    expect(bio.addPage(0xf, 4096, 0, lim)).toBe("merged"); // still below 0x10000
+    expect(bio.addPage(0x10, 4096, 0, lim)).toBe("added"); // would cross 64 KiB
+    expect(bio.addPage(0x11, 4096, 0, lim)).toBe("merged");
+    expect(bio.addPage(0x12, 4096, 0, lim)).toBe("added"); // 12 KiB > max segment
+    expect(bio.vcnt).toBe(3);
+  });
+
+  it("refuses to mix pgmaps with a typed error and changes nothing", () => {
+    const pgmaps = { pgmapOf: (pfn: number) => (pfn >= 0x1000 ? 7 : pfn >= 0x800 ? 3 : 0) };
+    const bio = new Bio({ pgmaps });
+    bio.addPage(0x10, 4096, 0);
+    let err: unknown;
+    try {
+      bio.addPage(0x1000, 4096, 0);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(P2pMixError);
+    expect(err).toMatchObject({ code: "EINVAL", bioPgmap: 0, pagePgmap: 7 });
+    expect([bio.vcnt, bio.size]).toEqual([1, 4096]);
+
+    const p2p = new Bio({ pgmaps });
+    p2p.addPage(0x1000, 4096, 0);
+    p2p.addPage(0x1001, 4096, 0);
+    expect(() => p2p.addPage(0x800, 4096, 0)).toThrow(P2pMixError); // another provider
+    expect(() => p2p.addPage(0x10, 4096, 0)).toThrow(P2pMixError); // ordinary RAM
+    expect(p2p.vecs.toArray()).toEqual([{ page: 0x1000, len: 8192, offset: 0 }]);
+  });
+
+  it("fails with ENOSPC when full or when bi_size would overflow", () => {
+    const bio = new Bio({ maxVecs: 2 });
+    bio.addPage(1, 100, 0);
+    bio.addPage(3, 100, 0);
+    expect(() => bio.addPage(5, 100, 0)).toThrow(code("ENOSPC"));
+    expect(bio.addPage(3, 100, 100)).toBe("merged"); // a merge still fits
+    const big = new Bio();
+    big.addPage(0, 0xffff_f000, 0);
+    expect(() => big.addPage(0x100000, 0x1000, 0)).toThrow(code("ENOSPC"));
+    expect(big.addPage(0x100000, 0xfff, 0)).toBe("added");
+    expect(big.size).toBe(0xffff_ffff);
+  });
+
+  it("rejects clones and zero lengths", () => {
+    const bio = new Bio();
+    bio.addPage(1, 100, 0);
+    expect(() => bio.clone().addPage(2, 1, 0)).toThrow(code("EINVAL"));
+    expect(() => bio.addPage(2, 0, 0)).toThrow(code("EINVAL"));
+  });
+});
+
+describe("Bio.advance and chains", () => {
+  it("moves bi_sector by whole sectors and the bvec iterator by bytes", () => {
+    const bio = Bio.fromVecs([{ page: 1, len: 8192, offset: 0 }], { sector: 100 });
+    expect(bio.advance(1536)).toBe(true);
+    expect([bio.sector, bio.size, bio.iter.bvecDone]).toEqual([103, 8192 - 1536, 1536]);
+    expect(bio.advance(1e6)).toBe(false);
+    expect([bio.size, bio.iter.idx, bio.iter.bvecDone, bio.sector]).toEqual([0, 1, 0, 116]);
+  });
+
+  it("no-data ops only shrink bi_size", () => {
+    const bio = new Bio({ op: "DISCARD", sector: 8 });
+    bio.iter.size = 1 << 20;
+    bio.advance(4096);
+    expect([bio.size, bio.sector, bio.iter.idx]).toEqual([(1 << 20) - 4096, 16, 0]);
+    const c = new SegmentCursor().reset(bio);
+    expect(c.next()).toBe(false);
+  });
+
+  it("cursors follow bi_next when asked", () => {
+    const a = Bio.fromVecs([{ page: 1, len: 4096, offset: 0 }]);
+    const b = Bio.fromVecs([{ page: 9, len: 6000, offset: 100 }]);
+    const head = Bio.chain([a, b]);
+    expect(head.chainSize()).toBe(10096);
+    const seen: number[][] = [];
+    const c = new SegmentCursor();
+    for (c.reset(head, true); c.next(); ) seen.push([c.page, c.offset, c.len, c.position]);
+    expect(seen).toEqual([
+      [1, 0, 4096, 0],
+      [9, 100, 3996, 4096],
+      [10, 0, 2004, 8092],
+    ]);
+    c.reset(head);
+    let n = 0;
+    while (c.next()) n++;
+    expect(n).toBe(1);
+  });
+});
