@@ -23,5 +23,7 @@ export type { BioOp } from "./ops.js";
 export { opHasData } from "./ops.js";
 export type { PgmapLookup } from "./pgmap.js";
 export { NO_PGMAP, P2pMixError } from "./pgmap.js";
+export type { PhysVecLimits } from "./phys-vec.js";
+export { PhysVecCursor, requestPhysVecLimits, UNLIMITED_PHYS_VEC } from "./phys-vec.js";
 export type { SplitPoint } from "./split.js";
 export { bioSplit, bioSplitRwAt, getMaxIoSize, splitBio, splitToLimits } from "./split.js";
