@@ -37,11 +37,15 @@ export interface Codec {
   unitsForBig(e: RangeEntryBig): number;
   /** Units written; throws `RlistError` and writes nothing if `e` is invalid or does not fit. */
   encode(words: Uint32Array, at: number, e: RangeEntry): number;
-  /** Units read into `out`; 0 at the end marker. Throws `EINVAL` on words that are no entry. */
+  /**
+   * Units read into `out`; 0 at the end marker. Throws `EINVAL` on words that are no entry
+   * (truncated, bad fixed16 tag, `at` outside `words`) and `ERANGE` when the stored length or
+   * base is above 2^53-1 (use {@link decodeBig}); `out` is untouched when it throws.
+   */
   decode(words: Uint32Array, at: number, out: RangeEntry): number;
   encodeBig(words: Uint32Array, at: number, e: RangeEntryBig): number;
   decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number;
-  /** Marks the end of a chunk's used area at unit `at`. */
+  /** Marks the end of a chunk's used area at unit `at` (stores the word 3); `ENOSPC` if `at` is past the end. */
   writeEndMarker(words: Uint32Array, at: number): void;
   /** Units taken by the end marker (1 for both codecs; written only when room is left). */
   readonly endMarkerUnits: number;
