@@ -1,0 +1,32 @@
+/**
+ * Fault injection for the allocation points of the DMA model, like the kernel's
+ * `fail_iommu` / failslab fault-injection knobs: tests ask "fail the k-th allocation" and check
+ * that the failing call leaves nothing mapped or allocated.
+ */
+
+/** Where an allocation can be made to fail. */
+export type FaultSite = "iova" | "pgtable" | "swiotlb";
+
+/** Asked before each allocation; returning true makes that allocation fail. */
+export interface FaultInjector {
+  shouldFail(site: FaultSite): boolean;
+}
+
+/**
+ * Fails the `failAt`-th allocation (0-based, counted over `sites`) and every later one if
+ * `sticky`; counts every allocation it was asked about in `calls`.
+ */
+export class CountdownFaults implements FaultInjector {
+  calls = 0;
+  constructor(
+    private readonly failAt: number,
+    private readonly sites: ReadonlyArray<FaultSite> = ["iova", "pgtable", "swiotlb"],
+    private readonly sticky = false,
+  ) {}
+
+  shouldFail(site: FaultSite): boolean {
+    if (!this.sites.includes(site)) return false;
+    const n = this.calls++;
+    return this.sticky ? n >= this.failAt : n === this.failAt;
+  }
+}
