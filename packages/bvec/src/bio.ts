@@ -116,7 +116,7 @@ export class Bio {
    * Refusals (the kernel returns 0; nothing changes here either):
    * - `P2pMixError` (`EINVAL`) when the page's pgmap differs from the last bvec's (2025 rule);
    * - `ENOSPC` when the table is full or `bi_size` would pass UINT_MAX;
-   * - `EINVAL` on a clone or a zero length.
+   * - `EINVAL` on a clone or a zero length; `EFAULT` for a frame without struct page.
    */
   addPage(page: number, len: number, offset: number, limits?: QueueLimits): AddPageResult {
     if (this.cloned) throw new RlistError("EINVAL", "cannot add pages to a cloned bio (BIO_CLONED)");
@@ -125,13 +125,14 @@ export class Bio {
     if (this.iter.size > U32_MAX - len) {
       throw new RlistError("ENOSPC", `bi_size ${this.iter.size} + ${len} would pass UINT_MAX`);
     }
+    const want = this.pgmaps.pgmapIdOf(page);
+    if (want < 0) throw new RlistError("EFAULT", `page ${page} has no struct page`);
     const v = this.vecs;
     const n = v.count;
     if (n > 0) {
       const last = n - 1;
       const lastPage = v.page(last);
-      const have = this.pgmaps.pgmapOf(lastPage);
-      const want = this.pgmaps.pgmapOf(page);
+      const have = this.pgmaps.pgmapIdOf(lastPage);
       if (have !== want) throw new P2pMixError(have, want, page);
       const lastPhys = lastPage * PAGE_SIZE + v.offset(last);
       const lastLen = v.len(last);

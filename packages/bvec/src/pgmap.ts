@@ -5,15 +5,17 @@
 import { RlistError } from "@rlist/encoding";
 
 /**
- * Maps a PFN to its pgmap identity; 0 means ordinary memory (no ZONE_DEVICE pgmap). Two pages may
- * share a bio only if their identities are equal, like `zone_device_pages_have_same_pgmap()`.
+ * Maps a PFN to its pgmap identity: 0 for ordinary RAM, >= 1 for a ZONE_DEVICE pgmap, -1 for a
+ * frame with no struct page (which can never be in a bio). Two pages may share a bio only if their
+ * identities are equal, like `zone_device_pages_have_same_pgmap()`. `PhysicalMemory` from
+ * `@rlist/dma` is one.
  */
 export interface PgmapLookup {
-  pgmapOf(pfn: number): number;
+  pgmapIdOf(pfn: number): number;
 }
 
 /** Every page is ordinary RAM. */
-export const NO_PGMAP: PgmapLookup = { pgmapOf: () => 0 };
+export const NO_PGMAP: PgmapLookup = { pgmapIdOf: () => 0 };
 
 /**
  * `addPage` refused a page whose pgmap differs from the bio's: the bio would mix P2P kinds or

@@ -87,7 +87,7 @@ export class PhysVecCursor {
       }
       const page = v.page(i);
       paddr = page * PAGE_SIZE + v.offset(i) + it.bvecDone;
-      pgmap = this.lookups ? this.bio!.pgmaps.pgmapOf(page) : 0;
+      pgmap = this.lookups ? this.bio!.pgmaps.pgmapIdOf(page) : 0;
       max = Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask), lim.maxSegmentSize - 1) + 1;
       len = Math.min(mpLen, max);
       bvecIterAdvanceSingle(v, it, len);
@@ -111,7 +111,7 @@ export class PhysVecCursor {
       if (
         nextPhys !== paddr + len ||
         len + nextLen > max ||
-        (this.lookups && this.bio!.pgmaps.pgmapOf(page) !== pgmap)
+        (this.lookups && this.bio!.pgmaps.pgmapIdOf(page) !== pgmap)
       ) {
         break;
       }
@@ -144,8 +144,8 @@ export class PhysVecCursor {
     this.vecs = bio.vecs;
     this.it.copyFrom(bio.iter);
     if (!opHasData(bio.op)) this.it.size = 0;
-    this.lookups = bio.pgmaps.pgmapOf !== noLookup;
+    this.lookups = bio.pgmaps.pgmapIdOf !== noLookup;
   }
 }
 
-const noLookup = NO_PGMAP.pgmapOf;
+const noLookup = NO_PGMAP.pgmapIdOf;

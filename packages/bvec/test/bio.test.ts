@@ -125,7 +125,7 @@ describe("Bio.addPage", () => {
   });
 
   it("refuses to mix pgmaps with a typed error and changes nothing", () => {
-    const pgmaps = { pgmapOf: (pfn: number) => (pfn >= 0x1000 ? 7 : pfn >= 0x800 ? 3 : 0) };
+    const pgmaps = { pgmapIdOf: (pfn: number) => (pfn >= 0x1000 ? 7 : pfn >= 0x800 ? 3 : 0) };
     const bio = new Bio({ pgmaps });
     bio.addPage(0x10, 4096, 0);
     let err: unknown;
@@ -144,6 +144,9 @@ describe("Bio.addPage", () => {
     expect(() => p2p.addPage(0x800, 4096, 0)).toThrow(P2pMixError); // another provider
     expect(() => p2p.addPage(0x10, 4096, 0)).toThrow(P2pMixError); // ordinary RAM
     expect(p2p.vecs.toArray()).toEqual([{ page: 0x1000, len: 8192, offset: 0 }]);
+    const holes = new Bio({ pgmaps: { pgmapIdOf: (pfn: number) => (pfn === 0x66 ? -1 : 0) } });
+    expect(() => holes.addPage(0x66, 4096, 0)).toThrow(code("EFAULT"));
+    expect(holes.vcnt).toBe(0);
   });
 
   it("fails with ENOSPC when full or when bi_size would overflow", () => {

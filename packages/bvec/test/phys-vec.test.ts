@@ -63,7 +63,7 @@ describe("PhysVecCursor", () => {
   });
 
   it("never merges across pgmaps", () => {
-    const pgmaps = { pgmapOf: (pfn: number) => (pfn >= 0x20 ? 5 : 0) };
+    const pgmaps = { pgmapIdOf: (pfn: number) => (pfn >= 0x20 ? 5 : 0) };
     const a = Bio.fromVecs([{ page: 0x1f, len: 4096, offset: 0 }], { pgmaps });
     const b = Bio.fromVecs([{ page: 0x20, len: 4096, offset: 0 }], { pgmaps });
     const c = new PhysVecCursor().reset(Bio.chain([a, b]));
