@@ -4,7 +4,7 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { type BioVec, BvecArray, checkBioVec } from "./bio-vec.js";
-import { BvecIter, bvecIterAdvance } from "./bvec-iter.js";
+import { BvecIter, type BvecIterInit, bvecIterAdvance } from "./bvec-iter.js";
 import { checkU32 } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import { biovecPhysMergeable, type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
@@ -42,6 +42,7 @@ export class Bio {
   readonly atomic: boolean;
   readonly pgmaps: PgmapLookup;
 
+  /** A new, empty bio with its own bvec table (`bio_alloc`). */
   constructor(init: BioInit = {}, vecs?: BvecArray, cloned = false) {
     this.op = init.op ?? "READ";
     this.iter = new BvecIter({ sector: init.sector ?? 0 });
@@ -64,6 +65,25 @@ export class Bio {
     if (size > total) throw new RlistError("EINVAL", `size ${size} exceeds the ${total} bytes of the bvecs`);
     const bio = new Bio(init, table);
     bio.iter.size = size;
+    return bio;
+  }
+
+  /**
+   * A bio over a window of a shared bvec table, positioned by `iter` (a clone in kernel terms: it
+   * does not own the table and cannot add pages). `EFAULT` if the window runs past the table.
+   */
+  static view(vecs: BvecArray, iter: BvecIterInit, init: Omit<BioInit, "sector" | "maxVecs"> = {}): Bio {
+    const it = new BvecIter(iter);
+    let left = it.size + it.bvecDone;
+    for (let i = it.idx; left > 0; i++) {
+      if (i >= vecs.count) throw new RlistError("EFAULT", `the iterator runs past the ${vecs.count} bvecs`);
+      left -= Math.min(left, vecs.len(i));
+    }
+    if (it.idx < vecs.count ? it.bvecDone > vecs.len(it.idx) : it.bvecDone > 0) {
+      throw new RlistError("EFAULT", "bvecDone lies past the current bvec");
+    }
+    const bio = new Bio(init, vecs, true);
+    bio.iter.copyFrom(it);
     return bio;
   }
 

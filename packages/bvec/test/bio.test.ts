@@ -170,6 +170,28 @@ describe("Bio.addPage", () => {
   });
 });
 
+describe("Bio.view", () => {
+  it("iterates a window of a shared table and cannot add pages", () => {
+    const table = BvecArray.from([
+      { page: 1, len: 4096, offset: 0 },
+      { page: 7, len: 4096, offset: 0 },
+      { page: 9, len: 4096, offset: 0 },
+    ]);
+    const bio = Bio.view(table, { sector: 8, idx: 1, bvecDone: 1024, size: 4096 });
+    const seen: number[][] = [];
+    const c = new SegmentCursor();
+    for (c.reset(bio); c.next(); ) seen.push([c.page, c.offset, c.len]);
+    expect(seen).toEqual([
+      [7, 1024, 3072],
+      [9, 0, 1024],
+    ]);
+    expect([bio.sector, bio.cloned]).toEqual([8, true]);
+    expect(() => bio.addPage(3, 1, 0)).toThrow(code("EINVAL"));
+    expect(() => Bio.view(table, { idx: 2, size: 4097 })).toThrow(code("EFAULT"));
+    expect(() => Bio.view(table, { idx: 1, bvecDone: 5000, size: 1 })).toThrow(code("EFAULT"));
+  });
+});
+
 describe("Bio.advance and chains", () => {
   it("moves bi_sector by whole sectors and the bvec iterator by bytes", () => {
     const bio = Bio.fromVecs([{ page: 1, len: 8192, offset: 0 }], { sector: 100 });
