@@ -1,0 +1,281 @@
+/**
+ * A swiotlb bounce-buffer pool (kernel/dma/swiotlb.c) for devices that cannot reach a buffer and
+ * have no IOMMU: 2 KiB slots (IO_TLB_SIZE), at most 128 contiguous slots per mapping
+ * (IO_TLB_SEGSIZE), slot choice that preserves the device's `min_align_mask` bits, and the
+ * bounce copies of map / unmap / sync done through the simulated physical memory.
+ *
+ * Modelled like mainline with one area: a rotating search index, a per-slot `list` count of free
+ * slots up to the end of the 128-slot segment, per-slot `orig_addr` / `alloc_size`, and the
+ * unconditional copy to the bounce buffer at map time (the 2022 info-leak fix). Slot state lives in
+ * typed arrays.
+ */
+import { RlistError } from "@rlist/encoding";
+import { alignUp, checkU53, isLowMask, lowBits } from "../iommu/bits.js";
+import type { FaultInjector } from "../iommu/faults.js";
+import type { DmaDirection } from "./direction.js";
+
+/** IO_TLB_SHIFT / IO_TLB_SIZE: 2 KiB slots. */
+export const IO_TLB_SHIFT = 11;
+export const IO_TLB_SIZE = 2048;
+/** IO_TLB_SEGSIZE: a mapping never spans more than 128 slots (256 KiB). */
+export const IO_TLB_SEGSIZE = 128;
+/** IO_TLB_DEFAULT_SIZE: 64 MiB. */
+export const IO_TLB_DEFAULT_SIZE = 64 * 1024 * 1024;
+
+const INVALID = -1;
+
+/** The byte access swiotlb needs from physical memory (`PhysicalMemory` has it). */
+export interface ByteMemory {
+  read(phys: number, out: Uint8Array): void;
+  write(phys: number, data: Uint8Array): void;
+}
+
+export interface SwiotlbOptions {
+  /** Physical address of the pool (slot 0), 2 KiB aligned. */
+  base: number;
+  /** Pool size in bytes, a multiple of 256 KiB (whole segments). Default 64 MiB. */
+  size?: number;
+  /** Memory the bounce copies go through; without it map/sync only manage slots. */
+  memory?: ByteMemory;
+  /** Fault injection at site `"swiotlb"` (each slot search). */
+  faults?: FaultInjector;
+}
+
+/** Like swiotlb_max_mapping_size(): 256 KiB minus the min_align_mask rounded up to a slot. */
+export function swiotlbMaxMappingSize(minAlignMask: number): number {
+  const minAlign = minAlignMask === 0 ? 0 : alignUp(minAlignMask, IO_TLB_SIZE);
+  return IO_TLB_SIZE * IO_TLB_SEGSIZE - minAlign;
+}
+
+/** Like swiotlb_align_offset(dev, 0, addr): the in-slot offset that keeps min_align_mask bits. */
+export function swiotlbAlignOffset(minAlignMask: number, addr: number): number {
+  if (minAlignMask === 0) return 0;
+  const keep = Math.min(minAlignMask + 1, IO_TLB_SIZE);
+  return lowBits(addr, keep);
+}
+
+export class SwiotlbPool {
+  readonly base: number;
+  readonly nslabs: number;
+  private readonly list: Uint8Array;
+  private readonly origAddr: Float64Array;
+  private readonly allocSize: Float64Array;
+  /** Index of each live slot inside its mapping (0 for the first slot). */
+  private readonly slotIndex: Uint8Array;
+  private readonly memory: ByteMemory | undefined;
+  private readonly faults: FaultInjector | undefined;
+  private index = 0;
+  private used = 0;
+  private hiwater = 0;
+  private scratch: Uint8Array | null = null;
+  /** Bytes copied CPU -> bounce and bounce -> CPU. */
+  bouncedToDevice = 0;
+  bouncedToCpu = 0;
+
+  constructor(options: SwiotlbOptions) {
+    checkU53("base", options.base);
+    if (options.base % IO_TLB_SIZE !== 0)
+      throw new RlistError("EINVAL", "swiotlb base must be 2 KiB aligned");
+    const size = options.size ?? IO_TLB_DEFAULT_SIZE;
+    checkU53("size", size);
+    if (size === 0 || size % (IO_TLB_SIZE * IO_TLB_SEGSIZE) !== 0) {
+      throw new RlistError("EINVAL", "swiotlb size must be a non-zero multiple of 256 KiB");
+    }
+    this.base = options.base;
+    this.nslabs = size / IO_TLB_SIZE;
+    this.list = new Uint8Array(this.nslabs);
+    this.origAddr = new Float64Array(this.nslabs).fill(INVALID);
+    this.allocSize = new Float64Array(this.nslabs);
+    this.slotIndex = new Uint8Array(this.nslabs);
+    for (let i = 0; i < this.nslabs; i++) this.list[i] = IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE);
+    this.memory = options.memory;
+    this.faults = options.faults;
+  }
+
+  /** Bytes of the pool. */
+  get size(): number {
+    return this.nslabs * IO_TLB_SIZE;
+  }
+
+  /** Slots in use. */
+  get usedSlots(): number {
+    return this.used;
+  }
+
+  /** Highest {@link usedSlots} seen. */
+  get hiwaterSlots(): number {
+    return this.hiwater;
+  }
+
+  /** True when `phys` lies in the pool (is_swiotlb_buffer()). */
+  contains(phys: number): boolean {
+    return phys >= this.base && phys < this.base + this.size;
+  }
+
+  /**
+   * Like swiotlb_tbl_map_single(): finds slots for `size` bytes of `orig`, copies the data in
+   * (always, whatever the direction) and returns the bounce address, whose `minAlignMask` bits
+   * equal `orig`'s. `EINVAL` above {@link swiotlbMaxMappingSize}; `ENOMEM` when the pool is full.
+   * `boundaryMask` is the device's segment boundary, which a bounce buffer never crosses.
+   */
+  map(orig: number, size: number, minAlignMask: number, boundaryMask?: number): number {
+    checkU53("orig", orig);
+    checkU53("size", size);
+    if (size === 0) throw new RlistError("EINVAL", "swiotlb mapping of 0 bytes");
+    if (!isLowMask(minAlignMask)) throw new RlistError("EINVAL", "minAlignMask is not 2^k - 1");
+    const max = swiotlbMaxMappingSize(minAlignMask);
+    if (size > max) throw new RlistError("EINVAL", `swiotlb mapping of ${size} bytes exceeds ${max}`);
+    const offset = swiotlbAlignOffset(minAlignMask, orig);
+    const slot = this.findSlots(orig, size + offset, minAlignMask, boundaryMask);
+    if (slot < 0)
+      throw new RlistError("ENOMEM", `swiotlb buffer is full (${size} bytes, ${this.used} slots used)`);
+    const nslots = Math.ceil((size + offset) / IO_TLB_SIZE);
+    for (let i = 0; i < nslots; i++) {
+      this.origAddr[slot + i] = orig + i * IO_TLB_SIZE;
+      this.allocSize[slot + i] = size - i * IO_TLB_SIZE;
+      this.slotIndex[slot + i] = i;
+    }
+    const tlb = this.base + slot * IO_TLB_SIZE + offset;
+    this.bounce(tlb, size, "to-device", minAlignMask);
+    return tlb;
+  }
+
+  /**
+   * Like swiotlb_tbl_unmap_single(): copies device writes back (FROM_DEVICE / BIDIRECTIONAL) and
+   * releases the slots. `tlb` is the address {@link map} returned.
+   */
+  unmap(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    const offset = swiotlbAlignOffset(minAlignMask, tlb);
+    const slot = this.liveSlot(tlb - offset);
+    if (dir !== "to-device") this.bounce(tlb, size, "from-device", minAlignMask);
+    this.release(slot, offset);
+  }
+
+  /** Like swiotlb_sync_single_for_cpu(): bounce -> CPU for FROM_DEVICE / BIDIRECTIONAL. */
+  syncForCpu(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    this.liveSlot(tlb);
+    if (dir !== "to-device") this.bounce(tlb, size, "from-device", minAlignMask);
+  }
+
+  /** Like swiotlb_sync_single_for_device(): CPU -> bounce for TO_DEVICE / BIDIRECTIONAL. */
+  syncForDevice(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    this.liveSlot(tlb);
+    if (dir !== "from-device") this.bounce(tlb, size, "to-device", minAlignMask);
+  }
+
+  /**
+   * The original CPU physical address that bounce byte `tlb` stands for, or -1 when it is not
+   * inside a live mapping: where a device's byte at `tlb` is copied to / from.
+   */
+  originalOf(tlb: number, minAlignMask: number): number {
+    if (!this.contains(tlb)) return -1;
+    const slot = Math.floor((tlb - this.base) / IO_TLB_SIZE);
+    const orig = this.origAddr[slot]!;
+    if (orig === INVALID) return -1;
+    // Slot i's orig_addr is the byte at in-slot offset `align`; later slots also start before it.
+    const align = swiotlbAlignOffset(minAlignMask, orig);
+    const off = lowBits(tlb, IO_TLB_SIZE) - align;
+    if (off < (this.slotIndex[slot] === 0 ? 0 : -align) || off >= this.allocSize[slot]!) return -1;
+    return orig + off;
+  }
+
+  // --- internals ---
+
+  /** swiotlb_search_pool_area() with one area. */
+  private findSlots(orig: number, allocSize: number, minAlignMask: number, boundaryMask?: number): number {
+    if (this.faults?.shouldFail("swiotlb")) return -1;
+    const nslots = Math.ceil(allocSize / IO_TLB_SIZE);
+    if (nslots > this.nslabs - this.used) return -1;
+    // Mappings of a page or more stay page aligned when no min_align_mask asks otherwise.
+    const allocAlign = minAlignMask === 0 && allocSize >= 4096 ? 4096 : IO_TLB_SIZE;
+    // min_align_mask bits at and above the slot size are kept by the choice of slot.
+    const slotAlign = minAlignMask + 1 > IO_TLB_SIZE ? minAlignMask + 1 : 0;
+    const want = slotAlign === 0 ? 0 : lowBits(orig, slotAlign) - lowBits(orig, IO_TLB_SIZE);
+    const stride = Math.max(1, Math.max(allocAlign, slotAlign) / IO_TLB_SIZE);
+    const maxSlots =
+      boundaryMask === undefined || boundaryMask >= Number.MAX_SAFE_INTEGER
+        ? 0
+        : Math.max(1, Math.floor((boundaryMask + 1) / IO_TLB_SIZE));
+    const baseSlot = this.base / IO_TLB_SIZE;
+    let index = this.index;
+    for (let checked = 0; checked < this.nslabs; ) {
+      const tlb = this.base + index * IO_TLB_SIZE;
+      if (lowBits(tlb, allocAlign) !== 0 || (slotAlign !== 0 && lowBits(tlb, slotAlign) !== want)) {
+        index = (index + 1) % this.nslabs;
+        checked++;
+        continue;
+      }
+      // iommu_is_span_boundary(): the slots must not cross the device's segment boundary.
+      const crosses = maxSlots !== 0 && ((baseSlot + index) % maxSlots) + nslots > maxSlots;
+      if (!crosses && this.list[index]! >= nslots) {
+        for (let i = index; i < index + nslots; i++) this.list[i] = 0;
+        let count = 0;
+        for (
+          let i = index - 1;
+          i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i]! !== 0;
+          i--
+        ) {
+          this.list[i] = ++count;
+        }
+        this.index = (index + nslots) % this.nslabs;
+        this.used += nslots;
+        if (this.used > this.hiwater) this.hiwater = this.used;
+        return index;
+      }
+      index = (index + stride) % this.nslabs;
+      checked += stride;
+    }
+    return -1;
+  }
+
+  /** Slot of `addr` when it holds a live mapping; `EINVAL` otherwise. */
+  private liveSlot(addr: number): number {
+    if (!this.contains(addr))
+      throw new RlistError("EINVAL", `0x${addr.toString(16)} is not a swiotlb address`);
+    const slot = Math.floor((addr - this.base) / IO_TLB_SIZE);
+    if (this.origAddr[slot] === INVALID) {
+      throw new RlistError("EINVAL", `0x${addr.toString(16)} is not a mapped swiotlb address`);
+    }
+    return slot;
+  }
+
+  /** swiotlb_release_slots(). */
+  private release(slot: number, offset: number): void {
+    const nslots = Math.ceil((this.allocSize[slot]! + offset) / IO_TLB_SIZE);
+    const segEnd = (Math.floor(slot / IO_TLB_SEGSIZE) + 1) * IO_TLB_SEGSIZE;
+    let count = slot + nslots < segEnd ? this.list[slot + nslots]! : 0;
+    for (let i = slot + nslots - 1; i >= slot; i--) {
+      this.list[i] = ++count;
+      this.origAddr[i] = INVALID;
+      this.allocSize[i] = 0;
+      this.slotIndex[i] = 0;
+    }
+    for (let i = slot - 1; i >= 0 && i % IO_TLB_SEGSIZE !== IO_TLB_SEGSIZE - 1 && this.list[i]! !== 0; i--) {
+      this.list[i] = ++count;
+    }
+    this.used -= nslots;
+  }
+
+  /** swiotlb_bounce(): copies `size` bytes between the bounce buffer at `tlb` and the original. */
+  private bounce(tlb: number, size: number, dir: "to-device" | "from-device", minAlignMask: number): void {
+    const orig = this.originalOf(tlb, minAlignMask);
+    if (orig < 0) throw new RlistError("EINVAL", `0x${tlb.toString(16)} is not inside a swiotlb mapping`);
+    const slot = Math.floor((tlb - this.base) / IO_TLB_SIZE);
+    const left = this.allocSize[slot]! - (orig - this.origAddr[slot]!);
+    if (size > left) throw new RlistError("EINVAL", `swiotlb sync of ${size} bytes past the mapping`);
+    const mem = this.memory;
+    if (mem === undefined) return;
+    if (this.scratch === null || this.scratch.length < size)
+      this.scratch = new Uint8Array(IO_TLB_SIZE * IO_TLB_SEGSIZE);
+    const buf = this.scratch.subarray(0, size);
+    if (dir === "to-device") {
+      mem.read(orig, buf);
+      mem.write(tlb, buf);
+      this.bouncedToDevice += size;
+    } else {
+      mem.read(tlb, buf);
+      mem.write(orig, buf);
+      this.bouncedToCpu += size;
+    }
+  }
+}
