@@ -1,0 +1,35 @@
+/**
+ * ACS Control register bits (PCIe ACS Extended Capability, offset 6), as in `PCI_ACS_*`.
+ * The P2P path walk only cares about the three redirecting ones, like `pci_bridge_has_acs_redir()`.
+ */
+export const ACS_SOURCE_VALIDATION = 0x0001;
+export const ACS_TRANSLATION_BLOCKING = 0x0002;
+export const ACS_REQUEST_REDIRECT = 0x0004;
+export const ACS_COMPLETION_REDIRECT = 0x0008;
+export const ACS_UPSTREAM_FORWARDING = 0x0010;
+export const ACS_EGRESS_CONTROL = 0x0020;
+export const ACS_DIRECT_TRANSLATED = 0x0040;
+
+/** Bits that send peer traffic up to the root complex instead of across the switch. */
+export const ACS_REDIRECT_MASK = ACS_REQUEST_REDIRECT | ACS_COMPLETION_REDIRECT | ACS_EGRESS_CONTROL;
+
+/** Friendly form of the ACS Control bits the P2P decision depends on. */
+export interface AcsFlags {
+  readonly requestRedirect?: boolean;
+  readonly completionRedirect?: boolean;
+  readonly egressControl?: boolean;
+}
+
+/** The ACS Control word for `flags`. */
+export function acsControlOf(flags: AcsFlags): number {
+  return (
+    (flags.requestRedirect ? ACS_REQUEST_REDIRECT : 0) |
+    (flags.completionRedirect ? ACS_COMPLETION_REDIRECT : 0) |
+    (flags.egressControl ? ACS_EGRESS_CONTROL : 0)
+  );
+}
+
+/** True when `control` redirects peer requests or completions upstream (RR, CR or EC set). */
+export function acsRedirects(control: number): boolean {
+  return (control & ACS_REDIRECT_MASK) !== 0;
+}

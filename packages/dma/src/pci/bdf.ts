@@ -1,0 +1,45 @@
+import { RlistError } from "@rlist/encoding";
+
+/** A PCI address: domain (segment), bus, device (slot) and function. */
+export interface Bdf {
+  readonly domain: number;
+  readonly bus: number;
+  readonly device: number;
+  readonly fn: number;
+}
+
+const BDF = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
+
+/** Parses `0000:01:00.0` (the domain may be omitted: `01:00.0` means domain 0). `EINVAL` if malformed. */
+export function parseBdf(text: string): Bdf {
+  const m = BDF.exec(text.trim());
+  if (!m)
+    throw new RlistError("EINVAL", `not a PCI address (domain:bus:device.function): ${JSON.stringify(text)}`);
+  const device = Number.parseInt(m[3]!, 16);
+  if (device > 31) throw new RlistError("EINVAL", `PCI device number ${device} is above 31 in ${text}`);
+  return {
+    domain: m[1] === undefined ? 0 : Number.parseInt(m[1], 16),
+    bus: Number.parseInt(m[2]!, 16),
+    device,
+    fn: Number.parseInt(m[4]!, 10),
+  };
+}
+
+/** Formats like the kernel's `pci_name()`: `dddd:bb:dd.f`, lower-case hex. */
+export function formatBdf(a: Bdf): string {
+  const h = (v: number, w: number) => v.toString(16).padStart(w, "0");
+  return `${h(a.domain, 4)}:${h(a.bus, 2)}:${h(a.device, 2)}.${a.fn}`;
+}
+
+/** `devfn` as the kernel packs it: device << 3 | function. */
+export function devfnOf(a: Bdf): number {
+  return (a.device << 3) | a.fn;
+}
+
+/**
+ * A number identifying a function across domains, the key the kernel uses for its per-provider
+ * map-type cache: `(domain << 16) | (bus << 8) | devfn`.
+ */
+export function bdfKey(a: Bdf): number {
+  return a.domain * 0x10000 + a.bus * 0x100 + devfnOf(a);
+}
