@@ -1,0 +1,79 @@
+/**
+ * The scatterlist-era way a dma-buf exporter hands out a DMA range without struct pages: an
+ * `sg_table` whose entries carry only `dma_address` / `dma_length` (page_link NULL), one entry per
+ * UINT_MAX bytes because `dma_length` is a u32 (`fill_sg_entry()` of dma-buf's phys_vec helper).
+ * Kept as a comparison figure for {@link DmaBufExporter}, whose DMA range list holds a 64 GiB BAR
+ * in one entry.
+ *
+ * The helper once computed each entry's address as `addr + i * UINT_MAX` in 32-bit arithmetic, so
+ * from the third entry on (buffers of 8 GiB and more) the address wrapped back into the second
+ * entry (fixed in 6.19-rc1 with a 64-bit cast). `asWritten: true` reproduces that for
+ * regression figures (kernel-anchors 5, vector DMABUF-1).
+ */
+import { RlistError } from "@rlist/encoding";
+
+/** `dma_length` is a u32: the largest scatterlist DMA segment. */
+export const UINT_MAX = 0xffff_ffff;
+
+const U64 = 1n << 64n;
+
+/** Entries a `length`-byte DMA range needs when split at UINT_MAX. */
+export function sgSplitCount(length: number): number {
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new RlistError("ERANGE", `length must be a safe non-negative integer, got ${length}`);
+  }
+  return Math.ceil(length / UINT_MAX);
+}
+
+export interface SgSplitOptions {
+  /** Reproduce the pre-6.19 `i * UINT_MAX` u32 overflow. Default false. */
+  readonly asWritten?: boolean;
+}
+
+/**
+ * The `(dma_address, dma_length)` entries of `[addr, addr + length)` split at UINT_MAX, exact over
+ * 64 bits. DMABUF-1: 8 GiB at A gives (A, 0xFFFFFFFF), (A + 0xFFFFFFFF, 0xFFFFFFFF),
+ * (A + 0x1FFFFFFFE, 2).
+ */
+export function sgSplitBig(
+  addr: bigint,
+  length: bigint,
+  options: SgSplitOptions = {},
+): Array<[bigint, bigint]> {
+  if (addr < 0n || addr >= U64 || length < 0n || addr + length > U64) {
+    throw new RlistError("ERANGE", "the range must lie inside the 64-bit DMA address space");
+  }
+  const max = BigInt(UINT_MAX);
+  const out: Array<[bigint, bigint]> = [];
+  let left = length;
+  for (let i = 0n; left > 0n; i++) {
+    const len = left < max ? left : max;
+    const step = options.asWritten ? (i * max) & 0xffff_ffffn : i * max;
+    out.push([(addr + step) % U64, len]);
+    left -= len;
+  }
+  return out;
+}
+
+/** {@link sgSplitBig} with `number`s; `ERANGE` when an address would pass 2^53 - 1. */
+export function sgSplit(addr: number, length: number, options: SgSplitOptions = {}): Array<[number, number]> {
+  for (const [name, v] of [
+    ["addr", addr],
+    ["length", length],
+    ["addr + length", addr + length],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new RlistError("ERANGE", `${name} must be a safe non-negative integer, got ${v}`);
+    }
+  }
+  const out: Array<[number, number]> = [];
+  let left = length;
+  for (let i = 0; left > 0; i++) {
+    const len = Math.min(left, UINT_MAX);
+    // i * UINT_MAX stays exact below 2^53; the AS-WRITTEN form keeps only its low 32 bits.
+    const step = options.asWritten ? (i * UINT_MAX) % 0x1_0000_0000 : i * UINT_MAX;
+    out.push([addr + step, len]);
+    left -= len;
+  }
+  return out;
+}

@@ -1,0 +1,255 @@
+/**
+ * Memory arithmetic for the structures an RDMA memory region (or any long-lived DMA user) keeps
+ * for as long as the registration lives: the range lists of this library, the `struct page *`
+ * array GUP fills, and the scatterlist (`sg_table`) that ib_umem builds from it. Pure arithmetic:
+ * it sizes a 1 TiB registration without allocating anything.
+ *
+ * Sizes assumed (64-bit kernel, 4 KiB pages, kernel-anchors 2.1-2.3):
+ * - `struct page *` array: 8 B per 4 KiB page, whatever the folio size (GUP returns every page);
+ * - scatterlist: 32 B per entry (CONFIG_NEED_SG_DMA_LENGTH), chained in arrays of
+ *   SG_MAX_SINGLE_ALLOC = 128 where the last slot of each full array is the chain link, plus the
+ *   16-B `sg_table`; entries coalesce PFN-contiguous pages up to `max_segment`
+ *   (sg_alloc_table_from_pages: UINT_MAX rounded down to the page, 0xFFFFF000). kmalloc rounding
+ *   of the arrays is not counted;
+ * - range list: 8/16/24-B entries packed greedily into 512-B chunks with an 8-B header and no
+ *   back-filling (rlist-anchor 2.1, 5.3), counted in whole chunks.
+ */
+import { RlistError } from "@rlist/encoding";
+import { checkU53, isPow2 } from "../iommu/bits.js";
+
+/** Bytes of one `struct page *`. */
+export const PAGE_POINTER_BYTES = 8;
+/** Bytes of one `struct scatterlist` with dma_length (x86-64). */
+export const SG_ENTRY_BYTES = 32;
+/** Bytes of a `struct sg_table`. */
+export const SG_TABLE_BYTES = 16;
+/** Like SG_MAX_SINGLE_ALLOC: scatterlist entries per page-sized array (4096 / 32). */
+export const SG_MAX_SINGLE_ALLOC = 128;
+/** sg_alloc_table_from_pages()'s default max_segment: UINT_MAX rounded down to 4 KiB. */
+export const SG_DEFAULT_MAX_SEGMENT = 0xffff_f000;
+
+const TWO28 = 0x1000_0000;
+const TWO32 = 0x1_0000_0000;
+const TWO36 = 0x10_0000_0000;
+
+/** `pages` pointers of a GUP page array. */
+export function pageArrayBytes(pages: number): number {
+  checkU53("pages", pages);
+  return pages * PAGE_POINTER_BYTES;
+}
+
+/**
+ * Entries `__sg_alloc_table()` allocates for `nents` used entries: arrays of up to 128 entries,
+ * each full array giving up its last slot to the chain link (129 -> 128 + 2 = 130).
+ */
+export function sgAllocatedEntries(nents: number): number {
+  checkU53("nents", nents);
+  if (nents <= SG_MAX_SINGLE_ALLOC) return nents;
+  const fullArrays = Math.ceil((nents - SG_MAX_SINGLE_ALLOC) / (SG_MAX_SINGLE_ALLOC - 1));
+  return fullArrays * SG_MAX_SINGLE_ALLOC + (nents - fullArrays * (SG_MAX_SINGLE_ALLOC - 1));
+}
+
+/** Bytes of an `sg_table` with `nents` used entries (chain slots included). 0 for none. */
+export function scatterlistBytes(nents: number): number {
+  return nents === 0 ? 0 : sgAllocatedEntries(nents) * SG_ENTRY_BYTES + SG_TABLE_BYTES;
+}
+
+/** Scatterlist entries for one run of `pages` PFN-contiguous pages of one pgmap. */
+export function sgEntriesForRun(pages: number, pageSize = 4096, maxSegment = SG_DEFAULT_MAX_SEGMENT): number {
+  checkU53("pages", pages);
+  const perEntry = Math.floor(maxSegment / pageSize);
+  if (perEntry < 1) throw new RlistError("EINVAL", `max_segment ${maxSegment} is below the page size`);
+  return Math.ceil(pages / perEntry);
+}
+
+/** Stored size of one range-list entry. */
+export type EntryBytes = 8 | 16 | 24;
+
+/**
+ * Form a CPU-list FOLIO entry takes (rlist-anchor 3.2): a page-aligned run is stored as FOLIO_PFN
+ * (base = pfn, length in pages): 8 B while pfn < 2^32 and pages < 2^28, 16 B while pages < 2^36.
+ * A run with a sub-page offset or length stores the byte length, offset < 2^24 for 16 B.
+ */
+export function cpuEntryBytes(pfn: number, offset: number, length: number, pageSize = 4096): EntryBytes {
+  if (offset === 0 && length % pageSize === 0) {
+    const pages = length / pageSize;
+    if (pfn < TWO32 && pages < TWO28) return 8;
+    return pages < TWO36 ? 16 : 24;
+  }
+  // The folio handle is a kernel pointer (> 2^32): never the 8-B form.
+  return offset < 0x100_0000 && length < TWO36 ? 16 : 24;
+}
+
+/** Form of a DMA-list entry of `length` bytes at stored base `base` (no offset, no extra). */
+export function dmaEntryBytes(base: number, length: number): EntryBytes {
+  if (base < TWO32 && length < TWO28) return 8;
+  return length < TWO36 ? 16 : 24;
+}
+
+/** A run of `count` equally sized entries, in list order. */
+export interface EntryGroup {
+  readonly entryBytes: EntryBytes;
+  readonly count: number;
+}
+
+/** Chunks and bytes a list of the given entry groups occupies. */
+export interface ListFootprint {
+  readonly entries: number;
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+/**
+ * Footprint of a range list holding `groups` in order, packed like the container does: each entry
+ * goes into the current chunk if its units fit, else a new chunk is linked (the unused tail is
+ * left, never back-filled). Exact for any order of groups; O(groups).
+ */
+export function rangeListFootprint(groups: readonly EntryGroup[], chunkBytes = 512): ListFootprint {
+  if (chunkBytes !== 128 && chunkBytes !== 512 && chunkBytes !== 4096) {
+    throw new RlistError("EINVAL", `chunk size must be 128, 512 or 4096, got ${chunkBytes}`);
+  }
+  const area = chunkBytes / 4 - 2;
+  let free = 0;
+  let chunks = 0;
+  let entries = 0;
+  for (const g of groups) {
+    checkU53("count", g.count);
+    const u = g.entryBytes / 4;
+    let left = g.count;
+    const inCurrent = Math.min(left, Math.floor(free / u));
+    left -= inCurrent;
+    free -= inCurrent * u;
+    if (left > 0) {
+      const perChunk = Math.floor(area / u);
+      const added = Math.ceil(left / perChunk);
+      chunks += added;
+      free = area - (left - (added - 1) * perChunk) * u;
+    }
+    entries += g.count;
+  }
+  return { entries, chunks, bytes: chunks * chunkBytes };
+}
+
+/** How the pages behind a modelled registration are laid out. */
+export interface RegistrationLayout {
+  /** Registered bytes (the MR length). */
+  readonly lengthBytes: number;
+  /** Folio size backing the range: 4 KiB pages, 2 MiB THP, 1 GiB hugetlb... (power of two). */
+  readonly folioBytes: number;
+  /** True when consecutive folios are physically adjacent (one run), false when scattered. */
+  readonly contiguous: boolean;
+  /** How the device reaches memory: `iommu` (one IOVA range, 1 DMA entry) or `direct` (identity). */
+  readonly dma?: "iommu" | "direct";
+  /** Page size, default 4096. */
+  readonly pageSize?: number;
+  /** Chunk size of the range lists, default 512. */
+  readonly chunkBytes?: number;
+  /** Highest pfn involved (decides the 8-B form's pfn < 2^32 test); default: low memory. */
+  readonly maxPfn?: number;
+}
+
+/** Bytes held for one registration by each representation. */
+export interface RegistrationFootprint {
+  readonly lengthBytes: number;
+  readonly pages: number;
+  readonly folios: number;
+  readonly cpuEntries: number;
+  readonly cpuListBytes: number;
+  readonly dmaEntries: number;
+  readonly dmaListBytes: number;
+  /** CPU list + DMA list. */
+  readonly rangeListBytes: number;
+  readonly pageArrayBytes: number;
+  readonly scatterlistEntries: number;
+  readonly scatterlistBytes: number;
+}
+
+/**
+ * Footprint of registering `layout.lengthBytes` starting at a folio boundary: the CPU range list
+ * (one entry per physically contiguous run), the DMA range list (one IOVA entry, or none for the
+ * identity view of dma-direct), the GUP page array and the ib_umem-style scatterlist (which reuses
+ * its entries for the DMA addresses, so it has no separate DMA cost).
+ */
+export function registrationFootprint(layout: RegistrationLayout): RegistrationFootprint {
+  const ps = layout.pageSize ?? 4096;
+  const length = layout.lengthBytes;
+  const folio = layout.folioBytes;
+  checkU53("lengthBytes", length);
+  if (!isPow2(ps) || !isPow2(folio) || folio < ps) {
+    throw new RlistError(
+      "EINVAL",
+      "pageSize and folioBytes must be powers of two with folioBytes >= pageSize",
+    );
+  }
+  if (length === 0) throw new RlistError("EINVAL", "a registration needs at least one byte");
+  const pages = Math.ceil(length / ps);
+  const folios = Math.ceil(length / folio);
+  const pagesPerFolio = folio / ps;
+  const pfnHigh = layout.maxPfn ?? 0;
+  const form = (runPages: number): EntryBytes => cpuEntryBytes(pfnHigh, 0, runPages * ps, ps);
+  let groups: EntryGroup[];
+  let sgEntries: number;
+  if (layout.contiguous || folios === 1) {
+    groups = [{ entryBytes: form(pages), count: 1 }];
+    sgEntries = sgEntriesForRun(pages, ps);
+  } else {
+    const lastPages = pages - (folios - 1) * pagesPerFolio;
+    groups = [
+      { entryBytes: form(pagesPerFolio), count: folios - 1 },
+      { entryBytes: form(lastPages), count: 1 },
+    ];
+    sgEntries = (folios - 1) * sgEntriesForRun(pagesPerFolio, ps) + sgEntriesForRun(lastPages, ps);
+  }
+  const chunkBytes = layout.chunkBytes ?? 512;
+  const cpu = rangeListFootprint(groups, chunkBytes);
+  const dma =
+    (layout.dma ?? "iommu") === "iommu"
+      ? rangeListFootprint([{ entryBytes: dmaEntryBytes(0, length), count: 1 }], chunkBytes)
+      : { entries: 0, chunks: 0, bytes: 0 };
+  return {
+    lengthBytes: length,
+    pages,
+    folios,
+    cpuEntries: cpu.entries,
+    cpuListBytes: cpu.bytes,
+    dmaEntries: dma.entries,
+    dmaListBytes: dma.bytes,
+    rangeListBytes: cpu.bytes + dma.bytes,
+    pageArrayBytes: pageArrayBytes(pages),
+    scatterlistEntries: sgEntries,
+    scatterlistBytes: scatterlistBytes(sgEntries),
+  };
+}
+
+/** MR sizes of the standard report: 4 KiB to 1 TiB. */
+export const REPORT_SIZES: readonly number[] = [
+  0x1000, 0x1_0000, 0x20_0000, 0x4000_0000, 0x10_0000_0000, 0x100_0000_0000,
+];
+
+/** Layouts of the standard report. */
+export const REPORT_LAYOUTS: ReadonlyArray<{ name: string; folioBytes: number; contiguous: boolean }> = [
+  { name: "4K pages, scattered", folioBytes: 0x1000, contiguous: false },
+  { name: "2M THP, scattered", folioBytes: 0x20_0000, contiguous: false },
+  { name: "1G hugetlb, scattered", folioBytes: 0x4000_0000, contiguous: false },
+  { name: "physically contiguous", folioBytes: 0x1000, contiguous: true },
+];
+
+/** One row of {@link registrationReport}. */
+export interface RegistrationReportRow extends RegistrationFootprint {
+  readonly layout: string;
+}
+
+/** The 4 KiB .. 1 TiB x layout table (arithmetic only). */
+export function registrationReport(
+  sizes: readonly number[] = REPORT_SIZES,
+  layouts = REPORT_LAYOUTS,
+  dma: "iommu" | "direct" = "iommu",
+): RegistrationReportRow[] {
+  const rows: RegistrationReportRow[] = [];
+  for (const l of layouts) {
+    for (const s of sizes) {
+      rows.push({ layout: l.name, ...registrationFootprint({ ...l, lengthBytes: s, dma }) });
+    }
+  }
+  return rows;
+}
