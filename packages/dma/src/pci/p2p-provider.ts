@@ -32,8 +32,8 @@ export class P2pProvider {
   constructor(owner: PciFunction, bar: PciBar) {
     this.owner = owner;
     this.bar = bar;
-    const signed = bar.busAddressBig - bar.cpuAddressBig;
-    const u64 = (signed + U64) % U64;
+    const u64 = (bar.busAddressBig - bar.cpuAddressBig + U64) % U64;
+    const signed = u64 >= 1n << 63n ? u64 - U64 : u64;
     this.busOffsetHi = Number(u64 >> 32n);
     this.busOffsetLo = Number(u64 & 0xffff_ffffn);
     this.#offsetNum = signed >= -BigInt(MAX_SAFE) && signed <= BigInt(MAX_SAFE) ? Number(signed) : Number.NaN;
