@@ -1,0 +1,107 @@
+/**
+ * IOVA layout of a CPU list inside one IOVA window: the prototype's `rsiova_*` helpers
+ * (rlist-anchor.md 4.7), INTENDED versions. A layout is computed before the IOVA exists; every
+ * position here is relative to the window start, which the IOVA allocator aligns to at least
+ * {@link rsiovaAlignment}.
+ *
+ * Per entry (`place`): keep the entry's offset inside its granule (IOMMUs map whole granules, so
+ * `iova ≡ phys (mod granule)`), and if that makes the entry need more segments than its CPU range
+ * does (it now crosses a `segmentBoundaryMask + 1` boundary), move it to the next boundary. Each
+ * entry then takes whole granules, so `cur` stays granule aligned (the prototype's fill_iova_map
+ * drift, bug 17, is gone).
+ */
+import { RlistError } from "@rlist/encoding";
+import { alignDown, alignUp, lowBits, roundupPow2 } from "../iommu/bits.js";
+import { NO_SEGMENT_BOUNDARY, numSegmentsFor, type Segmentation } from "./segmentation.js";
+
+/** One IOMMU mapping: granule-aligned IOVA, phys and length. */
+export interface IovaMapStep {
+  iova: number;
+  phys: number;
+  length: number;
+}
+
+/**
+ * Like rsiova_alignment(): the alignment the IOVA window needs so that boundary reasoning on
+ * window-relative positions holds: the granule without a boundary mask, else
+ * min(max(granule, roundup_pow_of_two(length)), mask + 1).
+ */
+export function rsiovaAlignment(granule: number, boundaryMask: number, length: number): number {
+  if (boundaryMask === NO_SEGMENT_BOUNDARY) return granule;
+  return Math.min(Math.max(granule, length === 0 ? 1 : roundupPow2(length)), boundaryMask + 1);
+}
+
+/**
+ * Like the rsiova_init() check: IOMMUs keep `iova ≡ phys (mod granule)`, which implies the
+ * min_align_mask rule only when `minAlignMask < granule`. `EINVAL` otherwise.
+ */
+export function checkMinAlignForIommu(granule: number, minAlignMask: number): void {
+  if (minAlignMask >= granule) {
+    throw new RlistError(
+      "EINVAL",
+      `min_align_mask 0x${minAlignMask.toString(16)} needs more than the IOMMU granule ${granule} guarantees`,
+    );
+  }
+}
+
+/**
+ * Like fill_iova_map(), INTENDED: the granule-aligned mapping for an entry placed at `start`
+ * (already carrying the phys in-granule offset). Writes it to `out` and returns the next
+ * granule-aligned position (`out.iova + out.length`).
+ */
+export function fillIovaMap(
+  start: number,
+  phys: number,
+  length: number,
+  granule: number,
+  out: IovaMapStep,
+): number {
+  const off = lowBits(phys, granule);
+  out.iova = start - off;
+  out.phys = phys - off;
+  out.length = alignUp(length + off, granule);
+  return out.iova + out.length;
+}
+
+/** Accumulates the layout of one window, entry by entry (`pad_iova` + `fill_iova_map`). */
+export class IovaLayout {
+  /** Next free granule-aligned position in the window. */
+  cur = 0;
+  /** Entries moved to a boundary by the padding rule. */
+  padded = 0;
+  private readonly window: number;
+
+  constructor(
+    private readonly seg: Segmentation,
+    readonly granule: number,
+  ) {
+    this.window = seg.segmentBoundaryMask === NO_SEGMENT_BOUNDARY ? 0 : seg.segmentBoundaryMask + 1;
+  }
+
+  /** Places an entry of `length` bytes at CPU `phys`; returns its window-relative DMA position. */
+  place(phys: number, length: number): number {
+    const g = this.granule;
+    const off = lowBits(phys, g);
+    let start = this.cur + off;
+    const B = this.window;
+    if (B > g && length !== 0) {
+      const cpuSegs = numSegmentsFor(this.seg, phys, length);
+      if (numSegmentsFor(this.seg, start, length) > cpuSegs) {
+        // The prototype's rule: restart at the next boundary with the same in-granule offset.
+        start = alignUp(this.cur, B) + off;
+        // Still worse (a max segment size that the new offset splits differently): mirror the
+        // CPU range's offset inside the boundary window, which gives the very same segments.
+        if (numSegmentsFor(this.seg, start, length) > cpuSegs)
+          start = alignUp(this.cur, B) + lowBits(phys, B);
+        this.padded++;
+      }
+    }
+    this.cur = alignDown(start, g) + alignUp(length + off, g);
+    return start;
+  }
+
+  /** Total IOVA bytes the window needs (like rsiova_length()). */
+  get length(): number {
+    return this.cur;
+  }
+}
