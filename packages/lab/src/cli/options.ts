@@ -1,0 +1,75 @@
+import { WORKLOAD_IDS, type WorkloadId } from "../workloads/workload.js";
+import { UsageError } from "./usage-error.js";
+
+export const DEFAULT_ENTRIES = 65536;
+/** Upper bound for --entries: beyond it the per-page representations need gigabytes. */
+export const MAX_ENTRIES = 1 << 22;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_RUNS = 5;
+export const MAX_RUNS = 100;
+export const DEFAULT_LIVE_MIB = 64;
+export const MAX_LIVE_MIB = 1024;
+/** Chunk sizes the rlist container supports (the prototype's 512, BASE_SMALL 128, PAGE_SIZE). */
+export const CHUNK_SIZES = [128, 512, 4096] as const;
+export type ChunkBytes = (typeof CHUNK_SIZES)[number];
+
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const s = raw.trim();
+  const v = /^\d+$/.test(s) ? Number(s) : /^0x[0-9a-f]+$/i.test(s) ? Number.parseInt(s, 16) : Number.NaN;
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return v;
+}
+
+/** Items of a comma-separated list, trimmed, without empties. */
+function items(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function parseEntries(raw: string): number {
+  return integer("--entries", raw, 1, MAX_ENTRIES);
+}
+
+export function parseSeed(raw: string): number {
+  return integer("--seed", raw, 0, 0xffff_ffff);
+}
+
+export function parseRuns(raw: string): number {
+  return integer("--runs", raw, 1, MAX_RUNS);
+}
+
+export function parseLiveMib(raw: string): number {
+  return integer("--live-mib", raw, 1, MAX_LIVE_MIB);
+}
+
+export function parseChunkBytes(raw: string): ChunkBytes[] {
+  const list = items(raw);
+  if (list.length === 0) throw new UsageError(`--chunk-bytes needs one or more of ${CHUNK_SIZES.join(", ")}`);
+  const out: ChunkBytes[] = [];
+  for (const s of list) {
+    const v = Number(s);
+    const size = CHUNK_SIZES.find((c) => c === v);
+    if (size === undefined) {
+      throw new UsageError(`--chunk-bytes: "${s}" is not a chunk size (use ${CHUNK_SIZES.join(", ")})`);
+    }
+    if (!out.includes(size)) out.push(size);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export function parseWorkloads(raw: string): WorkloadId[] {
+  const list = items(raw);
+  if (list.length === 0) throw new UsageError(`--workloads needs one or more of ${WORKLOAD_IDS.join(", ")}`);
+  const out: WorkloadId[] = [];
+  for (const s of list) {
+    const id = WORKLOAD_IDS.find((w) => w === s);
+    if (id === undefined) throw new UsageError(`unknown workload "${s}" (known: ${WORKLOAD_IDS.join(", ")})`);
+    if (!out.includes(id)) out.push(id);
+  }
+  // Report order is the canonical order, whatever order they were asked in.
+  return WORKLOAD_IDS.filter((w) => out.includes(w));
+}

@@ -1,0 +1,47 @@
+import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError } from "./usage-error.js";
+
+/**
+ * Makes sure `dir` exists and takes a new file, before any work starts (a probe file is
+ * created and removed: access(2) says yes to root for a read-only directory).
+ */
+export function prepareOutDir(dir: string): void {
+  const probe = join(dir, `.rlist-lab-probe-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, "", { flag: "wx" });
+    unlinkSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new UsageError(`--out ${dir}: cannot write there (${code})`);
+  }
+}
+
+export interface OutFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+/**
+ * Writes every file to a temporary name first and renames them into place only when all
+ * are written, so a failure leaves no half-written report (temporaries are removed).
+ */
+export function writeFilesAtomically(dir: string, files: readonly OutFile[]): string[] {
+  const temps: string[] = [];
+  try {
+    for (const f of files) {
+      const tmp = join(dir, `.${f.name}.tmp-${process.pid}`);
+      temps.push(tmp);
+      writeFileSync(tmp, f.content);
+    }
+  } catch (err) {
+    for (const t of temps) rmSync(t, { force: true });
+    throw err;
+  }
+  return files.map((f, i) => {
+    const final = join(dir, f.name);
+    renameSync(temps[i]!, final);
+    return final;
+  });
+}

@@ -1,0 +1,45 @@
+import type { RangeSet } from "../workloads/range-set.js";
+
+/** Representations compared by the study, in report order. */
+export const REPRESENTATION_IDS = [
+  "rlist-128",
+  "rlist-512",
+  "rlist-4096",
+  "fixed16",
+  "bio_vec",
+  "bio_vec-page",
+  "scatterlist",
+  "page-array",
+  "js-objects",
+] as const;
+export type RepresentationId = (typeof REPRESENTATION_IDS)[number];
+
+/** A representation built from one workload's ranges. */
+export interface Built {
+  /** Entries stored (after whatever merging the representation does). */
+  readonly entries: number;
+  /** Bytes the entries occupy: chunks, arrays, chained pages, or measured heap. */
+  readonly bytes: number;
+  /** Bytes of entry records inside `bytes` (the rest is headers, chain slots, padding, slack). */
+  readonly payloadBytes: number;
+  /** True when `bytes` was measured (heap) rather than counted from the layout. */
+  readonly measured?: boolean;
+  /** Walks every entry with the representation's own iterator; returns the bytes described. */
+  iterate(): number;
+  /** Returns chunks to their pool, if the representation has one. */
+  release?(): void;
+}
+
+export interface Representation {
+  readonly id: RepresentationId;
+  readonly label: string;
+  /** How the bytes are counted, for the report. */
+  readonly accounting: string;
+  /** Null when this representation can hold `set`; otherwise why not. */
+  unsupported(set: RangeSet): string | null;
+  /**
+   * Builds it. `forTiming` builds are timed in a loop, so they skip any one-off measurement
+   * (forced GCs for the heap) and may report estimated bytes.
+   */
+  build(set: RangeSet, forTiming?: boolean): Built;
+}

@@ -1,0 +1,38 @@
+import type { RamRegion } from "./ram.js";
+import type { RangeSet } from "./range-set.js";
+
+/** Workload names accepted by `--workloads`, in report order. */
+export const WORKLOAD_IDS = ["rdma", "thp", "nvme", "gpu-p2p", "live"] as const;
+export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+export function isWorkloadId(s: string): s is WorkloadId {
+  return (WORKLOAD_IDS as readonly string[]).includes(s);
+}
+
+/** One labelled fact about a workload, shown in the report ("THP share: 62 %"). */
+export interface Fact {
+  readonly label: string;
+  readonly value: string | number;
+}
+
+/** A generated (or observed) input: the ranges plus what the report says about them. */
+export interface Workload {
+  readonly id: WorkloadId;
+  readonly title: string;
+  /** One sentence: what kernel situation this models. */
+  readonly summary: string;
+  /** What one group (list) is: "MR", "bio", "dma-buf attachment", "buffer". */
+  readonly groupNoun: string;
+  readonly ranges: RangeSet;
+  /** Sum of range lengths. */
+  readonly bytes: number;
+  readonly facts: readonly Fact[];
+}
+
+export interface GenerateOptions {
+  /** Input ranges to generate (pages, folios, bio segments, BAR blocks). */
+  readonly entries: number;
+  readonly seed: number;
+  /** Where RAM folios may come from (this machine's System RAM, or an example map). */
+  readonly ram: readonly RamRegion[];
+}

@@ -1,0 +1,148 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createRng } from "../src/rng.js";
+import { gpuWorkload } from "../src/workloads/gpu.js";
+import { NVME_BIO_BYTES, nvmeWorkload } from "../src/workloads/nvme.js";
+import { EXAMPLE_RAM, PfnPicker } from "../src/workloads/ram.js";
+import { NO_FOLIO, PAGE_SIZE, type RangeSet, RangeSetBuilder } from "../src/workloads/range-set.js";
+import { rdmaWorkload } from "../src/workloads/rdma.js";
+import { thpWorkload } from "../src/workloads/thp.js";
+
+const ram = EXAMPLE_RAM;
+const bar = { start: 0x38_0000_0000, size: 16 * 2 ** 30, provider: 0, name: "GPU BAR1" };
+
+function inRam(phys: number, len: number): boolean {
+  return ram.some((r) => phys >= r.start && phys + len <= r.end);
+}
+
+function eachRange(set: RangeSet, fn: (i: number) => void): void {
+  for (let i = 0; i < set.count; i++) fn(i);
+}
+
+describe("RangeSetBuilder", () => {
+  it("keeps groups, grows past its initial capacity and rejects ranges outside their folio", () => {
+    const b = new RangeSetBuilder();
+    b.beginGroup();
+    for (let i = 0; i < 3000; i++) b.addFolioRange(i, 0, i * PAGE_SIZE, PAGE_SIZE);
+    b.beginGroup();
+    b.beginGroup();
+    b.addPhysical(0x1000, 10, 2);
+    const set = b.finish();
+    expect(set.count).toBe(3001);
+    expect([...set.groupStart]).toEqual([0, 3000, 3000, 3001]);
+    expect(set.phys[2999]).toBe(2999 * PAGE_SIZE);
+    expect(set.folioPfn[3000]).toBe(NO_FOLIO);
+    expect(() => b.addFolioRange(4, 0, 5 * PAGE_SIZE, 1)).toThrow(RangeError);
+    expect(() => b.addFolioRange(4, 1, 4 * PAGE_SIZE + 100, 2 * PAGE_SIZE)).toThrow(RangeError);
+    expect(() => b.addPhysical(0, 0, 1)).toThrow(RangeError);
+  });
+});
+
+describe("PfnPicker", () => {
+  it("returns aligned folios inside RAM", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(0, 2, 4, 9, 18), (seed, order) => {
+        const p = new PfnPicker(ram, createRng(seed));
+        for (let i = 0; i < 20; i++) {
+          const pfn = p.folio(order);
+          expect(pfn % 2 ** order).toBe(0);
+          expect(inRam(pfn * PAGE_SIZE, PAGE_SIZE * 2 ** order)).toBe(true);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("needs some RAM", () => {
+    expect(() => new PfnPicker([{ start: 0, end: 4096 }], createRng(1))).toThrow(/no RAM/);
+  });
+});
+
+describe("generators", () => {
+  const opts = { entries: 2000, seed: 42, ram };
+
+  it("are deterministic per seed", () => {
+    for (const gen of [rdmaWorkload, thpWorkload, nvmeWorkload]) {
+      const a = gen(opts);
+      const b = gen(opts);
+      const c = gen({ ...opts, seed: 43 });
+      expect([...a.ranges.phys]).toEqual([...b.ranges.phys]);
+      expect([...a.ranges.phys]).not.toEqual([...c.ranges.phys]);
+    }
+    expect([...gpuWorkload({ ...opts, bar }).ranges.phys]).toEqual([
+      ...gpuWorkload({ ...opts, bar }).ranges.phys,
+    ]);
+  });
+
+  it("rdma: N whole random pages in one MR", () => {
+    const w = rdmaWorkload(opts);
+    expect(w.ranges.count).toBe(2000);
+    expect(w.ranges.groups).toBe(1);
+    expect(w.bytes).toBe(2000 * PAGE_SIZE);
+    eachRange(w.ranges, (i) => {
+      expect(w.ranges.phys[i]! % PAGE_SIZE).toBe(0);
+      expect(inRam(w.ranges.phys[i]!, PAGE_SIZE)).toBe(true);
+    });
+  });
+
+  it("thp: whole folios inside, partial only at the ends", () => {
+    const w = thpWorkload(opts);
+    const s = w.ranges;
+    expect(s.count).toBe(2000);
+    const orders = new Set<number>();
+    eachRange(s, (i) => {
+      const size = PAGE_SIZE * 2 ** s.folioOrder[i]!;
+      orders.add(s.folioOrder[i]!);
+      expect(s.folioPfn[i]! % 2 ** s.folioOrder[i]!).toBe(0);
+      if (i > 0 && i < s.count - 1) {
+        expect(s.phys[i]).toBe(s.folioPfn[i]! * PAGE_SIZE);
+        expect(s.length[i]).toBe(size);
+      }
+      expect(inRam(s.phys[i]!, s.length[i]!)).toBe(true);
+    });
+    expect([...orders].sort((a, b) => a - b)).toEqual([0, 2, 4, 9]);
+  });
+
+  it("nvme: 128 KiB bios, one list each, 32 or 33 segments", () => {
+    const w = nvmeWorkload(opts);
+    const s = w.ranges;
+    expect(s.groups).toBe(Math.round(2000 / 32));
+    let unaligned = 0;
+    for (let g = 0; g < s.groups; g++) {
+      const from = s.groupStart[g]!;
+      const to = s.groupStart[g + 1]!;
+      let bytes = 0;
+      for (let i = from; i < to; i++) bytes += s.length[i]!;
+      expect(bytes).toBe(NVME_BIO_BYTES);
+      expect([32, 33]).toContain(to - from);
+      if (to - from === 33) {
+        unaligned++;
+        expect(s.phys[from]! % PAGE_SIZE).toBe(512);
+        expect(s.length[to - 1]).toBe(512);
+      }
+    }
+    expect(w.facts.find((f) => f.label === "unaligned bios")?.value).toBe(unaligned);
+    expect(unaligned).toBeGreaterThan(0);
+  });
+
+  it("gpu-p2p: ascending PHYSICAL ranges inside the BAR with the BAR's provider", () => {
+    const w = gpuWorkload({ ...opts, bar });
+    const s = w.ranges;
+    expect(s.count).toBe(2000);
+    let prevEnd = bar.start;
+    eachRange(s, (i) => {
+      expect(s.provider[i]).toBe(0);
+      expect(s.folioPfn[i]).toBe(NO_FOLIO);
+      expect(s.phys[i]!).toBeGreaterThanOrEqual(prevEnd);
+      expect(s.length[i]! % 65536).toBe(0);
+      prevEnd = s.phys[i]! + s.length[i]!;
+    });
+    expect(prevEnd).toBeLessThanOrEqual(bar.start + bar.size);
+  });
+
+  it("gpu-p2p stops when the BAR is full and says so", () => {
+    const w = gpuWorkload({ ...opts, bar: { ...bar, size: 64 * 2 ** 20 } });
+    expect(w.ranges.count).toBeLessThan(2000);
+    expect(w.facts.some((f) => String(f.value).includes("BAR full"))).toBe(true);
+  });
+});
