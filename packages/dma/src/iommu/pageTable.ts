@@ -76,6 +76,8 @@ export class IoPageTable {
   // Walk cache for the leaf table of the last 2 MiB region touched by map().
   private cacheRegion = -1;
   private cacheTable = -1;
+  private readonly walkParents: number[] = [0, 0, 0, 0, 0];
+  private readonly walkWords: number[] = [0, 0, 0, 0, 0];
 
   constructor(options: PageTableOptions = {}) {
     const levels = options.levels ?? 4;
@@ -179,7 +181,7 @@ export class IoPageTable {
       const slab = this.slabOf(table);
       const lo = slab[w]!;
       if ((lo & PTE_PRESENT) === 0) return -1;
-      if ((lo & PTE_LEAF) !== 0) return (lo & ADDR_MASK) + slab[w + 1]! * TWO32 + (iova % span);
+      if ((lo & PTE_LEAF) !== 0) return ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32 + (iova % span);
       table = slab[w + 1]!;
     }
     return -1;
@@ -198,7 +200,7 @@ export class IoPageTable {
       if ((lo & PTE_PRESENT) === 0) return false;
       if ((lo & PTE_LEAF) !== 0) {
         const off = iova % span;
-        out.phys = (lo & ADDR_MASK) + slab[w + 1]! * TWO32 + off;
+        out.phys = ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32 + off;
         out.pageSize = span;
         out.pageIova = iova - off;
         out.prot = (lo >>> PROT_SHIFT) & PROT_MASK;
@@ -222,7 +224,7 @@ export class IoPageTable {
         if ((lo & PTE_LEAF) !== 0) {
           out.push([
             iova,
-            (lo & ADDR_MASK) + slab[w + 1]! * TWO32,
+            ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32,
             levelSize(level),
             (lo >>> PROT_SHIFT) & PROT_MASK,
           ]);
@@ -249,19 +251,31 @@ export class IoPageTable {
     if (level === 0 && region === this.cacheRegion) table = this.cacheTable;
     else {
       table = this.root;
+      // Tables created by this walk, with the parent slot pointing at each, for undo on failure.
+      let created = 0;
       for (let l = this.levels - 1; l > level; l--) {
         const idx = Math.floor(iova / levelSize(l)) % ENTRIES;
         const w = this.wordIndex(table, idx);
         const slab = this.slabOf(table);
         const lo = slab[w]!;
         if ((lo & PTE_PRESENT) === 0) {
-          const child = this.allocTableOrThrow(false);
-          // slabOf(table) may have been re-read: slabs never move, so `slab` is still valid.
+          let child: number;
+          try {
+            child = this.allocTableOrThrow(false);
+          } catch (e) {
+            this.undoWalk(table, created);
+            throw e;
+          }
+          // Slabs never move, so `slab` is still the parent's storage.
           slab[w] = PTE_PRESENT;
           slab[w + 1] = child;
           this.counts[table]!++;
+          this.walkParents[created] = table;
+          this.walkWords[created] = w;
+          created++;
           table = child;
         } else if ((lo & PTE_LEAF) !== 0) {
+          this.undoWalk(table, created);
           throw new RlistError("EBUSY", `IOVA ${iova} is already mapped by a ${levelSize(l)}-byte page`);
         } else table = slab[w + 1]!;
       }
@@ -273,11 +287,29 @@ export class IoPageTable {
     const idx = Math.floor(iova / levelSize(level)) % ENTRIES;
     const w = this.wordIndex(table, idx);
     const slab = this.slabOf(table);
+    // A present entry here: a leaf, or (for a large leaf) a table of smaller mappings.
     if ((slab[w]! & PTE_PRESENT) !== 0) throw new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
     slab[w] = PTE_PRESENT | PTE_LEAF | (prot << PROT_SHIFT) | ((phys >>> 0) & ADDR_MASK);
     slab[w + 1] = hi32(phys);
     this.counts[table]!++;
     this.mappedLeaves[level]!++;
+  }
+
+  /**
+   * Frees the `created` tables a failed walk made (the deepest is `table`, still empty), clearing
+   * the parent slots, so a failed map leaves the tree as it was.
+   */
+  private undoWalk(table: number, created: number): void {
+    for (let d = created - 1; d >= 0; d--) {
+      const parent = this.walkParents[d]!;
+      const pw = this.walkWords[d]!;
+      this.freeTable(table);
+      const ps = this.slabOf(parent);
+      ps[pw] = 0;
+      ps[pw + 1] = 0;
+      this.counts[parent]!--;
+      table = parent;
+    }
   }
 
   /** Clears the leaf mapping `iova` (which must exist), frees emptied tables, returns its size. */

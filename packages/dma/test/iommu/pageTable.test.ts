@@ -71,6 +71,10 @@ describe("IoPageTable", () => {
     const phys = 2 ** 45 + 0x1234_5000;
     pt.map(0x8000_0000, phys, K4, RW);
     expect(pt.translate(0x8000_0abc)).toBe(phys + 0xabc);
+    // Bit 31 of the low word set: must not read back negative.
+    pt.map(0x9000_0000, 0xd000_1000, K4, RW);
+    expect(pt.translate(0x9000_0005)).toBe(0xd000_1005);
+    expect(pt.leaves()[1]).toEqual([0x9000_0000, 0xd000_1000, K4, RW]);
   });
 
   it("a table allocation failure part-way rolls back the whole call", () => {
