@@ -14,7 +14,7 @@
  * - range list: 8/16/24-B entries packed greedily into 512-B chunks with an 8-B header and no
  *   back-filling (rlist-anchor 2.1, 5.3), counted in whole chunks.
  */
-import { RlistError } from "@rlist/encoding";
+import { RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { checkU53, isPow2 } from "../iommu/bits.js";
 
 /** Bytes of one `struct page *`. */
@@ -27,10 +27,6 @@ export const SG_TABLE_BYTES = 16;
 export const SG_MAX_SINGLE_ALLOC = 128;
 /** sg_alloc_table_from_pages()'s default max_segment: UINT_MAX rounded down to 4 KiB. */
 export const SG_DEFAULT_MAX_SEGMENT = 0xffff_f000;
-
-const TWO28 = 0x1000_0000;
-const TWO32 = 0x1_0000_0000;
-const TWO36 = 0x10_0000_0000;
 
 /** `pages` pointers of a GUP page array. */
 export function pageArrayBytes(pages: number): number {
@@ -65,25 +61,32 @@ export function sgEntriesForRun(pages: number, pageSize = 4096, maxSegment = SG_
 /** Stored size of one range-list entry. */
 export type EntryBytes = 8 | 16 | 24;
 
-/**
- * Form a CPU-list FOLIO entry takes (rlist-anchor 3.2): a page-aligned run is stored as FOLIO_PFN
- * (base = pfn, length in pages): 8 B while pfn < 2^32 and pages < 2^28, 16 B while pages < 2^36.
- * A run with a sub-page offset or length stores the byte length, offset < 2^24 for 16 B.
- */
-export function cpuEntryBytes(pfn: number, offset: number, length: number, pageSize = 4096): EntryBytes {
-  if (offset === 0 && length % pageSize === 0) {
-    const pages = length / pageSize;
-    if (pfn < TWO32 && pages < TWO28) return 8;
-    return pages < TWO36 ? 16 : 24;
-  }
-  // The folio handle is a kernel pointer (> 2^32): never the 8-B form.
-  return offset < 0x100_0000 && length < TWO36 ? 16 : 24;
+function formOf(length: number, base: number, offset: number, extra: number): EntryBytes {
+  return (variableUnitsForFields(length, base, offset, extra) * 4) as EntryBytes;
 }
 
-/** Form of a DMA-list entry of `length` bytes at stored base `base` (no offset, no extra). */
+/**
+ * Stored size of a CPU-list FOLIO entry covering `[phys, phys + length)`, as `CpuRangeList` encodes
+ * it: a page-aligned run is FOLIO_PFN (base = pfn, length in pages: 8 B for pfn < 2^32 and fewer
+ * than 2^28 pages, i.e. up to 1 TiB of 4 KiB pages); any other run stores the first page's pfn, the
+ * in-page offset and the byte length (8 B without an offset, else 16 B). The prototype stored a
+ * folio pointer there, which never fits 8 B (rlist-anchor 3.2).
+ */
+export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
+  const off = phys % pageSize;
+  const pfn = (phys - off) / pageSize;
+  if (off === 0 && length % pageSize === 0) return formOf(length / pageSize, pfn, 0, 0);
+  return formOf(length, pfn, off, 0);
+}
+
+/** Stored size of a PHYSICAL entry: base = phys; a provider id in `extra` forces the 24-B form. */
+export function cpuPhysicalEntryBytes(phys: number, length: number, providerId: number): EntryBytes {
+  return formOf(length, phys, 0, providerId);
+}
+
+/** Stored size of a DMA-list entry of `length` bytes at stored base `base`. */
 export function dmaEntryBytes(base: number, length: number): EntryBytes {
-  if (base < TWO32 && length < TWO28) return 8;
-  return length < TWO36 ? 16 : 24;
+  return formOf(length, base, 0, 0);
 }
 
 /** A run of `count` equally sized entries, in list order. */
@@ -186,7 +189,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
   const folios = Math.ceil(length / folio);
   const pagesPerFolio = folio / ps;
   const pfnHigh = layout.maxPfn ?? 0;
-  const form = (runPages: number): EntryBytes => cpuEntryBytes(pfnHigh, 0, runPages * ps, ps);
+  const form = (runPages: number): EntryBytes => cpuFolioEntryBytes(pfnHigh * ps, runPages * ps, ps);
   let groups: EntryGroup[];
   let sgEntries: number;
   if (layout.contiguous || folios === 1) {

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  cpuEntryBytes,
+  cpuFolioEntryBytes,
+  cpuPhysicalEntryBytes,
+  dmaEntryBytes,
   type EntryBytes,
   pageArrayBytes,
   rangeListFootprint,
@@ -125,17 +127,24 @@ describe("range-list chunk packing (rlist-anchor 5.3)", () => {
   });
 });
 
-describe("CPU entry forms (rlist-anchor 3.2)", () => {
+describe("entry forms (CpuRangeList storage, rlist-anchor 3.2)", () => {
   it("FOLIO_PFN is 8 B below pfn 2^32 and 2^28 pages, then 16 B", () => {
-    expect(cpuEntryBytes(0x400, 0, 0x2000)).toBe(8);
-    expect(cpuEntryBytes(2 ** 32, 0, 0x1000)).toBe(16);
-    expect(cpuEntryBytes(0, 0, (2 ** 28 - 1) * 4096)).toBe(8);
-    expect(cpuEntryBytes(0, 0, 2 ** 28 * 4096)).toBe(16);
+    expect(cpuFolioEntryBytes(0x400 * 4096, 0x2000)).toBe(8);
+    expect(cpuFolioEntryBytes(2 ** 32 * 4096, 0x1000)).toBe(16);
+    expect(cpuFolioEntryBytes(0, (2 ** 28 - 1) * 4096)).toBe(8);
+    expect(cpuFolioEntryBytes(0, 2 ** 28 * 4096)).toBe(16);
   });
-  it("an unaligned FOLIO entry stores a folio handle: 16 B, or 24 B past offset 2^24 / length 2^36", () => {
-    expect(cpuEntryBytes(0x100, 0x800, 0x900)).toBe(16);
-    expect(cpuEntryBytes(0x100, 0x100_0000, 0x900)).toBe(24);
-    expect(cpuEntryBytes(0x100, 0x800, 2 ** 36)).toBe(24);
+  it("a run with an in-page offset is 16 B; an unaligned length alone stays 8 B", () => {
+    expect(cpuFolioEntryBytes(0x100 * 4096 + 0x800, 0x900)).toBe(16);
+    expect(cpuFolioEntryBytes(0x100 * 4096, 0x900)).toBe(8);
+    expect(cpuFolioEntryBytes(0x100 * 4096 + 0x800, 2 ** 36)).toBe(24);
+  });
+  it("PHYSICAL entries with a provider id are 24 B, DMA entries follow base and length", () => {
+    expect(cpuPhysicalEntryBytes(0xe000_0000, 0x1000, 5)).toBe(24);
+    expect(cpuPhysicalEntryBytes(0xe000_0000, 0x1000, 0)).toBe(8);
+    expect(dmaEntryBytes(0x800, 0x2b00)).toBe(8);
+    expect(dmaEntryBytes(0, 2 ** 40)).toBe(24);
+    expect(dmaEntryBytes(2 ** 40, 0x1000)).toBe(16);
   });
 });
 
