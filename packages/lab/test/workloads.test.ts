@@ -45,12 +45,45 @@ describe("PfnPicker", () => {
         const p = new PfnPicker(ram, createRng(seed));
         for (let i = 0; i < 20; i++) {
           const pfn = p.folio(order);
+          // 16 GiB holds only ~14 free 1 GiB folios; the first draw always succeeds.
+          if (pfn < 0 && i > 0 && order === 18) break;
           expect(pfn % 2 ** order).toBe(0);
           expect(inRam(pfn * PAGE_SIZE, PAGE_SIZE * 2 ** order)).toBe(true);
         }
       }),
       { numRuns: 50 },
     );
+  });
+
+  it("never hands out overlapping folios and reports exhaustion with -1", () => {
+    const small = [{ start: 0x10_0000, end: 0x10_0000 + 4 * 2 ** 20 }]; // 1024 pages
+    const p = new PfnPicker(small, createRng(3));
+    const seen = new Set<number>();
+    const take = (order: number) => {
+      const pfn = p.folio(order);
+      if (pfn < 0) return false;
+      for (let k = 0; k < 2 ** order; k++) {
+        expect(seen.has(pfn + k)).toBe(false);
+        seen.add(pfn + k);
+      }
+      return true;
+    };
+    expect(take(9)).toBe(true);
+    let n = 0;
+    while (take(0)) n++;
+    expect(n).toBe(1024 - 512);
+    expect(p.folio(0)).toBe(-1);
+    expect(p.folio(9)).toBe(-1);
+    expect(p.isFree(0x100)).toBe(false);
+  });
+
+  it("take() claims a free page once", () => {
+    const p = new PfnPicker(ram, createRng(1));
+    expect(p.isFree(0x200)).toBe(true);
+    p.take(0x200);
+    expect(p.isFree(0x200)).toBe(false);
+    expect(() => p.take(0x200)).toThrow(RangeError);
+    expect(p.isFree(0)).toBe(false); // below RAM
   });
 
   it("needs some RAM", () => {
@@ -138,6 +171,34 @@ describe("generators", () => {
       prevEnd = s.phys[i]! + s.length[i]!;
     });
     expect(prevEnd).toBeLessThanOrEqual(bar.start + bar.size);
+  });
+
+  it("generators stop when RAM is full and say so", () => {
+    const tiny = [{ start: 0x10_0000, end: 0x10_0000 + 4 * 2 ** 20 }];
+    const w = rdmaWorkload({ entries: 5000, seed: 1, ram: tiny });
+    expect(w.ranges.count).toBe(1024);
+    expect(w.facts.some((f) => String(f.value) === "RAM full after 1024 of 5000 pages")).toBe(true);
+    const n = nvmeWorkload({ entries: 5000, seed: 1, ram: tiny });
+    expect(n.ranges.groups).toBeLessThan(1024 / 32 + 1);
+    for (let g = 0; g < n.ranges.groups; g++)
+      expect(n.ranges.groupStart[g + 1]! - n.ranges.groupStart[g]!).toBeGreaterThanOrEqual(32);
+    expect(thpWorkload({ entries: 5000, seed: 1, ram: tiny }).facts.some((f) => f.label === "note")).toBe(
+      true,
+    );
+  });
+
+  it("pages of a workload never repeat", () => {
+    for (const w of [rdmaWorkload(opts), thpWorkload(opts), nvmeWorkload(opts)]) {
+      const seen = new Set<number>();
+      eachRange(w.ranges, (i) => {
+        const first = Math.floor(w.ranges.phys[i]! / PAGE_SIZE);
+        const last = Math.floor((w.ranges.phys[i]! + w.ranges.length[i]! - 1) / PAGE_SIZE);
+        for (let p = first; p <= last; p++) {
+          expect(seen.has(p)).toBe(false);
+          seen.add(p);
+        }
+      });
+    }
   });
 
   it("gpu-p2p stops when the BAR is full and says so", () => {

@@ -1,7 +1,7 @@
 import { createRng, deriveSeed } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import type { GenerateOptions, Workload } from "./workload.js";
+import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /** Bytes per bio. */
 export const NVME_BIO_BYTES = 128 * 1024;
@@ -25,19 +25,31 @@ export function nvmeWorkload(o: GenerateOptions): Workload {
   const pagesPerBio = NVME_BIO_BYTES / PAGE_SIZE;
   const bios = Math.max(1, Math.round(o.entries / pagesPerBio));
   let unaligned = 0;
-  for (let bio = 0; bio < bios; bio++) {
-    b.beginGroup();
+  let made = 0;
+  bios: for (; made < bios; made++) {
+    // Draw the bio's pages first so a bio is never cut short when RAM runs out.
     const offset = rng.chance(NVME_UNALIGNED_ODDS) ? NVME_UNALIGNED_OFFSET : 0;
+    const segs = offset === 0 ? pagesPerBio : pagesPerBio + 1;
+    const pfns: number[] = [];
+    for (let seg = 0; seg < segs; seg++) {
+      const prev = pfns[seg - 1] ?? -1;
+      let pfn: number;
+      if (prev >= 0 && rng.chance(NVME_RUN_ODDS) && pick.isFree(prev + 1)) {
+        pfn = prev + 1;
+        pick.take(pfn);
+      } else pfn = pick.folio(0);
+      if (pfn < 0) break bios;
+      pfns.push(pfn);
+    }
+    b.beginGroup();
     if (offset !== 0) unaligned++;
     let left = NVME_BIO_BYTES;
-    let pfn = -1;
-    for (let seg = 0; left > 0; seg++) {
-      pfn = pfn >= 0 && rng.chance(NVME_RUN_ODDS) && pick.isRam(pfn + 1) ? pfn + 1 : pick.folio(0);
+    pfns.forEach((pfn, seg) => {
       const start = seg === 0 ? offset : 0;
       const len = Math.min(PAGE_SIZE - start, left);
       b.addFolioRange(pfn, 0, pfn * PAGE_SIZE + start, len);
       left -= len;
-    }
+    });
   }
   const ranges = b.finish();
   return {
@@ -49,9 +61,10 @@ export function nvmeWorkload(o: GenerateOptions): Workload {
     ranges,
     bytes: totalBytes(ranges),
     facts: [
-      { label: "bios", value: bios },
+      { label: "bios", value: made },
       { label: "unaligned bios", value: unaligned },
       { label: "segments", value: ranges.count },
+      ...ramFullFact(made, bios, "bios"),
     ],
   };
 }

@@ -16,54 +16,117 @@ export const EXAMPLE_RAM: readonly RamRegion[] = [
   { start: 0x1_0000_0000, end: 0x4_4000_0000 },
 ];
 
+/** Random probes for a free folio before falling back to a scan. */
+const PROBES = 48;
+
+interface Region {
+  readonly firstPfn: number;
+  readonly pages: number;
+  /** One bit per page: allocated. */
+  readonly used: Uint32Array;
+}
+
 /**
- * Draws folio-aligned PFNs uniformly over the RAM regions, weighted by size, the way a
- * fragmented buddy allocator scatters unrelated allocations.
+ * A toy page allocator over the RAM regions: hands out naturally aligned, non-overlapping
+ * folios at random places, the way a long-running system's buddy allocator scatters
+ * unrelated allocations. Returns -1 once no free folio of the order is left.
  */
 export class PfnPicker {
-  readonly #regions: readonly RamRegion[];
+  readonly #regions: Region[];
   readonly #rng: Rng;
+  readonly #slotCache = new Map<number, { firsts: number[]; counts: number[]; total: number }>();
 
   constructor(regions: readonly RamRegion[], rng: Rng) {
-    const usable = regions.filter((r) => r.end - r.start >= 2 * 1024 * 1024);
-    if (usable.length === 0) throw new RangeError("no RAM region of at least 2 MiB to draw pages from");
-    this.#regions = usable;
+    this.#regions = regions
+      .filter((r) => r.end - r.start >= 2 * 1024 * 1024)
+      .map((r) => {
+        const firstPfn = Math.ceil(r.start / PAGE_SIZE);
+        const pages = Math.floor(r.end / PAGE_SIZE) - firstPfn;
+        return { firstPfn, pages, used: new Uint32Array(Math.ceil(pages / 32)) };
+      });
+    if (this.#regions.length === 0)
+      throw new RangeError("no RAM region of at least 2 MiB to draw pages from");
     this.#rng = rng;
   }
 
-  /** True when page `pfn` lies in one of the regions (a run may only grow inside RAM). */
-  isRam(pfn: number): boolean {
-    const a = pfn * PAGE_SIZE;
-    return this.#regions.some((r) => a >= r.start && a + PAGE_SIZE <= r.end);
+  /** True when page `pfn` lies in RAM and is still free (a run may only grow into such a page). */
+  isFree(pfn: number): boolean {
+    const r = this.#regionOf(pfn);
+    return r !== null && !this.#anyUsed(r, pfn - r.firstPfn, 1);
   }
 
-  /** PFN of a random naturally aligned folio of `order` that lies inside one region. */
+  /** Takes page `pfn` (must be free, see {@link isFree}). */
+  take(pfn: number): void {
+    const r = this.#regionOf(pfn);
+    if (r === null || this.#anyUsed(r, pfn - r.firstPfn, 1))
+      throw new RangeError(`pfn ${pfn} is not free RAM`);
+    this.#mark(r, pfn - r.firstPfn, 1);
+  }
+
+  /** PFN of a free, naturally aligned folio of `order` inside one region, now taken; -1 if none is left. */
   folio(order: number): number {
-    const { slots, total } = this.#slotsFor(order);
-    let k = this.#rng.between(0, total - 1);
-    for (const s of slots) {
-      if (k < s.n) return (s.first + k) * 2 ** order;
-      k -= s.n;
+    const pages = 2 ** order;
+    const { firsts, counts, total } = this.#slotsFor(order);
+    if (total === 0) return -1;
+    for (let probe = 0; probe < PROBES; probe++) {
+      const pfn = this.#slotPfn(firsts, counts, this.#rng.between(0, total - 1), pages);
+      if (this.#tryTake(pfn, pages)) return pfn;
+    }
+    // Crowded: scan every slot once from a random start.
+    const start = this.#rng.between(0, total - 1);
+    for (let k = 0; k < total; k++) {
+      const pfn = this.#slotPfn(firsts, counts, (start + k) % total, pages);
+      if (this.#tryTake(pfn, pages)) return pfn;
+    }
+    return -1;
+  }
+
+  #slotPfn(firsts: number[], counts: number[], k: number, pages: number): number {
+    for (let i = 0; i < counts.length; i++) {
+      if (k < counts[i]!) return (firsts[i]! + k) * pages;
+      k -= counts[i]!;
     }
     throw new Error("unreachable: slot index past the last region");
   }
 
-  readonly #slotCache = new Map<number, { slots: { first: number; n: number }[]; total: number }>();
+  #tryTake(pfn: number, pages: number): boolean {
+    const r = this.#regionOf(pfn)!;
+    const at = pfn - r.firstPfn;
+    if (this.#anyUsed(r, at, pages)) return false;
+    this.#mark(r, at, pages);
+    return true;
+  }
+
+  #regionOf(pfn: number): Region | null {
+    for (const r of this.#regions) if (pfn >= r.firstPfn && pfn < r.firstPfn + r.pages) return r;
+    return null;
+  }
+
+  #anyUsed(r: Region, at: number, n: number): boolean {
+    for (let i = at; i < at + n; i++) if ((r.used[i >>> 5]! >>> (i & 31)) & 1) return true;
+    return false;
+  }
+
+  #mark(r: Region, at: number, n: number): void {
+    for (let i = at; i < at + n; i++) r.used[i >>> 5] = r.used[i >>> 5]! | (1 << (i & 31));
+  }
 
   /** Aligned folio slots per region for `order` (weights for the draw), cached. */
   #slotsFor(order: number) {
     let entry = this.#slotCache.get(order);
     if (entry === undefined) {
       const pages = 2 ** order;
+      const firsts: number[] = [];
+      const counts: number[] = [];
       let total = 0;
-      const slots = this.#regions.map((r) => {
-        const first = Math.ceil(r.start / PAGE_SIZE / pages);
-        const n = Math.max(0, Math.floor(r.end / PAGE_SIZE / pages) - first);
+      for (const r of this.#regions) {
+        const first = Math.ceil(r.firstPfn / pages);
+        const n = Math.max(0, Math.floor((r.firstPfn + r.pages) / pages) - first);
+        firsts.push(first);
+        counts.push(n);
         total += n;
-        return { first, n };
-      });
-      if (total === 0) throw new RangeError(`no room for an order-${order} folio`);
-      entry = { slots, total };
+      }
+      entry = { firsts, counts, total };
       this.#slotCache.set(order, entry);
     }
     return entry;

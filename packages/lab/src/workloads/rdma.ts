@@ -1,7 +1,7 @@
 import { createRng, deriveSeed } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import type { GenerateOptions, Workload } from "./workload.js";
+import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /**
  * An RDMA memory region pinned from anonymous memory that the buddy allocator handed out
@@ -13,8 +13,10 @@ export function rdmaWorkload(o: GenerateOptions): Workload {
   const pick = new PfnPicker(o.ram, rng);
   const b = new RangeSetBuilder();
   b.beginGroup();
-  for (let i = 0; i < o.entries; i++) {
+  let pages = 0;
+  for (; pages < o.entries; pages++) {
     const pfn = pick.folio(0);
+    if (pfn < 0) break;
     b.addFolioRange(pfn, 0, pfn * PAGE_SIZE, PAGE_SIZE);
   }
   const ranges = b.finish();
@@ -27,8 +29,9 @@ export function rdmaWorkload(o: GenerateOptions): Workload {
     ranges,
     bytes: totalBytes(ranges),
     facts: [
-      { label: "pages", value: o.entries },
+      { label: "pages", value: pages },
       { label: "MRs", value: 1 },
+      ...ramFullFact(pages, o.entries, "pages"),
     ],
   };
 }

@@ -1,7 +1,7 @@
 import { createRng, deriveSeed, type Rng } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import type { GenerateOptions, Workload } from "./workload.js";
+import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /** Folio orders and their odds: order-0 pages, 16 KiB and 64 KiB mTHP, 2 MiB THP. */
 export const THP_ORDER_MIX: readonly { order: number; weight: number }[] = [
@@ -31,13 +31,15 @@ export function thpWorkload(o: GenerateOptions): Workload {
   const b = new RangeSetBuilder();
   b.beginGroup();
   const perOrder = new Map<number, number>();
-  for (let i = 0; i < o.entries; i++) {
+  let folios = 0;
+  for (; folios < o.entries; folios++) {
     const order = pickOrder(rng);
-    perOrder.set(order, (perOrder.get(order) ?? 0) + 1);
     const pfn = pick.folio(order);
+    if (pfn < 0) break;
+    perOrder.set(order, (perOrder.get(order) ?? 0) + 1);
     const pages = 2 ** order;
-    const skip = i === 0 ? rng.below(pages) : 0;
-    const keep = i === o.entries - 1 ? rng.between(1, pages - skip) : pages - skip;
+    const skip = folios === 0 ? rng.below(pages) : 0;
+    const keep = folios === o.entries - 1 ? rng.between(1, pages - skip) : pages - skip;
     b.addFolioRange(pfn, order, (pfn + skip) * PAGE_SIZE, keep * PAGE_SIZE);
   }
   const ranges = b.finish();
@@ -51,11 +53,12 @@ export function thpWorkload(o: GenerateOptions): Workload {
     ranges,
     bytes,
     facts: [
-      { label: "folios", value: o.entries },
+      { label: "folios", value: folios },
       ...THP_ORDER_MIX.map(({ order }) => ({
         label: `order-${order} folios`,
         value: perOrder.get(order) ?? 0,
       })),
+      ...ramFullFact(folios, o.entries, "folios"),
     ],
   };
 }

@@ -36,3 +36,8 @@ export interface GenerateOptions {
   /** Where RAM folios may come from (this machine's System RAM, or an example map). */
   readonly ram: readonly RamRegion[];
 }
+
+/** The fact recorded when RAM ran out before `wanted` items were generated (none otherwise). */
+export function ramFullFact(made: number, wanted: number, what: string): Fact[] {
+  return made < wanted ? [{ label: "note", value: `RAM full after ${made} of ${wanted} ${what}` }] : [];
+}
