@@ -26,7 +26,7 @@ export function nvmeWorkload(o: GenerateOptions): Workload {
   const bios = Math.max(1, Math.round(o.entries / pagesPerBio));
   let unaligned = 0;
   let made = 0;
-  bios: for (; made < bios; made++) {
+  generate: for (; made < bios; made++) {
     // Draw the bio's pages first so a bio is never cut short when RAM runs out.
     const offset = rng.chance(NVME_UNALIGNED_ODDS) ? NVME_UNALIGNED_OFFSET : 0;
     const segs = offset === 0 ? pagesPerBio : pagesPerBio + 1;
@@ -38,7 +38,7 @@ export function nvmeWorkload(o: GenerateOptions): Workload {
         pfn = prev + 1;
         pick.take(pfn);
       } else pfn = pick.folio(0);
-      if (pfn < 0) break bios;
+      if (pfn < 0) break generate;
       pfns.push(pfn);
     }
     b.beginGroup();
