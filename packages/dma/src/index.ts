@@ -1,3 +1,8 @@
+// CPU range list (rlist_cpu)
+export type { CpuEntryView, CpuRangeListOptions } from "./cpu/cpu-range-list.js";
+export { CpuEntryType, CpuRangeList } from "./cpu/cpu-range-list.js";
+export { CpuEntryCursor, CpuFolioCursor, CpuPageCursor } from "./cpu/cursors.js";
+export type { EntryStore, EntryStoreCursor } from "./cpu/entry-store.js";
 // Memory model
 export type { Folio, Pgmap } from "./memory/folio.js";
 export type { IomemResource, IomemResourceBig } from "./memory/iomem.js";

@@ -1,0 +1,426 @@
+import { type RangeEntry, RlistError } from "@rlist/encoding";
+import type { Folio } from "../memory/folio.js";
+import { checkAddress } from "../memory/numbers.js";
+import type { PhysicalMemory } from "../memory/physical-memory.js";
+import { P2pProvider } from "../pci/p2p-provider.js";
+import {
+  CHECKPOINT_EVERY,
+  PENDING_FOLIO,
+  PENDING_NONE,
+  PENDING_PHYSICAL,
+  STORED_FOLIO_BYTES,
+  STORED_FOLIO_PAGES,
+  STORED_PHYSICAL,
+} from "./constants.js";
+import { copyBetween } from "./copy.js";
+import { CpuEntryCursor, CpuFolioCursor, CpuPageCursor } from "./cursors.js";
+import { ArrayEntryStore, type EntryStore } from "./entry-store.js";
+
+/** Caller-visible entry types (`RLIST_CPU_MEM_FOLIO`, `RLIST_CPU_MEM_PHYSICAL`). */
+export const CpuEntryType = { FOLIO: 0, PHYSICAL: 1 } as const;
+export type CpuEntryType = (typeof CpuEntryType)[keyof typeof CpuEntryType];
+
+export interface CpuRangeListOptions {
+  /** Where encoded entries go; default a fresh store. */
+  readonly store?: EntryStore;
+}
+
+/**
+ * A list of CPU memory ranges (the prototype's `rlist_cpu`, INTENDED semantics): FOLIO entries
+ * `(folio, offset, length)` over struct-page memory and PHYSICAL entries `(phys, length, provider)`
+ * over pageless memory such as P2P BARs, kept maximally merged in a compact range list.
+ *
+ * Appends merge into the last entry when the new range continues it physically and has the same
+ * pgmap (byte adjacency inside a page or folio; page-aligned joins across folios). The last entry is
+ * held outside the storage until the next non-merging append or {@link seal}, so every append
+ * stores at most one entry and a failing append changes nothing. Summary flags follow the
+ * INTENDED definitions of rlist-anchor 3.4: {@link isPageList}, {@link hasP2P}, {@link length} in bytes.
+ */
+export class CpuRangeList {
+  readonly memory: PhysicalMemory;
+  /** @internal encoded entries (all but the pending one). */
+  readonly store: EntryStore;
+  /** @internal the last entry, not yet stored. */
+  _curKind = PENDING_NONE;
+  /** @internal */
+  _curPhys = 0;
+  /** @internal */
+  _curLength = 0;
+  /** @internal pgmap id (folio) or provider id (physical). */
+  _curTag = 0;
+  #length = 0;
+  /** Physical end of the last entry once it is sealed (the pending entry's end otherwise). */
+  #sealedEnd = 0;
+  #notPageList = false;
+  #hasP2P = false;
+  readonly #providers: P2pProvider[] = [];
+  #checkpoints = new Float64Array(16);
+  #checkpointCount = 0;
+  readonly #scratch: RangeEntry = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+
+  constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
+    this.memory = memory;
+    this.store = options.store ?? new ArrayEntryStore();
+    if (this.store.count !== 0) throw new RlistError("EINVAL", "the store must start empty");
+  }
+
+  /**
+   * The list for a pinned page array (the GUP case, like the prototype's pages backing): one
+   * whole page per pfn, physically contiguous pages merged. Nothing is left allocated on error.
+   */
+  static fromPfns(
+    memory: PhysicalMemory,
+    pfns: ArrayLike<number>,
+    options?: CpuRangeListOptions,
+  ): CpuRangeList {
+    const list = new CpuRangeList(memory, options);
+    try {
+      for (let i = 0; i < pfns.length; i++) list.appendPage(pfns[i]!, 0, memory.pageSize);
+    } catch (err) {
+      list.clear();
+      throw err;
+    }
+    return list;
+  }
+
+  // ---- summary -----------------------------------------------------------------------------
+
+  /** Total bytes (`rlist_cpu_length()`, INTENDED: bytes, not stored units). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Entries after merging, the pending one included. */
+  get count(): number {
+    return this.store.count + (this._curKind === PENDING_NONE ? 0 : 1);
+  }
+
+  get isEmpty(): boolean {
+    return this.#length === 0;
+  }
+
+  /**
+   * True when every entry but the first starts on a page boundary and every entry but the last
+   * ends on one (the INTENDED `!NOT_PAGELIST`): the list can be mapped into one IOVA range.
+   */
+  get isPageList(): boolean {
+    return !this.#notPageList;
+  }
+
+  /** True when some entry is P2P memory: a P2P folio (ZONE_DEVICE page) or a physical range with a provider. */
+  get hasP2P(): boolean {
+    return this.#hasP2P;
+  }
+
+  /** Distinct P2P providers of the entries, in first-use order. */
+  get providers(): readonly P2pProvider[] {
+    return this.#providers;
+  }
+
+  get pageSize(): number {
+    return this.memory.pageSize;
+  }
+
+  // ---- appending ---------------------------------------------------------------------------
+
+  /**
+   * Appends `length` bytes of `folio` from byte `offset` (`rlscpu_append_folio()`). The range may run
+   * on into the following folios if they are the same kind of memory (one pgmap). `EINVAL` for a
+   * folio this memory does not have, a zero length or a range crossing pgmaps; `EFAULT` when a page
+   * of the range has no struct page; `ERANGE` for unsafe numbers.
+   */
+  appendFolio(folio: Folio, offset: number, length: number): void {
+    checkAddress("folio pfn", folio.pfn);
+    if (this.memory.folioHead(folio.pfn) !== folio.pfn || this.memory.folioOrder(folio.pfn) !== folio.order) {
+      throw new RlistError(
+        "EINVAL",
+        `pfn ${folio.pfn} does not head an order-${folio.order} folio in this memory`,
+      );
+    }
+    checkAddress("offset", offset);
+    if (offset >= folio.nrPages * this.pageSize) {
+      throw new RlistError("EINVAL", `offset ${offset} is outside the folio at pfn ${folio.pfn}`);
+    }
+    this.#appendFolioRange(folio.pfn * this.pageSize + offset, length);
+  }
+
+  /**
+   * Appends `length` bytes starting `offset` bytes into page `pfn` (a bio_vec `{page, offset, len}`;
+   * `offset` may exceed the page size and the range may span pages and folios of one pgmap).
+   * Errors as {@link appendFolio}.
+   */
+  appendPage(pfn: number, offset: number, length: number): void {
+    checkAddress("pfn", pfn);
+    checkAddress("offset", offset);
+    checkAddress("phys", pfn * this.pageSize);
+    this.#appendFolioRange(pfn * this.pageSize + offset, length);
+  }
+
+  /**
+   * Appends a pageless range (`rlscpu_append_physical()`), e.g. part of a P2P BAR. Never merged.
+   * With a provider the range must lie inside its BAR (`EINVAL`); the provider is registered in the
+   * memory's provider table. `provider` null means ordinary pageless memory (no P2P).
+   */
+  appendPhysical(phys: number, length: number, provider: P2pProvider | null = null): void {
+    checkAddress("phys", phys);
+    checkLength(length);
+    checkAddress("phys end", phys + length);
+    let id = 0;
+    if (provider !== null) {
+      if (!(provider instanceof P2pProvider))
+        throw new RlistError("EINVAL", "provider must be a P2pProvider");
+      const bar = provider.bar;
+      if (BigInt(phys) < bar.cpuAddressBig || BigInt(phys + length) > bar.cpuAddressBig + bar.sizeBig) {
+        throw new RlistError(
+          "EINVAL",
+          `[0x${phys.toString(16)}, +0x${length.toString(16)}) is outside ${provider.name}`,
+        );
+      }
+      id = this.memory.registerProvider(provider);
+    }
+    this.#startEntry(PENDING_PHYSICAL, phys, length, id);
+    if (provider !== null) this.#noteProvider(provider);
+  }
+
+  /**
+   * Stores the pending last entry (`rlscpu_append_end()`): later appends still work but no longer
+   * merge into it. Storage statistics then count every entry.
+   */
+  seal(): void {
+    if (this._curKind === PENDING_NONE) return;
+    this.#pushPending();
+    this.#sealedEnd = this._curPhys + this._curLength;
+    this._curKind = PENDING_NONE;
+    this._curLength = 0;
+  }
+
+  /** Removes every entry and resets the summary. */
+  clear(): void {
+    this.store.clear();
+    this._curKind = PENDING_NONE;
+    this._curPhys = 0;
+    this._curLength = 0;
+    this._curTag = 0;
+    this.#length = 0;
+    this.#sealedEnd = 0;
+    this.#notPageList = false;
+    this.#hasP2P = false;
+    this.#providers.length = 0;
+    this.#checkpointCount = 0;
+  }
+
+  #appendFolioRange(start: number, length: number): void {
+    checkLength(length);
+    checkAddress("end", start + length);
+    const ps = this.pageSize;
+    const firstPfn = Math.floor(start / ps);
+    const lastPfn = Math.floor((start + length - 1) / ps);
+    const pgmap = this.memory.rangePgmapId(firstPfn, lastPfn - firstPfn + 1);
+    if (pgmap < 0) {
+      if (this.memory.pgmapIdOf(firstPfn) < 0 || this.memory.pgmapIdOf(lastPfn) < 0) {
+        throw new RlistError(
+          "EFAULT",
+          `page ${this.memory.pgmapIdOf(firstPfn) < 0 ? firstPfn : lastPfn} has no struct page`,
+        );
+      }
+      throw new RlistError("EINVAL", `pages ${firstPfn}..${lastPfn} are not one kind of struct-page memory`);
+    }
+    if (
+      this._curKind === PENDING_FOLIO &&
+      this._curPhys + this._curLength === start &&
+      this._curTag === pgmap
+    ) {
+      // Contiguous, same pgmap: byte adjacency inside a page, or a page-aligned join (is_contiguous()).
+      this._curLength += length;
+      this.#length += length;
+      return;
+    }
+    this.#startEntry(PENDING_FOLIO, start, length, pgmap);
+    if (pgmap > 0) this.#noteProvider(this.memory.pgmapById(pgmap)!.provider);
+  }
+
+  /** Stores the pending entry, then makes `(kind, phys, length, tag)` the pending one. */
+  #startEntry(kind: number, phys: number, length: number, tag: number): void {
+    const ps = this.pageSize;
+    const hadEntry = this._curKind !== PENDING_NONE || this.store.count > 0;
+    const prevEnd = this._curKind !== PENDING_NONE ? this._curPhys + this._curLength : this.#sealedEnd;
+    const prevEndUnaligned = hadEntry && prevEnd % ps !== 0;
+    this.#pushPending(); // may throw: nothing has changed yet
+    if (hadEntry && (prevEndUnaligned || phys % ps !== 0)) this.#notPageList = true;
+    this._curKind = kind;
+    this._curPhys = phys;
+    this._curLength = length;
+    this._curTag = tag;
+    this.#length += length;
+  }
+
+  #noteProvider(p: P2pProvider): void {
+    this.#hasP2P = true;
+    if (!this.#providers.includes(p)) this.#providers.push(p);
+  }
+
+  /** Encodes the pending entry into the store (compact forms) and records a seek checkpoint. */
+  #pushPending(): void {
+    if (this._curKind === PENDING_NONE) return;
+    const e = this.#scratch;
+    const ps = this.pageSize;
+    if (this._curKind === PENDING_FOLIO) {
+      const pfn = Math.floor(this._curPhys / ps);
+      const off = this._curPhys - pfn * ps;
+      e.base = pfn;
+      e.extra = 0;
+      if (off === 0 && this._curLength % ps === 0) {
+        e.type = STORED_FOLIO_PAGES;
+        e.length = this._curLength / ps;
+        e.offset = 0;
+      } else {
+        e.type = STORED_FOLIO_BYTES;
+        e.length = this._curLength;
+        e.offset = off;
+      }
+    } else {
+      e.type = STORED_PHYSICAL;
+      e.base = this._curPhys;
+      e.length = this._curLength;
+      e.offset = 0;
+      e.extra = this._curTag;
+    }
+    const index = this.store.count;
+    const startPos = this.#length - this._curLength;
+    this.store.append(e);
+    if (index % CHECKPOINT_EVERY === 0) {
+      const k = index / CHECKPOINT_EVERY;
+      if (k === this.#checkpoints.length) {
+        const grown = new Float64Array(k * 2);
+        grown.set(this.#checkpoints);
+        this.#checkpoints = grown;
+      }
+      this.#checkpoints[k] = startPos;
+      this.#checkpointCount = k + 1;
+    }
+  }
+
+  /**
+   * @internal The stored entry index and byte position to start a seek for `position` from:
+   * the last checkpoint at or before it. Only for positions inside the stored entries.
+   */
+  _checkpointBefore(position: number): number {
+    const cps = this.#checkpoints;
+    let lo = 0;
+    let hi = this.#checkpointCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cps[mid]! <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** @internal byte position of checkpoint `k`. */
+  _checkpointPosition(k: number): number {
+    return this.#checkpoints[k]!;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  /** A new allocation-free cursor over the entries (`for_each_entry`), before the first entry. */
+  cursor(): CpuEntryCursor {
+    return new CpuEntryCursor(this);
+  }
+
+  /** A new cursor that splits entries at folio boundaries (`for_each_folio`). */
+  folioCursor(): CpuFolioCursor {
+    return new CpuFolioCursor(this);
+  }
+
+  /** A new cursor that splits entries at page boundaries (`for_each_page`). */
+  pageCursor(): CpuPageCursor {
+    return new CpuPageCursor(this);
+  }
+
+  /** An entry cursor positioned on the entry holding byte `position`, or null past the end. */
+  seek(position: number): CpuEntryCursor | null {
+    const c = new CpuEntryCursor(this);
+    return c.seek(position) ? c : null;
+  }
+
+  /** Calls `fn` with one cursor per entry (the same object each time); `false` from `fn` stops. */
+  forEachEntry(fn: (entry: CpuEntryCursor) => boolean | undefined): void {
+    const c = this.cursor();
+    while (c.next()) if (fn(c) === false) return;
+  }
+
+  /** Calls `fn` per folio piece (`rlscpu_for_each_folio`); physical entries come whole. */
+  forEachFolio(fn: (piece: CpuFolioCursor) => boolean | undefined): void {
+    const c = this.folioCursor();
+    while (c.next()) if (fn(c) === false) return;
+  }
+
+  /** Calls `fn` per page piece (`rlscpu_for_each_page`); physical entries are split at page frames too. */
+  forEachPage(fn: (piece: CpuPageCursor) => boolean | undefined): void {
+    const c = this.pageCursor();
+    while (c.next()) if (fn(c) === false) return;
+  }
+
+  /**
+   * Copies the list's bytes `[position, position + buffer.length)` into `buffer`, through the
+   * physical memory (`rlist_cpu_copy_from()`, INTENDED; like `sg_copy_to_buffer()`). `EFAULT` when the
+   * range passes the list's end or touches a byte that is not memory; then nothing is copied.
+   */
+  copyTo(buffer: Uint8Array, position: number): void {
+    copyBetween(this, buffer, position, true);
+  }
+
+  /** Copies `buffer` into the list's bytes from `position` (`sg_copy_from_buffer()`); errors as {@link copyTo}. */
+  copyFrom(buffer: Uint8Array, position: number): void {
+    copyBetween(this, buffer, position, false);
+  }
+
+  /** Entries as plain objects (debugging and tests; allocates). */
+  toArray(): CpuEntryView[] {
+    const out: CpuEntryView[] = [];
+    this.forEachEntry((c) => {
+      out.push(
+        c.isPhysical
+          ? {
+              type: CpuEntryType.PHYSICAL,
+              phys: c.phys,
+              length: c.length,
+              position: c.position,
+              provider: c.provider,
+            }
+          : {
+              type: CpuEntryType.FOLIO,
+              phys: c.phys,
+              length: c.length,
+              position: c.position,
+              pfn: c.pfn,
+              order: c.order,
+              offset: c.offset,
+              provider: c.provider,
+            },
+      );
+      return true;
+    });
+    return out;
+  }
+}
+
+/** One entry as a plain object ({@link CpuRangeList.toArray}). */
+export type CpuEntryView =
+  | {
+      type: 0;
+      phys: number;
+      length: number;
+      position: number;
+      pfn: number;
+      order: number;
+      offset: number;
+      provider: P2pProvider | null;
+    }
+  | { type: 1; phys: number; length: number; position: number; provider: P2pProvider | null };
+
+function checkLength(length: number): void {
+  checkAddress("length", length);
+  if (length === 0) throw new RlistError("EINVAL", "length must be > 0");
+}
