@@ -32,9 +32,12 @@ const WORDS_PER_TABLE = ENTRIES * 2;
 const TABLES_PER_SLAB = 64;
 const SLAB_SHIFT = 6;
 
+/** Bytes covered by one entry at each level: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
+const SIZES = [0x1000, 0x20_0000, 0x4000_0000, 2 ** 39, 2 ** 48];
+
 /** Bytes covered by one entry at `level` (level 0 = 4 KiB). */
 export function levelSize(level: number): number {
-  return 2 ** (12 + 9 * level);
+  return SIZES[level]!;
 }
 
 /** The result of a successful walk. */
@@ -153,21 +156,65 @@ export class IoPageTable {
    */
   unmap(iova: number, size: number): number {
     checkPageRange(iova, size, this.ivaLimit);
-    // Validate first so that a refusal changes nothing.
-    let at = iova;
-    const end = iova + size;
-    const probe = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
-    while (at < end) {
-      if (!this.lookupInto(at, probe)) break;
-      if (probe.pageIova !== at || at + probe.pageSize > end) {
-        throw new RlistError("EINVAL", `unmap of ${size} at ${iova} splits a ${probe.pageSize}-byte page`);
-      }
-      at += probe.pageSize;
-    }
-    const stop = at;
-    at = iova;
-    while (at < stop) at += this.clearLeaf(at);
+    if (size === 0) return 0;
+    // Validate first (find the first hole, refuse partial large pages) so a refusal changes nothing.
+    const top = this.levels - 1;
+    const stop = this.scan(this.root, top, 0, iova, iova + size);
+    if (stop > iova) this.clear(this.root, top, 0, iova, stop);
     return stop - iova;
+  }
+
+  /** Position of the first hole in [at, end) below `table` (end when none); EINVAL on a split large page. */
+  private scan(table: number, level: number, base: number, at: number, end: number): number {
+    const span = SIZES[level]!;
+    const slab = this.slabOf(table);
+    let idx = Math.floor((at - base) / span);
+    while (at < end && idx < ENTRIES) {
+      const w = this.wordIndex(table, idx);
+      const lo = slab[w]!;
+      const eBase = base + idx * span;
+      if ((lo & PTE_PRESENT) === 0) return at;
+      if ((lo & PTE_LEAF) !== 0) {
+        if (eBase !== at || eBase + span > end) {
+          throw new RlistError("EINVAL", `unmap of [${at}, ${end}) splits a ${span}-byte page at ${eBase}`);
+        }
+        at = eBase + span;
+      } else {
+        const next = this.scan(slab[w + 1]!, level - 1, eBase, at, Math.min(end, eBase + span));
+        if (next < Math.min(end, eBase + span)) return next;
+        at = next;
+      }
+      idx++;
+    }
+    return at;
+  }
+
+  /** Clears every (present, validated) leaf in [start, end) below `table`; frees emptied tables. */
+  private clear(table: number, level: number, base: number, start: number, end: number): void {
+    const span = SIZES[level]!;
+    const slab = this.slabOf(table);
+    const counts = this.counts;
+    for (let idx = Math.floor((start - base) / span); idx < ENTRIES; idx++) {
+      const eBase = base + idx * span;
+      if (eBase >= end) break;
+      const w = this.wordIndex(table, idx);
+      const lo = slab[w]!;
+      if ((lo & PTE_LEAF) !== 0) {
+        slab[w] = 0;
+        slab[w + 1] = 0;
+        counts[table]!--;
+        this.mappedLeaves[level]!--;
+        continue;
+      }
+      const child = slab[w + 1]!;
+      this.clear(child, level - 1, eBase, Math.max(start, eBase), Math.min(end, eBase + span));
+      if (counts[child] === 0) {
+        this.freeTable(child);
+        slab[w] = 0;
+        slab[w + 1] = 0;
+        counts[table]!--;
+      }
+    }
   }
 
   /** Like iommu_iova_to_phys(): the physical address of `iova`, or -1 on a translation fault. */
@@ -238,9 +285,10 @@ export class IoPageTable {
   // --- internals ---
 
   private pickLevel(iova: number, phys: number, left: number): number {
-    for (let level = 2; level > 0; level--) {
-      const s = levelSize(level);
-      if (this.leafLevels[level] && left >= s && iova % s === 0 && phys % s === 0) return level;
+    if (left >= 0x20_0000 && this.leafLevels[1]) {
+      if (left >= 0x4000_0000 && this.leafLevels[2] && iova % 0x4000_0000 === 0 && phys % 0x4000_0000 === 0)
+        return 2;
+      if (iova % 0x20_0000 === 0 && phys % 0x20_0000 === 0) return 1;
     }
     return 0;
   }
@@ -310,39 +358,6 @@ export class IoPageTable {
       this.counts[parent]!--;
       table = parent;
     }
-  }
-
-  /** Clears the leaf mapping `iova` (which must exist), frees emptied tables, returns its size. */
-  private clearLeaf(iova: number): number {
-    const pathTables: number[] = [];
-    const pathWords: number[] = [];
-    let table = this.root;
-    for (let level = this.levels - 1; level >= 0; level--) {
-      const idx = Math.floor(iova / levelSize(level)) % ENTRIES;
-      const w = this.wordIndex(table, idx);
-      const slab = this.slabOf(table);
-      pathTables.push(table);
-      pathWords.push(w);
-      if ((slab[w]! & PTE_LEAF) !== 0) {
-        slab[w] = 0;
-        slab[w + 1] = 0;
-        this.mappedLeaves[level]!--;
-        // Free tables that became empty, bottom-up (never the root).
-        for (let d = pathTables.length - 1; d >= 0; d--) {
-          const t = pathTables[d]!;
-          if (--this.counts[t]! !== 0 || t === this.root) break;
-          this.freeTable(t);
-          const parent = pathTables[d - 1]!;
-          const pw = pathWords[d - 1]!;
-          const ps = this.slabOf(parent);
-          ps[pw] = 0;
-          ps[pw + 1] = 0;
-        }
-        return levelSize(level);
-      }
-      table = slab[w + 1]!;
-    }
-    throw new RlistError("EFAULT", `IOVA ${iova} is not mapped`);
   }
 
   private allocTableOrThrow(isRoot: boolean): number {
