@@ -216,10 +216,12 @@ describe("CpuRangeList against a byte-range model", () => {
           // Stepping on from a seek continues the same walk.
           const nextFolio = folios[folios.indexOf(f) + 1];
           expect(fcur.next()).toBe(nextFolio !== undefined);
-          if (nextFolio) expect({ position: fcur.position, length: fcur.length, pfn: fcur.pfn }).toEqual(nextFolio);
+          if (nextFolio)
+            expect({ position: fcur.position, length: fcur.length, pfn: fcur.pfn }).toEqual(nextFolio);
           const nextPage = pages[pages.indexOf(p) + 1];
           expect(pcur.next()).toBe(nextPage !== undefined);
-          if (nextPage) expect({ position: pcur.position, length: pcur.length, pfn: pcur.pfn }).toEqual(nextPage);
+          if (nextPage)
+            expect({ position: pcur.position, length: pcur.length, pfn: pcur.pfn }).toEqual(nextPage);
           const nextEntry = entries[entries.indexOf(e) + 1];
           expect(c.next()).toBe(nextEntry !== undefined);
           if (nextEntry) expect(c.position).toBe(nextEntry.position);
