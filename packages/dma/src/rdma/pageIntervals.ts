@@ -78,6 +78,12 @@ export class PageIntervalSet {
     return before - this.#pages;
   }
 
+  /** True when some page of `[start, end)` is in the set. */
+  intersects(start: number, end: number): boolean {
+    const i = this.#firstEndingAfter(start);
+    return start < end && i < this.#starts.length && this.#starts[i]! < end;
+  }
+
   /** Calls `fn(start, end)` for every part of `[start, end)` that is in the set, in order. */
   forEachIn(start: number, end: number, fn: (s: number, e: number) => void): void {
     for (let i = this.#firstEndingAfter(start); i < this.#starts.length && this.#starts[i]! < end; i++) {

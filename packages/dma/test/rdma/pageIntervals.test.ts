@@ -63,6 +63,7 @@ describe("PageIntervalSet", () => {
           }
         });
         for (let p = 0; p < N; p++) expect(seen[p]).toBe(p >= lo && p < hi ? 1 : 0);
+        expect(s.intersects(lo, hi)).toBe(model.slice(lo, hi).some(Boolean));
       }),
       { numRuns: 150 },
     );
