@@ -1,3 +1,5 @@
+export type { BioListResult, BioToListOptions, ListToBiosOptions } from "./adapters.js";
+export { bioToCpuRangeList, cpuRangeListToBios } from "./adapters.js";
 export type { AddPageResult, BioInit } from "./bio.js";
 export { Bio } from "./bio.js";
 export type { BioVec } from "./bio-vec.js";

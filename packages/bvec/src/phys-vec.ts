@@ -11,7 +11,7 @@ import { lowBits } from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
 import type { QueueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
-import { NO_PGMAP } from "./pgmap.js";
+import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
 
 /** The limits a phys_vec walk honours. */
 export interface PhysVecLimits {
@@ -56,10 +56,22 @@ export class PhysVecCursor {
   private readonly it = new BvecIter();
   private lim: PhysVecLimits = UNLIMITED_PHYS_VEC;
   private lookups = false;
+  private pgmaps: PgmapLookup | null = null;
+  private chain = true;
 
-  /** Starts at `bio.iter` and follows `bi_next`; the bios are not modified. */
-  reset(bio: Bio, lim: PhysVecLimits = UNLIMITED_PHYS_VEC): this {
+  /**
+   * Starts at `bio.iter` and follows `bi_next` unless `chain` is false; the bios are not modified.
+   * Pages are classified by `pgmaps` when given, else by each bio's own lookup.
+   */
+  reset(
+    bio: Bio,
+    lim: PhysVecLimits = UNLIMITED_PHYS_VEC,
+    pgmaps: PgmapLookup | null = null,
+    chain = true,
+  ): this {
     this.lim = lim;
+    this.pgmaps = pgmaps;
+    this.chain = chain;
     this.bvecs = 0;
     this.count = 0;
     this.len = 0;
@@ -87,7 +99,7 @@ export class PhysVecCursor {
       }
       const page = v.page(i);
       paddr = page * PAGE_SIZE + v.offset(i) + it.bvecDone;
-      pgmap = this.lookups ? this.bio!.pgmaps.pgmapIdOf(page) : 0;
+      pgmap = this.lookups ? this.lookupOf().pgmapIdOf(page) : 0;
       max = Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask), lim.maxSegmentSize - 1) + 1;
       len = Math.min(mpLen, max);
       bvecIterAdvanceSingle(v, it, len);
@@ -111,7 +123,7 @@ export class PhysVecCursor {
       if (
         nextPhys !== paddr + len ||
         len + nextLen > max ||
-        (this.lookups && this.bio!.pgmaps.pgmapIdOf(page) !== pgmap)
+        (this.lookups && this.lookupOf().pgmapIdOf(page) !== pgmap)
       ) {
         break;
       }
@@ -129,7 +141,7 @@ export class PhysVecCursor {
   /** Moves to the next bio with bytes left; false when the chain is exhausted. */
   private advanceBio(): boolean {
     while (this.it.size === 0) {
-      const nextBio = this.bio?.next ?? null;
+      const nextBio = this.chain ? (this.bio?.next ?? null) : null;
       if (nextBio === null) return false;
       this.load(nextBio);
     }
@@ -144,7 +156,11 @@ export class PhysVecCursor {
     this.vecs = bio.vecs;
     this.it.copyFrom(bio.iter);
     if (!opHasData(bio.op)) this.it.size = 0;
-    this.lookups = bio.pgmaps.pgmapIdOf !== noLookup;
+    this.lookups = this.lookupOf().pgmapIdOf !== noLookup;
+  }
+
+  private lookupOf(): PgmapLookup {
+    return this.pgmaps ?? this.bio!.pgmaps;
   }
 }
 

@@ -124,3 +124,10 @@ export const arbVecs = (opts: { minLen?: number; maxLen?: number; maxVecs?: numb
     }),
     { minLength: 1, maxLength: opts.maxVecs ?? 12 },
   );
+
+/** Index of the first differing byte, -1 when equal (deep toEqual on big arrays is slow). */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}

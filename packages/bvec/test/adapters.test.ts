@@ -1,0 +1,202 @@
+/** bio <-> CpuRangeList adapters: rlist-anchor 5.5 bio-backing vectors, merging, P2P, chains. */
+import { CpuRangeList, PciTopology, PhysicalMemory } from "@rlist/dma";
+import { describe, expect, it } from "vitest";
+import { Bio, BvecCursor, bioToCpuRangeList, cpuRangeListToBios, P2pMixError } from "../src/index.js";
+
+const code = (c: string) => expect.objectContaining({ code: c });
+
+/** 64 MiB of RAM, then a 1 MiB P2P BAR right after it (pfn 0x3fff is RAM, 0x4000 is P2P). */
+function machine() {
+  const memory = new PhysicalMemory({ regions: [{ start: 0, size: 0x400_0000, kind: "ram" }] });
+  const topo = new PciTopology();
+  const fn = topo.addFunction(topo.addHostBridge(), {
+    bdf: "0000:00:04.0",
+    bars: [
+      { index: 0, cpuAddress: 0x400_0000, size: 0x10_0000 },
+      { index: 2, cpuAddress: 0x800_0000, size: 0x10_0000 },
+    ],
+  });
+  const p2p = fn.p2pProvider(0);
+  const p2pB = fn.p2pProvider(2);
+  memory.addP2pMemory(p2p);
+  memory.addP2pMemory(p2pB);
+  return { memory, p2p, p2pB };
+}
+
+function entries(list: CpuRangeList) {
+  return list.toArray().map((e) => ({ phys: e.phys, length: e.length, position: e.position }));
+}
+
+describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => {
+  it("normalises a bvec offset past the page to the next page, positions are entry starts", () => {
+    const { memory } = machine();
+    const bio = Bio.fromVecs([
+      { page: 0x1000, offset: 0x200, len: 0x1e00 },
+      { page: 0x2000, offset: 0x1800, len: 0x800 },
+    ]);
+    const { list, bvecs, entries: n, saved } = bioToCpuRangeList(memory, bio);
+    const got = list.toArray();
+    expect(
+      got.map((e) => [e.type === 0 ? e.pfn : -1, e.type === 0 ? e.offset : -1, e.length, e.position]),
+    ).toEqual([
+      [0x1000, 0x200, 0x1e00, 0],
+      [0x2001, 0x800, 0x800, 0x1e00],
+    ]);
+    expect([bvecs, n, saved]).toEqual([2, 2, 0]);
+  });
+
+  it("keeps the folio view when pfn 0x2000 heads a 2-page folio", () => {
+    const { memory } = machine();
+    memory.declareFolio(0x2000, 1);
+    const bio = Bio.fromVecs([
+      { page: 0x1000, offset: 0x200, len: 0x1e00 },
+      { page: 0x2000, offset: 0x1800, len: 0x800 },
+    ]);
+    const second = bioToCpuRangeList(memory, bio).list.toArray()[1]!;
+    expect(second.type === 0 && [second.pfn, second.offset, second.length]).toEqual([0x2000, 0x1800, 0x800]);
+  });
+
+  it("starts at the bio's iterator (bi_bvec_done)", () => {
+    const { memory } = machine();
+    const bio = Bio.fromVecs([{ page: 5, offset: 0, len: 0x2000 }], { size: 0x1100 });
+    bio.advance(0x100);
+    const { list } = bioToCpuRangeList(memory, bio);
+    expect(entries(list)).toEqual([{ phys: 5 * 4096 + 0x100, length: 0x1000, position: 0 }]);
+  });
+});
+
+describe("bio -> CpuRangeList merging", () => {
+  it("merges physically contiguous bvecs, within a bio and across the chain, and counts the saving", () => {
+    const { memory } = machine();
+    const a = Bio.fromVecs([
+      { page: 0x10, offset: 0, len: 4096 },
+      { page: 0x11, offset: 0, len: 4096 },
+      { page: 0x12, offset: 0, len: 1024 },
+    ]);
+    const b = Bio.fromVecs([
+      { page: 0x12, offset: 1024, len: 3072 },
+      { page: 0x40, offset: 0, len: 4096 },
+    ]);
+    const r = bioToCpuRangeList(memory, Bio.chain([a, b]));
+    expect(entries(r.list)).toEqual([
+      { phys: 0x10000, length: 0x3000, position: 0 },
+      { phys: 0x40000, length: 0x1000, position: 0x3000 },
+    ]);
+    expect([r.bvecs, r.entries, r.saved]).toEqual([5, 2, 3]);
+    expect(r.list.isPageList).toBe(true);
+    const single = bioToCpuRangeList(memory, a, { chain: false });
+    expect([single.bvecs, single.entries]).toEqual([3, 1]);
+  });
+
+  it("never merges RAM with P2P pages or two providers, and names the provider", () => {
+    const { memory, p2p } = machine();
+    const ram = Bio.fromVecs([{ page: 0x3fff, offset: 0, len: 4096 }], { pgmaps: memory });
+    const dev = Bio.fromVecs([{ page: 0x4000, offset: 0, len: 8192 }], { pgmaps: memory });
+    const r = bioToCpuRangeList(memory, Bio.chain([ram, dev]));
+    const got = r.list.toArray();
+    expect(got.map((e) => [e.phys, e.length, e.provider])).toEqual([
+      [0x3fff000, 4096, null],
+      [0x4000000, 8192, p2p],
+    ]);
+    expect(r.list.hasP2P).toBe(true);
+    // The bio rule: such pages never share one bio.
+    const mixed = new Bio({ pgmaps: memory });
+    mixed.addPage(0x3fff, 4096, 0);
+    expect(() => mixed.addPage(0x4000, 4096, 0)).toThrow(P2pMixError);
+  });
+
+  it("fails with EFAULT for a frame without struct page", () => {
+    const { memory } = machine();
+    const bio = Bio.fromVecs([
+      { page: 0x10, offset: 0, len: 4096 },
+      { page: 0x9000, offset: 0, len: 4096 }, // a hole
+    ]);
+    expect(() => bioToCpuRangeList(memory, bio)).toThrow(code("EFAULT"));
+  });
+
+  it("refuses a memory with other than 4 KiB pages", () => {
+    const memory = new PhysicalMemory({
+      pageSize: 16384,
+      regions: [{ start: 0, size: 1 << 24, kind: "ram" }],
+    });
+    expect(() => bioToCpuRangeList(memory, new Bio())).toThrow(code("EINVAL"));
+  });
+});
+
+function bvecsOf(head: Bio) {
+  return [...head.bios()].map((b) => {
+    const out: number[][] = [];
+    const c = new BvecCursor();
+    for (c.reset(b); c.next(); ) out.push([c.phys, c.len]);
+    return { sector: b.sector, size: b.size, vecs: out };
+  });
+}
+
+describe("CpuRangeList -> bios", () => {
+  it("one bvec per entry, a chain when the table fills, block-aligned cuts", () => {
+    const { memory } = machine();
+    const list = new CpuRangeList(memory);
+    list.appendPage(0x10, 0, 0x300);
+    list.appendPage(0x20, 0, 0x280);
+    list.appendPage(0x30, 0, 0x300);
+    const head = cpuRangeListToBios(list, { maxVecs: 2, sector: 100, op: "WRITE" });
+    expect(bvecsOf(head)).toEqual([
+      {
+        sector: 100,
+        size: 0x400,
+        vecs: [
+          [0x10000, 0x300],
+          [0x20000, 0x100],
+        ],
+      },
+      {
+        sector: 102,
+        size: 0x480,
+        vecs: [
+          [0x20100, 0x180],
+          [0x30000, 0x300],
+        ],
+      },
+    ]);
+    expect(head.op).toBe("WRITE");
+    expect(head.pgmaps).toBe(memory);
+  });
+
+  it("starts a new bio when the pgmap changes", () => {
+    const { memory, p2p } = machine();
+    const list = new CpuRangeList(memory);
+    list.appendPage(0x3ffe, 0, 0x2000); // RAM up to the BAR
+    list.appendPage(0x4000, 0, 0x1000); // provider A
+    list.appendPage(0x8000, 0, 0x1000); // provider B
+    const bios = bvecsOf(cpuRangeListToBios(list));
+    expect(bios.map((b) => b.vecs)).toEqual([
+      [[0x3ffe000, 0x2000]],
+      [[0x4000000, 0x1000]],
+      [[0x8000000, 0x1000]],
+    ]);
+    expect(bios.map((b) => b.sector)).toEqual([0, 16, 24]);
+    void p2p;
+  });
+
+  it("refuses pageless entries, unaligned pgmap changes and tables too small for a block", () => {
+    const { memory, p2p } = machine();
+    const phys = new CpuRangeList(memory);
+    phys.appendPhysical(0x400_0000, 0x1000, p2p);
+    expect(() => cpuRangeListToBios(phys)).toThrow(code("EOPNOTSUPP"));
+    const mixed = new CpuRangeList(memory);
+    mixed.appendPage(0x3fff, 0xf00, 0x100);
+    mixed.appendPage(0x4000, 0, 0x1000);
+    expect(() => cpuRangeListToBios(mixed)).toThrow(code("EINVAL"));
+    const tiny = new CpuRangeList(memory);
+    tiny.appendPage(0x10, 0, 0x100);
+    tiny.appendPage(0x20, 0, 0x100);
+    expect(() => cpuRangeListToBios(tiny, { maxVecs: 1, logicalBlockSize: 4096 })).toThrow(code("EINVAL"));
+    expect(tiny.count).toBe(2);
+  });
+
+  it("an empty list gives one empty bio", () => {
+    const { memory } = machine();
+    const head = cpuRangeListToBios(new CpuRangeList(memory), { sector: 7 });
+    expect([head.size, head.sector, head.next]).toEqual([0, 7, null]);
+  });
+});
