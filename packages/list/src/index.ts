@@ -1,1 +1,13 @@
-export {};
+/**
+ * @rlist/list: the chunked range-list container (the prototype's `struct rlist`), a
+ * RangeList over a pooled chunk allocator, with allocation-free cursors.
+ */
+export type { ChunkBytes } from "./constants.js";
+export { entryUnits, HDR_NEXT, HDR_USED, HEADER_UNITS, NIL } from "./constants.js";
+export type { RangeCursor } from "./cursor.js";
+export type { ChunkPoolOptions, ChunkPoolStats, FaultHook } from "./pool.js";
+export { ChunkPool } from "./pool.js";
+export type { CodecName, MergeHook, RangeListOptions, RangeListStats, SliceOptions } from "./range-list.js";
+export { END_MARKER, RangeList } from "./range-list.js";
+export { FORMAT_VERSION, MAGIC } from "./serialize.js";
+export type { TrimFront } from "./slice.js";

@@ -1,0 +1,571 @@
+/**
+ * Allocation-free cursors over a RangeList, in the style of the xarray's `xa_state`: one
+ * object you step with `reset()` / `next()` / `seek()` and read fields from. Like the
+ * prototype's `rlist_state` with rls_reset() / rls_next() / rls_seek() (INTENDED seek).
+ *
+ * Each codec has its own class with a specialised decode loop; both implement
+ * {@link RangeCursor}. Fields describe the current entry; after a call returned false they
+ * read 0, except `position` (= total length) and `index` (= count).
+ *
+ * Performance design (measured, see bench/): next() stores only two small integers (the
+ * current and the next entry's unit index) and branches on the encoding, so the CPU can
+ * predict the step instead of waiting for the decode. Fields are decoded from the chunk
+ * words when read. `position` and `index` are lazy: the cursor remembers one entry with a
+ * known position (the chunk start from the side index, or the last one read) and sums the
+ * lengths from there on demand, so loops that never read them pay nothing and loops that
+ * read them every step pay one decode per step.
+ *
+ * Mutation rules: appends and merge-appends while a cursor is live are seen by it (a merge
+ * that grows or moves the last entry included). truncate() and clear() make earlier cursors
+ * stale: they throw EINVAL at their next chunk step, reset() or seek() re-arms them, and
+ * what they read before that (at most the rest of one chunk) is unspecified.
+ */
+import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
+import { RlistError } from "@rlist/encoding";
+import { checkBig, checkSafe, unsafeField } from "./checks.js";
+import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG, TWO28, TWO32 } from "./constants.js";
+import type { RangeList } from "./range-list.js";
+import { newRaw, rawLengthBig, SAFE_BASE_HI, SAFE_LEN_HI } from "./raw.js";
+
+export interface RangeCursor {
+  /** Positions on the first entry; false for an empty list (like rls_reset()). */
+  reset(): boolean;
+  /**
+   * Steps to the next entry; false past the last one (like rls_next()). On a fresh cursor it
+   * acts as {@link reset}. Entries appended (or merged) after the cursor was made are seen.
+   */
+  next(): boolean;
+  /**
+   * Lands on the entry with `pos <= position < pos + length`, O(log chunks) plus a decode of
+   * one chunk; false when `position >= totalLength`. Zero-length entries are never landed on.
+   * ERANGE unless `position` is a safe non-negative integer.
+   */
+  seek(position: number): boolean;
+  /** {@link seek} with an exact u64 position. */
+  seekBig(position: bigint): boolean;
+  /** Lands on entry number `index`; false when `index >= count`. */
+  seekIndex(index: number): boolean;
+  /** True while positioned on an entry. */
+  readonly valid: boolean;
+  /** 2-bit type. */
+  readonly type: number;
+  /** Length; ERANGE above 2^53-1 (read {@link lengthBig}). */
+  readonly length: number;
+  /** Base; ERANGE above 2^53-1 (read {@link baseBig}). */
+  readonly base: number;
+  readonly offset: number;
+  readonly extra: number;
+  /** Sum of the lengths of the entries before this one; ERANGE above 2^53-1. */
+  readonly position: number;
+  /** Index of the current entry (0-based). */
+  readonly index: number;
+  readonly lengthBig: bigint;
+  readonly baseBig: bigint;
+  /** Exact position (for positions above 2^53-1 it decodes the current chunk). */
+  readonly positionBig: bigint;
+  /** Copies the current entry into `out` (ERANGE if a field is above 2^53-1). */
+  read(out: RangeEntry): RangeEntry;
+  /** Copies the current entry into `out`, exactly. */
+  readBig(out: RangeEntryBig): RangeEntryBig;
+}
+
+const FRESH = 0;
+const ACTIVE = 1;
+const DONE = 2;
+
+/** Read by a finished or fresh cursor: every field decodes to 0. */
+const ZERO_WORDS = new Uint32Array(8);
+
+function stale(): RlistError {
+  return new RlistError(
+    "EINVAL",
+    "cursor is stale: the list was truncated or cleared since it was positioned",
+  );
+}
+
+function corrupt(): RlistError {
+  return new RlistError("EINVAL", "chunk entries do not cover its used area (corrupt list)");
+}
+
+abstract class CursorBase implements RangeCursor {
+  readonly list: RangeList;
+  /** Slab words of the current chunk. */
+  protected _w: Uint32Array = ZERO_WORDS;
+  /** Unit index of the current entry in `_w`. */
+  protected _at = 0;
+  /** Unit index of the entry after it (may be `_end`). */
+  protected _nxt = 0;
+  /** Unit index just past the current chunk's used area (as last read from its header). */
+  protected _end = 0;
+  /** Unit index of the current chunk's header in `_w`. */
+  protected _cb = 0;
+  /** Ordinal of the current chunk in the list. */
+  protected _k = -1;
+  protected _state = FRESH;
+  protected _epoch: number;
+  /** Lazy position: the entry at unit `_pAt` (<= `_at`, same chunk) has position `_pVal`, index `_pIdx`. */
+  protected _pAt = 0;
+  protected _pVal = 0;
+  protected _pIdx = 0;
+  private readonly _raw = newRaw();
+
+  constructor(list: RangeList) {
+    this.list = list;
+    this._epoch = list._epoch;
+    // Keep `_pVal` in V8's double representation from the start (see RangeList's constructor).
+    this._pVal = 0.5;
+    this._pVal = 0;
+  }
+
+  abstract next(): boolean;
+  /** Units of the entry at `at` of the current chunk (throws on an END marker). */
+  protected abstract _unitsAt(at: number): number;
+  /** Linear search of the current chunk for `target`, from (`pos`, `idx`) at its start. */
+  protected abstract _scan(target: number, pos: number, idx: number): boolean;
+  abstract get length(): number;
+  abstract get base(): number;
+  abstract get offset(): number;
+  abstract get extra(): number;
+
+  get valid(): boolean {
+    return this._state === ACTIVE;
+  }
+
+  get type(): number {
+    return ((this._w[this._at] as number) >>> 2) & 3;
+  }
+
+  get position(): number {
+    if (this._pAt !== this._at) this._sync();
+    const p = this._pVal;
+    if (p > MAX_SAFE) throw unsafeField("position");
+    return p;
+  }
+
+  get index(): number {
+    if (this._pAt !== this._at) this._sync();
+    return this._pIdx;
+  }
+
+  get lengthBig(): bigint {
+    if (this._state !== ACTIVE) return 0n;
+    this.list._read(this._w, this._at, this._raw);
+    return rawLengthBig(this._raw);
+  }
+
+  get baseBig(): bigint {
+    if (this._state !== ACTIVE) return 0n;
+    const r = this._raw;
+    this.list._read(this._w, this._at, r);
+    return (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+  }
+
+  get positionBig(): bigint {
+    if (this._pAt !== this._at) this._sync();
+    if (this._pVal <= MAX_SAFE) return BigInt(this._pVal);
+    if (this._state !== ACTIVE) return this.list._totalExact();
+    // Exact: the chunk's start position plus the entries before this one in the chunk.
+    const r = this._raw;
+    let p = this.list._ix.posExact(this._k);
+    for (let at = this._cb + HEADER_UNITS; at < this._at; ) {
+      at += this.list._read(this._w, at, r);
+      p += rawLengthBig(r);
+    }
+    return p;
+  }
+
+  read(out: RangeEntry): RangeEntry {
+    out.type = this.type;
+    out.length = this.length;
+    out.base = this.base;
+    out.offset = this.offset;
+    out.extra = this.extra;
+    return out;
+  }
+
+  readBig(out: RangeEntryBig): RangeEntryBig {
+    const r = this._raw;
+    if (this._state === ACTIVE) this.list._read(this._w, this._at, r);
+    else {
+      r.type = r.lenLo = r.lenHi = r.baseLo = r.baseHi = r.offset = r.extra = 0;
+    }
+    out.type = r.type;
+    out.length = rawLengthBig(r);
+    out.base = (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+    out.offset = r.offset;
+    out.extra = r.extra;
+    return out;
+  }
+
+  reset(): boolean {
+    this._state = FRESH;
+    return this._slowNext();
+  }
+
+  seek(position: number): boolean {
+    if (!(typeof position === "number" && position >= 0 && position <= MAX_SAFE && position % 1 === 0)) {
+      checkSafe("position", position);
+    }
+    const list = this.list;
+    this._epoch = list._epoch;
+    if (!(position < list._total)) {
+      this._finish();
+      return false;
+    }
+    const ix = list._ix;
+    const pos = ix.pos;
+    let lo = 0;
+    let hi = ix.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((pos[mid] as number) <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    this._enter(lo);
+    return this._scan(position, this._pVal, this._pIdx);
+  }
+
+  seekBig(position: bigint): boolean {
+    checkBig("position", position, MAX_TOTAL_BIG);
+    if (position <= BigInt(MAX_SAFE)) return this.seek(Number(position));
+    const list = this.list;
+    this._epoch = list._epoch;
+    if (!(position < list._totalExact())) {
+      this._finish();
+      return false;
+    }
+    const ix = list._ix;
+    const k = ix.findByPositionBig(position);
+    this._enter(k);
+    const r = this._raw;
+    let pos = ix.posExact(k);
+    let idx = this._pIdx;
+    for (let at = this._cb + HEADER_UNITS; at < this._end; ) {
+      const units = list._read(this._w, at, r);
+      const len = rawLengthBig(r);
+      if (position < pos + len) {
+        this._land(at);
+        this._pAt = at;
+        this._pVal = Number(pos);
+        this._pIdx = idx;
+        return true;
+      }
+      pos += len;
+      idx++;
+      at += units;
+    }
+    throw corrupt();
+  }
+
+  seekIndex(index: number): boolean {
+    checkSafe("index", index);
+    const list = this.list;
+    this._epoch = list._epoch;
+    if (index >= list._count) {
+      this._finish();
+      return false;
+    }
+    const k = list._ix.findByIndex(index);
+    this._enter(k);
+    let at = this._cb + HEADER_UNITS;
+    for (let i = this._pIdx; i < index; i++) at += this._unitsAt(at);
+    this._land(at);
+    return true;
+  }
+
+  /** Makes chunk ordinal `k` current, with its start as the known position. */
+  protected _enter(k: number): void {
+    const list = this.list;
+    const ix = list._ix;
+    const id = ix.ids[k] as number;
+    const w = list.pool.words(id);
+    const cb = list.pool.wordBase(id);
+    this._w = w;
+    this._cb = cb;
+    this._end = cb + HEADER_UNITS + (w[cb + HDR_USED] as number);
+    this._k = k;
+    this._pAt = cb + HEADER_UNITS;
+    this._pVal = ix.pos[k] as number;
+    this._pIdx = ix.first[k] as number;
+  }
+
+  /** Positions on the entry at unit `at` of the current chunk. */
+  protected _land(at: number): void {
+    this._at = at;
+    this._nxt = at + this._unitsAt(at);
+    this._state = ACTIVE;
+  }
+
+  /** Brings the lazy position forward to the current entry. */
+  private _sync(): void {
+    const r = this._raw;
+    const list = this.list;
+    let a = this._pAt;
+    let p = this._pVal;
+    let i = this._pIdx;
+    const target = this._at;
+    while (a < target) {
+      a += list._read(this._w, a, r);
+      p += r.lenHi * TWO28 + r.lenLo;
+      i++;
+    }
+    this._pAt = a;
+    this._pVal = p;
+    this._pIdx = i;
+  }
+
+  /** Past the end: fields read 0, position = total, index = count. */
+  protected _finish(): void {
+    const list = this.list;
+    this._state = DONE;
+    this._w = ZERO_WORDS;
+    this._cb = 0;
+    this._at = 0;
+    this._nxt = 0;
+    this._end = 0;
+    this._k = -1;
+    this._pAt = 0;
+    this._pVal = list._total;
+    this._pIdx = list._count;
+  }
+
+  /**
+   * The out-of-line part of next(): a fresh or finished cursor, chunk changes, and entries
+   * changed behind the cursor by appends (the tail grew) or merges (the last entry grew in
+   * place, or moved to the start of a new chunk, leaving an END marker where it was).
+   *
+   * Deliberately one self-contained function: V8 inlines by a bytecode budget and ranks
+   * getter calls last, so helper calls here would crowd `length`/`base` out of the caller's
+   * loop. Measured: 5x on the iterate benchmark.
+   */
+  protected _slowNext(): boolean {
+    const list = this.list;
+    const ix = list._ix;
+    const fixed = list._fixed;
+    let k: number;
+    if (this._state === ACTIVE) {
+      if (this._epoch !== list._epoch) throw stale();
+      k = this._k;
+      const w = this._w;
+      const cb = this._cb;
+      const end = cb + HEADER_UNITS + (w[cb + HDR_USED] as number);
+      let at = this._at;
+      if (at >= end) {
+        // The current entry was the last one and a merge moved it to the next chunk's start.
+        if (++k >= ix.length) throw stale();
+        this._enter(k);
+        at = this._cb + HEADER_UNITS;
+      } else {
+        this._end = end;
+      }
+      // Step over the current entry, re-reading its size (a merge may have grown it).
+      const h = this._w[at] as number;
+      if ((h & 3) === 3 || (fixed && (h & 3) !== 0)) throw corrupt();
+      at += fixed ? 4 : ((h & 3) + 1) * 2;
+      if (at < this._end) {
+        const h2 = this._w[at] as number;
+        if ((h2 & 3) === 3 || (fixed && (h2 & 3) !== 0)) throw corrupt();
+        this._at = at;
+        this._nxt = at + (fixed ? 4 : ((h2 & 3) + 1) * 2);
+        return true;
+      }
+      k++;
+    } else if (this._state === FRESH) {
+      this._epoch = list._epoch;
+      k = 0;
+    } else {
+      return false;
+    }
+    if (k >= ix.length) {
+      this._finish();
+      return false;
+    }
+    const id = ix.ids[k] as number;
+    const w = list.pool.words(id);
+    const cb = list.pool.wordBase(id);
+    const first = cb + HEADER_UNITS;
+    const h = w[first] as number;
+    if ((h & 3) === 3 || (fixed && (h & 3) !== 0)) throw corrupt();
+    this._w = w;
+    this._cb = cb;
+    this._end = first + (w[cb + HDR_USED] as number);
+    this._k = k;
+    this._pAt = first;
+    this._pVal = ix.pos[k] as number;
+    this._pIdx = ix.first[k] as number;
+    this._at = first;
+    this._nxt = first + (fixed ? 4 : ((h & 3) + 1) * 2);
+    this._state = ACTIVE;
+    return true;
+  }
+}
+
+/** Cursor over the variable (8/16/24-byte) codec. */
+class VariableCursor extends CursorBase {
+  next(): boolean {
+    const at = this._nxt;
+    if (at < this._end) {
+      const enc = (this._w[at] as number) & 3;
+      // One branch per form (not arithmetic on enc): the step stays predictable.
+      if (enc === 0) {
+        this._at = at;
+        this._nxt = at + 2;
+        return true;
+      }
+      if (enc === 1) {
+        this._at = at;
+        this._nxt = at + 4;
+        return true;
+      }
+      if (enc === 2) {
+        this._at = at;
+        this._nxt = at + 6;
+        return true;
+      }
+    }
+    return this._slowNext();
+  }
+
+  protected _unitsAt(at: number): number {
+    const enc = (this._w[at] as number) & 3;
+    if (enc === 3) throw corrupt();
+    return (enc + 1) * 2;
+  }
+
+  protected _scan(target: number, pos: number, idx: number): boolean {
+    const w = this._w;
+    const end = this._end;
+    let at = this._cb + HEADER_UNITS;
+    while (at < end) {
+      const h = w[at] as number;
+      const enc = h & 3;
+      let len: number;
+      let units: number;
+      if (enc === 0) {
+        len = h >>> 4;
+        units = 2;
+      } else if (enc === 1) {
+        len = ((w[at + 1] as number) & 0xff) * TWO28 + (h >>> 4);
+        units = 4;
+      } else {
+        len = (w[at + 4] as number) * TWO28 + (h >>> 4);
+        units = 6;
+      }
+      if (target < pos + len) {
+        this._at = at;
+        this._nxt = at + units;
+        this._state = ACTIVE;
+        this._pAt = at;
+        this._pVal = pos;
+        this._pIdx = idx;
+        return true;
+      }
+      pos += len;
+      idx++;
+      at += units;
+    }
+    throw corrupt();
+  }
+
+  get length(): number {
+    const w = this._w;
+    const at = this._at;
+    const h = w[at] as number;
+    const enc = h & 3;
+    if (enc === 0) return h >>> 4;
+    const hi = enc === 1 ? (w[at + 1] as number) & 0xff : (w[at + 4] as number);
+    if (hi > SAFE_LEN_HI) throw unsafeField("length");
+    return hi * TWO28 + (h >>> 4);
+  }
+
+  get base(): number {
+    const w = this._w;
+    const at = this._at;
+    if (((w[at] as number) & 3) === 0) return w[at + 1] as number;
+    const hi = w[at + 3] as number;
+    if (hi > SAFE_BASE_HI) throw unsafeField("base");
+    return hi * TWO32 + (w[at + 2] as number);
+  }
+
+  get offset(): number {
+    const w = this._w;
+    const at = this._at;
+    const enc = (w[at] as number) & 3;
+    if (enc === 0) return 0;
+    const w1 = w[at + 1] as number;
+    return enc === 1 ? w1 >>> 8 : w1;
+  }
+
+  get extra(): number {
+    const w = this._w;
+    const at = this._at;
+    return ((w[at] as number) & 3) === 2 ? (w[at + 5] as number) : 0;
+  }
+}
+
+/** Cursor over the fixed 16-byte codec: every entry is 4 units. */
+class Fixed16Cursor extends CursorBase {
+  next(): boolean {
+    const at = this._nxt;
+    if (at < this._end && ((this._w[at] as number) & 3) === 0) {
+      this._at = at;
+      this._nxt = at + 4;
+      return true;
+    }
+    return this._slowNext();
+  }
+
+  protected _unitsAt(at: number): number {
+    if (((this._w[at] as number) & 3) !== 0) throw corrupt();
+    return 4;
+  }
+
+  protected _scan(target: number, pos: number, idx: number): boolean {
+    const w = this._w;
+    const end = this._end;
+    for (let at = this._cb + HEADER_UNITS; at < end; at += 4) {
+      const len = (w[at + 1] as number) * TWO28 + ((w[at] as number) >>> 4);
+      if (target < pos + len) {
+        this._at = at;
+        this._nxt = at + 4;
+        this._state = ACTIVE;
+        this._pAt = at;
+        this._pVal = pos;
+        this._pIdx = idx;
+        return true;
+      }
+      pos += len;
+      idx++;
+    }
+    throw corrupt();
+  }
+
+  get length(): number {
+    const w = this._w;
+    const at = this._at;
+    const hi = w[at + 1] as number;
+    if (hi > SAFE_LEN_HI) throw unsafeField("length");
+    return hi * TWO28 + ((w[at] as number) >>> 4);
+  }
+
+  get base(): number {
+    const w = this._w;
+    const at = this._at;
+    const hi = w[at + 3] as number;
+    if (hi > SAFE_BASE_HI) throw unsafeField("base");
+    return hi * TWO32 + (w[at + 2] as number);
+  }
+
+  get offset(): number {
+    return 0;
+  }
+
+  get extra(): number {
+    return 0;
+  }
+}
+
+/** @internal the cursor class matching the list's codec. */
+export function createCursor(list: RangeList): RangeCursor {
+  return list._fixed ? new Fixed16Cursor(list) : new VariableCursor(list);
+}

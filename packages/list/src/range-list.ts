@@ -1,0 +1,801 @@
+/**
+ * RangeList: the prototype's `struct rlist`, a singly linked list of fixed-size chunks packed
+ * with 8/16/24-byte (or fixed 16-byte) entries, append-only with optional merging.
+ *
+ * Storage: chunks come from a {@link ChunkPool}; each holds a 2-unit header (next chunk index,
+ * used units) and an entry area. Entries never straddle chunks; when the next entry does not
+ * fit, an END marker (the word 3) closes the chunk and a new one is linked (no back-filling).
+ * The tail also carries an END marker whenever room is left, so every chunk is self-describing.
+ *
+ * A side {@link ChunkIndex} (pool index, start position, first entry index per chunk) gives
+ * O(log chunks) seek and truncate, the prototype's FIXME about O(N) seek.
+ */
+import {
+  type Codec,
+  fixed16Codec,
+  type RangeEntry,
+  type RangeEntryBig,
+  RlistError,
+  variableCodec,
+} from "@rlist/encoding";
+import { checkSafe } from "./checks.js";
+import { ChunkIndex } from "./chunk-index.js";
+import {
+  type ChunkBytes,
+  entryUnits,
+  HDR_NEXT,
+  HDR_USED,
+  HEADER_UNITS,
+  isChunkBytes,
+  MAX_SAFE,
+  MAX_TOTAL_BIG,
+  NIL,
+  TWO28,
+} from "./constants.js";
+import { createCursor, type RangeCursor } from "./cursor.js";
+import { ChunkPool } from "./pool.js";
+import {
+  addLength,
+  fixed16LengthAt,
+  newRaw,
+  type Raw,
+  rawContiguous,
+  rawFromEntry,
+  rawFromEntryBig,
+  rawIsSafe,
+  rawLength,
+  rawLengthBig,
+  rawToEntry,
+  readFixed16,
+  readVariable,
+  variableLengthAt,
+  variableUnits,
+  writeFixed16,
+  writeVariable,
+} from "./raw.js";
+import { type ListImage, listToBytes, readImage } from "./serialize.js";
+import { sliceInto, type TrimFront } from "./slice.js";
+
+export type CodecName = "variable" | "fixed16";
+
+export interface SliceOptions {
+  /**
+   * How the bytes cut off the front of the first entry are recorded: `"offset"` (default)
+   * adds them to `offset` (rlist_cpu style: base is a folio / pfn, offset the byte bias),
+   * `"base"` adds them to `base` (byte addresses, e.g. DMA lists; needed for fixed16).
+   */
+  trimFront?: TrimFront;
+}
+
+/**
+ * Decides whether `next` continues `prev` (then `prev` is extended by `next.length` in place).
+ * The entry objects are reused scratch records: copy them if you keep them.
+ */
+export type MergeHook = (prev: Readonly<RangeEntry>, next: Readonly<RangeEntry>) => boolean;
+
+export interface RangeListOptions {
+  /** `variableCodec` / `"variable"` (default) or `fixed16Codec` / `"fixed16"`. */
+  codec?: Codec | CodecName;
+  /** 128, 512 (default) or 4096; must match `pool.chunkBytes` when both are given. */
+  chunkBytes?: ChunkBytes;
+  /** Pool to take chunks from; default: the shared pool for `chunkBytes` ({@link ChunkPool.shared}). */
+  pool?: ChunkPool;
+  /** Extend the last entry instead of appending when the next one continues it. Default false. */
+  merge?: boolean;
+  /**
+   * Replaces the default merge rule (same type and extra, both offsets 0,
+   * prev.base + prev.length === next.base). Called only for entries whose fields are safe numbers.
+   */
+  canMerge?: MergeHook;
+  /** When false, an append that needs a chunk beyond the reserve fails with ENOSPC. Default true. */
+  allocate?: boolean;
+}
+
+/** Memory accounting, counted honestly in whole chunks (headers and pads included). */
+export interface RangeListStats {
+  entries: number;
+  chunks: number;
+  /** Size of one chunk. */
+  chunkBytes: number;
+  /** chunks * chunkBytes. */
+  bytesInUse: number;
+  /** bytesInUse / entries (0 for an empty list). */
+  bytesPerEntry: number;
+  /** Encoded entry bytes / bytesInUse (0 for an empty list). */
+  efficiency: number;
+  /** Entries stored in each form (fixed16 entries all count as 16). */
+  byForm: { 8: number; 16: number; 24: number };
+  /** Chunks held by {@link RangeList.reserve} and not yet used. */
+  reservedChunks: number;
+  /** Bytes of the per-chunk side index (JS heap, outside the pool). */
+  indexBytes: number;
+}
+
+/** Word written after the last entry of a chunk when room is left (encoding field = 3). */
+export const END_MARKER = 3;
+
+const EMPTY_WORDS = new Uint32Array(8);
+
+function resolveCodec(c: Codec | CodecName | undefined): Codec {
+  if (c === undefined || c === "variable" || c === variableCodec) return variableCodec;
+  if (c === "fixed16" || c === fixed16Codec) return fixed16Codec;
+  throw new RlistError("EINVAL", "codec must be variableCodec, fixed16Codec, 'variable' or 'fixed16'");
+}
+
+function newEntry(): RangeEntry {
+  return { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+}
+
+export class RangeList implements Iterable<RangeEntry> {
+  readonly codec: Codec;
+  readonly pool: ChunkPool;
+  readonly chunkBytes: ChunkBytes;
+  /** Entry units per chunk: 30, 126 or 1022. */
+  readonly unitsPerChunk: number;
+  /** The user merge rule, or null for the default one. */
+  readonly canMerge: MergeHook | null;
+  /** When false, appends that need a chunk beyond the reserve fail with ENOSPC (settable). */
+  allocate: boolean;
+
+  // ---- internals, shared with cursors, slice and serialisation (not API) ----
+  /** @internal */ readonly _fixed: boolean;
+  /** @internal */ _ix = new ChunkIndex();
+  /** @internal slab words holding the tail chunk */ _tw: Uint32Array = EMPTY_WORDS;
+  /** @internal unit index of the tail chunk's header in `_tw` */ _tBase = 0;
+  /** @internal entry units used in the tail (unitsPerChunk when there is no tail) */ _tUsed: number;
+  /** @internal unit index (in the entry area) of the last entry, -1 if none */ _lastAt = -1;
+  /** @internal */ _count = 0;
+  /** @internal total length as a double: exact while <= 2^53-1 */ _total = 0;
+  /** @internal exact total, meaningful only while `_total` > 2^53-1 */ _totalBig = 0n;
+  /** @internal bumped by truncate/clear: cursors taken before are stale */ _epoch = 0;
+  /** @internal chunks held by reserve() */ _preload: number[] = [];
+
+  private _merge = false;
+  private _fast8 = false;
+  private _fast16 = false;
+  private _busy = false;
+  private readonly _prev: Raw = newRaw();
+  private readonly _next: Raw = newRaw();
+  private readonly _hookPrev: RangeEntry = newEntry();
+  private readonly _hookNext: RangeEntry = newEntry();
+
+  constructor(options: RangeListOptions = {}) {
+    this.codec = resolveCodec(options.codec);
+    const pool = options.pool;
+    if (pool !== undefined && !(pool instanceof ChunkPool)) {
+      throw new RlistError("EINVAL", "pool must be a ChunkPool");
+    }
+    const chunkBytes = options.chunkBytes ?? pool?.chunkBytes ?? 512;
+    if (!isChunkBytes(chunkBytes)) {
+      throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${String(chunkBytes)}`);
+    }
+    if (pool !== undefined && pool.chunkBytes !== chunkBytes) {
+      throw new RlistError("EINVAL", `chunkBytes ${chunkBytes} does not match the pool's ${pool.chunkBytes}`);
+    }
+    if (options.canMerge !== undefined && typeof options.canMerge !== "function") {
+      throw new RlistError("EINVAL", "canMerge must be a function");
+    }
+    this.pool = pool ?? ChunkPool.shared(chunkBytes);
+    this.chunkBytes = chunkBytes;
+    this.unitsPerChunk = entryUnits(chunkBytes);
+    this._tUsed = this.unitsPerChunk;
+    this._fixed = this.codec.name === "fixed16";
+    this.canMerge = options.canMerge ?? null;
+    this.allocate = options.allocate ?? true;
+    this.merge = options.merge ?? false;
+    // Pin `_total` to V8's double field representation from the start: a field that starts
+    // as a small integer and later grows past 2^31 changes the map of every RangeList and
+    // deoptimises all code that touched one (measured: halves iterate/append throughput).
+    this._total = 0.5;
+    this._total = 0;
+  }
+
+  /** Build a list from entries (number form); on failure nothing stays allocated. */
+  static from(entries: Iterable<RangeEntry>, options?: RangeListOptions): RangeList {
+    const list = new RangeList(options);
+    try {
+      for (const e of entries) list.append(e);
+    } catch (err) {
+      list.clear();
+      throw err;
+    }
+    return list;
+  }
+
+  /**
+   * Loads a list saved by {@link toBytes} into chunks of `options.pool` (or the shared pool).
+   * The codec and chunk size come from the bytes (options that disagree: EINVAL). Corrupt
+   * input: EINVAL, with nothing allocated; ENOMEM leaves nothing allocated either.
+   */
+  static fromBytes(bytes: Uint8Array, options: RangeListOptions = {}): RangeList {
+    const img = readImage(bytes);
+    if (options.codec !== undefined && resolveCodec(options.codec).name !== img.codec) {
+      throw new RlistError("EINVAL", `fromBytes: the bytes hold a ${img.codec} list`);
+    }
+    if (options.chunkBytes !== undefined && options.chunkBytes !== img.chunkBytes) {
+      throw new RlistError("EINVAL", `fromBytes: the bytes hold ${img.chunkBytes}-byte chunks`);
+    }
+    const list = new RangeList({ ...options, codec: img.codec, chunkBytes: img.chunkBytes });
+    list._load(img);
+    return list;
+  }
+
+  /** Merge-on-append (settable). */
+  get merge(): boolean {
+    return this._merge;
+  }
+
+  set merge(on: boolean) {
+    this._merge = on === true;
+    this._fast8 = !this._merge && !this._fixed;
+    this._fast16 = !this._merge && this._fixed;
+  }
+
+  /** Number of entries. */
+  get count(): number {
+    return this._count;
+  }
+
+  /** True when the list holds no entries (the INTENDED `rlist_empty`). */
+  get isEmpty(): boolean {
+    return this._count === 0;
+  }
+
+  /** Sum of all lengths. Throws ERANGE above 2^53-1: use {@link totalLengthBig}. */
+  get totalLength(): number {
+    if (this._total > MAX_SAFE) {
+      throw new RlistError("ERANGE", "total length is above 2^53-1: read totalLengthBig");
+    }
+    return this._total;
+  }
+
+  /** Sum of all lengths, exact (u64). */
+  get totalLengthBig(): bigint {
+    return this._totalExact();
+  }
+
+  /** Chunks held by {@link reserve} and not yet used. */
+  get reservedChunks(): number {
+    return this._preload.length;
+  }
+
+  /** Number of chunks in the list. */
+  get chunkCount(): number {
+    return this._ix.length;
+  }
+
+  /** An allocation-free cursor, positioned before the first entry (its `next()` acts as `reset()`). */
+  cursor(): RangeCursor {
+    return createCursor(this);
+  }
+
+  /**
+   * Appends `e` (number form). Like rls_append(): the smallest encoding that fits is chosen;
+   * a new chunk is linked when it does not fit the tail. With `merge` on, an entry that
+   * continues the last one extends it instead. Throws (list unchanged): ERANGE/EINVAL for a
+   * bad entry, ERANGE if the total would pass 2^64-1, ENOSPC (allocate off, reserve used up),
+   * ENOMEM (pool refused).
+   */
+  append(e: RangeEntry): void {
+    if (typeof e === "object" && e !== null) {
+      const type = e.type;
+      const length = e.length;
+      const base = e.base;
+      if (this._fast8) {
+        // 8-byte form: length < 2^28, base < 2^32, no offset, no extra.
+        if (
+          (type & 3) === type &&
+          length >>> 0 === length &&
+          length < TWO28 &&
+          base >>> 0 === base &&
+          e.offset === 0 &&
+          e.extra === 0
+        ) {
+          const total = this._total + length;
+          if (total <= MAX_SAFE) {
+            let used = this._tUsed;
+            if (used + 2 > this.unitsPerChunk) {
+              this._openChunk();
+              used = 0;
+            }
+            const w = this._tw;
+            const hdr = this._tBase;
+            const at = hdr + HEADER_UNITS + used;
+            w[at] = (length << 4) | (type << 2);
+            w[at + 1] = base;
+            const nu = used + 2;
+            w[hdr + HDR_USED] = nu;
+            if (nu < this.unitsPerChunk) w[at + 2] = END_MARKER;
+            this._tUsed = nu;
+            this._lastAt = used;
+            this._count++;
+            this._total = total;
+            return;
+          }
+        }
+      } else if (this._fast16) {
+        if (
+          (type & 3) === type &&
+          Number.isSafeInteger(length) &&
+          length >= 0 &&
+          Number.isSafeInteger(base) &&
+          base >= 0 &&
+          e.offset === 0 &&
+          e.extra === 0
+        ) {
+          const total = this._total + length;
+          if (total <= MAX_SAFE) {
+            let used = this._tUsed;
+            if (used + 4 > this.unitsPerChunk) {
+              this._openChunk();
+              used = 0;
+            }
+            const w = this._tw;
+            const hdr = this._tBase;
+            const at = hdr + HEADER_UNITS + used;
+            const lenLo = length & 0x0fff_ffff;
+            const baseLo = base >>> 0;
+            w[at] = (lenLo << 4) | (type << 2);
+            w[at + 1] = (length - lenLo) / TWO28;
+            w[at + 2] = baseLo;
+            w[at + 3] = (base - baseLo) / 0x1_0000_0000;
+            const nu = used + 4;
+            w[hdr + HDR_USED] = nu;
+            if (nu < this.unitsPerChunk) w[at + 4] = END_MARKER;
+            this._tUsed = nu;
+            this._lastAt = used;
+            this._count++;
+            this._total = total;
+            return;
+          }
+        }
+      }
+    }
+    const units = this.codec.unitsFor(e); // validates: throws RlistError on a bad entry
+    this._appendRaw(rawFromEntry(e, this._next), units);
+  }
+
+  /** Appends `e` (bigint form: length up to 2^60-1, base up to 2^64-1). Same rules as {@link append}. */
+  appendBig(e: RangeEntryBig): void {
+    const units = this.codec.unitsForBig(e);
+    this._appendRaw(rawFromEntryBig(e, this._next), units);
+  }
+
+  /**
+   * Truncates the list to its first `count` entries (like building it from those entries
+   * alone) and returns the freed chunks to the pool. The reserve is kept. Cursors taken
+   * before become stale. ERANGE unless 0 <= count <= this.count.
+   */
+  truncate(count: number): void {
+    checkSafe("count", count, this._count);
+    if (count === this._count) return;
+    if (count === 0) {
+      this._freeChunks();
+      this._resetTail();
+      this._epoch++;
+      return;
+    }
+    const ix = this._ix;
+    const k = ix.findByIndex(count);
+    const exact = ix.posBig !== null;
+    let keep: number;
+    let used: number;
+    let lastAt: number;
+    let total: number;
+    let totalBig = 0n;
+    if ((ix.first[k] as number) === count) {
+      // Entry `count` opens chunk k: chunk k-1 becomes the tail exactly as it is.
+      keep = k - 1;
+      total = ix.pos[k] as number;
+      if (exact) totalBig = ix.posExact(k);
+      const id = ix.ids[keep] as number;
+      const w = this.pool.words(id);
+      const hdr = this.pool.wordBase(id);
+      used = w[hdr + HDR_USED] as number;
+      lastAt = this._lastEntryUnit(w, hdr, used);
+    } else {
+      keep = k;
+      const id = ix.ids[k] as number;
+      const w = this.pool.words(id);
+      const hdr = this.pool.wordBase(id);
+      const area = hdr + HEADER_UNITS;
+      let at = 0;
+      lastAt = -1;
+      total = ix.pos[k] as number;
+      if (exact) totalBig = ix.posExact(k);
+      const raw = this._prev;
+      for (let i = ix.first[k] as number; i < count; i++) {
+        const units = this._read(w, area + at, raw);
+        total += rawLength(raw);
+        if (exact) totalBig += rawLengthBig(raw);
+        lastAt = at;
+        at += units;
+      }
+      used = at;
+    }
+    for (let j = keep + 1; j < ix.length; j++) this.pool.free(ix.ids[j] as number);
+    ix.length = keep + 1;
+    const id = ix.ids[keep] as number;
+    const w = this.pool.words(id);
+    const hdr = this.pool.wordBase(id);
+    w[hdr + HDR_NEXT] = NIL;
+    w[hdr + HDR_USED] = used;
+    if (used < this.unitsPerChunk) w[hdr + HEADER_UNITS + used] = END_MARKER;
+    this._tw = w;
+    this._tBase = hdr;
+    this._tUsed = used;
+    this._lastAt = lastAt;
+    this._count = count;
+    if (exact) {
+      total = Number(totalBig);
+      this._totalBig = totalBig;
+      if (totalBig <= BigInt(MAX_SAFE)) ix.setExact(false);
+    }
+    this._total = total;
+    this._epoch++;
+  }
+
+  /** Removes every entry and returns all chunks, the reserve included, to the pool. */
+  clear(): void {
+    this._freeChunks();
+    for (const id of this._preload) this.pool.free(id);
+    this._preload = [];
+    this._ix = new ChunkIndex();
+    this._resetTail();
+    this._epoch++;
+  }
+
+  /**
+   * The prototype's preload (rls_preload, INTENDED): takes from the pool, now, every chunk
+   * that up to `nEntries` later appends (merge-appends included) could need, so that they
+   * never allocate; pair it with `allocate = false` for a no-allocation phase.
+   * `worstCaseBytes` is the largest stored size of those entries (8, 16 or 24; default the
+   * codec's largest form). All or nothing: on ENOMEM nothing is kept.
+   */
+  reserve(nEntries: number, worstCaseBytes: number = this.codec.maxUnits * 4): void {
+    checkSafe("nEntries", nEntries);
+    const units = this._fixed ? 4 : worstCaseBytes / 4;
+    if (
+      !(this._fixed
+        ? worstCaseBytes === 8 || worstCaseBytes === 16 || worstCaseBytes === 24
+        : units === 2 || units === 4 || units === 6)
+    ) {
+      throw new RlistError("EINVAL", `worstCaseBytes must be 8, 16 or 24, got ${String(worstCaseBytes)}`);
+    }
+    if (nEntries === 0) return;
+    const cap = this.unitsPerChunk;
+    const perChunk = Math.floor(cap / units);
+    // Without merging, the tail absorbs at least floor(free / units) entries first. With it, a
+    // merge may move the last entry out at once, so the tail earns no credit.
+    const credit = this._merge ? 0 : Math.floor((cap - this._tUsed) / units);
+    const need = Math.ceil(Math.max(0, nEntries - credit) / perChunk);
+    const missing = need - this._preload.length;
+    if (missing <= 0) return;
+    this._ix.reserve(this._ix.length + need);
+    const got: number[] = [];
+    try {
+      for (let i = 0; i < missing; i++) got.push(this.pool.alloc());
+    } catch (err) {
+      for (const id of got) this.pool.free(id);
+      throw err;
+    }
+    for (const id of got) this._preload.push(id);
+  }
+
+  /** Returns the unused reserve to the pool. */
+  releaseReserve(): void {
+    for (const id of this._preload) this.pool.free(id);
+    this._preload = [];
+  }
+
+  /**
+   * A new list (same codec and pool) covering positions [fromPosition, toPosition): entries
+   * that intersect the range, the first and last trimmed to it. Zero-length entries are kept
+   * when fromPosition <= pos < toPosition. ERANGE unless 0 <= from <= to <= totalLength, or
+   * when a trimmed field does not fit; the source is never changed.
+   */
+  slice(fromPosition: number, toPosition: number, options: SliceOptions = {}): RangeList {
+    checkSafe("fromPosition", fromPosition);
+    checkSafe("toPosition", toPosition);
+    if (!(fromPosition <= toPosition && toPosition <= this._total)) {
+      throw new RlistError(
+        "ERANGE",
+        `slice [${fromPosition}, ${toPosition}) is not inside [0, ${this._total}]`,
+      );
+    }
+    const how = options.trimFront ?? "offset";
+    if (how !== "offset" && how !== "base")
+      throw new RlistError("EINVAL", "trimFront must be 'offset' or 'base'");
+    const out = new RangeList({ codec: this.codec, pool: this.pool, allocate: true });
+    try {
+      sliceInto(this, out, fromPosition, toPosition, how);
+    } catch (err) {
+      out.clear();
+      throw err;
+    }
+    out.merge = this._merge;
+    out.allocate = this.allocate;
+    if (this.canMerge !== null) (out as { canMerge: MergeHook | null }).canMerge = this.canMerge;
+    return out;
+  }
+
+  /** The list's chunks behind a small header (see serialize.ts); reload with {@link fromBytes}. */
+  toBytes(): Uint8Array {
+    return listToBytes(this);
+  }
+
+  /** Entries in order as fresh objects (number form; ERANGE on an entry above 2^53-1). */
+  *[Symbol.iterator](): IterableIterator<RangeEntry> {
+    const c = this.cursor();
+    while (c.next()) yield c.read(newEntry());
+  }
+
+  /** Entries in order as fresh bigint-form objects (always exact). */
+  *entriesBig(): IterableIterator<RangeEntryBig> {
+    const c = this.cursor();
+    while (c.next()) yield c.readBig({ type: 0, length: 0n, base: 0n, offset: 0, extra: 0 });
+  }
+
+  toArray(): RangeEntry[] {
+    const out: RangeEntry[] = [];
+    const c = this.cursor();
+    while (c.next()) out.push(c.read(newEntry()));
+    return out;
+  }
+
+  toArrayBig(): RangeEntryBig[] {
+    return [...this.entriesBig()];
+  }
+
+  stats(): RangeListStats {
+    const byForm = { 8: 0, 16: 0, 24: 0 };
+    const ix = this._ix;
+    let entryBytes = 0;
+    for (let k = 0; k < ix.length; k++) {
+      const id = ix.ids[k] as number;
+      const w = this.pool.words(id);
+      const hdr = this.pool.wordBase(id);
+      const area = hdr + HEADER_UNITS;
+      const end = area + (w[hdr + HDR_USED] as number);
+      if (this._fixed) {
+        byForm[16] += (end - area) / 4;
+        continue;
+      }
+      for (let at = area; at < end; ) {
+        const enc = (w[at] as number) & 3;
+        if (enc === 0) {
+          byForm[8]++;
+          at += 2;
+        } else if (enc === 1) {
+          byForm[16]++;
+          at += 4;
+        } else {
+          byForm[24]++;
+          at += 6;
+        }
+      }
+    }
+    entryBytes = byForm[8] * 8 + byForm[16] * 16 + byForm[24] * 24;
+    const bytesInUse = ix.length * this.chunkBytes;
+    return {
+      entries: this._count,
+      chunks: ix.length,
+      chunkBytes: this.chunkBytes,
+      bytesInUse,
+      bytesPerEntry: this._count === 0 ? 0 : bytesInUse / this._count,
+      efficiency: bytesInUse === 0 ? 0 : entryBytes / bytesInUse,
+      byForm,
+      reservedChunks: this._preload.length,
+      indexBytes: ix.bytes,
+    };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** @internal exact total length */
+  _totalExact(): bigint {
+    return this._total > MAX_SAFE ? this._totalBig : BigInt(this._total);
+  }
+
+  /** @internal reads the entry at absolute unit `at` of `w` into `out`; returns its units. */
+  _read(w: Uint32Array, at: number, out: Raw): number {
+    return this._fixed ? readFixed16(w, at, out) : readVariable(w, at, out);
+  }
+
+  /** @internal length (double) of the entry at absolute unit `at`. */
+  _lengthAt(w: Uint32Array, at: number): number {
+    return this._fixed ? fixed16LengthAt(w, at) : variableLengthAt(w, at);
+  }
+
+  /**
+   * @internal appends a validated raw entry (merging if enabled); `units` is its size in the
+   * codec. All checks and the only allocation come before the first write.
+   */
+  _appendRaw(r: Raw, units: number): void {
+    if (this._busy) throw new RlistError("EBUSY", "append called from inside a canMerge hook");
+    const len = rawLength(r);
+    let total = this._total + len;
+    let totalBig = 0n;
+    if (total > MAX_SAFE) {
+      totalBig = this._totalExact() + rawLengthBig(r);
+      if (totalBig > MAX_TOTAL_BIG) {
+        throw new RlistError("ERANGE", "total length would pass 2^64-1 (positions are u64)");
+      }
+      total = Number(totalBig);
+      this._ix.setExact(true);
+    }
+    if (!(this._merge && this._count > 0 && this._tryMerge(r))) {
+      if (this._tUsed + units > this.unitsPerChunk) this._openChunk();
+      this._put(r, units);
+      this._count++;
+    }
+    this._total = total;
+    this._totalBig = totalBig;
+  }
+
+  /** @internal fills an empty list from a validated image (all chunks or none). */
+  _load(img: ListImage): void {
+    const n = img.nChunks;
+    if (n === 0) return;
+    this._ix.reserve(n);
+    const ids: number[] = [];
+    try {
+      for (let k = 0; k < n; k++) ids.push(this.pool.alloc());
+    } catch (err) {
+      for (const id of ids) this.pool.free(id);
+      throw err;
+    }
+    const cw = this.chunkBytes / 4;
+    if (img.posBig !== null) this._ix.setExact(true);
+    for (let k = 0; k < n; k++) {
+      const id = ids[k] as number;
+      const w = this.pool.words(id);
+      const hdr = this.pool.wordBase(id);
+      w.set(img.words.subarray(k * cw, (k + 1) * cw), hdr);
+      w[hdr + HDR_NEXT] = k + 1 < n ? (ids[k + 1] as number) : NIL;
+      this._ix.push(id, img.pos[k] as number, img.first[k] as number, img.posBig?.[k] ?? 0n);
+      this._tw = w;
+      this._tBase = hdr;
+    }
+    this._tUsed = img.tailUsed;
+    this._lastAt = img.lastAt;
+    this._count = img.count;
+    this._total = img.total;
+    this._totalBig = img.totalBig;
+  }
+
+  /** Links a new tail chunk for the next entry (position = current total). */
+  private _openChunk(): void {
+    const id = this._acquire();
+    this._link(id, this._total, this._ix.posBig !== null ? this._totalExact() : 0n, this._count);
+  }
+
+  /** Takes a chunk from the reserve or the pool. Throws ENOSPC / ENOMEM, changing nothing. */
+  private _acquire(): number {
+    this._ix.reserve(this._ix.length + 1);
+    const id = this._preload.pop();
+    if (id !== undefined) return id;
+    if (!this.allocate) {
+      throw new RlistError(
+        "ENOSPC",
+        "the list needs a new chunk but allocate is off and the reserve is empty",
+      );
+    }
+    return this.pool.alloc();
+  }
+
+  /** Makes chunk `id` the new tail, its first entry at position `pos` with index `first`. */
+  private _link(id: number, pos: number, posBig: bigint, first: number): void {
+    const w = this.pool.words(id);
+    const hdr = this.pool.wordBase(id);
+    w[hdr + HDR_NEXT] = NIL;
+    w[hdr + HDR_USED] = 0;
+    w[hdr + HEADER_UNITS] = END_MARKER;
+    if (this._ix.length > 0) this._tw[this._tBase + HDR_NEXT] = id;
+    this._ix.push(id, pos, first, posBig);
+    this._tw = w;
+    this._tBase = hdr;
+    this._tUsed = 0;
+    this._lastAt = -1;
+  }
+
+  /** Writes `r` at the tail's free unit (room checked) and the END marker after it. */
+  private _put(r: Raw, units: number): void {
+    const w = this._tw;
+    const at = this._tUsed;
+    const area = this._tBase + HEADER_UNITS;
+    if (this._fixed) writeFixed16(w, area + at, r);
+    else writeVariable(w, area + at, r);
+    const used = at + units;
+    w[this._tBase + HDR_USED] = used;
+    if (used < this.unitsPerChunk) w[area + used] = END_MARKER;
+    this._tUsed = used;
+    this._lastAt = at;
+  }
+
+  /** Merges `next` into the last entry if the rule allows; false if it must be appended. */
+  private _tryMerge(next: Raw): boolean {
+    const prev = this._prev;
+    const w = this._tw;
+    const lastAbs = this._tBase + HEADER_UNITS + this._lastAt;
+    const oldUnits = this._read(w, lastAbs, prev);
+    if (!this._mergeable(prev, next)) return false;
+    const prevLen = rawLength(prev);
+    const prevLenBig = this._ix.posBig !== null ? rawLengthBig(prev) : 0n;
+    if (!addLength(prev, next)) return false; // would pass 2^60-1: keep two entries
+    const units = this._fixed ? 4 : variableUnits(prev);
+    const cap = this.unitsPerChunk;
+    if (this._lastAt + units <= cap) {
+      if (this._fixed) writeFixed16(w, lastAbs, prev);
+      else writeVariable(w, lastAbs, prev);
+      if (units !== oldUnits) {
+        const used = this._lastAt + units;
+        w[this._tBase + HDR_USED] = used;
+        if (used < cap) w[this._tBase + HEADER_UNITS + used] = END_MARKER;
+        this._tUsed = used;
+      }
+      return true;
+    }
+    // The longer form no longer fits this chunk: move the entry to a new one.
+    const id = this._acquire();
+    const lastAt = this._lastAt;
+    w[this._tBase + HDR_USED] = lastAt;
+    w[lastAbs] = END_MARKER;
+    // Above 2^53 the double position must be the exact one rounded once, not a difference
+    // of two rounded doubles (seek relies on it comparing right against safe targets).
+    const exact = this._ix.posBig !== null;
+    const posBig = exact ? this._totalExact() - prevLenBig : 0n;
+    this._link(id, exact ? Number(posBig) : this._total - prevLen, posBig, this._count - 1);
+    this._put(prev, units);
+    return true;
+  }
+
+  private _mergeable(prev: Raw, next: Raw): boolean {
+    const hook = this.canMerge;
+    if (hook === null) {
+      return (
+        prev.type === next.type &&
+        prev.extra === next.extra &&
+        prev.offset === 0 &&
+        next.offset === 0 &&
+        rawContiguous(prev, next)
+      );
+    }
+    if (!rawIsSafe(prev) || !rawIsSafe(next)) return false;
+    this._busy = true;
+    try {
+      return hook(rawToEntry(prev, this._hookPrev), rawToEntry(next, this._hookNext)) === true;
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  /** Entry-area unit of the last entry of a chunk with `used` units. */
+  private _lastEntryUnit(w: Uint32Array, hdr: number, used: number): number {
+    const area = hdr + HEADER_UNITS;
+    if (this._fixed) return used - 4;
+    let at = 0;
+    let last = 0;
+    while (at < used) {
+      last = at;
+      at += (((w[area + at] as number) & 3) + 1) * 2;
+    }
+    return last;
+  }
+
+  private _freeChunks(): void {
+    const ix = this._ix;
+    for (let k = 0; k < ix.length; k++) this.pool.free(ix.ids[k] as number);
+    ix.clear();
+  }
+
+  private _resetTail(): void {
+    this._tw = EMPTY_WORDS;
+    this._tBase = 0;
+    this._tUsed = this.unitsPerChunk;
+    this._lastAt = -1;
+    this._count = 0;
+    this._total = 0;
+    this._totalBig = 0n;
+  }
+}
