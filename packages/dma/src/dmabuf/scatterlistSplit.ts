@@ -11,6 +11,7 @@
  * regression figures (kernel-anchors 5, vector DMABUF-1).
  */
 import { RlistError } from "@rlist/encoding";
+import type { DmaEntryCursor } from "../mapping/dmaEntries.js";
 
 /** `dma_length` is a u32: the largest scatterlist DMA segment. */
 export const UINT_MAX = 0xffff_ffff;
@@ -76,4 +77,14 @@ export function sgSplit(addr: number, length: number, options: SgSplitOptions = 
     left -= len;
   }
   return out;
+}
+
+/**
+ * Scatterlist entries the scatterlist-era exporter would need for the same DMA list: every entry
+ * split at UINT_MAX. A 64 GiB BAR is one range-list entry and 17 scatterlist entries.
+ */
+export function sgEntriesForDmaList(entries: DmaEntryCursor): number {
+  let n = 0;
+  for (let ok = entries.reset(); ok; ok = entries.next()) n += sgSplitCount(entries.length);
+  return n;
 }
