@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sgSplit, sgSplitBig, sgSplitCount, UINT_MAX } from "../../src/dmabuf/scatterlistSplit.js";
+import {
+  sgEntriesForDmaList,
+  sgSplit,
+  sgSplitBig,
+  sgSplitCount,
+  UINT_MAX,
+} from "../../src/dmabuf/scatterlistSplit.js";
+import { ArrayDmaCursor } from "../../src/mapping/dmaEntries.js";
 
 const GiB = 2 ** 30;
 
@@ -61,5 +68,16 @@ describe("dma-buf scatterlist split at UINT_MAX (kernel-anchors 5, DMABUF-1)", (
     expect(() => sgSplit(0, -1)).toThrow(/ERANGE/);
     expect(() => sgSplitBig(1n << 64n, 1n)).toThrow(/ERANGE/);
     expect(() => sgSplitCount(0.5)).toThrow(/ERANGE/);
+  });
+});
+
+describe("sgEntriesForDmaList", () => {
+  it("sums the UINT_MAX split over every entry", () => {
+    const list = new ArrayDmaCursor([
+      [0x1000, 16 * 2 ** 30],
+      [0x40_0000_0000, 0x1000],
+      [0, 0],
+    ]);
+    expect(sgEntriesForDmaList(list)).toBe(5 + 1);
   });
 });
