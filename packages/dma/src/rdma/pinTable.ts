@@ -111,6 +111,18 @@ export class PinTable {
     if (!Number.isSafeInteger(end * this.memory.pageSize)) {
       throw new RlistError("ERANGE", `pages ${pfn}..+${nrPages} run past 2^53 bytes`);
     }
+    if (nrPages === 0) return;
+    // One folio holds the whole range (every order-0 page, most GUP batches): one lookup.
+    const head0 = this.memory.folioHead(pfn);
+    if (head0 >= 0 && head0 + 2 ** this.memory.folioOrder(head0) >= end) {
+      const next = (this.#counts.get(head0) ?? 0) + sign * nrPages;
+      if (next >= 0 && next <= MAX_PIN_COUNT) {
+        if (next === 0) this.#counts.delete(head0);
+        else this.#counts.set(head0, next);
+        this.#pinnedPages += sign * nrPages;
+        return;
+      }
+    }
     for (let at = pfn; at < end; ) {
       const head = this.memory.folioHead(at);
       if (head < 0) throw new RlistError("EFAULT", `pfn 0x${at.toString(16)} has no struct page to pin`);
