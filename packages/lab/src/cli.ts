@@ -1,1 +1,3 @@
-export {};
+import { main } from "./cli/main.js";
+
+process.exitCode = main(process.argv);

@@ -20,7 +20,7 @@ export function prepareOutDir(dir: string): void {
 
 export interface OutFile {
   readonly name: string;
-  readonly content: string;
+  readonly content: string | Uint8Array;
 }
 
 /**

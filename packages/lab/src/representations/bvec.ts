@@ -1,6 +1,6 @@
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { bvecMergeRule, forEachMerged, hasPhysical, type MergeRule } from "./merge.js";
-import type { Built, Representation } from "./types.js";
+import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** sizeof(struct bio_vec): page pointer, bv_len, bv_offset. */
 export const BVEC_BYTES = 16;
@@ -57,7 +57,13 @@ class BvecArrays implements Built {
   iterate(): number {
     const w = this.#words;
     let total = 0;
-    for (let at = 2; at < w.length; at += 4) total += w[at]!;
+    let addr = 0;
+    for (let at = 0; at < w.length; at += 4) {
+      // bvec_phys(): page_to_phys(bv_page) + bv_offset.
+      addr += (w[at + 1]! * 0x1_0000_0000 + w[at]!) * PAGE_SIZE + w[at + 3]!;
+      total += w[at + 2]!;
+    }
+    ADDRESS_SINK[0]! += addr;
     return total;
   }
 }

@@ -1,7 +1,7 @@
 import type { RangeSet } from "../workloads/range-set.js";
 import { measureRetainedHeap } from "./heap.js";
 import { bvecMergeRule, forEachMerged } from "./merge.js";
-import type { Built, Representation } from "./types.js";
+import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** The decoded entry a JavaScript programmer would keep: one object per contiguous run. */
 export interface JsEntry {
@@ -61,7 +61,14 @@ class JsLists implements Built {
 
   iterate(): number {
     let total = 0;
-    for (const list of this.#lists) for (const e of list) total += e.length;
+    let addr = 0;
+    for (const list of this.#lists) {
+      for (const e of list) {
+        addr += e.base;
+        total += e.length;
+      }
+    }
+    ADDRESS_SINK[0]! += addr;
     return total;
   }
 }

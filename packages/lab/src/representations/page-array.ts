@@ -1,6 +1,6 @@
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { hasPhysical } from "./merge.js";
-import type { Built, Representation } from "./types.js";
+import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** sizeof(struct page *). */
 export const PAGE_POINTER_BYTES = 8;
@@ -71,19 +71,21 @@ class PageArrays implements Built {
     const pfns = this.#pfns;
     const groups = this.#groups;
     let total = 0;
+    let addr = 0;
     for (let g = 0; g < groups.length; g += 4) {
       const first = groups[g]!;
       const end = first + groups[g + 1]!;
       let left = groups[g + 3]!;
       let off = groups[g + 2]!;
       for (let i = first; i < end && left > 0; i++) {
-        if (pfns[i]! < 0) break;
+        addr += pfns[i]! * PAGE_SIZE + off;
         const len = Math.min(PAGE_SIZE - off, left);
         total += len;
         left -= len;
         off = 0;
       }
     }
+    ADDRESS_SINK[0]! += addr;
     return total;
   }
 }

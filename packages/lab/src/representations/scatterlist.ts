@@ -1,6 +1,6 @@
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { forEachMerged, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
-import type { Built, Representation } from "./types.js";
+import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** sizeof(struct scatterlist) on x86-64 with CONFIG_NEED_SG_DMA_LENGTH (and DMA_FLAGS). */
 export const SG_ENTRY_BYTES = 32;
@@ -103,6 +103,7 @@ class SgTables implements Built {
 
   iterate(): number {
     let total = 0;
+    let addr = 0;
     const chunks = this.#chunks;
     for (let g = 0; g < this.#heads.length; g++) {
       const c = this.#heads[g]!;
@@ -117,11 +118,14 @@ class SgTables implements Built {
           continue;
         }
         total += words[at + 3]!;
+        // sg_phys() for a page entry, sg_dma_address() for a pageless dma-buf entry.
+        addr += words[at + 1]! * PAGE_SIZE + words[at + 2]! + words[at + 5]! * 0x1_0000_0000 + words[at + 4]!;
         if (tag & SG_END) break;
         at += WORDS;
         if (at === words.length) break; // defensive: a table without END
       }
     }
+    ADDRESS_SINK[0]! += addr;
     return total;
   }
 }

@@ -14,6 +14,12 @@ export const REPRESENTATION_IDS = [
 ] as const;
 export type RepresentationId = (typeof REPRESENTATION_IDS)[number];
 
+/**
+ * Where iterators add the addresses they read, so a walk does what a driver's does (read
+ * address and length of every entry) and the JIT cannot drop the address reads.
+ */
+export const ADDRESS_SINK = new Float64Array(1);
+
 /** A representation built from one workload's ranges. */
 export interface Built {
   /** Entries stored (after whatever merging the representation does). */
@@ -24,7 +30,10 @@ export interface Built {
   readonly payloadBytes: number;
   /** True when `bytes` was measured (heap) rather than counted from the layout. */
   readonly measured?: boolean;
-  /** Walks every entry with the representation's own iterator; returns the bytes described. */
+  /**
+   * Walks every entry with the representation's own iterator, reading its address (summed
+   * into {@link ADDRESS_SINK}) and length; returns the bytes described.
+   */
   iterate(): number;
   /** Returns chunks to their pool, if the representation has one. */
   release?(): void;

@@ -1,0 +1,100 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  cpuSupportsP2pFromCpuinfo,
+  type MemoryRegion,
+  type PciTopology,
+  PhysicalMemory,
+  parseIomem,
+  pciTopologyFromSysfs,
+  regionsFromIomem,
+} from "@rlist/dma";
+import { EXAMPLE_RAM, type RamRegion } from "../workloads/ram.js";
+
+/** Where the machine description came from. */
+export type MachineSource = "host" | "sysroot" | "example";
+
+/** The machine the RAM workloads are drawn on, and what the report shows about it. */
+export interface Machine {
+  readonly source: MachineSource;
+  /** Root the files were read from ("/" for this machine). */
+  readonly root: string | null;
+  /** System RAM the generators draw folios from. */
+  readonly ram: readonly RamRegion[];
+  /** The physical address map (RAM, BARs, reserved), for range lists and mapping. */
+  readonly memory: PhysicalMemory;
+  /** PCI topology from sysfs, or null when there is none to read. */
+  readonly topology: PciTopology | null;
+  /** Fallbacks taken and why, for stderr and the report. */
+  readonly notes: readonly string[];
+}
+
+function exampleMemory(): PhysicalMemory {
+  return new PhysicalMemory({
+    regions: EXAMPLE_RAM.map((r) => ({
+      start: r.start,
+      size: r.end - r.start,
+      kind: "ram" as const,
+      name: "System RAM",
+    })),
+  });
+}
+
+/** RAM regions of a memory map. */
+export function ramOf(regions: readonly MemoryRegion[]): RamRegion[] {
+  return regions.filter((r) => r.kind === "ram").map((r) => ({ start: r.start, end: r.end }));
+}
+
+/** The embedded example machine: 16 GiB of RAM, no PCI topology of its own. */
+export function exampleMachine(note?: string): Machine {
+  return {
+    source: "example",
+    root: null,
+    ram: EXAMPLE_RAM,
+    memory: exampleMemory(),
+    topology: null,
+    notes: note === undefined ? [] : [note],
+  };
+}
+
+/**
+ * Reads `<root>/proc/iomem` (System RAM and BARs) and `<root>/sys/bus/pci/devices` (the PCI
+ * tree) of this machine, or of a fixture directory laid out the same way. Anything unreadable
+ * falls back (example RAM; no topology) with a note saying why: /proc/iomem shows only zeros
+ * to non-root readers.
+ */
+export function loadMachine(root = "/"): Machine {
+  const notes: string[] = [];
+  const source: MachineSource = root === "/" ? "host" : "sysroot";
+  let memory: PhysicalMemory;
+  let ram: readonly RamRegion[];
+  try {
+    memory = new PhysicalMemory({
+      regions: regionsFromIomem(parseIomem(readFileSync(join(root, "proc/iomem"), "utf8"))),
+    });
+    ram = ramOf(memory.regions);
+    if (ram.length === 0) throw new Error("no System RAM listed");
+  } catch (err) {
+    notes.push(`memory map: ${message(err)}; using the example 16 GiB map`);
+    memory = exampleMemory();
+    ram = EXAMPLE_RAM;
+  }
+  let topology: PciTopology | null = null;
+  const pciDir = join(root, "sys/bus/pci/devices");
+  if (existsSync(pciDir)) {
+    try {
+      const cpuinfo = join(root, "proc/cpuinfo");
+      const cpuSupportsP2p = existsSync(cpuinfo) && cpuSupportsP2pFromCpuinfo(readFileSync(cpuinfo, "utf8"));
+      topology = pciTopologyFromSysfs(pciDir, { cpuSupportsP2p });
+    } catch (err) {
+      notes.push(`PCI topology: ${message(err)}`);
+    }
+  } else {
+    notes.push(`PCI topology: ${pciDir} does not exist`);
+  }
+  return { source, root, ram, memory, topology, notes };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,192 @@
+import { CpuRangeList, type P2pProvider, type PhysicalMemory } from "@rlist/dma";
+import { type ChunkBytes, ChunkPool, RangeList } from "@rlist/list";
+import { NO_FOLIO, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { hasPhysical } from "./merge.js";
+import { ADDRESS_SINK, type Built, type Representation, type RepresentationId } from "./types.js";
+
+/** What an rlist_cpu needs besides the ranges: the memory the folios live in and the P2P providers. */
+export interface RlistContext {
+  readonly memory: PhysicalMemory;
+  /** Provider by the range set's provider index. */
+  readonly providers: readonly P2pProvider[];
+  /**
+   * Fills list `g` of `set` into `list` instead of one append per range: the NVMe workload goes
+   * through the bio -> CpuRangeList adapter of @rlist/bvec this way.
+   */
+  readonly fill?: (set: RangeSet, g: number, list: CpuRangeList) => void;
+}
+
+/** Appends list `g` range by range, the way GUP or a dma-buf exporter would. */
+export function appendRanges(
+  set: RangeSet,
+  g: number,
+  list: CpuRangeList,
+  providers: readonly P2pProvider[],
+): void {
+  for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
+    const phys = set.phys[i]!;
+    if (set.folioPfn[i] === NO_FOLIO) {
+      const provider = providers[set.provider[i]!];
+      if (provider === undefined)
+        throw new RangeError(`range ${i} names provider ${set.provider[i]}, which is unknown`);
+      list.appendPhysical(phys, set.length[i]!, provider);
+    } else {
+      const pfn = Math.floor(phys / PAGE_SIZE);
+      list.appendPage(pfn, phys - pfn * PAGE_SIZE, set.length[i]!);
+    }
+  }
+  list.seal();
+}
+
+/** Bytes described and entries/chunk figures summed over several range lists. */
+function account(stores: readonly RangeList[]): { entries: number; bytes: number; payloadBytes: number } {
+  let entries = 0;
+  let bytes = 0;
+  let payloadBytes = 0;
+  for (const s of stores) {
+    const st = s.stats();
+    entries += st.entries;
+    bytes += st.bytesInUse;
+    payloadBytes += st.byForm[8] * 8 + st.byForm[16] * 16 + st.byForm[24] * 24;
+  }
+  return { entries, bytes, payloadBytes };
+}
+
+/** One CpuRangeList (rlist_cpu) per list of the set, stored in RangeLists of `chunkBytes` chunks. */
+class CpuLists implements Built {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly payloadBytes: number;
+  readonly #lists: CpuRangeList[] = [];
+  readonly #stores: RangeList[] = [];
+
+  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool) {
+    try {
+      for (let g = 0; g < set.groups; g++) {
+        const store = new RangeList({ chunkBytes: pool.chunkBytes, pool });
+        this.#stores.push(store);
+        const list = new CpuRangeList(ctx.memory, { store });
+        this.#lists.push(list);
+        if (ctx.fill) {
+          ctx.fill(set, g, list);
+          list.seal();
+        } else appendRanges(set, g, list, ctx.providers);
+      }
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.#stores));
+  }
+
+  /** for_each_entry over every list with the allocation-free cursor. */
+  iterate(): number {
+    let total = 0;
+    let addr = 0;
+    for (const list of this.#lists) {
+      const c = list.cursor();
+      for (let ok = c.reset(); ok; ok = c.next()) {
+        addr += c.phys;
+        total += c.length;
+      }
+    }
+    ADDRESS_SINK[0]! += addr;
+    return total;
+  }
+
+  release(): void {
+    for (const s of this.#stores) s.clear();
+  }
+}
+
+/** The variable-size rlist (8/16/24-byte entries) in chunks of `chunkBytes`. */
+export function rlistRepresentation(chunkBytes: ChunkBytes, ctx: RlistContext): Representation {
+  const pool = new ChunkPool({ chunkBytes });
+  return {
+    id: `rlist-${chunkBytes}` as RepresentationId,
+    label: `rlist variable, ${chunkBytes} B chunks`,
+    accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included).`,
+    unsupported: () => null,
+    build: (set) => new CpuLists(set, ctx, pool),
+  };
+}
+
+/** Byte-address entries in the fixed 16-byte codec, merged when contiguous (a phyr-style list). */
+class Fixed16Lists implements Built {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly payloadBytes: number;
+  readonly #stores: RangeList[] = [];
+
+  constructor(set: RangeSet, pool: ChunkPool) {
+    const e = { type: 0, base: 0, length: 0, offset: 0, extra: 0 };
+    try {
+      for (let g = 0; g < set.groups; g++) {
+        const store = new RangeList({ codec: "fixed16", chunkBytes: pool.chunkBytes, pool, merge: true });
+        this.#stores.push(store);
+        for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
+          e.base = set.phys[i]!;
+          e.length = set.length[i]!;
+          store.append(e);
+        }
+      }
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.#stores));
+  }
+
+  iterate(): number {
+    let total = 0;
+    let addr = 0;
+    for (const s of this.#stores) {
+      const c = s.cursor();
+      for (let ok = c.reset(); ok; ok = c.next()) {
+        addr += c.base;
+        total += c.length;
+      }
+    }
+    ADDRESS_SINK[0]! += addr;
+    return total;
+  }
+
+  release(): void {
+    for (const s of this.#stores) s.clear();
+  }
+}
+
+export const FIXED16_CHUNK_BYTES: ChunkBytes = 512;
+
+export function fixed16Representation(): Representation {
+  const pool = new ChunkPool({ chunkBytes: FIXED16_CHUNK_BYTES });
+  return {
+    id: "fixed16",
+    label: "fixed 16 B entries, 512 B chunks",
+    accounting:
+      "the fixed16 codec (64-bit byte address, 60-bit length, 4 flag bits) in 512-byte chunks, contiguous ranges merged; whole chunks counted.",
+    unsupported: (set) =>
+      hasPhysical(set) ? "a fixed16 entry has no field for the P2P provider of a PHYSICAL range" : null,
+    build: (set) => new Fixed16Lists(set, pool),
+  };
+}
+
+/**
+ * The first list of `set` as an rlist_cpu in `chunkBytes` chunks, serialised with
+ * RangeList.toBytes() (what `rlist-lab study --save-lists` writes and `inspect` reads).
+ */
+export function firstListBytes(set: RangeSet, ctx: RlistContext, chunkBytes: ChunkBytes): Uint8Array {
+  const store = new RangeList({ chunkBytes, pool: new ChunkPool({ chunkBytes }) });
+  try {
+    const list = new CpuRangeList(ctx.memory, { store });
+    if (set.groups > 0) {
+      if (ctx.fill) {
+        ctx.fill(set, 0, list);
+        list.seal();
+      } else appendRanges(set, 0, list, ctx.providers);
+    }
+    return store.toBytes();
+  } finally {
+    store.clear();
+  }
+}

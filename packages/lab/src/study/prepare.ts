@@ -1,0 +1,84 @@
+import { PhysicalMemory } from "@rlist/dma";
+import type { P2pMachine } from "../machine/example-p2p.js";
+import { GPU_BAR1 } from "../machine/example-p2p.js";
+import type { Machine } from "../machine/host.js";
+import type { RlistContext } from "../representations/rlist.js";
+import { gpuWorkload } from "../workloads/gpu.js";
+import { liveWorkload } from "../workloads/live.js";
+import { nvmeWorkload } from "../workloads/nvme.js";
+import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { rdmaWorkload } from "../workloads/rdma.js";
+import { thpWorkload } from "../workloads/thp.js";
+import type { Workload, WorkloadId } from "../workloads/workload.js";
+
+/** A workload with what the range lists and the mapper need to know about its memory. */
+export interface Prepared {
+  readonly workload: Workload;
+  readonly ctx: RlistContext;
+  /** True for the P2P workload, which lives on the example P2P server. */
+  readonly p2p: boolean;
+}
+
+export interface PrepareOptions {
+  readonly entries: number;
+  readonly seed: number;
+  readonly liveBytes: number;
+  readonly machine: Machine;
+  readonly p2p: P2pMachine;
+}
+
+/**
+ * The memory for the live workload's real frames: this machine's map when every frame is RAM
+ * in it (so when /proc/iomem was readable), else one RAM region spanning the frames.
+ */
+function liveMemory(set: RangeSet, machine: Machine): PhysicalMemory {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = -1;
+  let allRam = true;
+  for (let i = 0; i < set.count; i++) {
+    const first = Math.floor(set.phys[i]! / PAGE_SIZE);
+    const last = Math.floor((set.phys[i]! + set.length[i]! - 1) / PAGE_SIZE);
+    lo = Math.min(lo, first);
+    hi = Math.max(hi, last);
+    allRam &&= machine.memory.rangePgmapId(first, last - first + 1) === 0;
+  }
+  if (allRam || hi < 0) return machine.memory;
+  return new PhysicalMemory({
+    regions: [{ start: lo * PAGE_SIZE, size: (hi - lo + 1) * PAGE_SIZE, kind: "ram", name: "live frames" }],
+  });
+}
+
+/**
+ * Generates (or, for `live`, observes) one workload. Returns a reason instead when it cannot be
+ * had here (live without root), so the study goes on without it.
+ */
+export function prepareWorkload(id: WorkloadId, o: PrepareOptions): Prepared | { skipped: string } {
+  const gen = { entries: o.entries, seed: o.seed, ram: o.machine.ram };
+  const host = (workload: Workload): Prepared => ({
+    workload,
+    ctx: { memory: o.machine.memory, providers: [] },
+    p2p: false,
+  });
+  switch (id) {
+    case "rdma":
+      return host(rdmaWorkload(gen));
+    case "thp":
+      return host(thpWorkload(gen));
+    case "nvme":
+      return host(nvmeWorkload(gen));
+    case "gpu-p2p": {
+      const bar = { start: GPU_BAR1.cpuAddress, size: GPU_BAR1.size, provider: 0, name: o.p2p.provider.name };
+      const workload = gpuWorkload({ ...gen, ram: [], bar });
+      return { workload, ctx: { memory: o.p2p.memory, providers: [o.p2p.provider] }, p2p: true };
+    }
+    case "live": {
+      const r = liveWorkload(o.liveBytes);
+      if (!r.ok) return { skipped: r.reason };
+      return {
+        workload: r.workload,
+        ctx: { memory: liveMemory(r.workload.ranges, o.machine), providers: [] },
+        p2p: false,
+      };
+    }
+  }
+}
