@@ -1,4 +1,5 @@
 import { type RangeEntry, RlistError } from "@rlist/encoding";
+import { type ChunkBytes, type ChunkPool, RangeList, type RangeListStats } from "@rlist/list";
 import type { Folio } from "../memory/folio.js";
 import { checkAddress } from "../memory/numbers.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
@@ -14,14 +15,23 @@ import {
 } from "./constants.js";
 import { copyBetween } from "./copy.js";
 import { CpuEntryCursor, CpuFolioCursor, CpuPageCursor } from "./cursors.js";
-import { ArrayEntryStore, type EntryStore } from "./entry-store.js";
+import type { EntryStore } from "./entry-store.js";
 
 /** Caller-visible entry types (`RLIST_CPU_MEM_FOLIO`, `RLIST_CPU_MEM_PHYSICAL`). */
 export const CpuEntryType = { FOLIO: 0, PHYSICAL: 1 } as const;
 export type CpuEntryType = (typeof CpuEntryType)[keyof typeof CpuEntryType];
 
 export interface CpuRangeListOptions {
-  /** Where encoded entries go; default a fresh store. */
+  /** Chunk size of the default `RangeList` store: 128, 512 (default) or 4096 bytes. */
+  readonly chunkBytes?: ChunkBytes;
+  /** Pool of the default store's chunks (default: the shared pool of that size). */
+  readonly pool?: ChunkPool;
+  /** false: appends that need a chunk beyond {@link CpuRangeList.reserve} fail with ENOSPC. */
+  readonly allocate?: boolean;
+  /**
+   * An empty store to use instead (e.g. a `RangeList` on a counting pool). It must use the variable
+   * codec and must not merge on its own: stored lengths mix pages and bytes.
+   */
   readonly store?: EntryStore;
 }
 
@@ -60,8 +70,24 @@ export class CpuRangeList {
 
   constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
     this.memory = memory;
-    this.store = options.store ?? new ArrayEntryStore();
-    if (this.store.count !== 0) throw new RlistError("EINVAL", "the store must start empty");
+    const store =
+      options.store ??
+      new RangeList({
+        codec: "variable",
+        ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
+        ...(options.pool !== undefined && { pool: options.pool }),
+        ...(options.allocate !== undefined && { allocate: options.allocate }),
+      });
+    const shape = store as { merge?: unknown; codec?: { name?: unknown } };
+    if (store.count !== 0) throw new RlistError("EINVAL", "the store must start empty");
+    if (shape.merge === true) throw new RlistError("EINVAL", "the store must not merge entries itself");
+    if (shape.codec?.name === "fixed16") {
+      throw new RlistError(
+        "EINVAL",
+        "the store must use the variable codec (fixed16 has no offset or extra)",
+      );
+    }
+    this.store = store;
   }
 
   /**
@@ -194,7 +220,26 @@ export class CpuRangeList {
     this._curLength = 0;
   }
 
-  /** Removes every entry and resets the summary. */
+  /**
+   * Takes now every chunk the next `entries` appends can need, so they never allocate (the
+   * prototype's `rls_preload()`, e.g. before pinning pages in atomic context). Default store only.
+   */
+  reserve(entries: number): void {
+    this.#rangeList("reserve").reserve(entries + 1, 24);
+  }
+
+  /** Chunk statistics of the default store (the pending last entry is not in it until {@link seal}). */
+  stats(): RangeListStats {
+    return this.#rangeList("stats").stats();
+  }
+
+  #rangeList(what: string): RangeList {
+    if (!(this.store instanceof RangeList))
+      throw new RlistError("EOPNOTSUPP", `${what} needs a RangeList store`);
+    return this.store;
+  }
+
+  /** Removes every entry and resets the summary (chunks go back to the pool). */
   clear(): void {
     this.store.clear();
     this._curKind = PENDING_NONE;
