@@ -1,0 +1,104 @@
+/**
+ * What the mapper reads from a CPU range list (`CpuRangeList` provides it): an allocation-free
+ * entry cursor with the physical address of each entry, and the P2P provider of entries that live
+ * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
+ */
+import type { P2pProvider } from "../pci/p2p-provider.js";
+
+export interface CpuSourceCursor {
+  reset(): boolean;
+  next(): boolean;
+  /** CPU physical address of the entry's first byte. */
+  readonly phys: number;
+  readonly length: number;
+  /** Byte offset of the entry in the list. */
+  readonly position: number;
+  /** A PHYSICAL (pageless) entry. */
+  readonly isPhysical: boolean;
+  /** The P2P provider owning the memory, or null for ordinary RAM. */
+  readonly provider: P2pProvider | null;
+}
+
+export interface CpuListSource {
+  cursor(): CpuSourceCursor;
+  /** Summary flags a `CpuRangeList` keeps while appending (then no extra pass is needed). */
+  readonly isPageList?: boolean;
+  readonly hasP2P?: boolean;
+  /** Total bytes. */
+  readonly length?: number;
+  /** Entries. */
+  readonly count?: number;
+}
+
+/**
+ * Summary of a CPU list: like the prototype's summary flags (HAS_P2PDMA_PAGE, NOT_PAGELIST) plus
+ * the totals the IOMMU fast path needs. Computed in one pass when the list does not carry them.
+ */
+export interface CpuListSummary {
+  entries: number;
+  totalLength: number;
+  hasP2p: boolean;
+  /** Every entry but the first starts, and every entry but the last ends, on a page boundary. */
+  isPagelist: boolean;
+  /** Physical address of the first non-empty entry (0 when empty). */
+  firstPhys: number;
+  /** Lowest physical address of any entry (0 when empty; NaN when not computed). */
+  physStart: number;
+  /** Highest physical address + 1 of any entry (0 when empty; NaN when not computed). */
+  physEnd: number;
+}
+
+/** One pass over `cursor` computing {@link CpuListSummary} (zero-length entries are ignored). */
+export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuListSummary {
+  let entries = 0;
+  let total = 0;
+  let hasP2p = false;
+  let pagelist = true;
+  let firstPhys = 0;
+  let physEnd = 0;
+  let physStart = Number.POSITIVE_INFINITY;
+  let prevEndsAligned = true;
+  for (let ok = cursor.reset(); ok; ok = cursor.next()) {
+    const len = cursor.length;
+    if (len === 0) continue;
+    const phys = cursor.phys;
+    if (entries === 0) firstPhys = phys;
+    else if (!prevEndsAligned || phys % pageSize !== 0) pagelist = false;
+    prevEndsAligned = (phys + len) % pageSize === 0;
+    if (cursor.provider !== null) hasP2p = true;
+    if (phys + len > physEnd) physEnd = phys + len;
+    if (phys < physStart) physStart = phys;
+    entries++;
+    total += len;
+  }
+  if (entries === 0) physStart = 0;
+  return { entries, totalLength: total, hasP2p, isPagelist: pagelist, firstPhys, physStart, physEnd };
+}
+
+/**
+ * The summary of `list`: taken from the flags a `CpuRangeList` keeps (one cursor reset for the
+ * first address, no pass over the list) unless `needPhysRange` asks for the physical span, which
+ * only a pass can give (dma-direct with a mask below 53 bits, or a negative direct offset).
+ */
+export function summaryOf(list: CpuListSource, needPhysRange: boolean): CpuListSummary {
+  const c = list.cursor();
+  if (
+    needPhysRange ||
+    typeof list.isPageList !== "boolean" ||
+    typeof list.hasP2P !== "boolean" ||
+    typeof list.length !== "number" ||
+    typeof list.count !== "number"
+  ) {
+    return summarizeCpuList(c);
+  }
+  const firstPhys = c.reset() ? c.phys : 0;
+  return {
+    entries: list.count,
+    totalLength: list.length,
+    hasP2p: list.hasP2P,
+    isPagelist: list.isPageList,
+    firstPhys,
+    physStart: Number.NaN,
+    physEnd: Number.NaN,
+  };
+}

@@ -1,0 +1,397 @@
+/**
+ * `DmaRangeList`: the prototype's `struct rlist_dma` on a {@link RangeList}. Each entry is
+ * `(dmaAddress, length, kind)`:
+ *
+ * | kind | stored in the 2-bit type | DMA address | prototype |
+ * |---|---|---|---|
+ * | `IOVA` | 0 | stored base + `list.base` (relative) | RLIST_DMA_RELATIVE |
+ * | `DIRECT` | 1 | stored base (phys + direct-map offset) | dma-direct priv PAGE / RESOURCE |
+ * | `BUS_ADDR` | 2 | stored base (PCI bus address, P2P) | ABSOLUTE + RSIOVA_PRIV_P2P |
+ * | `BOUNCE` | 3 | stored base (swiotlb slot + direct-map offset) | swiotlb "tracking via priv" FIXME |
+ *
+ * Putting the kind in the type bits (not in the 32-bit priv/extra word as the prototype did) keeps
+ * every entry eligible for the 8-byte form. IOVA entries are stored relative to `base`, so a list
+ * can be laid out before the IOVA is allocated and relocated by {@link DmaRangeList.setBase}.
+ *
+ * Identity mode (`DmaRangeList.identity(cpuList, offset)`) stores nothing: the cursor walks the
+ * CPU list and reports `phys + offset`, which is how dma-direct reuses the CPU list with no copy.
+ * Unlike the prototype, identity is an explicit flag and every mode knows its source list and its
+ * total length (prototype bug 15).
+ */
+import { RlistError } from "@rlist/encoding";
+import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
+import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
+import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./blocks.js";
+import type { DmaEntryCursor } from "./dmaEntries.js";
+import type { Segmentation } from "./segmentation.js";
+import { numSegments, SegmentCursor } from "./segments.js";
+
+/** What a DMA entry's address is. */
+export const DmaKind = {
+  /** An IOVA inside the mapping's IOVA window, stored relative to the list base. */
+  IOVA: 0,
+  /** A direct-mapped address: CPU physical + the device's direct-map offset. */
+  DIRECT: 1,
+  /** A PCI bus address for peer-to-peer DMA (`PCI_P2PDMA_MAP_BUS_ADDR`); no IOVA, no unmap. */
+  BUS_ADDR: 2,
+  /** A swiotlb bounce-buffer address. */
+  BOUNCE: 3,
+} as const;
+export type DmaKind = (typeof DmaKind)[keyof typeof DmaKind];
+
+const KIND_NAMES = ["IOVA", "DIRECT", "BUS_ADDR", "BOUNCE"] as const;
+
+/** Name of a kind, for messages and reports. */
+export function dmaKindName(kind: DmaKind): (typeof KIND_NAMES)[number] {
+  return KIND_NAMES[kind];
+}
+
+/** The CPU-list cursor identity mode reads (the `CpuRangeList` entry cursor has these fields). */
+export interface PhysEntryCursor {
+  reset(): boolean;
+  next(): boolean;
+  readonly phys: number;
+  readonly length: number;
+}
+
+/** A CPU list identity mode can view (`CpuRangeList` is one). */
+export interface PhysEntrySource {
+  cursor(): PhysEntryCursor;
+}
+
+export interface DmaRangeListOptions {
+  chunkBytes?: ChunkBytes;
+  pool?: ChunkPool;
+  /** Merge an entry into the previous one when it continues it (same kind, not BOUNCE). Default false. */
+  merge?: boolean;
+}
+
+/** One decoded DMA entry (convenience form; cursors are allocation-free). */
+export interface DmaEntry {
+  dmaAddress: number;
+  length: number;
+  kind: DmaKind;
+}
+
+/** Memory the DMA list itself takes. */
+export interface DmaListStats {
+  entries: number;
+  /** Chunk bytes in use (0 in identity mode: the CPU list is reused). */
+  bytes: number;
+  bytesPerEntry: number;
+  identity: boolean;
+}
+
+const canMergeDma = (
+  prev: { type: number; base: number; length: number; offset: number; extra: number },
+  next: { type: number; base: number; length: number; offset: number; extra: number },
+): boolean =>
+  prev.type === next.type &&
+  prev.type !== DmaKind.BOUNCE &&
+  prev.offset === 0 &&
+  next.offset === 0 &&
+  prev.extra === next.extra &&
+  prev.base + prev.length === next.base;
+
+export class DmaRangeList {
+  private _base = 0;
+  private _identityCount = -1;
+  private _identityLength = -1;
+  /** The stored entries; null in identity mode. */
+  private readonly _list: RangeList | null;
+  private readonly _source: PhysEntrySource | null;
+  private readonly _directOffset: number;
+  private readonly _scratch = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+
+  constructor(
+    options: DmaRangeListOptions = {},
+    identity?: { source: PhysEntrySource; directOffset: number },
+  ) {
+    if (identity !== undefined) {
+      this._list = null;
+      this._source = identity.source;
+      this._directOffset = identity.directOffset;
+      return;
+    }
+    this._list = new RangeList({
+      ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+      ...(options.pool === undefined ? {} : { pool: options.pool }),
+      merge: options.merge ?? false,
+      canMerge: canMergeDma,
+    });
+    this._source = null;
+    this._directOffset = 0;
+  }
+
+  /**
+   * Like rlist_dma_init_identity_cpu(): a view of `source` where each entry's DMA address is its
+   * physical address + `directOffset`, kind `DIRECT`. Nothing is copied or allocated.
+   */
+  static identity(source: PhysEntrySource, directOffset = 0): DmaRangeList {
+    if (!Number.isSafeInteger(directOffset))
+      throw new RlistError("ERANGE", "directOffset must be a safe integer");
+    return new DmaRangeList({}, { source, directOffset });
+  }
+
+  /** The underlying RangeList (null in identity mode), e.g. for `stats().byForm`. */
+  get storage(): RangeList | null {
+    return this._list;
+  }
+
+  /** True for an identity view of a CPU list. */
+  get isIdentity(): boolean {
+    return this._list === null;
+  }
+
+  /** The CPU list an identity view reads (like rdma_get_source_rcpu()), or null. */
+  get source(): PhysEntrySource | null {
+    return this._source;
+  }
+
+  /** The direct-map offset an identity view adds. */
+  get directOffset(): number {
+    return this._directOffset;
+  }
+
+  /** The IOVA that relative (IOVA-kind) entries are added to. */
+  get base(): number {
+    return this._base;
+  }
+
+  /**
+   * Like rsiova_set_iova(): relocates every IOVA entry to the window at `iova`. The list can be
+   * laid out with base 0 before the IOVA allocation exists.
+   */
+  setBase(iova: number): void {
+    checkU53("iova", iova);
+    this._base = iova;
+  }
+
+  /** Entries (for identity mode: the CPU list's entries). */
+  get count(): number {
+    if (this._list !== null) return this._list.count;
+    this.scanIdentity();
+    return this._identityCount;
+  }
+
+  /** Sum of the lengths (like rlist_dma_length()). */
+  get totalLength(): number {
+    if (this._list !== null) return this._list.totalLength;
+    this.scanIdentity();
+    return this._identityLength;
+  }
+
+  get isEmpty(): boolean {
+    return this.count === 0;
+  }
+
+  /**
+   * Appends an entry at DMA address `dmaAddress` (like rlsdma_append() for IOVA, which stores
+   * `dmaAddress - base`, and rlsdma_append_no_base() for the absolute kinds). `EINVAL` in identity
+   * mode or for an IOVA below the base.
+   */
+  append(kind: DmaKind, dmaAddress: number, length: number): void {
+    const list = this.stored();
+    checkU53("dmaAddress", dmaAddress);
+    checkU53("length", length);
+    if (kind !== 0 && kind !== 1 && kind !== 2 && kind !== 3)
+      throw new RlistError("EINVAL", `bad DMA kind ${kind}`);
+    const e = this._scratch;
+    e.type = kind;
+    e.length = length;
+    e.offset = 0;
+    e.extra = 0;
+    if (kind === DmaKind.IOVA) {
+      if (dmaAddress < this._base) throw new RlistError("EINVAL", "IOVA entry below the list base");
+      e.base = dmaAddress - this._base;
+    } else e.base = dmaAddress;
+    list.append(e);
+  }
+
+  /** Appends an IOVA entry at `offset` bytes into the (possibly not yet allocated) window. */
+  appendRelative(offset: number, length: number): void {
+    const list = this.stored();
+    checkU53("offset", offset);
+    checkU53("length", length);
+    const e = this._scratch;
+    e.type = DmaKind.IOVA;
+    e.length = length;
+    e.base = offset;
+    e.offset = 0;
+    e.extra = 0;
+    list.append(e);
+  }
+
+  /** {@link append} with exact 64-bit values (e.g. a P2P bus address above 2^53). */
+  appendBig(kind: DmaKind, dmaAddress: bigint, length: bigint): void {
+    const list = this.stored();
+    if (kind === DmaKind.IOVA) {
+      list.appendBig({ type: kind, length, base: dmaAddress - BigInt(this._base), offset: 0, extra: 0 });
+    } else list.appendBig({ type: kind, length, base: dmaAddress, offset: 0, extra: 0 });
+  }
+
+  /** Drops every entry (chunks go back to the pool); identity views are left as they are. */
+  clear(): void {
+    this._list?.clear();
+    this._base = 0;
+  }
+
+  /** Removes entries from the end until `count` are left (rollback of a failed map). */
+  truncate(count: number): void {
+    this.stored().truncate(count);
+  }
+
+  /** An allocation-free cursor over the entries. */
+  cursor(): DmaCursor {
+    return new DmaCursor(this, this._list, this._source, this._directOffset);
+  }
+
+  /** All entries, decoded (allocates: for tests and small lists). */
+  toArray(): DmaEntry[] {
+    const out: DmaEntry[] = [];
+    const c = this.cursor();
+    for (let ok = c.reset(); ok; ok = c.next())
+      out.push({ dmaAddress: c.dmaAddress, length: c.length, kind: c.kind });
+    return out;
+  }
+
+  /** Scatter/gather segments of the list under `seg` (cut at boundaries and max size). */
+  segments(seg: Segmentation): SegmentCursor {
+    return new SegmentCursor(this.cursor(), seg);
+  }
+
+  /** Segments {@link segments} yields (rlist_dma_num_segments() over the list). */
+  numSegments(seg: Segmentation): number {
+    return numSegments(this.cursor(), seg);
+  }
+
+  /**
+   * Like rlist_dma_find_best_blocksz(): the block size for `seg.blockSizes` (and `seg.blockHwva`,
+   * default the first DMA address); 0 when no size works or no block sizes are given.
+   */
+  findBestBlockSize(seg: Segmentation): number {
+    return findBestBlockSize(this.cursor(), seg.blockSizes ?? 0, seg.blockHwva);
+  }
+
+  /** Like rlist_dma_block_offset(). */
+  blockOffset(blockSize: number): number {
+    return blockOffset(this.cursor(), blockSize);
+  }
+
+  /** Like rlist_dma_num_blocks(). */
+  numBlocks(blockSize: number): number {
+    return numBlocks(this.cursor(), blockSize);
+  }
+
+  /** Like rlist_dma_for_each_block(): a cursor over the block addresses. */
+  blocks(blockSize: number): BlockCursor {
+    return new BlockCursor(this.cursor(), blockSize);
+  }
+
+  /** Memory of the list itself, counted in whole chunks. */
+  stats(): DmaListStats {
+    if (this._list === null) return { entries: this.count, bytes: 0, bytesPerEntry: 0, identity: true };
+    const s = this._list.stats();
+    return { entries: s.entries, bytes: s.bytesInUse, bytesPerEntry: s.bytesPerEntry, identity: false };
+  }
+
+  private stored(): RangeList {
+    if (this._list === null) throw new RlistError("EINVAL", "an identity DMA list stores no entries");
+    return this._list;
+  }
+
+  private scanIdentity(): void {
+    // The source may have grown since the last look: recount every time (identity lists are views).
+    let n = 0;
+    let len = 0;
+    const c = this._source!.cursor();
+    for (let ok = c.reset(); ok; ok = c.next()) {
+      n++;
+      len += c.length;
+    }
+    this._identityCount = n;
+    this._identityLength = len;
+  }
+}
+
+/**
+ * Cursor over a {@link DmaRangeList} (like rlsdma_for_each): `dmaAddress`, `length`, `kind`,
+ * `position`. Implements {@link DmaEntryCursor}, so segments and blocks can walk it.
+ */
+export class DmaCursor implements DmaEntryCursor {
+  /** Byte offset of the current entry in the list. */
+  position = 0;
+  /** Index of the current entry. */
+  index = -1;
+  private readonly rc: RangeCursor | null;
+  private readonly pc: PhysEntryCursor | null;
+  private curLength = 0;
+
+  /** @internal use {@link DmaRangeList.cursor}. */
+  constructor(
+    private readonly owner: DmaRangeList,
+    list: RangeList | null,
+    source: PhysEntrySource | null,
+    private readonly directOffset: number,
+  ) {
+    this.rc = list === null ? null : list.cursor();
+    this.pc = source === null ? null : source.cursor();
+  }
+
+  reset(): boolean {
+    this.position = 0;
+    this.index = -1;
+    this.curLength = 0;
+    return this.step(this.rc !== null ? this.rc.reset() : this.pc!.reset());
+  }
+
+  next(): boolean {
+    this.position += this.curLength;
+    return this.step(this.rc !== null ? this.rc.next() : this.pc!.next());
+  }
+
+  private step(ok: boolean): boolean {
+    if (!ok) {
+      this.curLength = 0;
+      return false;
+    }
+    this.index++;
+    this.curLength = this.rc !== null ? this.rc.length : this.pc!.length;
+    return true;
+  }
+
+  /** Length of the current entry. */
+  get length(): number {
+    return this.curLength;
+  }
+
+  /** Kind of the current entry (identity views report `DIRECT`). */
+  get kind(): DmaKind {
+    return this.rc !== null ? (this.rc.type as DmaKind) : DmaKind.DIRECT;
+  }
+
+  /** DMA address of the current entry; `ERANGE` above 2^53 - 1 (read {@link dmaAddressBig}). */
+  get dmaAddress(): number {
+    let a: number;
+    if (this.rc === null) a = this.pc!.phys + this.directOffset;
+    else if (this.rc.type === DmaKind.IOVA) a = this.rc.base + this.owner.base;
+    else a = this.rc.base;
+    if (a > MAX_SAFE || a < 0)
+      throw new RlistError("ERANGE", "DMA address is not a safe integer; read dmaAddressBig");
+    return a;
+  }
+
+  /** Exact DMA address (mod 2^64). */
+  get dmaAddressBig(): bigint {
+    if (this.rc === null) return BigInt(this.pc!.phys) + BigInt(this.directOffset);
+    const b = this.rc.baseBig;
+    return this.rc.type === DmaKind.IOVA
+      ? (b + BigInt(this.owner.base)) % (BigInt(TWO32) * BigInt(TWO32))
+      : b;
+  }
+
+  /** For IOVA entries: the stored offset into the IOVA window; else the absolute address. */
+  get storedBase(): number {
+    return this.rc !== null ? this.rc.base : this.pc!.phys + this.directOffset;
+  }
+}
