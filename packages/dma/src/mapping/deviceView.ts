@@ -1,0 +1,85 @@
+/**
+ * The device's view of DMA addresses: what a DMA engine at `device` reaches when it puts
+ * `dmaAddress` on the bus. Used by tests to check every mapping byte by byte, and by a DMA-engine
+ * simulator.
+ *
+ * Order of decisions, as on real hardware: an address above the DMA mask cannot be emitted; an
+ * address inside a peer BAR's bus window that the switches route peer-to-peer (`BUS_ADDR`) never
+ * reaches the IOMMU; everything else goes through the IOMMU (if any) or is a CPU physical address
+ * after the direct-map offset, possibly a swiotlb slot that stands for some original buffer.
+ */
+import { MAX_SAFE } from "../iommu/bits.js";
+import { p2pMapType } from "../pci/p2p-map.js";
+import type { DmaDevice } from "./device.js";
+
+/** How a DMA address reached memory. */
+export type DeviceRoute = "iommu" | "direct" | "p2p" | "bounce";
+
+/** Why a DMA address reaches nothing. */
+export type DeviceFault = "mask" | "iommu" | "address";
+
+export type DeviceTranslation =
+  | {
+      readonly ok: true;
+      /** CPU physical address the access lands on. */
+      readonly phys: number;
+      readonly route: DeviceRoute;
+      /**
+       * For `bounce`: the original buffer byte the slot byte stands for (-1 for a free slot);
+       * otherwise equal to `phys`.
+       */
+      readonly backing: number;
+      /** IOMMU protection bits for `iommu` routes (IOMMU_READ 1 | WRITE 2 | MMIO 4), else 3. */
+      readonly prot: number;
+    }
+  | { readonly ok: false; readonly fault: DeviceFault };
+
+const FAULT_MASK: DeviceTranslation = Object.freeze({ ok: false, fault: "mask" });
+const FAULT_IOMMU: DeviceTranslation = Object.freeze({ ok: false, fault: "iommu" });
+const FAULT_ADDRESS: DeviceTranslation = Object.freeze({ ok: false, fault: "address" });
+
+/** Like the hardware walk a device's DMA goes through; never throws for a safe integer address. */
+export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTranslation {
+  if (!Number.isSafeInteger(dmaAddress) || dmaAddress < 0) return FAULT_ADDRESS;
+  if (dmaAddress > device.dmaMask) return FAULT_MASK;
+  const peer = peerBarTarget(device, dmaAddress);
+  if (peer >= 0) return { ok: true, phys: peer, route: "p2p", backing: peer, prot: 3 };
+  if (device.iommu !== null) {
+    const phys = device.iommu.translate(dmaAddress);
+    if (phys < 0) return FAULT_IOMMU;
+    return { ok: true, phys, route: "iommu", backing: phys, prot: device.iommu.protectionOf(dmaAddress) };
+  }
+  const phys = dmaAddress - device.directOffset;
+  if (phys < 0 || phys > MAX_SAFE) return FAULT_ADDRESS;
+  const tlb = device.swiotlb;
+  if (tlb?.contains(phys)) {
+    return {
+      ok: true,
+      phys,
+      route: "bounce",
+      backing: tlb.originalOf(phys, device.segmentation.minAlignMask),
+      prot: 3,
+    };
+  }
+  return { ok: true, phys, route: "direct", backing: phys, prot: 3 };
+}
+
+/**
+ * CPU physical address of `dma` when it falls in a BAR's bus window that the PCI tree routes from
+ * `device` peer-to-peer (map type BUS_ADDR), else -1.
+ */
+function peerBarTarget(device: DmaDevice, dma: number): number {
+  const me = device.pci;
+  if (me === null) return -1;
+  const d = BigInt(dma);
+  for (const fn of me.topology.functions) {
+    for (const bar of fn.bars) {
+      const bus = bar.busAddressBig;
+      if (d < bus || d >= bus + bar.sizeBig) continue;
+      if (p2pMapType(fn.p2pProvider(bar.index), me) !== "BUS_ADDR") continue;
+      const phys = bar.cpuAddressBig + (d - bus);
+      return phys <= BigInt(MAX_SAFE) ? Number(phys) : -1;
+    }
+  }
+  return -1;
+}
