@@ -49,6 +49,8 @@ export class PhysicalMemory {
   readonly #pgmapsByPfn: Pgmap[] = [];
   readonly #providers: P2pProvider[] = [];
   readonly #providerIds = new Map<P2pProvider, number>();
+  /** Last RAM region a range lookup landed in (regions are never removed, so it stays valid). */
+  #lastRam: MemoryRegion | null = null;
 
   constructor(options: PhysicalMemoryOptions = {}) {
     const ps = options.pageSize ?? 4096;
@@ -108,9 +110,21 @@ export class PhysicalMemory {
    * struct page or they straddle two kinds of memory.
    */
   rangePgmapId(pfn: number, nrPages: number): number {
-    const pm = this.#pgmapAt(pfn);
-    if (pm) return pfn + nrPages <= pm.startPfn + pm.nrPages ? pm.id : -1;
-    return this.#regions.covers(pfn * this.pageSize, nrPages * this.pageSize, RAM) ? 0 : -1;
+    if (this.#pgmapsByPfn.length !== 0) {
+      const pm = this.#pgmapAt(pfn);
+      if (pm) return pfn + nrPages <= pm.startPfn + pm.nrPages ? pm.id : -1;
+    }
+    const start = pfn * this.pageSize;
+    const end = start + nrPages * this.pageSize;
+    // Hot path (building lists page by page): the RAM region of the previous lookup.
+    const last = this.#lastRam;
+    if (last !== null && start >= last.start && end <= last.end) return 0;
+    const r = this.#regions.find(start);
+    if (r !== null && r.kind === "ram" && end <= r.end) {
+      this.#lastRam = r;
+      return 0;
+    }
+    return this.#regions.covers(start, end - start, RAM) ? 0 : -1;
   }
 
   /** The pgmap with this id (>= 1), or null (also for 0, RAM). */
