@@ -181,10 +181,12 @@ function runStudyCommand(
     }
   }
   const written = writeFilesAtomically(outDir, files);
-  io.out(c.json ? `${JSON.stringify(r, null, 2)}\n` : studyText(r));
   const report = written.find((p) => p.endsWith("index.html"))!;
-  io.err(`rlist-lab: report ${report}\nrlist-lab: data   ${join(outDir, "results.json")}\n`);
-  if (!c.json) io.out(`Report: ${report}\nData:   ${join(outDir, "results.json")}\n`);
+  const paths = `Report: ${report}\nData:   ${join(outDir, "results.json")}\n`;
+  if (c.json) {
+    io.out(`${JSON.stringify(r, null, 2)}\n`);
+    io.err(paths);
+  } else io.out(`${studyText(r)}${paths}`);
 }
 
 function runMapCommand(raw: RawCommon, io: Io): void {

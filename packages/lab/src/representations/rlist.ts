@@ -10,10 +10,10 @@ export interface RlistContext {
   /** Provider by the range set's provider index. */
   readonly providers: readonly P2pProvider[];
   /**
-   * Fills list `g` of `set` into `list` instead of one append per range: the NVMe workload goes
-   * through the bio -> CpuRangeList adapter of @rlist/bvec this way.
+   * Builds list `g` into `store` instead of one append per range: the NVMe workload goes through
+   * the bio -> CpuRangeList adapter of @rlist/bvec this way. Must leave the list sealed.
    */
-  readonly fill?: (set: RangeSet, g: number, list: CpuRangeList) => void;
+  readonly makeList?: (g: number, store: RangeList) => CpuRangeList;
 }
 
 /** Appends list `g` range by range, the way GUP or a dma-buf exporter would. */
@@ -36,6 +36,14 @@ export function appendRanges(
     }
   }
   list.seal();
+}
+
+/** List `g` of `set` as a sealed CpuRangeList over `store`. */
+function makeList(set: RangeSet, g: number, ctx: RlistContext, store: RangeList): CpuRangeList {
+  if (ctx.makeList) return ctx.makeList(g, store);
+  const list = new CpuRangeList(ctx.memory, { store });
+  appendRanges(set, g, list, ctx.providers);
+  return list;
 }
 
 /** Bytes described and entries/chunk figures summed over several range lists. */
@@ -65,12 +73,7 @@ class CpuLists implements Built {
       for (let g = 0; g < set.groups; g++) {
         const store = new RangeList({ chunkBytes: pool.chunkBytes, pool });
         this.#stores.push(store);
-        const list = new CpuRangeList(ctx.memory, { store });
-        this.#lists.push(list);
-        if (ctx.fill) {
-          ctx.fill(set, g, list);
-          list.seal();
-        } else appendRanges(set, g, list, ctx.providers);
+        this.#lists.push(makeList(set, g, ctx, store));
       }
     } catch (err) {
       this.release();
@@ -178,13 +181,7 @@ export function fixed16Representation(): Representation {
 export function firstListBytes(set: RangeSet, ctx: RlistContext, chunkBytes: ChunkBytes): Uint8Array {
   const store = new RangeList({ chunkBytes, pool: new ChunkPool({ chunkBytes }) });
   try {
-    const list = new CpuRangeList(ctx.memory, { store });
-    if (set.groups > 0) {
-      if (ctx.fill) {
-        ctx.fill(set, 0, list);
-        list.seal();
-      } else appendRanges(set, 0, list, ctx.providers);
-    }
+    if (set.groups > 0) makeList(set, 0, ctx, store);
     return store.toBytes();
   } finally {
     store.clear();

@@ -1,105 +1,156 @@
 import type { RepresentationResult } from "./measure.js";
 import type { MappingResult, WorkloadResult } from "./results.js";
 
+/** Short names for sentences and chart legends. */
+export const SHORT_NAMES: Record<string, string> = {
+  "rlist-128": "rlist-128",
+  "rlist-512": "rlist-512",
+  "rlist-4096": "rlist-4096",
+  fixed16: "fixed16",
+  bio_vec: "bio_vec",
+  "bio_vec-page": "bio_vec per page",
+  scatterlist: "scatterlist",
+  "page-array": "page array",
+  "js-objects": "JS objects",
+};
+
+const name = (r: RepresentationResult) => SHORT_NAMES[r.id] ?? r.label;
 const f3 = (v: number) =>
   v >= 100 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(3)).toString();
-const ratio = (a: number, b: number) => `${f3(a / b)}x`;
+/** A ratio: two decimals below 10 (so 1.02x is not shown as 1x). */
+const x = (a: number, b: number) => {
+  const r = a / b;
+  return `${r < 10 ? r.toFixed(2) : f3(r)}x`;
+};
+const n = (v: number) => v.toLocaleString("en-US");
 
 function supported(w: WorkloadResult): RepresentationResult[] {
   return w.representations.filter((r) => r.supported);
 }
 
-function smallest(reps: readonly RepresentationResult[]): RepresentationResult | undefined {
-  return [...reps].sort((a, b) => a.bytes - b.bytes)[0];
+/** Supported representations, smallest first (JS objects last: they are the baseline, not a contender). */
+function bySize(w: WorkloadResult): RepresentationResult[] {
+  return supported(w).sort((a, b) => a.bytes - b.bytes);
 }
 
-function byId(w: WorkloadResult, id: string): RepresentationResult | undefined {
-  return w.representations.find((r) => r.id === id && r.supported);
+function rlistOf(w: WorkloadResult): RepresentationResult | undefined {
+  const rl = supported(w).filter((r) => r.id.startsWith("rlist-"));
+  return rl.find((r) => r.id === "rlist-512") ?? rl[0];
 }
 
-/** Which representation is smallest for this workload, and by how much. */
-function memoryFinding(w: WorkloadResult): string | null {
-  const reps = supported(w);
-  const best = smallest(reps);
-  if (!best || reps.length < 2) return null;
-  const others = reps.filter((r) => r !== best && r.id !== "js-objects").sort((a, b) => a.bytes - b.bytes);
-  const runnerUp = others[0];
-  const worst = others[others.length - 1];
-  let s = `${w.title}: ${best.label} is the smallest at ${f3(best.bytesPerMiB)} bytes per MiB described (${f3(best.bytesPerEntry)} B/entry over ${best.entries.toLocaleString("en-US")} entries)`;
-  if (runnerUp) s += `; next is ${runnerUp.label} at ${ratio(runnerUp.bytes, best.bytes)}`;
-  if (worst && worst !== runnerUp) s += `, and ${worst.label} costs ${ratio(worst.bytes, best.bytes)}`;
-  const unsupported = w.representations.filter((r) => !r.supported);
-  if (unsupported.length > 0)
-    s += `. Cannot hold it: ${unsupported.map((r) => r.label).join(", ")} (${unsupported[0]!.reason})`;
+/** Range entries per page: how much physical contiguity there is to exploit. */
+function pagesPerEntry(w: WorkloadResult): number {
+  const rl = rlistOf(w);
+  return rl && rl.entries > 0 ? w.pages / rl.entries : 1;
+}
+
+/** One sentence: the winner on memory for this workload and why. */
+export function headline(w: WorkloadResult): string {
+  const sorted = bySize(w);
+  const best = sorted[0];
+  if (!best) return `${w.id}: no representation can hold it.`;
+  const ppe = pagesPerEntry(w);
+  const rl = [...sorted].filter((r) => r.id.startsWith("rlist-"))[0];
+  const pa = sorted.find((r) => r.id === "page-array");
+  const sg = sorted.find((r) => r.id === "scatterlist");
+  const parts = [`${w.id}: ${name(best)} is smallest (${f3(best.bytesPerMiB)} B per MiB described)`];
+  const cmp = [rl, pa, sg].filter((r): r is RepresentationResult => r !== undefined && r !== best);
+  if (cmp.length > 0)
+    parts.push(`${cmp.map((r) => `${name(r)} needs ${x(r.bytes, best.bytes)}`).join(", ")}`);
+  const why =
+    ppe < 1.5
+      ? `almost nothing is physically contiguous (${ppe.toFixed(2)} pages per range)`
+      : `physically contiguous runs average ${f3(ppe)} pages`;
+  let s = `${parts.join("; ")}: ${why}`;
+  if (rl && rl !== best && rl.entries > best.entries) {
+    s += `; the rlist keeps ${n(rl.entries)} entries where ${name(best)} merges them into ${n(best.entries)}`;
+  }
+  if (w.groups > 1)
+    s += `, in ${n(w.groups)} small lists of ${f3((rlistOf(w)?.entries ?? 0) / w.groups)} entries`;
+  const cannot = w.representations.filter((r) => !r.supported);
+  if (cannot.length > 0) s += `. ${cannot.map(name).join(", ")} cannot hold it (${cannot[0]!.reason})`;
   return `${s}.`;
 }
 
-/** The chunk-size trade-off: small lists waste big chunks. */
-function chunkFinding(w: WorkloadResult): string | null {
-  const rl = w.representations.filter((r) => r.supported && r.id.startsWith("rlist-"));
-  if (rl.length < 2) return null;
-  const sorted = [...rl].sort((a, b) => a.bytes - b.bytes);
-  const best = sorted[0]!;
-  const worst = sorted[sorted.length - 1]!;
-  if (worst.bytes === best.bytes) return null;
-  const perList = w.groups > 0 ? best.entries / w.groups : 0;
-  return `${w.title}: with ${f3(perList)} entries per ${w.groupNoun}, ${best.label} chunks fit best (${f3(best.bytesPerEntry)} B/entry, ${Math.round(best.efficiency * 100)} % efficient) while ${worst.label} chunks cost ${ratio(worst.bytes, best.bytes)} as much.`;
-}
-
-/** How much merging contiguous memory saves against per-page structures. */
-function mergeFinding(w: WorkloadResult): string | null {
-  const rl = byId(w, "rlist-512") ?? w.representations.find((r) => r.supported && r.id.startsWith("rlist-"));
-  if (!rl || w.pages === 0) return null;
-  const pagesPerEntry = w.pages / Math.max(1, rl.entries);
-  if (pagesPerEntry < 1.5)
-    return `${w.title}: almost nothing is physically contiguous (${f3(pagesPerEntry)} pages per range), so range lists cannot beat a page array here.`;
-  const pa = byId(w, "page-array");
-  return `${w.title}: physically contiguous runs average ${f3(pagesPerEntry)} pages, so ${rl.label} needs ${rl.entries.toLocaleString("en-US")} entries where a page array needs ${w.pages.toLocaleString("en-US")}${pa ? ` (${ratio(pa.bytes, rl.bytes)} the memory)` : ""}.`;
-}
-
-/** Fastest iteration per workload, against the rlist. */
-function speedFinding(w: WorkloadResult): string | null {
-  const reps = supported(w).filter((r) => r.iterateBytesPerSec > 0);
-  if (reps.length < 2) return null;
-  const fastest = [...reps].sort((a, b) => b.iterateBytesPerSec - a.iterateBytesPerSec)[0]!;
-  const rl = byId(w, "rlist-512");
-  const gib = (r: RepresentationResult) => `${f3(r.iterateBytesPerSec / 2 ** 30)} GiB/s`;
-  let s = `${w.title}: walking the list is fastest with ${fastest.label} (${gib(fastest)} of memory described, ${f3(fastest.iterateEntriesPerSec / 1e6)} M entries/s)`;
-  if (rl && rl !== fastest)
-    s += `; rlist-512 walks ${gib(rl)} (${f3(rl.iterateEntriesPerSec / 1e6)} M entries/s)`;
-  return `${s}.`;
-}
-
-function mappingFindings(maps: readonly MappingResult[]): string[] {
+/** Detailed sentences for one workload's section. */
+export function workloadFindings(w: WorkloadResult): string[] {
   const out: string[] = [];
-  for (const m of maps) {
-    if (m.error !== null) {
+  const sorted = bySize(w);
+  const rl = rlistOf(w);
+  const pa = sorted.find((r) => r.id === "page-array");
+  if (rl && pa && pa.bytes > rl.bytes) {
+    out.push(
+      `${name(rl)} stores ${n(rl.entries)} entries where a page array stores ${n(pa.entries)}: ${x(pa.bytes, rl.bytes)} less memory.`,
+    );
+  } else if (rl && pa) {
+    out.push(
+      `${name(rl)} costs ${x(rl.bytes, pa.bytes)} the memory of a page array: with one page per range its ${f3(rl.bytesPerEntry)} B/entry cannot beat 8 B per page.`,
+    );
+  }
+  const chunks = sorted.filter((r) => r.id.startsWith("rlist-"));
+  if (chunks.length > 1) {
+    const lo = chunks[0]!;
+    const hi = chunks[chunks.length - 1]!;
+    const perList = w.groups > 0 ? lo.entries / w.groups : 0;
+    if (hi.bytes > lo.bytes) {
       out.push(
-        `Mapping ${m.workload} for the ${m.device} fails with ${m.error.split(":")[0]}: nothing is left mapped.`,
-      );
-    } else if (m.p2pMapType === "BUS_ADDR") {
-      out.push(
-        `Mapping ${m.workload} for the ${m.device} uses PCI bus addresses (BUS_ADDR): ${m.dmaEntries.toLocaleString("en-US")} DMA entries and no IOVA at all.`,
-      );
-    } else if (m.iovaBytes > 0) {
-      out.push(
-        `Mapping ${m.workload} for the ${m.device} (${m.path}) takes ${f3(m.iovaBytes / 2 ** 20)} MiB of IOVA in ${m.dmaEntries.toLocaleString("en-US")} DMA entries / ${m.segments.toLocaleString("en-US")} segments; best block size ${m.bestBlockSize > 0 ? `${m.bestBlockSize / 1024} KiB` : "none"}, ${m.exposedBytes.toLocaleString("en-US")} bytes exposed beyond the buffer.`,
+        `With ${f3(perList)} entries per ${w.groupNoun}, ${name(lo)} fits best (${Math.round(lo.efficiency * 100)} % of its chunk bytes hold entries); ${name(hi)} costs ${x(hi.bytes, lo.bytes)} as much.`,
       );
     }
   }
+  const walkers = supported(w).filter((r) => r.iterateEntriesPerSec > 0);
+  const fastest = [...walkers].sort((a, b) => b.iterateBytesPerSec - a.iterateBytesPerSec)[0];
+  if (fastest && rl) {
+    out.push(
+      `Per byte described, ${name(fastest)} walks fastest (${f3(fastest.iterateBytesPerSec / 2 ** 30)} GiB/s); ${name(rl)} walks ${f3(rl.iterateBytesPerSec / 2 ** 30)} GiB/s at ${f3(rl.iterateEntriesPerSec / 1e6)} M entries/s.`,
+    );
+  }
+  const js = supported(w).find((r) => r.id === "js-objects");
+  if (js && rl)
+    out.push(
+      `Plain JS objects cost ${f3(js.bytesPerEntry)} B per entry${js.measured ? " (measured heap)" : " (estimate)"}, ${x(js.bytes, rl.bytes)} the rlist.`,
+    );
   return out;
 }
 
-/** "What this says": sentences computed from the figures, nothing hard-coded. */
+function mappingSentence(maps: readonly MappingResult[]): string | null {
+  const p2p = maps.filter((m) => m.p2pMapType !== null);
+  if (p2p.length === 0) return null;
+  const parts = p2p.map((m) =>
+    m.error !== null
+      ? `${m.device}: ${m.p2pMapType}, mapping fails (${m.error.split(":")[0]}) with nothing left mapped`
+      : `${m.device}: ${m.p2pMapType}, ${m.iovaBytes === 0 ? "no IOVA" : `${f3(m.iovaBytes / 2 ** 20)} MiB of IOVA`}`,
+  );
+  return `GPU P2P: ${parts.join("; ")}.`;
+}
+
+function iommuSentence(maps: readonly MappingResult[]): string | null {
+  const iommu = maps.filter((m) => m.error === null && m.p2pMapType === null && m.iovaBytes > 0);
+  if (iommu.length === 0) return null;
+  const parts = iommu.map(
+    (m) =>
+      `${m.workload} ${m.dmaEntries === m.lists ? "collapses to one IOVA range per list" : `needs ${n(m.dmaEntries)} DMA entries`}${m.bestBlockSize > 0 ? `, best block ${m.bestBlockSize >= 2 ** 20 ? `${m.bestBlockSize / 2 ** 20} MiB` : `${m.bestBlockSize / 1024} KiB`}` : ""}`,
+  );
+  return `Behind an IOMMU: ${parts.join("; ")}.`;
+}
+
+/** "What this says": a short paragraph computed from the figures (nothing hard-coded). */
 export function computeFindings(
   workloads: readonly WorkloadResult[],
   mappings: readonly MappingResult[],
 ): string[] {
-  const out: string[] = [];
-  for (const w of workloads) {
-    for (const f of [memoryFinding(w), mergeFinding(w), chunkFinding(w), speedFinding(w)])
-      if (f !== null) out.push(f);
+  const out = workloads.map(headline);
+  const rl = workloads.map(rlistOf).filter((r): r is RepresentationResult => r !== undefined);
+  const bv = workloads
+    .map((w) => supported(w).find((r) => r.id === "bio_vec"))
+    .filter((r): r is RepresentationResult => r !== undefined);
+  if (rl.length > 0 && bv.length > 0) {
+    const mean = (rs: RepresentationResult[]) =>
+      rs.reduce((a, r) => a + r.iterateEntriesPerSec, 0) / rs.length;
+    out.push(
+      `Walking entries, the rlist cursor averages ${f3(mean(rl) / 1e6)} M entries/s against ${f3(mean(bv) / 1e6)} M for a flat bio_vec array: decoding variable-size entries costs CPU, and it pays off when entries cover many pages.`,
+    );
   }
-  out.push(...mappingFindings(mappings));
+  for (const s of [iommuSentence(mappings), mappingSentence(mappings)]) if (s !== null) out.push(s);
   return out;
 }

@@ -1,4 +1,6 @@
+import { Bio, bioToCpuRangeList } from "@rlist/bvec";
 import { PhysicalMemory } from "@rlist/dma";
+import type { RangeList } from "@rlist/list";
 import type { P2pMachine } from "../machine/example-p2p.js";
 import { GPU_BAR1 } from "../machine/example-p2p.js";
 import type { Machine } from "../machine/host.js";
@@ -25,6 +27,25 @@ export interface PrepareOptions {
   readonly liveBytes: number;
   readonly machine: Machine;
   readonly p2p: P2pMachine;
+}
+
+/**
+ * One bio per list, built the way a filesystem builds it: bio_add_page() per segment (merging
+ * physically contiguous segments into multi-page bvecs).
+ */
+export function biosOf(set: RangeSet): Bio[] {
+  const bios: Bio[] = [];
+  for (let g = 0; g < set.groups; g++) {
+    const from = set.groupStart[g]!;
+    const to = set.groupStart[g + 1]!;
+    const bio = new Bio({ maxVecs: Math.max(1, to - from) });
+    for (let i = from; i < to; i++) {
+      const pfn = Math.floor(set.phys[i]! / PAGE_SIZE);
+      bio.addPage(pfn, set.length[i]!, set.phys[i]! - pfn * PAGE_SIZE);
+    }
+    bios.push(bio);
+  }
+  return bios;
 }
 
 /**
@@ -64,8 +85,17 @@ export function prepareWorkload(id: WorkloadId, o: PrepareOptions): Prepared | {
       return host(rdmaWorkload(gen));
     case "thp":
       return host(thpWorkload(gen));
-    case "nvme":
-      return host(nvmeWorkload(gen));
+    case "nvme": {
+      const workload = nvmeWorkload(gen);
+      const memory = o.machine.memory;
+      const bios = biosOf(workload.ranges);
+      const makeList = (g: number, store: RangeList) => {
+        const { list } = bioToCpuRangeList(memory, bios[g]!, { store, chain: false });
+        list.seal();
+        return list;
+      };
+      return { workload, ctx: { memory, providers: [], makeList }, p2p: false };
+    }
     case "gpu-p2p": {
       const bar = { start: GPU_BAR1.cpuAddress, size: GPU_BAR1.size, provider: 0, name: o.p2p.provider.name };
       const workload = gpuWorkload({ ...gen, ram: [], bar });

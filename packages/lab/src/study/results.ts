@@ -30,6 +30,8 @@ export interface WorkloadResult {
   readonly pages: number;
   readonly facts: readonly Fact[];
   readonly representations: readonly RepresentationResult[];
+  /** Sentences about this workload computed from its figures. */
+  readonly findings: readonly string[];
 }
 
 /** One workload mapped for one device. */
@@ -213,6 +215,7 @@ const workload = obj({
   pages: int,
   facts: arrayOf(fact),
   representations: arrayOf(representation),
+  findings: arrayOf(str),
 });
 
 const mapping = obj({

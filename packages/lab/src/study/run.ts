@@ -9,7 +9,7 @@ import { scatterlist } from "../representations/scatterlist.js";
 import type { Representation } from "../representations/types.js";
 import { pagesTouched } from "../workloads/range-set.js";
 import type { WorkloadId } from "../workloads/workload.js";
-import { computeFindings } from "./findings.js";
+import { computeFindings, workloadFindings } from "./findings.js";
 import { mapWorkload } from "./mapping.js";
 import { measure } from "./measure.js";
 import { type Prepared, prepareWorkload } from "./prepare.js";
@@ -92,7 +92,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       step(`${w.id} / ${rep.id}`);
       return r;
     });
-    return {
+    const result = {
       id: w.id,
       title: w.title,
       summary: w.summary,
@@ -104,6 +104,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       facts: w.facts,
       representations,
     };
+    return { ...result, findings: workloadFindings({ ...result, findings: [] }) };
   });
 
   const mappings: MappingResult[] = [];
