@@ -281,7 +281,10 @@ export class RangeList implements Iterable<RangeEntry> {
       const type = e.type;
       const length = e.length;
       const base = e.base;
-      if (this._fast8) {
+      // (`>>>` and `&` throw on a bigint: those fall through to the codec's EINVAL.)
+      if (typeof type !== "number" || typeof length !== "number" || typeof base !== "number") {
+        // not the number form: let the codec explain
+      } else if (this._fast8) {
         // 8-byte form: length < 2^28, base < 2^32, no offset, no extra.
         if (
           (type & 3) === type &&
@@ -465,9 +468,11 @@ export class RangeList implements Iterable<RangeEntry> {
     if (nEntries === 0) return;
     const cap = this.unitsPerChunk;
     const perChunk = Math.floor(cap / units);
-    // Without merging, the tail absorbs at least floor(free / units) entries first. With it, a
-    // merge may move the last entry out at once, so the tail earns no credit.
-    const credit = this._merge ? 0 : Math.floor((cap - this._tUsed) / units);
+    // Worst case, each append or merge takes <= `units` more units of the current chunk, and a
+    // chunk is left only when fewer than `units` are free (a merge moves the last entry only
+    // then too). So the tail absorbs floor(free / units) appends, and every new chunk at least
+    // floor(cap / units) before the next one is opened.
+    const credit = Math.floor((cap - this._tUsed) / units);
     const need = Math.ceil(Math.max(0, nEntries - credit) / perChunk);
     const missing = need - this._preload.length;
     if (missing <= 0) return;
