@@ -1,0 +1,234 @@
+/**
+ * Failure atomicity: every failing call leaves the list exactly as it was. The pool is made
+ * to refuse at every allocation point of an append sequence (chunk openings and merges that
+ * move an entry to a new chunk), and the list is compared with a snapshot; then the sequence
+ * is finished and compared with the model, to catch hidden state drift.
+ */
+import type { RangeEntryBig } from "@rlist/encoding";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type ChunkBytes, ChunkPool, RangeList } from "../src/index.js";
+import { checkAgainst, codeOf, expectSnapshot, snapshot } from "./helpers.js";
+import { arbEntry, type CodecName, isSafe, Model, toNum, unitsOf } from "./model.js";
+
+/** A sequence with many merges, some of which grow the entry into a larger form. */
+function arbSequence(codec: CodecName): fc.Arbitrary<RangeEntryBig[]> {
+  return fc
+    .array(fc.tuple(arbEntry(codec, false), fc.boolean(), fc.bigInt(0n, 1n << 37n)), {
+      minLength: 1,
+      maxLength: 60,
+    })
+    .map((steps) => {
+      const out: RangeEntryBig[] = [];
+      for (const [e, cont, len] of steps) {
+        const prev = out[out.length - 1];
+        if (cont && prev && prev.offset === 0) {
+          out.push({
+            type: prev.type,
+            base: prev.base + prev.length,
+            length: len,
+            offset: 0,
+            extra: prev.extra,
+          });
+        } else {
+          out.push(e);
+        }
+      }
+      return out;
+    });
+}
+
+function push(list: RangeList, e: RangeEntryBig): void {
+  if (isSafe(e)) list.append(toNum(e));
+  else list.appendBig(e);
+}
+
+describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) => {
+  for (const chunkBytes of [128, 512] as ChunkBytes[]) {
+    it(`${chunkBytes}-byte chunks: ENOMEM at every allocation point leaves the list unchanged`, () => {
+      fc.assert(
+        fc.property(arbSequence(codec), fc.boolean(), (seq, merge) => {
+          // Count the allocations of a clean run.
+          const clean = new ChunkPool({ chunkBytes });
+          let allocs = 0;
+          clean.setFaultHook(() => {
+            allocs++;
+            return false;
+          });
+          const ref = new RangeList({ codec, pool: clean, merge });
+          const model = new Model(codec, chunkBytes, merge);
+          for (const e of seq) {
+            push(ref, e);
+            model.append(e);
+          }
+          checkAgainst(ref, model);
+          // Fail each allocation in turn.
+          for (let failAt = 0; failAt < allocs; failAt++) {
+            const pool = new ChunkPool({ chunkBytes });
+            pool.setFaultHook((n) => n === failAt);
+            const list = new RangeList({ codec, pool, merge });
+            let failed = false;
+            for (const e of seq) {
+              const before = snapshot(list);
+              try {
+                push(list, e);
+              } catch (err) {
+                expect((err as { code: string }).code).toBe("ENOMEM");
+                expect(failed).toBe(false);
+                failed = true;
+                expectSnapshot(list, before);
+                push(list, e); // the hook refuses only once: retrying succeeds
+              }
+            }
+            expect(failed).toBe(true);
+            checkAgainst(list, model);
+            list.clear();
+            expect(pool.stats().chunksInUse).toBe(0);
+          }
+        }),
+        { numRuns: chunkBytes === 128 ? 40 : 15 },
+      );
+    });
+  }
+});
+
+describe("allocate: false and reserve", () => {
+  it("ENOSPC when a new chunk is needed, list unchanged; the reserve lifts it", () => {
+    const pool = new ChunkPool({ chunkBytes: 128 });
+    const list = new RangeList({ pool, allocate: false });
+    const e = { type: 0, length: 1, base: 1, offset: 0, extra: 0 };
+    expect(codeOf(() => list.append(e))).toBe("ENOSPC");
+    expect(list.count).toBe(0);
+    list.reserve(15, 8);
+    expect(list.reservedChunks).toBe(1);
+    for (let i = 0; i < 15; i++) list.append({ ...e, base: i * 10 });
+    const before = snapshot(list);
+    expect(codeOf(() => list.append(e))).toBe("ENOSPC");
+    expectSnapshot(list, before);
+    list.allocate = true;
+    list.append(e);
+    expect(list.count).toBe(16);
+  });
+
+  it("a merge that must move its entry fails with ENOSPC atomically", () => {
+    const pool = new ChunkPool({ chunkBytes: 128 });
+    const list = new RangeList({ pool, merge: true });
+    for (let i = 0; i < 15; i++) list.append({ type: 0, length: 10, base: i * 100, offset: 0, extra: 0 });
+    list.allocate = false;
+    const before = snapshot(list);
+    // continues the last entry and pushes its length past 2^28: 8 -> 16 bytes, no room left
+    const next = { type: 0, length: 2 ** 28, base: 1410, offset: 0, extra: 0 };
+    expect(codeOf(() => list.append(next))).toBe("ENOSPC");
+    expectSnapshot(list, before);
+    list.allocate = true;
+    list.append(next);
+    expect(list.count).toBe(15);
+    expect(list.chunkCount).toBe(2);
+    expect(list.toArray()[14]).toEqual({ type: 0, length: 2 ** 28 + 10, base: 1400, offset: 0, extra: 0 });
+  });
+
+  it("reserve is all or nothing under ENOMEM", () => {
+    const pool = new ChunkPool({ chunkBytes: 128, limit: 3 });
+    const list = new RangeList({ pool });
+    expect(codeOf(() => list.reserve(100))).toBe("ENOMEM");
+    expect(list.reservedChunks).toBe(0);
+    expect(pool.stats().chunksInUse).toBe(0);
+    list.reserve(15); // 5 x 24-byte entries per chunk: 3 chunks
+    expect(list.reservedChunks).toBe(3);
+    list.releaseReserve();
+    expect(pool.stats().chunksInUse).toBe(0);
+  });
+
+  it("fromBytes under ENOMEM allocates nothing", () => {
+    const src = new RangeList({ pool: new ChunkPool({ chunkBytes: 128 }) });
+    for (let i = 0; i < 100; i++) src.append({ type: 0, length: 3, base: i, offset: 0, extra: 0 });
+    const pool = new ChunkPool({ chunkBytes: 128, limit: 3 });
+    expect(codeOf(() => RangeList.fromBytes(src.toBytes(), { pool }))).toBe("ENOMEM");
+    expect(pool.stats().chunksInUse).toBe(0);
+  });
+});
+
+describe("reserve guarantee", () => {
+  it("is exact for entries of the worst-case form: every reserved chunk gets used", () => {
+    for (const chunkBytes of [128, 512, 4096] as ChunkBytes[]) {
+      for (const codec of ["variable", "fixed16"] as const) {
+        for (const form of codec === "fixed16" ? [16] : [8, 16, 24]) {
+          const per = Math.floor((chunkBytes / 4 - 2) / (form / 4));
+          for (const pre of [0, 1, per - 1]) {
+            for (const n of [1, per - 1, per, per + 1, 2 * per, 3 * per + 1]) {
+              const list = new RangeList({ codec, pool: new ChunkPool({ chunkBytes }) });
+              const e = (i: number) => ({
+                type: i & 3,
+                length: 1 + i,
+                base: form === 8 ? i : 2 ** 40 + i,
+                offset: 0,
+                extra: form === 24 ? 1 : 0,
+              });
+              for (let i = 0; i < pre; i++) list.append(e(i));
+              list.reserve(n, form);
+              list.allocate = false;
+              for (let i = 0; i < n; i++) list.append(e(pre + i));
+              expect(list.reservedChunks).toBe(0);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("after reserve(n, bytes), n appends of entries up to `bytes` (merges included) never allocate", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<ChunkBytes>(128, 512, 4096),
+        fc.constantFrom<CodecName>("variable", "fixed16"),
+        fc.boolean(),
+        fc.array(fc.tuple(arbEntry("variable", false), fc.boolean()), { maxLength: 80 }),
+        fc.array(fc.tuple(arbEntry("variable", false), fc.boolean(), fc.bigInt(0n, 1n << 37n)), {
+          maxLength: 300,
+        }),
+        (chunkBytes, codec, merge, pre, post) => {
+          const pool = new ChunkPool({ chunkBytes });
+          const list = new RangeList({ codec, pool, merge });
+          const fix = (e: RangeEntryBig): RangeEntryBig =>
+            codec === "fixed16" ? { ...e, offset: 0, extra: 0 } : e;
+          for (const [e] of pre) push(list, fix(e));
+          // the entries to come and the largest form among them
+          const seq: RangeEntryBig[] = [];
+          let prev = list.toArrayBig().pop();
+          for (const [e, cont, len] of post) {
+            const x =
+              cont && prev && prev.offset === 0
+                ? {
+                    type: prev.type,
+                    base: prev.base + prev.length,
+                    length: len,
+                    offset: 0,
+                    extra: prev.extra,
+                  }
+                : fix(e);
+            seq.push(x);
+            prev = x;
+          }
+          const model = new Model(codec, chunkBytes, merge);
+          model.entries = list.toArrayBig();
+          // `worst`: the largest stored form any of these appends produces (merged ones included)
+          let worst = codec === "fixed16" ? 16 : 8;
+          for (const e of seq) {
+            model.append(e);
+            worst = Math.max(
+              worst,
+              4 * unitsOf(codec, model.entries[model.entries.length - 1] as RangeEntryBig),
+            );
+          }
+          list.reserve(seq.length, worst);
+          list.allocate = false;
+          const before = pool.stats().chunksInUse;
+          for (const e of seq) push(list, e);
+          expect(pool.stats().chunksInUse).toBe(before);
+          checkAgainst(list, model);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
