@@ -69,7 +69,8 @@ export class DmaMapping {
   }
 
   /**
-   * Like dma_unmap_rlist(): unmaps every IOVA page (one IOTLB flush), frees the IOVA window,
+   * Like dma_unmap_rlist(): unmaps every IOVA page (IOVA-contiguous entries in one call, one IOTLB
+   * flush), frees the IOVA window,
    * copies bounce buffers back (FROM_DEVICE / BIDIRECTIONAL) and releases their slots. `EBUSY` if
    * already unmapped.
    */
@@ -80,11 +81,22 @@ export class DmaMapping {
     if (this.iova >= 0) {
       const domain = dev.iommu!;
       const g = domain.granule;
+      // Gather spans that touch after granule alignment into one unmap (the prototype's FIXME).
+      let runStart = -1;
+      let runEnd = -1;
       for (let ok = c.reset(); ok; ok = c.next()) {
         if (c.kind !== DmaKind.IOVA || c.length === 0) continue;
         const start = alignDown(c.dmaAddress, g);
-        domain.unmapNoSync(start, alignUp(c.dmaAddress + c.length, g) - start);
+        const end = alignUp(c.dmaAddress + c.length, g);
+        if (start === runEnd) {
+          runEnd = end;
+          continue;
+        }
+        if (runStart >= 0) domain.unmapNoSync(runStart, runEnd - runStart);
+        runStart = start;
+        runEnd = end;
       }
+      if (runStart >= 0) domain.unmapNoSync(runStart, runEnd - runStart);
       domain.flushIotlb();
       domain.freeIova(this.iova, this.iovaSize);
     } else {
