@@ -58,6 +58,8 @@ export class CpuRangeList {
   _curLength = 0;
   /** @internal pgmap id (folio) or provider id (physical). */
   _curTag = 0;
+  /** @internal bumped by {@link clear}: cursors positioned before it are stale. */
+  _epoch = 0;
   #length = 0;
   /** Physical end of the last entry once it is sealed (the pending entry's end otherwise). */
   #sealedEnd = 0;
@@ -242,6 +244,7 @@ export class CpuRangeList {
   /** Removes every entry and resets the summary (chunks go back to the pool). */
   clear(): void {
     this.store.clear();
+    this._epoch++;
     this._curKind = PENDING_NONE;
     this._curPhys = 0;
     this._curLength = 0;

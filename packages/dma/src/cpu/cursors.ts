@@ -43,10 +43,12 @@ export class CpuEntryCursor {
   #providerId = 0;
   #provider: P2pProvider | null | undefined = undefined;
   #head = UNKNOWN;
+  #epoch: number;
 
   constructor(list: CpuRangeList) {
     this.list = list;
     this.#sc = list.store.cursor();
+    this.#epoch = list._epoch;
   }
 
   /** True while positioned on an entry. */
@@ -116,13 +118,19 @@ export class CpuEntryCursor {
 
   /** Positions on the first entry; false for an empty list. */
   reset(): boolean {
-    this.#started = true;
+    this.#resync();
     return this.#load(0, 0);
   }
 
-  /** Steps to the next entry (the first one on a fresh cursor); false past the last. */
+  /**
+   * Steps to the next entry (the first one on a fresh cursor); false past the last.
+   * `EINVAL` if the list was cleared since the cursor was positioned (reset or seek it again).
+   */
   next(): boolean {
     if (!this.#started) return this.reset();
+    if (this.#epoch !== this.list._epoch) {
+      throw new RlistError("EINVAL", "cursor is stale: the list was cleared since it was positioned");
+    }
     if (!this.#valid) return false;
     return this.#load(this.#index + 1, this.#position + this.#length);
   }
@@ -133,7 +141,7 @@ export class CpuEntryCursor {
    */
   seek(target: number): boolean {
     checkAddress("position", target);
-    this.#started = true;
+    this.#resync();
     const list = this.list;
     if (target >= list.length) return this.#finish();
     const storedBytes = list.length - list._curLength;
@@ -143,6 +151,14 @@ export class CpuEntryCursor {
     while (target >= this.#position + this.#length)
       this.#load(this.#index + 1, this.#position + this.#length);
     return true;
+  }
+
+  #resync(): void {
+    this.#started = true;
+    if (this.#epoch !== this.list._epoch) {
+      this.#epoch = this.list._epoch;
+      this.#scIndex = -1;
+    }
   }
 
   #load(index: number, position: number): boolean {
@@ -229,10 +245,12 @@ abstract class SplitCursor {
   protected _phys = 0;
   protected _length = 0;
   protected _remaining = 0;
+  #epoch: number;
 
   constructor(list: CpuRangeList) {
     this.list = list;
     this.entry = new CpuEntryCursor(list);
+    this.#epoch = list._epoch;
   }
 
   get valid(): boolean {
@@ -261,10 +279,15 @@ abstract class SplitCursor {
   }
 
   reset(): boolean {
+    this.#epoch = this.list._epoch;
     return this.entry.reset() ? this.#enter(this.entry.phys) : this.#end();
   }
 
+  /** Next piece; `EINVAL` if the list was cleared since the cursor was positioned. */
   next(): boolean {
+    if (this.#epoch !== this.list._epoch) {
+      throw new RlistError("EINVAL", "cursor is stale: the list was cleared since it was positioned");
+    }
     if (this.entry.valid && this._remaining > 0) {
       this._position += this._length;
       this._phys += this._length;
@@ -276,6 +299,7 @@ abstract class SplitCursor {
 
   /** Lands on the piece holding byte `target`; false past the end. O(log n), not O(pieces). */
   seek(target: number): boolean {
+    this.#epoch = this.list._epoch;
     if (!this.entry.seek(target)) return this.#end();
     return this.#enter(this.entry.phys + (target - this.entry.position));
   }

@@ -404,3 +404,30 @@ describe("input checks", () => {
     expect(l.isPageList).toBe(false);
   });
 });
+
+describe("cursors and clear()", () => {
+  it("a cursor is stale after clear() until reset or seek", () => {
+    const { memory } = setup();
+    const l = CpuRangeList.fromPfns(
+      memory,
+      Array.from({ length: 100 }, (_, i) => 3 * i),
+    );
+    l.seal();
+    const c = l.cursor();
+    c.seek(50 * 4096);
+    l.clear();
+    expectCode(() => c.next(), "EINVAL");
+    for (let i = 0; i < 40; i++) l.appendPage(5 * i, 0, 4096);
+    expect(c.reset()).toBe(true);
+    let n = 1;
+    while (c.next()) n++;
+    expect(n).toBe(40);
+    expect(c.seek(39 * 4096)).toBe(true);
+    expect(c.pagePfn).toBe(5 * 39);
+    const p = l.pageCursor();
+    expect(p.seek(0)).toBe(true);
+    l.clear();
+    expectCode(() => p.next(), "EINVAL");
+    expect(p.reset()).toBe(false);
+  });
+});
