@@ -18,7 +18,7 @@
  * untouched.
  */
 import { RlistError } from "@rlist/encoding";
-import { alignDown, alignUp, lowBits, MAX_SAFE } from "../iommu/bits.js";
+import { alignDown, alignUp, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommuDomain.js";
 import { IOMMU_MMIO } from "../iommu/pageTable.js";
 import { P2pMapCache } from "../pci/p2p-map.js";
@@ -29,6 +29,7 @@ import type { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 import { type DmaCursor, DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dmaRangeList.js";
 import { checkMinAlignForIommu, IovaLayout } from "./iovaLayout.js";
+import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "./segmentation.js";
 
 /** Which implementation mapped the list. */
 export type DmaMapPath = "identity" | "direct" | "iommu-linear" | "iommu-per-entry";
@@ -292,8 +293,24 @@ function mapIommu(
   const prot = directionToProt(options.direction);
   if (summary.entries === 0)
     return { list: newList(options), path: "iommu-linear", iova: -1, iovaSize: 0, p2pLookups: 0 };
-  if (summary.isPagelist && !summary.hasP2p) return mapLinear(device, domain, c, summary, options, prot);
+  if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
+    return mapLinear(device, domain, c, summary, options, prot);
+  }
   return mapPerEntry(device, domain, c, options, prot);
+}
+
+/**
+ * True when mapping a page list as one IOVA range cannot need more segments than the CPU list:
+ * the max segment size is unlimited, at least the boundary window, or a power of two at least the
+ * granule (then segments are the size-aligned blocks touched, and the CPU list touches at least as
+ * many). A max size like 6 KiB under a 64 KiB boundary splits windows unevenly, and a range that
+ * starts earlier in its window can need one more segment: such lists take the per-entry layout.
+ */
+function linearKeepsSegments(seg: Segmentation, granule: number): boolean {
+  const maxSeg = seg.maxSegmentSize;
+  if (maxSeg === NO_MAX_SEGMENT_SIZE) return true;
+  if (seg.segmentBoundaryMask !== NO_SEGMENT_BOUNDARY && maxSeg >= seg.segmentBoundaryMask + 1) return true;
+  return isPow2(maxSeg) && maxSeg >= granule;
 }
 
 /** One IOVA window, one DMA entry: the page-list fast path. */

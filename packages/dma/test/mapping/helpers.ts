@@ -79,13 +79,20 @@ export class SparseMemory implements ByteMemory {
  * root port 00:02.0 -> SSD 05:00.0. The GPU's BAR 2 sits at CPU 0xE000_0000 and bus 0x1_E000_0000
  * (bus_offset 0x1_0000_0000); the SSD's BAR 0 at CPU 0xD000_0000 (bus offset 0).
  */
-export function switchTopology(options: { hostBridgeP2p?: "allowed" | "denied" } = {}) {
+export function switchTopology(
+  options: { hostBridgeP2p?: "allowed" | "denied"; acsRedirect?: boolean } = {},
+) {
   const topo = new PciTopology();
   const hb = topo.addHostBridge({ p2p: options.hostBridgeP2p ?? "denied" });
   const rp1 = topo.addFunction(hb, { bdf: "0000:00:01.0", type: "root-port" });
   const rp2 = topo.addFunction(hb, { bdf: "0000:00:02.0", type: "root-port" });
   const up = topo.addFunction(rp1, { bdf: "0000:01:00.0", type: "upstream-port" });
-  const dp1 = topo.addFunction(up, { bdf: "0000:02:00.0", type: "downstream-port" });
+  // ACS Request Redirect on the GPU's downstream port sends GPU<->NIC traffic up to the root.
+  const dp1 = topo.addFunction(up, {
+    bdf: "0000:02:00.0",
+    type: "downstream-port",
+    ...(options.acsRedirect ? { acs: { requestRedirect: true } } : {}),
+  });
   const dp2 = topo.addFunction(up, { bdf: "0000:02:01.0", type: "downstream-port" });
   const gpu = topo.addFunction(dp1, {
     bdf: "0000:03:00.0",

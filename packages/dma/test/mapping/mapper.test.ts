@@ -334,3 +334,24 @@ describe("mapRangeList: exposure and faults", () => {
     }
   });
 });
+
+describe("mapRangeList: segment count never grows", () => {
+  it("a page list under a max segment size that splits windows unevenly takes the per-entry layout", () => {
+    // One entry 0xE800 into its 64 KiB window: 15 segments of <= 6 KiB in CPU space, but 16 if
+    // it were placed 0x800 into a window as the page-list fast path would.
+    const seg = { minAlignMask: 0, segmentBoundaryMask: 0xffff, maxSegmentSize: 0x1800 };
+    const iommu = new IommuDomain({ pageSizes: 0x1000 });
+    const dev = new DmaDevice({ iommu, segmentation: seg });
+    const cpu = new ArrayCpuList([{ phys: 0x2_0070_e800, length: 0x15801 }]);
+    const phys = cpu.entries[0]!.phys;
+    expect(phys % 0x10000).toBe(0xe800);
+    const m = mapRangeList(dev, cpu, { direction: "to-device" });
+    expect(m.path).toBe("iommu-per-entry");
+    expect(numSegments(m.list.cursor(), seg)).toBe(15);
+    expect(m.list.toArray()[0]!.dmaAddress % 0x10000).toBe(0xe800);
+    m.unmap();
+    // With a power-of-two max size the fast path is kept.
+    const dev2 = new DmaDevice({ iommu, segmentation: { ...seg, maxSegmentSize: 0x2000 } });
+    expect(mapRangeList(dev2, cpu, { direction: "to-device" }).path).toBe("iommu-linear");
+  });
+});

@@ -31,6 +31,7 @@ interface Scenario {
   directOffset: number;
   seg: Segmentation;
   hostBridgeP2p: "allowed" | "denied";
+  acsRedirect: boolean;
   entries: Array<{ kind: "ram" | "gpu" | "ssd"; page: number; offset: number; length: number }>;
   pagelist: boolean;
   faultAt: number;
@@ -49,6 +50,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   directOffset: fc.constantFrom(0, 0x4000_0000),
   seg: segArb,
   hostBridgeP2p: fc.constantFrom("allowed", "denied"),
+  acsRedirect: fc.boolean(),
   entries: fc.array(
     fc.record({
       kind: fc.constantFrom("ram", "ram", "ram", "ram", "gpu", "ssd"),
@@ -63,7 +65,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 });
 
 function build(s: Scenario) {
-  const t = switchTopology({ hostBridgeP2p: s.hostBridgeP2p });
+  const t = switchTopology({ hostBridgeP2p: s.hostBridgeP2p, acsRedirect: s.acsRedirect });
   const faults = s.faultAt >= 0 ? new CountdownFaults(s.faultAt) : undefined;
   const memory = new SparseMemory();
   const iommu = s.iommu ? new IommuDomain({ pageSizes: s.pageSizes, ...(faults ? { faults } : {}) }) : null;
@@ -112,7 +114,12 @@ describe("round trip: device view of every mapped byte = CPU byte", () => {
           expect(isRlistError(e)).toBe(true);
           const code = (e as { code: string }).code;
           expect(["EREMOTEIO", "ENOMEM", "EIO", "EINVAL"]).toContain(code);
-          if (code === "EREMOTEIO") expect(entries.some((x) => x.provider === b.ssdBar)).toBe(true);
+          if (code === "EREMOTEIO") {
+            expect(s.hostBridgeP2p).toBe("denied");
+            expect(
+              entries.some((x) => x.provider === b.ssdBar || (s.acsRedirect && x.provider === b.gpuBar)),
+            ).toBe(true);
+          }
           // Nothing left behind.
           if (iommu) {
             expect(iommu.mappedPages).toBe(0);
@@ -173,7 +180,7 @@ describe("round trip: device view of every mapped byte = CPU byte", () => {
         }
         if (swiotlb) expect(swiotlb.usedSlots).toBe(0);
       }),
-      { numRuns: 250 },
+      { numRuns: 400 },
     );
   });
 });
