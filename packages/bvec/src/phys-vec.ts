@@ -97,9 +97,9 @@ export class PhysVecCursor {
         bvecIterAdvanceSingle(v, it, 0);
         continue;
       }
-      const page = v.page(i);
-      paddr = page * PAGE_SIZE + v.offset(i) + it.bvecDone;
-      pgmap = this.lookups ? this.lookupOf().pgmapIdOf(page) : 0;
+      paddr = v.page(i) * PAGE_SIZE + v.offset(i) + it.bvecDone;
+      // Classify by the page holding the first byte (bv_page itself may precede the data).
+      pgmap = this.lookups ? this.lookupOf().pgmapIdOf(Math.floor(paddr / PAGE_SIZE)) : 0;
       max = Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask), lim.maxSegmentSize - 1) + 1;
       len = Math.min(mpLen, max);
       bvecIterAdvanceSingle(v, it, len);
@@ -114,8 +114,7 @@ export class PhysVecCursor {
       const it = this.it;
       const i = it.idx;
       const nextLen = Math.min(it.size, v.len(i) - it.bvecDone);
-      const page = v.page(i);
-      const nextPhys = page * PAGE_SIZE + v.offset(i);
+      const nextPhys = v.page(i) * PAGE_SIZE + v.offset(i);
       if (nextLen === 0) {
         bvecIterAdvanceSingle(v, it, 0);
         continue;
@@ -123,7 +122,7 @@ export class PhysVecCursor {
       if (
         nextPhys !== paddr + len ||
         len + nextLen > max ||
-        (this.lookups && this.lookupOf().pgmapIdOf(page) !== pgmap)
+        (this.lookups && this.lookupOf().pgmapIdOf(Math.floor(nextPhys / PAGE_SIZE)) !== pgmap)
       ) {
         break;
       }
