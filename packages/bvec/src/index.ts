@@ -19,8 +19,12 @@ export {
 } from "./bvec-iter.js";
 export * from "./constants.js";
 export { BvecCursor, forEachBvec, forEachSegment, SegmentCursor } from "./cursor.js";
+export type { DmaByteMemory, DmaSegmentSource, DmaTransferStats } from "./dma-engine.js";
+export { DmaEngine } from "./dma-engine.js";
 export type { QueueLimits, QueueLimitsInit } from "./limits.js";
 export { biovecPhysMergeable, bvecGapToPrev, getMaxSegmentSize, queueLimits } from "./limits.js";
+export type { MapRequestOptions, RequestP2p, RequestSegmentCursor } from "./map-request.js";
+export { MappedRequest, mapRequest, SegmentKind } from "./map-request.js";
 export type { BioOp } from "./ops.js";
 export { opHasData } from "./ops.js";
 export type { PgmapLookup } from "./pgmap.js";
