@@ -39,7 +39,7 @@ export function appendRanges(
 }
 
 /** List `g` of `set` as a sealed CpuRangeList over `store`. */
-function makeList(set: RangeSet, g: number, ctx: RlistContext, store: RangeList): CpuRangeList {
+export function makeList(set: RangeSet, g: number, ctx: RlistContext, store: RangeList): CpuRangeList {
   if (ctx.makeList) return ctx.makeList(g, store);
   const list = new CpuRangeList(ctx.memory, { store });
   appendRanges(set, g, list, ctx.providers);

@@ -1,3 +1,4 @@
+import { bytes } from "../report/format.js";
 import type { RepresentationResult } from "./measure.js";
 import type { MappingResult, WorkloadResult } from "./results.js";
 
@@ -119,7 +120,7 @@ function mappingSentence(maps: readonly MappingResult[]): string | null {
   const parts = p2p.map((m) =>
     m.error !== null
       ? `${m.device}: ${m.p2pMapType}, mapping fails (${m.error.split(":")[0]}) with nothing left mapped`
-      : `${m.device}: ${m.p2pMapType}, ${m.iovaBytes === 0 ? "no IOVA" : `${f3(m.iovaBytes / 2 ** 20)} MiB of IOVA`}`,
+      : `${m.device}: ${m.p2pMapType}, ${m.iovaBytes === 0 ? "bus addresses, no IOVA" : `${bytes(m.iovaBytes)} of IOVA`}`,
   );
   return `GPU P2P: ${parts.join("; ")}.`;
 }
@@ -127,10 +128,15 @@ function mappingSentence(maps: readonly MappingResult[]): string | null {
 function iommuSentence(maps: readonly MappingResult[]): string | null {
   const iommu = maps.filter((m) => m.error === null && m.p2pMapType === null && m.iovaBytes > 0);
   if (iommu.length === 0) return null;
-  const parts = iommu.map(
-    (m) =>
-      `${m.workload} ${m.dmaEntries === m.lists ? "collapses to one IOVA range per list" : `needs ${n(m.dmaEntries)} DMA entries`}${m.bestBlockSize > 0 ? `, best block ${m.bestBlockSize >= 2 ** 20 ? `${m.bestBlockSize / 2 ** 20} MiB` : `${m.bestBlockSize / 1024} KiB`}` : ""}`,
-  );
+  const parts = iommu.map((m) => {
+    const shape =
+      m.dmaEntries === m.lists
+        ? `maps as one IOVA range per list${m.lists > 1 ? ` (${n(m.lists)} lists)` : ""}`
+        : `needs ${n(m.dmaEntries)} DMA entries`;
+    const block = m.bestBlockSize > 0 ? ` (best block ${bytes(m.bestBlockSize)})` : "";
+    const exposed = m.exposedBytes > 0 ? `, exposing ${bytes(m.exposedBytes)} beyond the buffers` : "";
+    return `${m.workload} ${shape}${block}${exposed}`;
+  });
   return `Behind an IOMMU: ${parts.join("; ")}.`;
 }
 

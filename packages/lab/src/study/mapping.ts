@@ -1,16 +1,199 @@
+import {
+  type CpuRangeList,
+  DmaDevice,
+  type DmaMapping,
+  findBestBlockSize,
+  IommuDomain,
+  mappingExposure,
+  mapRangeList,
+  NO_MAX_SEGMENT_SIZE,
+  NO_SEGMENT_BOUNDARY,
+  numBlocks,
+  numSegments,
+  type PciFunction,
+  p2pMapType,
+  type Segmentation,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
+} from "@rlist/dma";
+import { isRlistError } from "@rlist/encoding";
+import { ChunkPool, RangeList } from "@rlist/list";
 import type { P2pMachine } from "../machine/example-p2p.js";
+import { makeList } from "../representations/rlist.js";
 import type { Prepared } from "./prepare.js";
 import type { MappingResult } from "./results.js";
+import { bestOf } from "./timing.js";
 
 export interface MapOptions {
   readonly runs: number;
   readonly budgetNs: number;
 }
 
+/** A device a workload is mapped for. */
+export interface MapTarget {
+  readonly label: string;
+  /** Builds a fresh device (with a fresh IOMMU domain, so IOVA figures do not depend on order). */
+  readonly device: () => DmaDevice;
+  /** The PCI function, for P2P map types. */
+  readonly pci: PciFunction | null;
+}
+
+/** An RDMA HCA: no segment limits; MR page sizes 4K/2M/1G for its block (page) lists. */
+export const HCA_SEGMENTATION: Segmentation = {
+  minAlignMask: 0,
+  segmentBoundaryMask: NO_SEGMENT_BOUNDARY,
+  maxSegmentSize: NO_MAX_SEGMENT_SIZE,
+  blockSizes: SZ_4K | SZ_2M | SZ_1G,
+};
+
+/** An NVMe controller: 4 KiB PRP pages (min_align_mask 0xFFF) and the PCI segment defaults. */
+export const NVME_SEGMENTATION: Segmentation = {
+  minAlignMask: 0xfff,
+  segmentBoundaryMask: 0xffff_ffff,
+  maxSegmentSize: 0x1_0000,
+  blockSizes: SZ_4K,
+};
+
+function iommu(): IommuDomain {
+  return new IommuDomain({ pageSizes: SZ_4K | SZ_2M | SZ_1G });
+}
+
+/** The devices a workload is mapped for: the GPU's NICs for P2P, else one device with and without IOMMU. */
+export function mapTargets(p: Prepared, p2p: P2pMachine): MapTarget[] {
+  if (p.p2p) {
+    return p2p.clients.map((c) => ({
+      label: c.label,
+      pci: c.fn,
+      device: () =>
+        new DmaDevice({ name: c.label, pci: c.fn, iommu: iommu(), segmentation: HCA_SEGMENTATION }),
+    }));
+  }
+  const nvme = p.workload.id === "nvme";
+  const seg = nvme ? NVME_SEGMENTATION : HCA_SEGMENTATION;
+  const what = nvme ? "NVMe controller" : "RDMA NIC";
+  return [
+    {
+      label: `${what} behind an IOMMU`,
+      pci: null,
+      device: () => new DmaDevice({ name: what, iommu: iommu(), segmentation: seg }),
+    },
+    {
+      label: `${what} without IOMMU`,
+      pci: null,
+      device: () => new DmaDevice({ name: what, segmentation: seg }),
+    },
+  ];
+}
+
+interface Figures {
+  iovaBytes: number;
+  dmaEntries: number;
+  segments: number;
+  bestBlockSize: number;
+  blocks: number;
+  exposedBytes: number;
+  isolated: boolean;
+  path: string | null;
+}
+
+/** Figures of one live mapping (read before it is unmapped). */
+function figuresOf(m: DmaMapping, seg: Segmentation): Omit<Figures, "path"> & { bs: number } {
+  const c = m.list.cursor();
+  const bs = seg.blockSizes !== undefined ? findBestBlockSize(c, seg.blockSizes) : 0;
+  const ex = mappingExposure(m);
+  return {
+    iovaBytes: m.iovaSize,
+    dmaEntries: m.list.count,
+    segments: numSegments(c, seg),
+    bs,
+    bestBlockSize: bs,
+    blocks: bs > 0 ? numBlocks(c, bs) : 0,
+    exposedBytes: ex.exposedBytes,
+    isolated: ex.isolated,
+  };
+}
+
+/** Maps every list of the workload for one device and sums the figures; unmaps them all. */
+function mapAll(lists: readonly CpuRangeList[], device: DmaDevice): Figures {
+  const f: Figures = {
+    iovaBytes: 0,
+    dmaEntries: 0,
+    segments: 0,
+    bestBlockSize: 0,
+    blocks: 0,
+    exposedBytes: 0,
+    isolated: false,
+    path: null,
+  };
+  const live: DmaMapping[] = [];
+  let smallestBs = Number.POSITIVE_INFINITY;
+  try {
+    for (const list of lists) {
+      const m = mapRangeList(device, list, { direction: "bidirectional" });
+      live.push(m);
+      const x = figuresOf(m, device.segmentation);
+      f.path ??= m.path;
+      f.iovaBytes += x.iovaBytes;
+      f.dmaEntries += x.dmaEntries;
+      f.segments += x.segments;
+      f.exposedBytes += x.exposedBytes;
+      f.isolated = x.isolated;
+      smallestBs = Math.min(smallestBs, x.bs);
+    }
+    // The block size every list can use; blocks counted at that size.
+    f.bestBlockSize = Number.isFinite(smallestBs) ? smallestBs : 0;
+    if (f.bestBlockSize > 0) for (const m of live) f.blocks += numBlocks(m.list.cursor(), f.bestBlockSize);
+  } finally {
+    for (const m of live) m.unmap();
+  }
+  return f;
+}
+
 /**
- * SEAM: mapping through @rlist/dma's mapper (mapRangeList, segments, blocks, exposure) is wired
- * in once the package exports it; until then no mapping figures are produced.
+ * Maps the workload for each of its devices with @rlist/dma's mapper (dma_map_rlist semantics:
+ * identity for dma-direct, one IOVA range for page lists, bus addresses for BUS_ADDR P2P), reads
+ * the DMA-list figures, unmaps, and times map + unmap of every list (best of N).
  */
-export function mapWorkload(_p: Prepared, _p2p: P2pMachine, _o: MapOptions): MappingResult[] {
-  return [];
+export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): MappingResult[] {
+  const set = p.workload.ranges;
+  const pool = new ChunkPool({ chunkBytes: 512 });
+  const stores: RangeList[] = [];
+  const lists: CpuRangeList[] = [];
+  try {
+    for (let g = 0; g < set.groups; g++) {
+      const store = new RangeList({ chunkBytes: 512, pool });
+      stores.push(store);
+      lists.push(makeList(set, g, p.ctx, store));
+    }
+    return mapTargets(p, p2p).map((t) => {
+      const mapType = p.p2p && t.pci !== null ? p2pMapType(p2p.provider, t.pci) : null;
+      const base = { workload: p.workload.id, device: t.label, p2pMapType: mapType, lists: lists.length };
+      try {
+        const f = mapAll(lists, t.device());
+        const device = t.device();
+        const mapNs = bestOf(o.runs, o.budgetNs, () => {
+          mapAll(lists, device);
+        });
+        return { ...base, ...f, error: null, mapNs };
+      } catch (err) {
+        if (!isRlistError(err)) throw err;
+        return {
+          ...base,
+          path: null,
+          error: err.message,
+          iovaBytes: 0,
+          dmaEntries: 0,
+          segments: 0,
+          bestBlockSize: 0,
+          blocks: 0,
+          exposedBytes: 0,
+          isolated: false,
+          mapNs: 0,
+        };
+      }
+    });
+  } finally {
+    for (const s of stores) s.clear();
+  }
 }
