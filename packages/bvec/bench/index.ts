@@ -23,7 +23,7 @@ import {
   UNLIMITED_PHYS_VEC,
 } from "../src/index.js";
 import { nvmeWorkload } from "./nvme-bios.js";
-import { encodedBytes, listStoreStats, newStore } from "./store.js";
+import { storeFigures } from "./store.js";
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -59,6 +59,7 @@ for (const bio of w.bios) {
   const r = bioToCpuRangeList(memory, bio, { chain: false });
   entries += r.entries;
   bvecs += r.bvecs;
+  r.list.clear();
 }
 
 let sink = 0;
@@ -73,23 +74,34 @@ const physWalk = best(() => {
 // One list for the whole workload: what the adapter itself costs per bvec and per entry.
 const head = Bio.chain(w.bios);
 const chainOne = best(() => {
-  sink += bioToCpuRangeList(memory, head).entries;
+  const r = bioToCpuRangeList(memory, head);
+  sink += r.entries;
+  r.list.clear();
 });
 const perBvecOne = best(() => {
   const c = new BvecCursor();
   const list = new CpuRangeList(memory);
   for (c.reset(head, true); c.next(); ) list.appendPage(c.page, c.offset, c.len);
   sink += list.count;
+  list.clear();
 });
 // A list per bio (one request each): adds a CpuRangeList construction per bio.
 const adapter = best(() => {
-  for (const bio of w.bios) sink += bioToCpuRangeList(memory, bio, { chain: false }).entries;
+  for (const bio of w.bios) {
+    const r = bioToCpuRangeList(memory, bio, { chain: false });
+    sink += r.entries;
+    r.list.clear();
+  }
 });
 const construct = best(() => {
-  for (let i = 0; i < N; i++) sink += new CpuRangeList(memory).count;
+  for (let i = 0; i < N; i++) {
+    const list = new CpuRangeList(memory);
+    sink += list.count;
+    list.clear();
+  }
 });
 
-const oneEntries = bioToCpuRangeList(memory, head).entries;
+const oneEntries = oneList().entries;
 // [row, seconds, entries the row produces (phys_vecs for the walk rows)]
 const rows: [string, number, number][] = [
   ["walk bvecs (floor)", walk, bvecs],
@@ -108,32 +120,32 @@ for (const [name, s, n] of rows) {
   );
 }
 
-// Memory: the whole workload as one chain, stored in one list.
-const store = newStore();
-const one = bioToCpuRangeList(memory, head, store === undefined ? {} : { store });
-one.list.seal();
-const st = listStoreStats(one.list);
-const enc = encodedBytes(one.list);
-console.log("\nmemory (the 1e5 bios as one chain in one list)");
+// Memory: the whole workload as one chain in one list, for each chunk size.
+console.log("\nmemory (the %s bios as one chain in one list)", fmt(N, 0));
+const one = oneList();
 console.log(`  bvecs (prototype: one entry each)  ${fmt(one.bvecs, 0)}`);
 console.log(`  entries after merging              ${fmt(one.entries, 0)}`);
 console.log(
   `  saved by merging                   ${fmt(one.saved, 0)} (${fmt((100 * one.saved) / one.bvecs, 1)}% of bvecs)`,
 );
 console.log(`  per-bio lists, summed entries      ${fmt(entries, 0)} (saved ${fmt(bvecs - entries, 0)})`);
-console.log(
-  `  encoded entry bytes                ${fmt(enc.bytes, 0)} = ${fmt(enc.bytes / one.entries, 2)} B/entry ` +
-    `(8 B: ${fmt(enc.forms[8], 0)}, 16 B: ${fmt(enc.forms[16], 0)}, 24 B: ${fmt(enc.forms[24], 0)})`,
-);
-if (st !== null) {
+const bioVecBytes = one.bvecs * BVEC_BYTES;
+console.log(`  bio_vec array                      ${fmt(bioVecBytes, 0)} B = 16 B/bvec`);
+for (const chunkBytes of [128, 512, 4096] as const) {
+  const r = bioToCpuRangeList(memory, head, { chunkBytes });
+  const f = storeFigures(r.list);
   console.log(
-    `  chunk bytes (${st.chunkBytes}-byte chunks)       ${fmt(st.bytesInUse, 0)} = ${fmt(st.bytesPerEntry, 2)} B/entry`,
+    `  rlist, ${String(chunkBytes).padStart(4)}-byte chunks         ${fmt(f.bytesInUse, 0)} B = ` +
+      `${fmt(f.bytesPerEntry, 2)} B/entry (${fmt(100 * f.efficiency, 1)}% entry bytes; ` +
+      `8 B: ${fmt(f.byForm[8], 0)}, 16 B: ${fmt(f.byForm[16], 0)}, 24 B: ${fmt(f.byForm[24], 0)}); ` +
+      `${fmt(f.bytesInUse / bioVecBytes, 3)}x the bio_vec bytes`,
   );
+  r.list.clear();
 }
-const listBytes = st?.bytesInUse ?? enc.bytes;
-console.log(`  bio_vec array                      ${fmt(one.bvecs * BVEC_BYTES, 0)} = 16 B/bvec`);
-console.log(
-  `  list / bio_vec bytes               ${fmt(listBytes / (one.bvecs * BVEC_BYTES), 3)} ` +
-    `(${fmt(listBytes / one.entries, 2)} B per entry vs 16 B per bvec)`,
-);
 if (sink === -1) console.log(sink);
+
+function oneList() {
+  const r = bioToCpuRangeList(memory, head);
+  r.list.clear();
+  return r;
+}
