@@ -77,7 +77,7 @@ export class IoPageTable {
   private live = 0;
   private peak = 0;
   // Walk cache for the leaf table of the last 2 MiB region touched by map().
-  private cacheRegion = -1;
+  private cacheRegion = Number.NaN;
   private cacheTable = -1;
   private readonly walkParents: number[] = [0, 0, 0, 0, 0];
   private readonly walkWords: number[] = [0, 0, 0, 0, 0];
@@ -132,6 +132,25 @@ export class IoPageTable {
    * table page cannot be allocated, `ERANGE` beyond the IOVA width.
    */
   map(iova: number, phys: number, size: number, prot: number): void {
+    // Fast path: one 4 KiB page in the leaf table of the last 2 MiB region touched.
+    if (
+      size === 0x1000 &&
+      iova % 0x1000 === 0 &&
+      phys % 0x1000 === 0 &&
+      phys >= 0 &&
+      phys < 2 ** 52 &&
+      Math.floor(iova / 0x20_0000) === this.cacheRegion
+    ) {
+      const table = this.cacheTable;
+      const w = this.wordIndex(table, (iova / 0x1000) % ENTRIES);
+      const slab = this.slabOf(table);
+      if ((slab[w]! & PTE_PRESENT) !== 0) throw new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
+      slab[w] = PTE_PRESENT | PTE_LEAF | ((prot & PROT_MASK) << PROT_SHIFT) | ((phys >>> 0) & ADDR_MASK);
+      slab[w + 1] = hi32(phys);
+      this.counts[table]!++;
+      this.mappedLeaves[0]!++;
+      return;
+    }
     checkPageRange(iova, size, this.ivaLimit);
     if (phys % 4096 !== 0 || !Number.isSafeInteger(phys) || phys < 0 || phys + size > 2 ** 52) {
       throw new RlistError("ERANGE", `phys ${phys} is not a 4 KiB-aligned address below 2^52`);
@@ -386,7 +405,7 @@ export class IoPageTable {
     // Freed tables are all-zero already (every entry was cleared).
     this.freeIds.push(id);
     this.live--;
-    this.cacheRegion = -1;
+    this.cacheRegion = Number.NaN;
     this.cacheTable = -1;
   }
 

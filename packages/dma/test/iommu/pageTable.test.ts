@@ -58,6 +58,18 @@ describe("IoPageTable", () => {
     expect(pt.unmap(0, K4)).toBe(0);
   });
 
+  it("the 4K fast path validates like the slow one", () => {
+    const pt = new IoPageTable();
+    expect(() => pt.map(-0x1000, 0, K4, RW)).toThrow(/ERANGE/);
+    pt.map(0x20_0000, 0x1000, K4, RW);
+    expect(() => pt.map(0x20_1000, 0x800, K4, RW)).toThrow(/ERANGE/);
+    expect(() => pt.map(0x20_0000, 0x2000, K4, RW)).toThrow(/EBUSY/);
+    pt.map(0x20_1000, 2 ** 51, K4, RW);
+    expect(pt.translate(0x20_1010)).toBe(2 ** 51 + 0x10);
+    expect(() => pt.map(0x20_2000, 2 ** 52, K4, RW)).toThrow(/ERANGE/);
+    expect(pt.mappedLeaves[0]).toBe(2);
+  });
+
   it("rejects unaligned or out-of-aperture ranges", () => {
     const pt = new IoPageTable({ levels: 3 });
     expect(() => pt.map(0x800, 0, K4, RW)).toThrow(/EINVAL/);
