@@ -3,6 +3,8 @@ export type { CpuEntryView, CpuRangeListOptions } from "./cpu/cpu-range-list.js"
 export { CpuEntryType, CpuRangeList } from "./cpu/cpu-range-list.js";
 export { CpuEntryCursor, CpuFolioCursor, CpuPageCursor } from "./cpu/cursors.js";
 export type { EntryStore, EntryStoreCursor } from "./cpu/entry-store.js";
+// dma-buf exporter, attachments, move_notify; the scatterlist-era UINT_MAX split
+export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
 export type { FaultInjector, FaultSite } from "./iommu/faults.js";
 export { CountdownFaults } from "./iommu/faults.js";
@@ -99,3 +101,5 @@ export type { SysfsOptions } from "./pci/sysfs.js";
 export { pciTopologyFromSysfs } from "./pci/sysfs.js";
 export type { HostBridgeInit, PciFunctionInit, PciPortType, PciTopologyOptions } from "./pci/topology.js";
 export { HostBridge, PciFunction, PciTopology } from "./pci/topology.js";
+// RDMA memory registration (ib_umem on range lists), pin table, registration memory model
+export * from "./rdma/index.js";
