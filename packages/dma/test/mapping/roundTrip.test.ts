@@ -180,7 +180,7 @@ describe("round trip: device view of every mapped byte = CPU byte", () => {
         }
         if (swiotlb) expect(swiotlb.usedSlots).toBe(0);
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 });

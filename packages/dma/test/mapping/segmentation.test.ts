@@ -118,7 +118,7 @@ describe("SegmentCursor", () => {
       fc.property(
         fc.array(entryArb, { maxLength: 12 }),
         fc.integer({ min: 8, max: 20 }),
-        fc.integer({ min: 256, max: 1 << 15 }),
+        fc.integer({ min: 2048, max: 1 << 15 }),
         (list, k, maxSeg) => {
           const s = seg(2 ** k - 1, maxSeg);
           const entries = new ArrayDmaCursor(list);
