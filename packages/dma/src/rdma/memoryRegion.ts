@@ -116,19 +116,10 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
       `pageSizeBitmap 0x${pageSizeBitmap.toString(16)} has no size <= PAGE_SIZE`,
     );
   }
-  const first = cpuList.cursor();
-  const problem = !first.reset()
-    ? "the MR is empty"
-    : !cpuList.isPageList
-      ? "the CPU list is not a page list: an MR maps a virtually contiguous range page by page"
-      : first.phys % ps !== iova % ps
-        ? "iova and the first byte's physical address differ within the page"
-        : iova + cpuList.length > MAX_SAFE
-          ? "iova + length exceeds 2^53 - 1"
-          : null;
+  const problem = listProblem(cpuList, iova);
   if (problem !== null) {
     if (ownsList) cpuList.clear();
-    throw new RlistError(problem.startsWith("iova +") ? "ERANGE" : "EINVAL", problem);
+    throw new RlistError(problem[0], problem[1]);
   }
   const pins = pinTable(memory);
   let pinned = -1;
@@ -156,6 +147,23 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
     if (ownsList) cpuList.clear();
     throw e;
   }
+}
+
+/** Why `list` cannot back an MR at `iova`, or null. */
+function listProblem(list: CpuRangeList, iova: number): ["EINVAL" | "ERANGE", string] | null {
+  const first = list.cursor();
+  if (!first.reset()) return ["EINVAL", "the MR is empty"];
+  if (!list.isPageList) {
+    return [
+      "EINVAL",
+      "the CPU list is not a page list: an MR maps a virtually contiguous range page by page",
+    ];
+  }
+  if (first.phys % list.pageSize !== iova % list.pageSize) {
+    return ["EINVAL", "iova and the first byte's physical address differ within the page"];
+  }
+  if (iova + list.length > MAX_SAFE) return ["ERANGE", "iova + length exceeds 2^53 - 1"];
+  return null;
 }
 
 /** ib_umem_get() maps BIDIRECTIONAL whatever the access flags. */
