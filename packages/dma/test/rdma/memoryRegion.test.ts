@@ -472,6 +472,25 @@ describe("registerMemoryRegion: typed errors leave nothing behind", () => {
     expect(pinTable(mem).pinnedPages).toBe(0);
   });
 
+  it("no supported page size fits after mapping (a direct offset that breaks page alignment): unmapped, unpinned", () => {
+    const mem = ramMemory();
+    const dev = new DmaDevice({ directOffset: 0x800 });
+    expectCode(
+      () =>
+        registerMemoryRegion({
+          device: dev,
+          memory: mem,
+          pages: [RAM_PFN, RAM_PFN + 3],
+          iova: 0,
+          access: RW,
+          pageSizeBitmap: SZ_4K | SZ_2M,
+        }),
+      "EINVAL",
+    );
+    expect(pinTable(mem).pinnedPages).toBe(0);
+    expect(dev.counters.maps).toBe(dev.counters.unmaps);
+  });
+
   it("refuses HCAs that would need swiotlb bounce buffers (EIO), unpinning everything", () => {
     const mem = ramMemory();
     mem.addRegion({ start: 0x100_0000, size: 0x10_0000, kind: "ram", name: "swiotlb" });
