@@ -1,1 +1,126 @@
-export {};
+/**
+ * @rlist/lab: the trade-off lab. Workload generators (RDMA, THP, NVMe, GPU P2P, live), the
+ * representations they are compared in (rlist, fixed16, bio_vec, scatterlist, page array,
+ * plain JS objects), the study runner, the mapping figures and the report renderers behind the
+ * `rlist-lab` CLI.
+ */
+
+// CLI entry, for embedding (returns the exit code)
+export { buildProgram, type Io, main } from "./cli/main.js";
+export { UsageError } from "./cli/usage-error.js";
+// Machines
+export {
+  EXAMPLE_P2P_TOPOLOGY,
+  exampleP2pMachine,
+  GPU_BAR1,
+  type P2pClient,
+  type P2pMachine,
+} from "./machine/example-p2p.js";
+export { exampleMachine, loadMachine, type Machine, type MachineSource, ramOf } from "./machine/host.js";
+// Report
+export { esc } from "./report/escape.js";
+export { METRIC_DEFINITIONS, overviewCharts, renderHtml } from "./report/html.js";
+export {
+  type BarCategory,
+  type BarChartSpec,
+  type BarSeries,
+  barChart,
+  formatValue,
+  niceMax,
+} from "./report/svg-bars.js";
+export { type Column, mappingTable, studyText, textTable, workloadTable } from "./report/table.js";
+// Representations
+export { BVEC_BYTES, bioVec, bioVecPage } from "./representations/bvec.js";
+export { forcedGc, measureRetainedHeap } from "./representations/heap.js";
+export { JS_ENTRY_ESTIMATE_BYTES, type JsEntry, jsObjects } from "./representations/js-objects.js";
+export { PAGE_POINTER_BYTES, pageArray, pageArrayObstacle } from "./representations/page-array.js";
+export {
+  appendRanges,
+  FIXED16_CHUNK_BYTES,
+  firstListBytes,
+  fixed16Representation,
+  makeList,
+  type RlistContext,
+  rlistRepresentation,
+} from "./representations/rlist.js";
+export {
+  SG_ENTRY_BYTES,
+  SG_MAX_SINGLE_ALLOC,
+  scatterlist,
+  sgAllocatedEntries,
+  sgChunkSizes,
+} from "./representations/scatterlist.js";
+export {
+  ADDRESS_SINK,
+  type Built,
+  REPRESENTATION_IDS,
+  type Representation,
+  type RepresentationId,
+} from "./representations/types.js";
+// RNG
+export { createRng, deriveSeed, mulberry32, type Rng } from "./rng.js";
+// Study
+export { computeFindings, headline, SHORT_NAMES, workloadFindings } from "./study/findings.js";
+export {
+  HCA_SEGMENTATION,
+  type MapTarget,
+  mapTargets,
+  mapWorkload,
+  NVME_SEGMENTATION,
+} from "./study/mapping.js";
+export { type MeasureOptions, measure, type RepresentationResult } from "./study/measure.js";
+export { biosOf, type Prepared, type PrepareOptions, prepareWorkload } from "./study/prepare.js";
+export {
+  type MachineResult,
+  type MappingResult,
+  RESULTS_SCHEMA,
+  type StudyParams,
+  type StudyResults,
+  type TopologyResult,
+  validateResults,
+  type WorkloadResult,
+} from "./study/results.js";
+export { representationsFor, runStudy, type StudyOptions } from "./study/run.js";
+export { bestOf, MIN_SAMPLE_NS } from "./study/timing.js";
+export { summarizeP2pMachine, summarizeTopology } from "./study/topology.js";
+// Workloads
+export { type BarWindow, GPU_ADJACENT_ODDS, GPU_BLOCK_MIX, gpuWorkload } from "./workloads/gpu.js";
+export {
+  candidateMappings,
+  type DecodedPagemap,
+  decodePagemap,
+  LIVE_DEFAULT_BYTES,
+  type LiveResult,
+  liveRanges,
+  liveWorkload,
+  type MapsEntry,
+  parseMaps,
+} from "./workloads/live.js";
+export {
+  NVME_BIO_BYTES,
+  NVME_RUN_ODDS,
+  NVME_UNALIGNED_ODDS,
+  NVME_UNALIGNED_OFFSET,
+  nvmeWorkload,
+} from "./workloads/nvme.js";
+export { EXAMPLE_RAM, PfnPicker, type RamRegion } from "./workloads/ram.js";
+export {
+  NO_FOLIO,
+  NO_PROVIDER,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  pagesTouched,
+  type RangeSet,
+  RangeSetBuilder,
+  totalBytes,
+} from "./workloads/range-set.js";
+export { rdmaWorkload } from "./workloads/rdma.js";
+export { THP_ORDER_MIX, thpWorkload } from "./workloads/thp.js";
+export {
+  type Fact,
+  type GenerateOptions,
+  isWorkloadId,
+  WORKLOAD_IDS,
+  type Workload,
+  type WorkloadId,
+} from "./workloads/workload.js";

@@ -1,16 +1,20 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The package version, read from package.json next to `src/` or `dist/` (both are one level
- * below the package root, whether running from source or from the build).
+ * The package version: read from the nearest package.json named `@rlist/lab` above this module
+ * (one level up from `src/` or `dist/`; further up for a bundle placed elsewhere).
  */
 export function labVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === "string" ? pkg.version : "0.0.0";
-  } catch {
-    return "0.0.0";
+  for (let up = "../"; up.length <= 5 * 3; up += "../") {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), "utf8")) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === "@rlist/lab" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not here; look one level up
+    }
   }
+  return "0.0.0";
 }

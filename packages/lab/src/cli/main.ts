@@ -229,7 +229,10 @@ function runTopologyCommand(raw: Pick<RawCommon, "json" | "host" | "sysroot">, i
     `RAM: ${c.machine.ram.map((r) => `0x${r.start.toString(16)}-0x${(r.end - 1).toString(16)}`).join(", ")}`,
   );
   for (const t of topologies) {
-    lines.push("", t.label);
+    lines.push(
+      "",
+      `${t.label}${t.cpuSupportsP2p ? " (CPU routes P2P through any root complex, like cpu_supports_p2pdma())" : ""}`,
+    );
     for (const hb of t.hostBridges) {
       lines.push(`  ${hb.name} (host bridge P2P: ${hb.p2p})`);
       for (const f of hb.functions) {
@@ -304,6 +307,14 @@ export function buildProgram(io: Io): Command {
       .option("--out <dir>", "directory for index.html and results.json", "report")
       .action((opts: RawCommon & { out: string }) => runStudyCommand(opts, io, "live")),
   );
+  // addCommand() does not pass these settings down; without them a sub-command would call
+  // process.exit(1) itself on a bad option instead of letting main() return 2.
+  for (const cmd of program.commands) {
+    cmd
+      .exitOverride()
+      .showHelpAfterError("(run with --help for usage)")
+      .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  }
   return program;
 }
 

@@ -77,6 +77,8 @@ export interface TopologyFunction {
 export interface TopologyResult {
   /** Where it came from: "this machine (/sys/bus/pci/devices)", "example P2P server". */
   readonly label: string;
+  /** Like cpu_supports_p2pdma() (AMD Zen and later): every host bridge path is allowed. */
+  readonly cpuSupportsP2p: boolean;
   readonly hostBridges: readonly { name: string; p2p: string; functions: readonly TopologyFunction[] }[];
   /** P2P map type from a provider to each client, when the topology has one. */
   readonly p2p: readonly {
@@ -237,6 +239,7 @@ const mapping = obj({
 
 const topology = obj({
   label: str,
+  cpuSupportsP2p: bool,
   hostBridges: arrayOf(
     obj({
       name: str,

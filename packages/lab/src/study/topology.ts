@@ -38,6 +38,7 @@ export function summarizeTopology(
   });
   return {
     label,
+    cpuSupportsP2p: topo.cpuSupportsP2p,
     hostBridges,
     p2p: p2p.map(({ provider, client }) => {
       const path = p2pPath(provider, client);

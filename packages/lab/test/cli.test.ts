@@ -1,0 +1,217 @@
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StudyResults, validateResults } from "../src/study/results.js";
+import { buildCli, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
+beforeAll(buildCli, 60_000);
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeCli();
+});
+
+describe("rlist-lab study (default command)", () => {
+  const out = join(tmp, "report");
+  let run: ReturnType<typeof runCli>;
+  beforeAll(() => {
+    run = runCli([...QUICK, "--workloads", "rdma,thp,nvme,gpu-p2p", "--out", out, "--save-lists"]);
+  });
+
+  it("exits 0 and prints one table per workload, the mappings, the findings and the report paths", () => {
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    for (const id of ["rdma", "thp", "nvme", "gpu-p2p"])
+      expect(run.stdout).toMatch(new RegExp(`\\[${id}\\]: [\\d,]+ ranges in`));
+    expect(run.stdout).toMatch(
+      /^representation +entries +bytes +B\/entry +eff +B\/MiB +build Me\/s +walk Me\/s +walk GiB\/s$/m,
+    );
+    expect(run.stdout).toMatch(/^rlist variable, 512 B chunks +256 +[\d,]+ +/m);
+    expect(run.stdout).toMatch(/^bio_vec \(16 B, multi-page\) +n\/a: pageless PHYSICAL ranges/m);
+    expect(run.stdout).toContain("Mappings");
+    expect(run.stdout).toMatch(/NIC behind a denied root complex +NOT_SUPPORTED \/ fails: EREMOTEIO/);
+    expect(run.stdout).toContain("What this says");
+    expect(run.stdout).toContain(`Report: ${join(out, "index.html")}`);
+    expect(run.stdout).toContain(`Data:   ${join(out, "results.json")}`);
+  });
+
+  it("writes a valid results.json and a self-contained index.html, nothing else", () => {
+    expect(readdirSync(out).sort()).toEqual([
+      "gpu-p2p.rlist",
+      "index.html",
+      "nvme.rlist",
+      "rdma.rlist",
+      "results.json",
+      "thp.rlist",
+    ]);
+    const r = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+    expect(validateResults(r)).toEqual([]);
+    expect(r.params).toMatchObject({
+      entries: 256,
+      seed: 1,
+      runs: 1,
+      machine: "example",
+      workloads: ["rdma", "thp", "nvme", "gpu-p2p"],
+    });
+    expect(r.workloads.map((w) => w.id)).toEqual(["rdma", "thp", "nvme", "gpu-p2p"]);
+    const html = readFileSync(join(out, "index.html"), "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|<link |src="http|href="http/);
+    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(3 + 4);
+  });
+
+  it("the table figures are the results.json figures", () => {
+    const r = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+    const rdma = r.workloads.find((w) => w.id === "rdma")!;
+    const sg = rdma.representations.find((x) => x.id === "scatterlist")!;
+    const line = run.stdout.split("\n").find((l) => l.startsWith("scatterlist (32 B, chained 4 KiB)"))!;
+    expect(line).toContain(sg.entries.toLocaleString("en-US"));
+    expect(line).toContain(sg.bytes.toLocaleString("en-US"));
+  });
+
+  it("inspect reads the results back and a saved list with its hexdump", () => {
+    const a = runCli(["inspect", join(out, "results.json")]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain("rlist-lab results (rlist-lab/results@1)");
+    expect(a.stdout).toMatch(/\[rdma\]: 256 ranges/);
+    const b = runCli(["inspect", join(out, "rdma.rlist"), "--limit", "3", "--hex"]);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/saved RangeList, variable codec, 512-byte chunks/);
+    expect(b.stdout).toMatch(/entries 256 \(8 B: 256, 16 B: 0, 24 B: 0\)/);
+    expect(b.stdout).toContain("... 253 more (use --limit)");
+    expect(b.stdout).toMatch(/^0000: [0-9a-f]{8} [0-9a-f]{8} +E8 type=3 len=0x1 base=0x[0-9a-f]+/m);
+    const g = runCli(["inspect", join(out, "gpu-p2p.rlist"), "--limit", "1"]);
+    expect(g.stdout).toMatch(/24 B: 256\)/);
+  });
+});
+
+describe("rlist-lab --json", () => {
+  it("prints the results JSON on stdout and the paths on stderr", () => {
+    const out = join(tmp, "json");
+    const r = runCli([...QUICK, "--workloads", "nvme", "--json", "--out", out]);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as unknown;
+    expect(validateResults(parsed)).toEqual([]);
+    expect(r.stderr).toContain(`Report: ${join(out, "index.html")}`);
+  });
+});
+
+describe("bad arguments: exit 2, a clear message, nothing written", () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "unknown workload",
+      ["--workloads", "rdma,bogus"],
+      /unknown workload "bogus" \(known: rdma, thp, nvme, gpu-p2p, live\)/,
+    ],
+    ["negative entries", ["--entries", "-5"], /--entries must be an integer from 1 to \d+, got "-5"/],
+    ["non-integer entries", ["--entries", "1.5"], /--entries must be an integer from 1 to \d+, got "1.5"/],
+    ["bad chunk size", ["--chunk-bytes", "256"], /"256" is not a chunk size/],
+    ["unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
+  ];
+  it.each(cases)("%s", (_name, args, message) => {
+    const out = join(tmp, `bad-${_name.replace(/ /g, "-")}`);
+    const r = runCli([...args, "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("an unwritable --out", () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "x");
+    const r = runCli([...QUICK, "--out", join(file, "sub")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*a-file\/sub: cannot write there \(ENOTDIR\)/);
+  });
+
+  it("inspect of a missing file is a usage error; of a broken file a failure", () => {
+    const missing = runCli(["inspect", join(tmp, "nope.json")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.json \(ENOENT\)/);
+    const broken = join(tmp, "broken.json");
+    writeFileSync(broken, JSON.stringify({ schema: "rlist-lab/results@1", workloads: [] }));
+    const bad = runCli(["inspect", broken]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not a valid rlist-lab results\.json:\n {2}\$\.generatedAt: missing/);
+  });
+});
+
+describe("help and the other commands", () => {
+  it("--help lists the commands; each command has its own help", () => {
+    const r = runCli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["study", "inspect", "map", "topology", "live"])
+      expect(r.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
+    const s = runCli(["study", "--help"]);
+    expect(s.code).toBe(0);
+    for (const o of ["--entries", "--seed", "--chunk-bytes", "--workloads", "--json", "--out"])
+      expect(s.stdout).toContain(o);
+  });
+
+  it("topology reads a sysroot fixture and shows the example P2P server's map types", () => {
+    const r = runCli(["topology", "--sysroot", SYSROOT]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("RAM: 0x1000-0x9fbff, 0x100000-0xbfffffff, 0x100000000-0x63fffffff");
+    expect(r.stdout).toMatch(/0000:00:01\.0 endpoint \[1af4:1045\] BAR0 0x4000000000\+0x80000/);
+    expect(r.stdout).toMatch(/-> 0000:04:00\.0: BUS_ADDR \(distance 4/);
+    expect(r.stdout).toMatch(/-> 0000:81:00\.0: THRU_HOST_BRIDGE/);
+    expect(r.stdout).toMatch(/-> 0000:c1:00\.0: NOT_SUPPORTED/);
+    const j = runCli(["topology", "--sysroot", SYSROOT, "--json"]);
+    const parsed = JSON.parse(j.stdout) as { topologies: { hostBridges: { functions: unknown[] }[] }[] };
+    expect(parsed.topologies[0]!.hostBridges[0]!.functions).toHaveLength(6);
+  });
+
+  it("map prints the mapping table for the P2P workload", () => {
+    const r = runCli(["map", ...QUICK, "--workloads", "gpu-p2p"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/NIC under the same switch +BUS_ADDR \/ iommu-per-entry +0 B +256/);
+    expect(r.stdout).toMatch(/NIC across host bridges +THRU_HOST_BRIDGE/);
+    expect(r.stdout).toMatch(/EREMOTEIO: P2P DMA from NIC behind a denied root complex/);
+  });
+});
+
+describe("live: the lab's own page frames", () => {
+  const isRoot = process.getuid?.() === 0;
+
+  it.skipIf(!isRoot)("as root, live reads real frames and reports them", () => {
+    const out = join(tmp, "live");
+    const r = runCli(["live", "--runs", "1", "--live-mib", "8", "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\[live\]: [\d,]+ ranges in 1 buffer, 8 MiB/);
+    const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+    expect(res.workloads.map((w) => w.id)).toEqual(["live"]);
+    expect(res.skipped).toEqual([]);
+  });
+
+  // As root, drop to nobody for this one; unprivileged runs are already without CAP_SYS_ADMIN.
+  const unprivileged = isRoot ? { uid: 65534, gid: 65534 } : {};
+
+  it("without CAP_SYS_ADMIN: a clear message, and the study goes on without live", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rlist-lab-nobody-"));
+    chmodSync(dir, 0o777);
+    try {
+      const live = runCli(["live", "--runs", "1", "--live-mib", "4", "--out", join(dir, "a")], unprivileged);
+      expect(live.code).toBe(1);
+      expect(live.stderr).toMatch(/needs root \(CAP_SYS_ADMIN\)/);
+      const study = runCli([...QUICK, "--workloads", "live,rdma", "--out", join(dir, "b")], unprivileged);
+      expect(study.code).toBe(0);
+      expect(study.stderr).toMatch(/note: live: .*needs root \(CAP_SYS_ADMIN\)/);
+      expect(study.stdout).toMatch(/skipped live: /);
+      const res = JSON.parse(readFileSync(join(dir, "b", "results.json"), "utf8")) as StudyResults;
+      expect(res.workloads.map((w) => w.id)).toEqual(["rdma"]);
+      expect(res.skipped[0]?.id).toBe("live");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
