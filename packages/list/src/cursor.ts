@@ -23,9 +23,9 @@
 import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
 import { RlistError } from "@rlist/encoding";
 import { checkBig, checkSafe, unsafeField } from "./checks.js";
-import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG, TWO28, TWO32 } from "./constants.js";
+import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG, TWO28 } from "./constants.js";
 import type { RangeList } from "./range-list.js";
-import { newRaw, rawLengthBig, SAFE_BASE_HI, SAFE_LEN_HI } from "./raw.js";
+import { newRaw, rawLengthBig } from "./raw.js";
 
 export interface RangeCursor {
   /** Positions on the first entry; false for an empty list (like rls_reset()). */
@@ -128,7 +128,7 @@ abstract class CursorBase implements RangeCursor {
   abstract get extra(): number;
 
   get valid(): boolean {
-    return this._state === ACTIVE;
+    return this._state === 1; // ACTIVE
   }
 
   get type(): number {
@@ -138,7 +138,7 @@ abstract class CursorBase implements RangeCursor {
   get position(): number {
     if (this._pAt !== this._at) this._sync();
     const p = this._pVal;
-    if (p > MAX_SAFE) throw unsafeField("position");
+    if (p > 9007199254740991) throw unsafeField("position"); // MAX_SAFE, as a literal (see below)
     return p;
   }
 
@@ -199,7 +199,7 @@ abstract class CursorBase implements RangeCursor {
 
   reset(): boolean {
     this._state = FRESH;
-    return this._slowNext();
+    return this._slowNext() === true; // a known boolean for the caller's loop test
   }
 
   seek(position: number): boolean {
@@ -400,6 +400,11 @@ abstract class CursorBase implements RangeCursor {
   }
 }
 
+// The hot methods below use number literals, not the named constants: an imported `const` is
+// read from its module cell with a TDZ check on every use, even in optimised code.
+// 0x1000_0000 = 2^28, 0x1_0000_0000 = 2^32, 0x1ff_ffff / 0x1f_ffff = SAFE_LEN_HI / SAFE_BASE_HI,
+// 2 = HEADER_UNITS.
+
 /** Cursor over the variable (8/16/24-byte) codec. */
 class VariableCursor extends CursorBase {
   next(): boolean {
@@ -423,7 +428,7 @@ class VariableCursor extends CursorBase {
         return true;
       }
     }
-    return this._slowNext();
+    return this._slowNext() === true; // a known boolean for the caller's loop test
   }
 
   protected _unitsAt(at: number): number {
@@ -435,7 +440,7 @@ class VariableCursor extends CursorBase {
   protected _scan(target: number, pos: number, idx: number): boolean {
     const w = this._w;
     const end = this._end;
-    let at = this._cb + HEADER_UNITS;
+    let at = this._cb + 2;
     while (at < end) {
       const h = w[at] as number;
       const enc = h & 3;
@@ -445,10 +450,10 @@ class VariableCursor extends CursorBase {
         len = h >>> 4;
         units = 2;
       } else if (enc === 1) {
-        len = ((w[at + 1] as number) & 0xff) * TWO28 + (h >>> 4);
+        len = ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
         units = 4;
       } else {
-        len = (w[at + 4] as number) * TWO28 + (h >>> 4);
+        len = (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
         units = 6;
       }
       if (target < pos + len) {
@@ -473,9 +478,10 @@ class VariableCursor extends CursorBase {
     const h = w[at] as number;
     const enc = h & 3;
     if (enc === 0) return h >>> 4;
-    const hi = enc === 1 ? (w[at + 1] as number) & 0xff : (w[at + 4] as number);
-    if (hi > SAFE_LEN_HI) throw unsafeField("length");
-    return hi * TWO28 + (h >>> 4);
+    if (enc === 1) return ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
+    const hi = w[at + 4] as number;
+    if (hi > 0x1ff_ffff) throw unsafeField("length");
+    return hi * 0x1000_0000 + (h >>> 4);
   }
 
   get base(): number {
@@ -483,8 +489,8 @@ class VariableCursor extends CursorBase {
     const at = this._at;
     if (((w[at] as number) & 3) === 0) return w[at + 1] as number;
     const hi = w[at + 3] as number;
-    if (hi > SAFE_BASE_HI) throw unsafeField("base");
-    return hi * TWO32 + (w[at + 2] as number);
+    if (hi > 0x1f_ffff) throw unsafeField("base");
+    return hi * 0x1_0000_0000 + (w[at + 2] as number);
   }
 
   get offset(): number {
@@ -512,7 +518,7 @@ class Fixed16Cursor extends CursorBase {
       this._nxt = at + 4;
       return true;
     }
-    return this._slowNext();
+    return this._slowNext() === true; // a known boolean for the caller's loop test
   }
 
   protected _unitsAt(at: number): number {
@@ -523,8 +529,8 @@ class Fixed16Cursor extends CursorBase {
   protected _scan(target: number, pos: number, idx: number): boolean {
     const w = this._w;
     const end = this._end;
-    for (let at = this._cb + HEADER_UNITS; at < end; at += 4) {
-      const len = (w[at + 1] as number) * TWO28 + ((w[at] as number) >>> 4);
+    for (let at = this._cb + 2; at < end; at += 4) {
+      const len = (w[at + 1] as number) * 0x1000_0000 + ((w[at] as number) >>> 4);
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + 4;
@@ -544,16 +550,16 @@ class Fixed16Cursor extends CursorBase {
     const w = this._w;
     const at = this._at;
     const hi = w[at + 1] as number;
-    if (hi > SAFE_LEN_HI) throw unsafeField("length");
-    return hi * TWO28 + ((w[at] as number) >>> 4);
+    if (hi > 0x1ff_ffff) throw unsafeField("length");
+    return hi * 0x1000_0000 + ((w[at] as number) >>> 4);
   }
 
   get base(): number {
     const w = this._w;
     const at = this._at;
     const hi = w[at + 3] as number;
-    if (hi > SAFE_BASE_HI) throw unsafeField("base");
-    return hi * TWO32 + (w[at + 2] as number);
+    if (hi > 0x1f_ffff) throw unsafeField("base");
+    return hi * 0x1_0000_0000 + (w[at + 2] as number);
   }
 
   get offset(): number {

@@ -30,7 +30,6 @@ import {
   MAX_SAFE,
   MAX_TOTAL_BIG,
   NIL,
-  TWO28,
 } from "./constants.js";
 import { createCursor, type RangeCursor } from "./cursor.js";
 import { ChunkPool } from "./pool.js";
@@ -55,6 +54,7 @@ import {
 } from "./raw.js";
 import { type ListImage, listToBytes, readImage } from "./serialize.js";
 import { sliceInto, type TrimFront } from "./slice.js";
+import { type ChunkSpan, chunkSpanOf } from "./view.js";
 
 export type CodecName = "variable" | "fixed16";
 
@@ -264,6 +264,14 @@ export class RangeList implements Iterable<RangeEntry> {
     return this._ix.length;
   }
 
+  /**
+   * Low-level read view: fills `out` with the raw words of chunk `k` (see view.ts for the
+   * layout decoders); false when `k >= chunkCount`. For hot loops in upper layers.
+   */
+  chunkSpan(k: number, out: ChunkSpan): boolean {
+    return chunkSpanOf(this, k, out);
+  }
+
   /** An allocation-free cursor, positioned before the first entry (its `next()` acts as `reset()`). */
   cursor(): RangeCursor {
     return createCursor(this);
@@ -277,6 +285,10 @@ export class RangeList implements Iterable<RangeEntry> {
    * ENOMEM (pool refused).
    */
   append(e: RangeEntry): void {
+    // Hot path: number literals rather than the named constants (an imported or module
+    // `const` is re-read from its cell with a TDZ check on every use in optimised code).
+    // 0x1000_0000 = 2^28; 9007199254740991 = 2^53-1; 2 = HEADER_UNITS; hdr + 1 = HDR_USED;
+    // 3 = END_MARKER.
     if (typeof e === "object" && e !== null) {
       const type = e.type;
       const length = e.length;
@@ -289,13 +301,13 @@ export class RangeList implements Iterable<RangeEntry> {
         if (
           (type & 3) === type &&
           length >>> 0 === length &&
-          length < TWO28 &&
+          length < 0x1000_0000 &&
           base >>> 0 === base &&
           e.offset === 0 &&
           e.extra === 0
         ) {
           const total = this._total + length;
-          if (total <= MAX_SAFE) {
+          if (total <= 9007199254740991) {
             let used = this._tUsed;
             if (used + 2 > this.unitsPerChunk) {
               this._openChunk();
@@ -303,12 +315,61 @@ export class RangeList implements Iterable<RangeEntry> {
             }
             const w = this._tw;
             const hdr = this._tBase;
-            const at = hdr + HEADER_UNITS + used;
+            const at = hdr + 2 + used;
             w[at] = (length << 4) | (type << 2);
             w[at + 1] = base;
             const nu = used + 2;
-            w[hdr + HDR_USED] = nu;
-            if (nu < this.unitsPerChunk) w[at + 2] = END_MARKER;
+            w[hdr + 1] = nu;
+            if (nu < this.unitsPerChunk) w[at + 2] = 3;
+            this._tUsed = nu;
+            this._lastAt = used;
+            this._count++;
+            this._total = total;
+            return;
+          }
+        } else if (
+          (type & 3) === type &&
+          Number.isSafeInteger(length) &&
+          length >= 0 &&
+          Number.isSafeInteger(base) &&
+          base >= 0 &&
+          typeof e.offset === "number" &&
+          e.offset >>> 0 === e.offset &&
+          typeof e.extra === "number" &&
+          e.extra >>> 0 === e.extra
+        ) {
+          // Any other valid entry: the 16- or 24-byte form (the 8-byte one was ruled out above).
+          const total = this._total + length;
+          if (total <= 9007199254740991) {
+            const offset = e.offset;
+            const extra = e.extra;
+            const lenLo = length & 0x0fff_ffff;
+            const lenHi = (length - lenLo) / 0x1000_0000;
+            const baseLo = base >>> 0;
+            const baseHi = (base - baseLo) / 0x1_0000_0000;
+            const units = extra === 0 && lenHi <= 0xff && offset <= 0xff_ffff ? 4 : 6;
+            let used = this._tUsed;
+            if (used + units > this.unitsPerChunk) {
+              this._openChunk();
+              used = 0;
+            }
+            const w = this._tw;
+            const hdr = this._tBase;
+            const at = hdr + 2 + used;
+            if (units === 4) {
+              w[at] = (lenLo << 4) | (type << 2) | 1;
+              w[at + 1] = lenHi | (offset << 8);
+            } else {
+              w[at] = (lenLo << 4) | (type << 2) | 2;
+              w[at + 1] = offset;
+              w[at + 4] = lenHi;
+              w[at + 5] = extra;
+            }
+            w[at + 2] = baseLo;
+            w[at + 3] = baseHi;
+            const nu = used + units;
+            w[hdr + 1] = nu;
+            if (nu < this.unitsPerChunk) w[at + units] = 3;
             this._tUsed = nu;
             this._lastAt = used;
             this._count++;
@@ -327,7 +388,7 @@ export class RangeList implements Iterable<RangeEntry> {
           e.extra === 0
         ) {
           const total = this._total + length;
-          if (total <= MAX_SAFE) {
+          if (total <= 9007199254740991) {
             let used = this._tUsed;
             if (used + 4 > this.unitsPerChunk) {
               this._openChunk();
@@ -335,16 +396,16 @@ export class RangeList implements Iterable<RangeEntry> {
             }
             const w = this._tw;
             const hdr = this._tBase;
-            const at = hdr + HEADER_UNITS + used;
+            const at = hdr + 2 + used;
             const lenLo = length & 0x0fff_ffff;
             const baseLo = base >>> 0;
             w[at] = (lenLo << 4) | (type << 2);
-            w[at + 1] = (length - lenLo) / TWO28;
+            w[at + 1] = (length - lenLo) / 0x1000_0000;
             w[at + 2] = baseLo;
             w[at + 3] = (base - baseLo) / 0x1_0000_0000;
             const nu = used + 4;
-            w[hdr + HDR_USED] = nu;
-            if (nu < this.unitsPerChunk) w[at + 4] = END_MARKER;
+            w[hdr + 1] = nu;
+            if (nu < this.unitsPerChunk) w[at + 4] = 3;
             this._tUsed = nu;
             this._lastAt = used;
             this._count++;
