@@ -11,3 +11,17 @@ export type { CodecName, MergeHook, RangeListOptions, RangeListStats, SliceOptio
 export { END_MARKER, RangeList } from "./range-list.js";
 export { FORMAT_VERSION, MAGIC } from "./serialize.js";
 export type { TrimFront } from "./slice.js";
+export type { ChunkSpan } from "./view.js";
+export {
+  fixed16BaseAt,
+  fixed16LengthAt,
+  newChunkSpan,
+  typeAt,
+  variableBaseAt,
+  variableBaseIsSafe,
+  variableExtraAt,
+  variableLengthAt,
+  variableLengthIsSafe,
+  variableOffsetAt,
+  variableUnitsAt,
+} from "./view.js";
