@@ -1,33 +1,37 @@
 /**
  * RangeList benchmark against the C reference (bench/c/rlist_ref.c, built with gcc -O2 into a
- * temp dir and run in this same invocation, workload by workload, so ratios are side by side).
+ * temp dir and run in this same invocation), so every TS/C ratio comes from one run.
  *
- *   pnpm --filter @rlist/list bench [-n N] [-r REPS] [-q QUERIES] [-w wl,wl] [--no-c] [--no-baseline]
+ *   pnpm --filter @rlist/list bench [-n N] [-r REPS] [-q QUERIES] [-w wl,wl] [--rounds R]
+ *                                   [--no-c] [--no-baseline] [--no-scaling]
  *
- * Both sides build the same lists (same generator, seeds and workloads) and print the same
- * `chk=` checksum: sum of lengths / sum of bases mod 2^64 (hex) / sum of seek entry indices /
- * sum of in-entry seek offsets.
+ * For each workload and round: the C program, then the TS side in a fresh node process; the
+ * best figure of the rounds is kept on each side (the machine is shared: interleaving and
+ * best-of-N keep the ratios honest). Both sides build the same lists (same generator, seeds
+ * and workloads) and print the same `chk=` checksum: sum of lengths / sum of bases mod 2^64
+ * (hex) / sum of seek entry indices / sum of in-entry seek offsets.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import type { RangeEntry } from "@rlist/encoding";
-import { ChunkPool, RangeList } from "@rlist/list";
-import { type Columns, gen, genQueries, WORKLOADS } from "./workloads.js";
-
-const TWO32 = 0x1_0000_0000;
+import { buildC, type Figures, runC } from "./c-ref.js";
+import {
+  type BaselineFigures,
+  measureBaseline,
+  measureSeek,
+  measureWorkload,
+  type TsFigures,
+} from "./measure.js";
+import { WORKLOADS } from "./workloads.js";
 
 interface Args {
   n: number;
   reps: number;
   queries: number;
+  rounds: number;
   workloads: string[];
   c: boolean;
   baseline: boolean;
+  scaling: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -35,15 +39,18 @@ function parseArgs(argv: string[]): Args {
     n: 1_000_000,
     reps: 3,
     queries: 1_000_000,
+    rounds: 2,
     workloads: [...WORKLOADS],
     c: true,
     baseline: true,
+    scaling: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--") continue;
     if (f === "--no-c") a.c = false;
     else if (f === "--no-baseline") a.baseline = false;
+    else if (f === "--no-scaling") a.scaling = false;
     else {
       const v = argv[++i];
       if (v === undefined) throw new Error(`missing value after ${f}`);
@@ -51,343 +58,191 @@ function parseArgs(argv: string[]): Args {
       else if (f === "-r") a.reps = Number(v);
       else if (f === "-q") a.queries = Number(v);
       else if (f === "-w") a.workloads = v.split(",");
+      else if (f === "--rounds") a.rounds = Number(v);
       else throw new Error(`unknown argument ${f}`);
     }
   }
   for (const w of a.workloads) {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w}`);
   }
-  if (!(Number.isSafeInteger(a.n) && a.n > 0 && a.reps > 0 && a.queries > 0)) throw new Error("bad -n/-r/-q");
+  for (const v of [a.n, a.reps, a.queries, a.rounds]) {
+    if (!(Number.isSafeInteger(v) && v > 0))
+      throw new Error("-n, -r, -q and --rounds take positive integers");
+  }
   return a;
 }
 
-/** A callable gc(), without needing node --expose-gc on the command line. */
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
-const gc = getGc();
+const wIndex = (wl: string): number => (WORKLOADS as readonly string[]).indexOf(wl);
 
-function heapBytes(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+/** Runs this file again as a child in the given mode and parses its JSON answer. */
+function child<T>(mode: string[]): T {
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), ...mode];
+  const out = execFileSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop() ?? "null") as T;
 }
 
-function seconds(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-interface Result {
-  appendEps: number;
-  iterEps: number;
-  seekOps: number;
-  bpe: number;
-  chunks: number;
-  chk: string;
-  heapBpe?: number;
-}
-
-function parseC(line: string): Result {
-  const get = (k: string): string => {
-    const m = new RegExp(`\\b${k}=(\\S+)`).exec(line);
-    if (!m?.[1]) throw new Error(`no ${k} in C output: ${line}`);
-    return m[1];
-  };
-  return {
-    appendEps: Number(get("append_eps")),
-    iterEps: Number(get("iter_eps")),
-    seekOps: Number(get("seek_ops")),
-    bpe: Number(get("bpe")),
-    chunks: Number(get("chunks")),
-    chk: get("chk"),
-  };
-}
-
-function buildList(c: Columns, pool: ChunkPool): RangeList {
-  const list = new RangeList({ pool });
-  const e: RangeEntry = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
-  const { base, length, offset, extra, type } = c;
-  for (let i = 0; i < c.n; i++) {
-    e.type = type[i] as number;
-    e.length = length[i] as number;
-    e.base = base[i] as number;
-    e.offset = offset[i] as number;
-    e.extra = extra[i] as number;
-    list.append(e);
+function runChild(argv: string[]): void {
+  const [mode, wl = "", n = "0", reps = "1", queries = "1", baseline] = argv;
+  const w = wIndex(wl);
+  let out: unknown;
+  if (mode === "--child-workload") {
+    const ts = measureWorkload(w, Number(n), Number(reps), Number(queries));
+    out = { ts, baseline: baseline === "1" ? measureBaseline(w, Number(n)) : undefined };
+  } else {
+    out = { seekOps: measureSeek(w, Number(n), Number(reps), Number(queries)) };
   }
-  return list;
-}
-
-/** The iterate kernel: public cursor API, sum of lengths and exact sum of bases (hi/lo). */
-function sumList(list: RangeList): { len: number; baseHex: string } {
-  const cur = list.cursor();
-  let len = 0;
-  let lo = 0;
-  let hi = 0;
-  for (let ok = cur.reset(); ok; ok = cur.next()) {
-    len += cur.length;
-    const b = cur.base;
-    const l = b >>> 0;
-    lo += l;
-    hi += (b - l) / TWO32;
-    if (lo >= 0x10_0000_0000_0000) {
-      const carry = Math.floor(lo / TWO32);
-      hi += carry;
-      lo -= carry * TWO32;
-    }
-  }
-  const sum = (BigInt(hi) * 2n ** 32n + BigInt(lo)) & (2n ** 64n - 1n);
-  return { len, baseHex: sum.toString(16).padStart(16, "0") };
-}
-
-function seekAll(list: RangeList, q: Float64Array): { idx: number; off: number } {
-  const cur = list.cursor();
-  let idx = 0;
-  let off = 0;
-  for (let i = 0; i < q.length; i++) {
-    const p = q[i] as number;
-    if (!cur.seek(p)) throw new Error(`seek(${p}) failed`);
-    idx += cur.index;
-    off += p - cur.position;
-  }
-  return { idx, off };
-}
-
-/**
- * Runs every timed kernel on a small list of the same workload first, so the timed runs use
- * fully optimised code (a kernel first met on a huge list runs as on-stack-replaced code that
- * deoptimises at its exit on every call).
- */
-function warmUp(w: number): void {
-  const small = gen(w, 20_000);
-  for (let r = 0; r < 30; r++) {
-    const pool = new ChunkPool({ chunkBytes: 512 });
-    const list = buildList(small, pool);
-    for (let i = 0; i < 3; i++) sumList(list);
-    seekAll(list, genQueries(w, 2_000, list.totalLength));
-    list.clear();
-  }
-}
-
-function fullGc(): void {
-  // Backing stores of dead ArrayBuffers are released by the sweeper: collect a few times.
-  for (let i = 0; i < 3; i++) gc();
-}
-
-function runTs(w: number, args: Args): Result {
-  warmUp(w);
-  const cols = gen(w, args.n);
-  let tApp = Infinity;
-  let list: RangeList | null = null;
-  let heapBpe = 0;
-  for (let r = 0; r < args.reps; r++) {
-    if (list) list.clear();
-    list = null;
-    fullGc();
-    const h0 = heapBytes();
-    const t0 = process.hrtime.bigint();
-    list = buildList(cols, new ChunkPool({ chunkBytes: 512 }));
-    const dt = seconds(t0);
-    if (dt < tApp) tApp = dt;
-    if (r === 0) {
-      // Whole-heap growth of one list (slabs, side index, objects), measured on the first
-      // build when nothing of an earlier list is waiting to be freed.
-      fullGc();
-      heapBpe = (heapBytes() - h0) / args.n;
-    }
-  }
-  if (!list) throw new Error("no list");
-  let tIt = Infinity;
-  let sums = { len: 0, baseHex: "" };
-  for (let r = 0; r < Math.max(args.reps, 10); r++) {
-    const t0 = process.hrtime.bigint();
-    sums = sumList(list);
-    const dt = seconds(t0);
-    if (dt < tIt) tIt = dt;
-  }
-  const q = genQueries(w, args.queries, list.totalLength);
-  let tSk = Infinity;
-  let sk = { idx: 0, off: 0 };
-  for (let r = 0; r < args.reps; r++) {
-    const t0 = process.hrtime.bigint();
-    sk = seekAll(list, q);
-    const dt = seconds(t0);
-    if (dt < tSk) tSk = dt;
-  }
-  const st = list.stats();
-  return {
-    appendEps: args.n / tApp,
-    iterEps: args.n / tIt,
-    seekOps: args.queries / tSk,
-    bpe: st.bytesPerEntry,
-    chunks: st.chunks,
-    chk: `${sums.len}/${sums.baseHex}/${sk.idx}/${sk.off}`,
-    heapBpe,
-  };
-}
-
-interface Baseline {
-  bpe: number;
-  iterEps: number;
-}
-
-/** What users would otherwise write: an array of plain entry objects. */
-function runBaseline(w: number, n: number): Baseline {
-  const cols = gen(w, n);
-  gc();
-  const h0 = heapBytes();
-  const arr: RangeEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    arr.push({
-      base: cols.base[i] as number,
-      length: cols.length[i] as number,
-      offset: cols.offset[i] as number,
-      extra: cols.extra[i] as number,
-      type: cols.type[i] as number,
-    });
-  }
-  gc();
-  const bpe = (heapBytes() - h0) / n;
-  let best = Infinity;
-  let sink = 0;
-  for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint();
-    let len = 0;
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < arr.length; i++) {
-      const e = arr[i] as RangeEntry;
-      len += e.length;
-      const b = e.base;
-      const l = b >>> 0;
-      lo += l;
-      hi += (b - l) / TWO32;
-      if (lo >= 0x10_0000_0000_0000) {
-        const carry = Math.floor(lo / TWO32);
-        hi += carry;
-        lo -= carry * TWO32;
-      }
-    }
-    sink += len + hi + lo;
-    const dt = seconds(t0);
-    if (dt < best) best = dt;
-  }
-  if (sink === -1) console.log(sink);
-  return { bpe, iterEps: n / best };
-}
-
-function buildC(): string | null {
-  const src = join(dirname(fileURLToPath(import.meta.url)), "c", "rlist_ref.c");
-  const dir = mkdtempSync(join(tmpdir(), "rlist-bench-"));
-  const bin = join(dir, "rlist_ref");
-  try {
-    execFileSync("gcc", ["-O2", "-o", bin, src], { stdio: ["ignore", "ignore", "pipe"] });
-  } catch (err) {
-    console.error(`gcc build of ${src} failed or gcc is missing; TS only (${String(err).split("\n")[0]})`);
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  return bin;
-}
-
-function fmt(v: number, digits = 1): string {
-  return v.toFixed(digits);
-}
-
-function ratio(a: number, b: number | undefined): string {
-  return b === undefined ? "  -  " : `${((100 * a) / b).toFixed(0)}%`.padStart(5);
-}
-
-interface ChildOut {
-  ts: Result;
-  baseline?: Baseline;
-}
-
-/** Child mode: measure one workload in a fresh V8 (JIT feedback of one workload only). */
-function child(wl: string, args: Args): void {
-  const w = (WORKLOADS as readonly string[]).indexOf(wl);
-  const out: ChildOut = { ts: runTs(w, args) };
-  if (args.baseline) out.baseline = runBaseline(w, args.n);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-function runChild(wl: string, args: Args): ChildOut {
-  const argv = [...process.execArgv, fileURLToPath(import.meta.url), "--child", wl];
-  argv.push("-n", String(args.n), "-r", String(args.reps), "-q", String(args.queries));
-  if (!args.baseline) argv.push("--no-baseline");
-  const out = execFileSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 1 << 20 });
-  const line = out.trim().split("\n").pop() ?? "";
-  return JSON.parse(line) as ChildOut;
+/** Keeps the larger value of each of `keys` (throughputs: best of the rounds). */
+function maxBy<T extends object>(a: T | undefined, b: T, keys: (keyof T)[]): T {
+  if (a === undefined) return b;
+  const out: T = { ...a };
+  for (const k of keys) if ((b[k] as number) > (a[k] as number)) out[k] = b[k];
+  return out;
+}
+
+const M = (v: number, d = 1): string => (v / 1e6).toFixed(d).padStart(7);
+const pct = (a: number, b: number | undefined): string =>
+  b === undefined ? "    -" : `${Math.round((100 * a) / b)}%`.padStart(5);
+const mark = (ok: boolean): string => (ok ? "ok  " : "MISS");
+
+interface Row {
+  wl: string;
+  ts: TsFigures;
+  c?: Figures;
+  base?: BaselineFigures;
 }
 
 function main(): void {
   const argv = process.argv.slice(2);
-  const ci = argv.indexOf("--child");
-  if (ci >= 0) {
-    const wl = argv[ci + 1] ?? "";
-    argv.splice(ci, 2);
-    child(wl, parseArgs(argv));
+  if (argv[0]?.startsWith("--child-")) {
+    runChild(argv);
     return;
   }
-  const args = parseArgs(argv);
-  const bin = args.c ? buildC() : null;
+  const a = parseArgs(argv);
+  const bin = a.c ? buildC() : null;
   console.log(
-    `# rlist bench: n=${args.n} reps=${args.reps} queries=${args.queries} node ${process.version}` +
-      `${bin ? ", C reference built with gcc -O2" : ""}; each workload: C run, then TS in a fresh node`,
+    `# rlist bench: n=${a.n} reps=${a.reps} queries=${a.queries} rounds=${a.rounds} node ${process.version}` +
+      (bin ? "; C reference: gcc -O2 bench/c/rlist_ref.c" : "; no C reference"),
   );
-  const rows: string[] = [];
+  const rows: Row[] = [];
   let ok = true;
-  for (const wl of args.workloads) {
-    let c: Result | undefined;
-    if (bin) {
-      const out = execFileSync(
-        bin,
-        ["-n", String(args.n), "-r", String(args.reps), "-q", String(args.queries), "-w", wl],
-        {
-          encoding: "utf8",
-        },
+  for (const wl of a.workloads) {
+    let c: Figures | undefined;
+    let ts: TsFigures | undefined;
+    let base: BaselineFigures | undefined;
+    for (let round = 0; round < a.rounds; round++) {
+      if (bin) {
+        const [line, f] = runC(bin, wl, a.n, a.reps, a.queries);
+        console.log(line);
+        c = maxBy(c, f, ["appendEps", "iterEps", "seekOps"]);
+      }
+      const wantBase = a.baseline && round === 0 ? "1" : "0";
+      const r = child<{ ts: TsFigures; baseline?: BaselineFigures }>([
+        "--child-workload",
+        wl,
+        String(a.n),
+        String(a.reps),
+        String(a.queries),
+        wantBase,
+      ]);
+      const t = r.ts;
+      console.log(
+        `RESULT impl=ts wl=${wl} n=${a.n} append_eps=${t.appendEps.toFixed(0)} iter_eps=${t.iterEps.toFixed(0)} ` +
+          `seek_ops=${t.seekOps.toFixed(0)} bpe=${t.bpe.toFixed(3)} chunks=${t.chunks} chk=${t.chk} ` +
+          `view_iter_eps=${t.viewEps.toFixed(0)} heap_bpe=${t.heapBpe.toFixed(3)}` +
+          (r.baseline
+            ? ` objs_bpe=${r.baseline.bpe.toFixed(1)} objs_iter_eps=${r.baseline.iterEps.toFixed(0)}`
+            : ""),
       );
-      const line = out.split("\n").find((l) => l.startsWith("RESULT"));
-      if (!line) throw new Error(`C printed no RESULT: ${out}`);
-      console.log(line);
-      c = parseC(line);
+      if (c && c.chk !== t.chk) {
+        ok = false;
+        console.log(`CHECKSUM MISMATCH ${wl}: C ${c.chk} TS ${t.chk}`);
+      }
+      ts = maxBy(ts, t, ["appendEps", "iterEps", "viewEps", "seekOps"]);
+      base ??= r.baseline;
     }
-    const { ts: t, baseline: b } = runChild(wl, args);
+    rows.push({ wl, ts: ts as TsFigures, ...(c ? { c } : {}), ...(base ? { base } : {}) });
+  }
+
+  console.log("");
+  console.log(`## N=${a.n}: best of ${a.rounds} interleaved rounds; M entries/s (M seeks/s for seek)`);
+  console.log(
+    "| workload  | append TS      C  TS/C | iterate TS      C  TS/C | raw view  /C | seek TS      C  TS/C |",
+  );
+  console.log(
+    "|-----------|-------------------------|--------------------------|--------------|----------------------|",
+  );
+  for (const { wl, ts, c } of rows) {
     console.log(
-      `RESULT impl=ts wl=${wl} n=${args.n} append_eps=${fmt(t.appendEps, 0)} iter_eps=${fmt(t.iterEps, 0)} ` +
-        `seek_ops=${fmt(t.seekOps, 0)} bpe=${t.bpe.toFixed(3)} chunks=${t.chunks} chk=${t.chk} ` +
-        `heap_bpe=${(t.heapBpe ?? 0).toFixed(3)}` +
-        (b ? ` objs_bpe=${b.bpe.toFixed(1)} objs_iter_eps=${fmt(b.iterEps, 0)}` : ""),
-    );
-    if (c && c.chk !== t.chk) {
-      ok = false;
-      console.log(`CHECKSUM MISMATCH ${wl}: C ${c.chk} TS ${t.chk}`);
-    }
-    const m = (v: number, d = 1): string => fmt(v / 1e6, d).padStart(6);
-    rows.push(
-      `| ${wl.padEnd(9)} ` +
-        `| ${m(t.appendEps)} ${c ? m(c.appendEps) : "     -"} ${ratio(t.appendEps, c?.appendEps)} ` +
-        `| ${m(t.iterEps)} ${c ? m(c.iterEps) : "     -"} ${ratio(t.iterEps, c?.iterEps)} ` +
-        `| ${m(t.seekOps, 2)} ${c ? m(c.seekOps, 2) : "     -"} ${ratio(t.seekOps, c?.seekOps)} ` +
-        `| ${t.bpe.toFixed(2).padStart(5)} | ${(t.heapBpe ?? 0).toFixed(2).padStart(6)} ` +
-        `| ${b ? b.bpe.toFixed(1).padStart(6) : "     -"} | ${b ? `${m(b.iterEps)} ${ratio(b.iterEps, c?.iterEps)}` : "     -      "} |`,
+      `| ${wl.padEnd(9)} | ${M(ts.appendEps)} ${c ? M(c.appendEps) : "      -"} ${pct(ts.appendEps, c?.appendEps)} ` +
+        `| ${M(ts.iterEps)} ${c ? M(c.iterEps) : "      -"} ${pct(ts.iterEps, c?.iterEps)} ` +
+        `| ${M(ts.viewEps)} ${pct(ts.viewEps, c?.iterEps)} ` +
+        `| ${M(ts.seekOps, 2)} ${c ? M(c.seekOps, 2) : "      -"} ${pct(ts.seekOps, c?.seekOps)} |`,
     );
   }
   console.log("");
+  console.log("## Memory, bytes per entry (chunk bytes incl. headers and pads; heap = measured growth)");
   console.log(
-    `N=${args.n}: M entries/s (append, iterate) and M seeks/s, TS then C, and TS/C from the same run.`,
-  );
-  console.log("B/ent = chunk bytes per entry; heap = whole-heap growth per entry (slabs + index + objects).");
-  console.log(
-    "| workload  | append  TS     C  TS/C | iterate TS     C  TS/C | seek    TS     C  TS/C | B/ent |   heap | JS objs B/ent | JS objs iter  /C |",
+    "| workload  | chunks B/ent | C B/ent | heap B/ent | heap/chunks | JS objects B/ent | JS objects iterate /C |",
   );
   console.log(
-    "|-----------|------------------------|------------------------|------------------------|-------|--------|---------------|------------------|",
+    "|-----------|--------------|---------|------------|-------------|------------------|-----------------------|",
   );
-  for (const r of rows) console.log(r);
+  for (const { wl, ts, c, base } of rows) {
+    console.log(
+      `| ${wl.padEnd(9)} | ${ts.bpe.toFixed(3).padStart(12)} | ${c ? c.bpe.toFixed(3).padStart(7) : "      -"} ` +
+        `| ${ts.heapBpe.toFixed(2).padStart(10)} | ${`${((100 * ts.heapBpe) / ts.bpe).toFixed(1)}%`.padStart(11)} ` +
+        `| ${base ? base.bpe.toFixed(1).padStart(16) : "               -"} ` +
+        `| ${base ? `${M(base.iterEps)} ${pct(base.iterEps, c?.iterEps)}`.padStart(21) : "                    -"} |`,
+    );
+  }
+
+  if (a.scaling) {
+    const wl = a.workloads.includes("rdma-4k") ? "rdma-4k" : (a.workloads[0] as string);
+    console.log("");
+    console.log(`## Seek scaling (${wl}, ${a.queries} random seeks, best of ${a.rounds}): ns per seek`);
+    console.log("| entries    |  TS ns |   C ns |  TS/C |");
+    console.log("|------------|--------|--------|-------|");
+    for (const n of [1e4, 1e5, 1e6, 1e7]) {
+      let tsOps = 0;
+      let cOps = 0;
+      for (let round = 0; round < a.rounds; round++) {
+        if (bin) cOps = Math.max(cOps, runC(bin, wl, n, a.reps, a.queries)[1].seekOps);
+        const r = child<{ seekOps: number }>([
+          "--child-seek",
+          wl,
+          String(n),
+          String(a.reps),
+          String(a.queries),
+        ]);
+        tsOps = Math.max(tsOps, r.seekOps);
+      }
+      console.log(
+        `| ${String(n).padStart(10)} | ${(1e9 / tsOps).toFixed(0).padStart(6)} | ${bin ? (1e9 / cOps).toFixed(0).padStart(6) : "     -"} | ${bin ? pct(tsOps, cOps) : "    -"} |`,
+      );
+    }
+  }
+
+  console.log("");
+  console.log("## Targets (SPEC 9 / issue 3)");
+  const limits: Record<string, number> = { "rdma-4k": 8.2, "folio-mix": 8.2, "bio-mixed": 16.6, extra: 24.5 };
+  for (const { wl, ts, c } of rows) {
+    const lim = limits[wl] as number;
+    const parts = [
+      `${mark(ts.bpe <= lim)} B/entry ${ts.bpe.toFixed(2)} <= ${lim}`,
+      `${mark(ts.heapBpe <= ts.bpe * 1.1)} heap within 10%`,
+    ];
+    if (c) {
+      parts.push(
+        `${mark(ts.appendEps >= 0.4 * c.appendEps)} append ${pct(ts.appendEps, c.appendEps).trim()} >= 40%`,
+        `${mark(ts.iterEps >= 0.4 * c.iterEps)} iterate ${pct(ts.iterEps, c.iterEps).trim()} >= 40%`,
+        `${mark(ts.seekOps >= 0.5 * c.seekOps)} seek ${pct(ts.seekOps, c.seekOps).trim()} >= 50%`,
+      );
+    }
+    console.log(`${wl.padEnd(9)}  ${parts.join("  |  ")}`);
+  }
   if (!ok) process.exitCode = 1;
 }
 

@@ -1,0 +1,146 @@
+/**
+ * The TypeScript side of one workload, run in a fresh node process per workload (so JIT
+ * feedback comes from that workload only, as the C side is a fresh process too).
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { ChunkPool, type RangeList } from "@rlist/list";
+import { buildList, buildObjects, seekAll, sumCursor, sumObjects, sumView } from "./kernels.js";
+import { gen, genQueries } from "./workloads.js";
+
+export interface TsFigures {
+  appendEps: number;
+  iterEps: number;
+  viewEps: number;
+  seekOps: number;
+  bpe: number;
+  chunks: number;
+  chk: string;
+  /** Whole-heap growth of one list, per entry. */
+  heapBpe: number;
+}
+
+export interface BaselineFigures {
+  bpe: number;
+  iterEps: number;
+}
+
+/** A callable gc() without needing node --expose-gc on the command line. */
+function getGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+const gc = getGc();
+
+/** Dead ArrayBuffers' backing stores are released by the sweeper: collect a few times. */
+function fullGc(): void {
+  for (let i = 0; i < 3; i++) gc();
+}
+
+function heapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/** Best (smallest) time of `reps` runs of `fn`, in seconds. */
+function best(reps: number, fn: () => void): number {
+  let t = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return t;
+}
+
+/**
+ * Runs every kernel on small lists of the same workload first, so the timed runs use fully
+ * optimised code (a kernel first met on a huge list runs as on-stack-replaced code, which
+ * here deoptimised at its exit on every call).
+ */
+function warmUp(w: number): void {
+  const small = gen(w, 20_000);
+  for (let r = 0; r < 30; r++) {
+    const list = buildList(small, new ChunkPool({ chunkBytes: 512 }));
+    for (let i = 0; i < 3; i++) {
+      sumCursor(list);
+      sumView(list);
+    }
+    seekAll(list, genQueries(w, 2_000, list.totalLength));
+    list.clear();
+  }
+}
+
+export function measureWorkload(w: number, n: number, reps: number, queries: number): TsFigures {
+  warmUp(w);
+  const cols = gen(w, n);
+  let list: RangeList | null = null;
+  let heapBpe = 0;
+  let tApp = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    list?.clear();
+    list = null;
+    fullGc();
+    const h0 = heapBytes();
+    const t0 = process.hrtime.bigint();
+    list = buildList(cols, new ChunkPool({ chunkBytes: 512 }));
+    tApp = Math.min(tApp, Number(process.hrtime.bigint() - t0) / 1e9);
+    if (r === 0) {
+      // Whole-heap growth of one list (slabs, side index, objects), measured on the first
+      // build while nothing of an earlier list is waiting to be freed.
+      fullGc();
+      heapBpe = (heapBytes() - h0) / n;
+    }
+  }
+  const l = list as RangeList;
+  let sums = sumCursor(l);
+  const tIt = best(Math.max(reps, 10), () => {
+    sums = sumCursor(l);
+  });
+  let viewSums = sumView(l);
+  const tView = best(Math.max(reps, 10), () => {
+    viewSums = sumView(l);
+  });
+  if (viewSums.len !== sums.len || viewSums.baseHex !== sums.baseHex) throw new Error("view sums differ");
+  const q = genQueries(w, queries, l.totalLength);
+  let sk = seekAll(l, q);
+  const tSk = best(reps, () => {
+    sk = seekAll(l, q);
+  });
+  const st = l.stats();
+  return {
+    appendEps: n / tApp,
+    iterEps: n / tIt,
+    viewEps: n / tView,
+    seekOps: queries / tSk,
+    bpe: st.bytesPerEntry,
+    chunks: st.chunks,
+    chk: `${sums.len}/${sums.baseHex}/${sk.idx}/${sk.off}`,
+    heapBpe,
+  };
+}
+
+/** Seek only, for the scaling table (same workload, list of `n` entries). */
+export function measureSeek(w: number, n: number, reps: number, queries: number): number {
+  const small = gen(w, 20_000);
+  const warm = buildList(small, new ChunkPool({ chunkBytes: 512 }));
+  for (let r = 0; r < 30; r++) seekAll(warm, genQueries(w, 2_000, warm.totalLength));
+  const list = buildList(gen(w, n), new ChunkPool({ chunkBytes: 512 }));
+  const q = genQueries(w, queries, list.totalLength);
+  seekAll(list, q);
+  return queries / best(reps, () => seekAll(list, q));
+}
+
+export function measureBaseline(w: number, n: number): BaselineFigures {
+  const cols = gen(w, n);
+  fullGc();
+  const h0 = heapBytes();
+  const arr = buildObjects(cols);
+  fullGc();
+  const bpe = (heapBytes() - h0) / n;
+  for (let r = 0; r < 3; r++) sumObjects(buildObjects(gen(w, 20_000)));
+  const t = best(5, () => sumObjects(arr));
+  return { bpe, iterEps: n / t };
+}
