@@ -1,0 +1,183 @@
+import { describe, expect, it } from "vitest";
+import { exampleMachine } from "../src/machine/host.js";
+import { bytes, percent, sig3 } from "../src/report/format.js";
+import { renderHtml } from "../src/report/html.js";
+import { studyText, textTable } from "../src/report/table.js";
+import { headline } from "../src/study/findings.js";
+import type { RepresentationResult } from "../src/study/measure.js";
+import { type StudyResults, validateResults, type WorkloadResult } from "../src/study/results.js";
+import { runStudy } from "../src/study/run.js";
+
+const results: StudyResults = runStudy({
+  entries: 300,
+  seed: 2,
+  chunkBytes: [512],
+  workloads: ["rdma", "gpu-p2p"],
+  runs: 1,
+  liveBytes: 1 << 20,
+  machine: exampleMachine(),
+  machineLabel: "example",
+  version: "test",
+  budgetNs: 1e6,
+});
+
+describe("text table", () => {
+  it("pads columns, right-aligns numbers and lets an n/a row run on", () => {
+    const t = textTable(
+      [
+        { title: "name", align: "left" },
+        { title: "n", align: "right" },
+        { title: "x", align: "right" },
+      ],
+      [
+        ["a", "1", "22"],
+        ["long name", "333", "4"],
+        ["gone", "n/a: a reason longer than the columns"],
+      ],
+    );
+    expect(t.split("\n")).toEqual([
+      "name         n   x",
+      "---------  ---  --",
+      "a            1  22",
+      "long name  333   4",
+      "gone       n/a: a reason longer than the columns",
+    ]);
+  });
+
+  it("studyText shows each workload, the n/a reasons and the findings", () => {
+    const text = studyText(results);
+    expect(text).toMatch(/^RDMA MR, random 4 KiB pages \[rdma\]: 300 ranges in 1 MR, 1\.17 MiB, 300 pages$/m);
+    expect(text).toMatch(
+      /^page array \(8 B per page\) +n\/a: pageless PHYSICAL ranges: a page array needs a struct page$/m,
+    );
+    expect(text).toContain("What this says");
+    for (const f of results.findings) expect(text).toContain(`- ${f}`);
+  });
+});
+
+describe("formatting", () => {
+  it("formats bytes, 3 significant digits and percentages", () => {
+    expect(bytes(512)).toBe("512 B");
+    expect(bytes(1536)).toBe("1.5 KiB");
+    expect(bytes(256 * 2 ** 20)).toBe("256 MiB");
+    expect(bytes(26.7 * 2 ** 30)).toBe("26.7 GiB");
+    expect(sig3(8.126)).toBe("8.13");
+    expect(sig3(123456.7)).toBe("123,457");
+    expect(percent(0.984)).toBe("98.4 %");
+  });
+});
+
+describe("HTML report", () => {
+  const html = renderHtml(results);
+
+  it("is one self-contained page: inline CSS and SVG, no scripts, no external references", () => {
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html).toContain("<style>");
+    expect(html).not.toMatch(/<script|<link |<img /i);
+    const refs = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]);
+    expect(refs).toEqual(["results.json"]);
+  });
+
+  it("has the findings, the overview charts, a section per workload, the mapping and topology", () => {
+    for (const id of ["findings", "overview", "workloads", "mappings", "topology", "method"])
+      expect(html).toContain(`id="${id}"`);
+    for (const w of results.workloads) expect(html).toContain(`id="w-${w.id}"`);
+    expect((html.match(/<svg /g) ?? []).length).toBe(3 + results.workloads.length + 1);
+    expect(html).toContain("0000:03:00.0 BAR1");
+    expect(html).toContain("NOT_SUPPORTED");
+  });
+
+  it("escapes text from the data", () => {
+    const evil: StudyResults = {
+      ...results,
+      findings: ['<img src=x onerror="alert(1)">'],
+      machine: { ...results.machine, notes: ["a < b & c"] },
+    };
+    const out = renderHtml(evil);
+    expect(out).not.toContain("<img src=x");
+    expect(out).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+    expect(out).toContain("a &lt; b &amp; c");
+  });
+});
+
+describe("results schema", () => {
+  it("accepts real results", () => {
+    expect(validateResults(results)).toEqual([]);
+    expect(validateResults(JSON.parse(JSON.stringify(results)))).toEqual([]);
+  });
+
+  it("names what is wrong", () => {
+    const copy = JSON.parse(JSON.stringify(results)) as Record<string, unknown> & {
+      workloads: Record<string, unknown>[];
+    };
+    copy.schema = "other";
+    copy.extra = 1;
+    delete copy.findings;
+    copy.workloads[0]!.bytes = -1;
+    (copy.workloads[0]!.representations as Record<string, unknown>[])[0]!.efficiency = 1.5;
+    expect(validateResults(copy)).toEqual([
+      "$.schema: expected one of rlist-lab/results@1",
+      "$.workloads[0].bytes: expected a non-negative integer",
+      "$.workloads[0].representations[0].efficiency: efficiency above 1",
+      "$.findings: missing",
+      "$.extra: unexpected key",
+    ]);
+    expect(validateResults(null)).toEqual(["$: expected an object"]);
+  });
+});
+
+describe("findings are computed, not canned", () => {
+  const rep = (
+    id: RepresentationResult["id"],
+    bytes: number,
+    entries: number,
+    supported = true,
+  ): RepresentationResult => ({
+    id,
+    label: id,
+    supported,
+    ...(supported ? {} : { reason: "why not" }),
+    entries,
+    bytes,
+    bytesPerEntry: bytes / entries,
+    efficiency: 1,
+    bytesPerMiB: bytes,
+    measured: false,
+    buildNs: 1,
+    iterateNs: 1,
+    iterateEntriesPerSec: 1,
+    iterateBytesPerSec: 1,
+    buildEntriesPerSec: 1,
+  });
+  const w = (reps: RepresentationResult[], pages: number): WorkloadResult => ({
+    id: "thp",
+    title: "t",
+    summary: "s",
+    groupNoun: "buffer",
+    groups: 1,
+    ranges: 10,
+    bytes: pages * 4096,
+    pages,
+    facts: [],
+    representations: reps,
+    findings: [],
+  });
+
+  it("names the smallest representation and the ratios of the others", () => {
+    const s = headline(
+      w([rep("rlist-512", 100, 10), rep("page-array", 800, 100), rep("scatterlist", 320, 10)], 100),
+    );
+    expect(s).toBe(
+      "thp: rlist-512 is smallest (100 B per MiB described); page array needs 8.00x, scatterlist needs 3.20x: physically contiguous runs average 10 pages.",
+    );
+  });
+
+  it("explains a page-array win by the lack of contiguity and lists what cannot hold it", () => {
+    const s = headline(
+      w([rep("rlist-512", 520, 64), rep("page-array", 512, 64), rep("bio_vec", 0, 1, false)], 64),
+    );
+    expect(s).toContain("thp: page array is smallest (512 B per MiB described); rlist-512 needs 1.02x");
+    expect(s).toContain("almost nothing is physically contiguous (1.00 pages per range)");
+    expect(s).toContain("bio_vec cannot hold it (why not)");
+  });
+});

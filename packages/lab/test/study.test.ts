@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import { exampleP2pMachine } from "../src/machine/example-p2p.js";
+import { exampleMachine, loadMachine } from "../src/machine/host.js";
+import { mapWorkload } from "../src/study/mapping.js";
+import { prepareWorkload } from "../src/study/prepare.js";
+import { type StudyResults, validateResults } from "../src/study/results.js";
+import { runStudy } from "../src/study/run.js";
+import { SYSROOT } from "./cli-helpers.js";
+
+function study(seed: number, entries = 512): StudyResults {
+  return runStudy({
+    entries,
+    seed,
+    chunkBytes: [128, 512, 4096],
+    workloads: ["rdma", "thp", "nvme", "gpu-p2p"],
+    runs: 1,
+    liveBytes: 4 << 20,
+    machine: exampleMachine(),
+    machineLabel: "example",
+    version: "test",
+    budgetNs: 2e6,
+  });
+}
+
+/** Everything but timings and the date: what must be identical for one seed. */
+function sizes(r: StudyResults) {
+  return r.workloads.map((w) => ({
+    id: w.id,
+    ranges: w.ranges,
+    bytes: w.bytes,
+    // The JS heap figure depends on the collector, not the seed.
+    reps: w.representations.map((x) => [x.id, x.entries, x.id === "js-objects" ? "heap" : x.bytes]),
+    facts: w.facts,
+  }));
+}
+
+describe("runStudy", () => {
+  const a = study(7);
+
+  it("produces results that pass the schema, with every representation for every workload", () => {
+    expect(validateResults(a)).toEqual([]);
+    expect(a.workloads.map((w) => w.id)).toEqual(["rdma", "thp", "nvme", "gpu-p2p"]);
+    for (const w of a.workloads) expect(w.representations).toHaveLength(9);
+    expect(a.representations.map((r) => r.id)).toEqual(a.workloads[0]!.representations.map((r) => r.id));
+    expect(a.findings.length).toBeGreaterThanOrEqual(4);
+    expect(a.machine.topologies.at(-1)?.p2p.map((p) => p.mapType)).toEqual([
+      "BUS_ADDR",
+      "THRU_HOST_BRIDGE",
+      "NOT_SUPPORTED",
+    ]);
+  });
+
+  it("is deterministic per seed and changes with it", () => {
+    expect(sizes(study(7))).toEqual(sizes(a));
+    expect(sizes(study(8))).not.toEqual(sizes(a));
+  });
+
+  it("every supported representation describes exactly the workload's bytes (checked while measuring)", () => {
+    for (const w of a.workloads) {
+      for (const r of w.representations.filter((x) => x.supported)) {
+        expect(r.iterateBytesPerSec * (r.iterateNs / 1e9)).toBeCloseTo(w.bytes, -3);
+        expect(r.efficiency).toBeGreaterThan(0);
+        expect(r.efficiency).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it("findings quote the figures they are computed from", () => {
+    const rdma = a.workloads.find((w) => w.id === "rdma")!;
+    const best = [...rdma.representations].filter((r) => r.supported).sort((p, q) => p.bytes - q.bytes)[0]!;
+    const line = a.findings.find((f) => f.startsWith("rdma: "))!;
+    expect(line).toContain(`(${Math.round(best.bytesPerMiB).toLocaleString("en-US")} B per MiB described)`);
+  });
+});
+
+describe("mappings", () => {
+  const machine = exampleMachine();
+  const p2p = exampleP2pMachine();
+  const prep = (id: "rdma" | "nvme" | "gpu-p2p") => {
+    const p = prepareWorkload(id, { entries: 256, seed: 3, liveBytes: 1 << 20, machine, p2p });
+    if ("skipped" in p) throw new Error(p.skipped);
+    return p;
+  };
+
+  it("RDMA pages: one IOVA range behind the IOMMU, the CPU list itself without", () => {
+    const [iommu, direct] = mapWorkload(prep("rdma"), p2p, { runs: 1, budgetNs: 1e6 });
+    expect(iommu).toMatchObject({
+      path: "iommu-linear",
+      dmaEntries: 1,
+      segments: 1,
+      iovaBytes: 256 * 4096,
+      exposedBytes: 0,
+      isolated: true,
+      error: null,
+    });
+    expect(direct).toMatchObject({
+      path: "identity",
+      iovaBytes: 0,
+      isolated: false,
+      bestBlockSize: 4096,
+      blocks: 256,
+    });
+    expect(direct!.dmaEntries).toBeGreaterThan(200);
+  });
+
+  it("NVMe bios: one IOVA range per bio, 64 KiB segments, exposure from the unaligned ones", () => {
+    const p = prep("nvme");
+    const [iommu] = mapWorkload(p, p2p, { runs: 1, budgetNs: 1e6 });
+    const bios = p.workload.ranges.groups;
+    expect(iommu!.lists).toBe(bios);
+    expect(iommu!.dmaEntries).toBe(bios);
+    // 128 KiB in 64 KiB max segments: 2 per aligned bio, 3 for one starting 512 bytes in.
+    expect(iommu!.segments).toBeGreaterThanOrEqual(2 * bios);
+    const unaligned = Number(p.workload.facts.find((f) => f.label === "unaligned bios")!.value);
+    // An unaligned bio maps 33 pages for 32 pages of data: 4 KiB exposed.
+    expect(iommu!.exposedBytes).toBe(unaligned * 4096);
+  });
+
+  it("GPU P2P: bus addresses under one switch, IOVA across host bridges, EREMOTEIO when denied", () => {
+    const p = prep("gpu-p2p");
+    const [sw, hb, denied] = mapWorkload(p, p2p, { runs: 1, budgetNs: 1e6 });
+    expect(sw).toMatchObject({ p2pMapType: "BUS_ADDR", iovaBytes: 0, dmaEntries: 256, error: null });
+    expect(hb!.p2pMapType).toBe("THRU_HOST_BRIDGE");
+    expect(hb!.iovaBytes).toBeGreaterThanOrEqual(p.workload.bytes);
+    expect(denied).toMatchObject({ p2pMapType: "NOT_SUPPORTED", dmaEntries: 0 });
+    expect(denied!.error).toMatch(/^EREMOTEIO: /);
+  });
+});
+
+describe("machines", () => {
+  it("reads a sysroot fixture: RAM from iomem, the PCI tree from sysfs, Zen CPU from cpuinfo", () => {
+    const m = loadMachine(`${SYSROOT}/`);
+    expect(m.source).toBe("sysroot");
+    expect(m.notes).toEqual([]);
+    expect(m.ram).toEqual([
+      { start: 0x1000, end: 0xa0000 - 0x400 },
+      { start: 0x10_0000, end: 0xc000_0000 },
+      { start: 0x1_0000_0000, end: 0x6_4000_0000 },
+    ]);
+    expect(m.topology?.size).toBe(6);
+    expect(m.topology?.cpuSupportsP2p).toBe(true);
+  });
+
+  it("falls back to the example map with a note when files are missing", () => {
+    const m = loadMachine("/nonexistent-rlist-root/");
+    expect(m.ram).toEqual(exampleMachine().ram);
+    expect(m.topology).toBeNull();
+    expect(m.notes.join("\n")).toMatch(/memory map: .*ENOENT.*example 16 GiB map/);
+    expect(m.notes.join("\n")).toMatch(/PCI topology: .* does not exist/);
+  });
+});
