@@ -86,6 +86,47 @@ export class ChunkIndex {
     return lo;
   }
 
+  /**
+   * {@link findByPosition} for `position < total` (the list's total length): starts from the
+   * interpolated guess `position / total * length` and gallops (exponential search) to the
+   * answer, then bisects. At most about twice the steps of a plain binary search, and O(1)
+   * when lengths are spread evenly over the chunks (page lists).
+   */
+  findByPositionNear(position: number, total: number): number {
+    const pos = this.pos;
+    const n = this.length;
+    let g = Math.floor((position / total) * n);
+    if (!(g < n)) g = n - 1; // rounding, or NaN for an all-zero total (unreachable)
+    if (!(g >= 0)) g = 0;
+    let lo: number;
+    let hi: number;
+    if ((pos[g] as number) <= position) {
+      // gallop up: pos[lo] <= position throughout
+      lo = g;
+      let step = 1;
+      while (lo + step < n && (pos[lo + step] as number) <= position) {
+        lo += step;
+        step += step;
+      }
+      hi = Math.min(lo + step, n) - 1;
+    } else {
+      // gallop down: pos[hi + 1] > position throughout (pos[0] = 0 <= position ends it)
+      hi = g - 1;
+      let step = 1;
+      while (hi - step >= 0 && (pos[hi - step + 1] as number) > position) {
+        hi -= step;
+        step += step;
+      }
+      lo = Math.max(hi - step + 1, 0);
+    }
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((pos[mid] as number) <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   /** {@link findByPosition} with an exact bigint target. */
   findByPositionBig(position: bigint): number {
     let lo = 0;

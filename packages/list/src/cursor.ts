@@ -212,16 +212,7 @@ abstract class CursorBase implements RangeCursor {
       this._finish();
       return false;
     }
-    const ix = list._ix;
-    const pos = ix.pos;
-    let lo = 0;
-    let hi = ix.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if ((pos[mid] as number) <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    this._enter(lo);
+    this._enter(list._ix.findByPositionNear(position, list._total));
     return this._scan(position, this._pVal, this._pIdx);
   }
 
