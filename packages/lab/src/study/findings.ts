@@ -130,9 +130,11 @@ function iommuSentence(maps: readonly MappingResult[]): string | null {
   if (iommu.length === 0) return null;
   const parts = iommu.map((m) => {
     const shape =
-      m.dmaEntries === m.lists
-        ? `maps as one IOVA range per list${m.lists > 1 ? ` (${n(m.lists)} lists)` : ""}`
-        : `needs ${n(m.dmaEntries)} DMA entries`;
+      m.dmaEntries !== m.lists
+        ? `needs ${n(m.dmaEntries)} DMA entries`
+        : m.lists > 1
+          ? `maps each of its ${n(m.lists)} lists as one IOVA range`
+          : "maps as one IOVA range";
     const block = m.bestBlockSize > 0 ? ` (best block ${bytes(m.bestBlockSize)})` : "";
     const exposed = m.exposedBytes > 0 ? `, exposing ${bytes(m.exposedBytes)} beyond the buffers` : "";
     return `${m.workload} ${shape}${block}${exposed}`;

@@ -1,0 +1,39 @@
+/**
+ * Lab benchmark: every representation built and walked side by side in one run, on the
+ * example machine (so figures compare across hosts), at 131072 input ranges, best of 7.
+ * Prints the tables and the walk/build ratios of rlist-512 to the kernel structures.
+ */
+import { exampleMachine } from "../src/machine/host.js";
+import { workloadHeading, workloadTable } from "../src/report/table.js";
+import { runStudy } from "../src/study/run.js";
+
+const entries = Number(process.env.RLIST_LAB_BENCH_ENTRIES ?? 131072);
+const r = runStudy({
+  entries,
+  seed: 1,
+  chunkBytes: [128, 512, 4096],
+  workloads: ["rdma", "thp", "nvme", "gpu-p2p"],
+  runs: 7,
+  liveBytes: 64 << 20,
+  machine: exampleMachine(),
+  machineLabel: "example",
+  version: "bench",
+  mappings: false,
+  budgetNs: 400e6,
+});
+
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
+for (const w of r.workloads) {
+  console.log(workloadHeading(w));
+  console.log(workloadTable(w));
+  const rl = w.representations.find((x) => x.id === "rlist-512")!;
+  const parts = ["bio_vec", "scatterlist", "page-array", "js-objects"].flatMap((id) => {
+    const o = w.representations.find((x) => x.id === id && x.supported);
+    return o
+      ? [
+          `${id}: walk ${ratio(rl.iterateEntriesPerSec, o.iterateEntriesPerSec)} entries/s, ${ratio(rl.iterateBytesPerSec, o.iterateBytesPerSec)} bytes/s, memory ${ratio(rl.bytes, o.bytes)}`,
+        ]
+      : [];
+  });
+  console.log(`rlist-512 vs ${parts.join("; ")}\n`);
+}
