@@ -1,0 +1,115 @@
+import type { RepresentationResult } from "../study/measure.js";
+import type { MappingResult, StudyResults, WorkloadResult } from "../study/results.js";
+import { bytes, gibPerSec, int, millions, percent, sig3 } from "./format.js";
+
+export interface Column {
+  readonly title: string;
+  /** Numbers are right-aligned, text left-aligned. */
+  readonly align: "left" | "right";
+}
+
+/**
+ * Renders rows under a header, padding every column to its widest cell. A row with fewer cells
+ * than columns lets its last cell run on over the remaining columns (for "n/a: why" rows); such
+ * spanning cells do not widen the column.
+ */
+export function textTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+  const widths = columns.map((c, i) =>
+    Math.max(c.title.length, ...rows.map((r) => (i < r.length - 1 || r.length === columns.length ? (r[i] ?? "").length : 0))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => {
+        if (i === cells.length - 1 && cells.length < columns.length) return cell;
+        return columns[i]!.align === "right" ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.title)), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const REP_COLUMNS: readonly Column[] = [
+  { title: "representation", align: "left" },
+  { title: "entries", align: "right" },
+  { title: "bytes", align: "right" },
+  { title: "B/entry", align: "right" },
+  { title: "eff", align: "right" },
+  { title: "B/MiB", align: "right" },
+  { title: "build Me/s", align: "right" },
+  { title: "walk Me/s", align: "right" },
+  { title: "walk GiB/s", align: "right" },
+];
+
+function repRow(r: RepresentationResult): string[] {
+  if (!r.supported) return [r.label, `n/a: ${r.reason ?? ""}`];
+  return [
+    r.measured ? `${r.label} (heap)` : r.label,
+    int(r.entries),
+    int(r.bytes),
+    sig3(r.bytesPerEntry),
+    percent(r.efficiency),
+    sig3(r.bytesPerMiB),
+    millions(r.buildEntriesPerSec),
+    millions(r.iterateEntriesPerSec),
+    gibPerSec(r.iterateBytesPerSec),
+  ];
+}
+
+export function workloadHeading(w: WorkloadResult): string {
+  const lists = w.groups === 1 ? `1 ${w.groupNoun}` : `${int(w.groups)} ${w.groupNoun}s`;
+  return `${w.title} [${w.id}]: ${int(w.ranges)} ranges in ${lists}, ${bytes(w.bytes)}, ${int(w.pages)} pages`;
+}
+
+export function workloadTable(w: WorkloadResult): string {
+  return textTable(REP_COLUMNS, w.representations.map(repRow));
+}
+
+const MAP_COLUMNS: readonly Column[] = [
+  { title: "workload", align: "left" },
+  { title: "device", align: "left" },
+  { title: "path", align: "left" },
+  { title: "IOVA", align: "right" },
+  { title: "DMA entries", align: "right" },
+  { title: "segments", align: "right" },
+  { title: "best block", align: "right" },
+  { title: "blocks", align: "right" },
+  { title: "exposed B", align: "right" },
+  { title: "map+unmap", align: "right" },
+];
+
+/** The error code of a failed mapping ("EREMOTEIO"). */
+function errorCode(m: MappingResult): string {
+  return m.error?.split(":")[0] ?? "";
+}
+
+function mapRow(m: MappingResult): string[] {
+  const path = [m.p2pMapType, m.error !== null ? `fails: ${errorCode(m)}` : m.path].filter((x) => x !== null).join(" / ");
+  return [
+    m.workload,
+    m.device,
+    path,
+    m.error !== null ? "-" : bytes(m.iovaBytes),
+    m.error !== null ? "-" : int(m.dmaEntries),
+    m.error !== null ? "-" : int(m.segments),
+    m.error !== null || m.bestBlockSize === 0 ? "-" : bytes(m.bestBlockSize),
+    m.error !== null ? "-" : int(m.blocks),
+    m.error !== null ? "-" : int(m.exposedBytes),
+    m.error !== null ? "-" : `${sig3(m.mapNs / 1e6)} ms`,
+  ];
+}
+
+/** The mapping table, with the full message of each failed mapping below it. */
+export function mappingTable(maps: readonly MappingResult[]): string {
+  const errors = maps.filter((m) => m.error !== null).map((m) => `${m.workload} / ${m.device}: ${m.error}`);
+  return [textTable(MAP_COLUMNS, maps.map(mapRow)), ...errors].join("\n");
+}
+
+/** The whole stdout report: one table per workload, the mapping table, what it says. */
+export function studyText(r: StudyResults): string {
+  const parts: string[] = [];
+  for (const w of r.workloads) parts.push(workloadHeading(w), workloadTable(w), "");
+  for (const s of r.skipped) parts.push(`skipped ${s.id}: ${s.reason}`, "");
+  if (r.mappings.length > 0) parts.push("Mappings", mappingTable(r.mappings), "");
+  if (r.findings.length > 0) parts.push("What this says", ...r.findings.map((f) => `- ${f}`), "");
+  return parts.join("\n");
+}
