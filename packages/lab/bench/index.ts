@@ -4,7 +4,7 @@
  * Prints the tables and the walk/build ratios of rlist-512 to the kernel structures.
  */
 import { exampleMachine } from "../src/machine/host.js";
-import { workloadHeading, workloadTable } from "../src/report/table.js";
+import { workloadHeading, workloadTable } from "../src/render/table.js";
 import { runStudy } from "../src/study/run.js";
 
 const entries = Number(process.env.RLIST_LAB_BENCH_ENTRIES ?? 131072);

@@ -18,8 +18,8 @@ export {
 } from "./machine/example-p2p.js";
 export { exampleMachine, loadMachine, type Machine, type MachineSource, ramOf } from "./machine/host.js";
 // Report
-export { esc } from "./report/escape.js";
-export { METRIC_DEFINITIONS, overviewCharts, renderHtml } from "./report/html.js";
+export { esc } from "./render/escape.js";
+export { METRIC_DEFINITIONS, overviewCharts, renderHtml } from "./render/html.js";
 export {
   type BarCategory,
   type BarChartSpec,
@@ -27,8 +27,8 @@ export {
   barChart,
   formatValue,
   niceMax,
-} from "./report/svg-bars.js";
-export { type Column, mappingTable, studyText, textTable, workloadTable } from "./report/table.js";
+} from "./render/svg-bars.js";
+export { type Column, mappingTable, studyText, textTable, workloadTable } from "./render/table.js";
 // Representations
 export { BVEC_BYTES, bioVec, bioVecPage } from "./representations/bvec.js";
 export { forcedGc, measureRetainedHeap } from "./representations/heap.js";

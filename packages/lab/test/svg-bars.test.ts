@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { esc } from "../src/report/escape.js";
-import { barChart, formatValue, niceMax } from "../src/report/svg-bars.js";
+import { esc } from "../src/render/escape.js";
+import { barChart, formatValue, niceMax } from "../src/render/svg-bars.js";
 
 const series = [
   { id: "a", label: "alpha", color: "#111111" },

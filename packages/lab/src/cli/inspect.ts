@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fixed16Codec, hexdump, variableCodec } from "@rlist/encoding";
 import { HEADER_UNITS, MAGIC, RangeList } from "@rlist/list";
-import { int, percent, sig3 } from "../report/format.js";
-import { studyText } from "../report/table.js";
+import { int, percent, sig3 } from "../render/format.js";
+import { studyText } from "../render/table.js";
 import { type StudyResults, validateResults } from "../study/results.js";
 import { UsageError } from "./usage-error.js";
 

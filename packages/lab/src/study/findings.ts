@@ -1,4 +1,4 @@
-import { bytes } from "../report/format.js";
+import { bytes } from "../render/format.js";
 import type { RepresentationResult } from "./measure.js";
 import type { MappingResult, WorkloadResult } from "./results.js";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { exampleMachine } from "../src/machine/host.js";
-import { bytes, percent, sig3 } from "../src/report/format.js";
-import { renderHtml } from "../src/report/html.js";
-import { studyText, textTable } from "../src/report/table.js";
+import { bytes, percent, sig3 } from "../src/render/format.js";
+import { renderHtml } from "../src/render/html.js";
+import { studyText, textTable } from "../src/render/table.js";
 import { headline } from "../src/study/findings.js";
 import type { RepresentationResult } from "../src/study/measure.js";
 import { type StudyResults, validateResults, type WorkloadResult } from "../src/study/results.js";

@@ -85,8 +85,11 @@ export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? 760;
   const plotW = width - LABEL_W - VALUE_W;
   const fmt = spec.format ?? formatValue;
-  const shown = spec.categories.flatMap((c) => c.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  if (spec.log && shown.some((v) => v <= 0)) throw new RangeError(`${spec.title}: log scale needs values > 0`);
+  const shown = spec.categories.flatMap((c) =>
+    c.values.filter((v): v is number => v !== null && Number.isFinite(v)),
+  );
+  if (spec.log && shown.some((v) => v <= 0))
+    throw new RangeError(`${spec.title}: log scale needs values > 0`);
   const max = shown.length > 0 ? Math.max(...shown) : 1;
   const min = shown.length > 0 ? Math.min(...shown) : 1;
   const scale = spec.log ? logScale(min, max, plotW) : linearScale(max, plotW);

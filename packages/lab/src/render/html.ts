@@ -1,6 +1,6 @@
+import { SHORT_NAMES } from "../study/findings.js";
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, TopologyResult, WorkloadResult } from "../study/results.js";
-import { SHORT_NAMES } from "../study/findings.js";
 import { esc } from "./escape.js";
 import { bytes, gibPerSec, int, millions, percent, sig3 } from "./format.js";
 import { type BarCategory, type BarSeries, barChart } from "./svg-bars.js";
@@ -21,15 +21,33 @@ const PALETTE: Record<string, string> = {
 /** What each metric means, shown in the report and the README. */
 export const METRIC_DEFINITIONS: readonly [string, string][] = [
   ["entries", "records the representation stores after its own merging (a page array stores one per page)."],
-  ["bytes", "memory holding the entries: whole chunks for rlist and fixed16, allocated entries for the scatterlist (chain slots included), arrays for bio_vec and page arrays, measured heap growth for plain JS objects. Per-list headers (sg_table, struct bio, struct rlist) are not counted."],
+  [
+    "bytes",
+    "memory holding the entries: whole chunks for rlist and fixed16, allocated entries for the scatterlist (chain slots included), arrays for bio_vec and page arrays, measured heap growth for plain JS objects. Per-list headers (sg_table, struct bio, struct rlist) are not counted.",
+  ],
   ["B/entry", "bytes / entries."],
-  ["efficiency", "bytes of entry records / bytes: what chunk headers, end markers, unused chunk tails and chain slots cost. For JS objects it is a dense 24-byte entry over the measured heap."],
-  ["B/MiB", "bytes per MiB of memory described: the figure to compare representations by, since their entry counts differ."],
+  [
+    "efficiency",
+    "bytes of entry records / bytes: what chunk headers, end markers, unused chunk tails and chain slots cost. For JS objects it is a dense 24-byte entry over the measured heap.",
+  ],
+  [
+    "B/MiB",
+    "bytes per MiB of memory described: the figure to compare representations by, since their entry counts differ.",
+  ],
   ["build Me/s", "million entries built per second from the neutral range list (best of N runs)."],
-  ["walk Me/s, GiB/s", "a full walk reading every entry's address and length with the representation's own iterator: million entries per second, and GiB of memory described per second (best of N runs)."],
+  [
+    "walk Me/s, GiB/s",
+    "a full walk reading every entry's address and length with the representation's own iterator: million entries per second, and GiB of memory described per second (best of N runs).",
+  ],
   ["IOVA", "bytes of IOVA space the mapping allocated (0 for dma-direct and for bus-address P2P)."],
-  ["DMA entries, segments", "entries of the DMA list, and segments after the device's max-segment-size and boundary limits."],
-  ["best block", "the largest page size the device can use to treat the DMA list as a block (page) list, like ib_umem_find_best_pgsz(); blocks is the count at that size."],
+  [
+    "DMA entries, segments",
+    "entries of the DMA list, and segments after the device's max-segment-size and boundary limits.",
+  ],
+  [
+    "best block",
+    "the largest page size the device can use to treat the DMA list as a block (page) list, like ib_umem_find_best_pgsz(); blocks is the count at that size.",
+  ],
   ["exposed B", "bytes outside the buffer the device can reach because the IOMMU maps whole pages."],
 ];
 
@@ -57,10 +75,7 @@ function repIds(r: StudyResults): { id: string; label: string }[] {
   return (r.workloads[0]?.representations ?? []).map((x) => ({ id: x.id, label: x.label }));
 }
 
-function categories(
-  r: StudyResults,
-  value: (x: RepresentationResult) => number,
-): BarCategory[] {
+function categories(r: StudyResults, value: (x: RepresentationResult) => number): BarCategory[] {
   const ids = repIds(r);
   return r.workloads.map((w) => {
     const byId = new Map(w.representations.map((x) => [x.id, x]));
@@ -85,17 +100,55 @@ export function overviewCharts(r: StudyResults): string[] {
   if (r.workloads.length === 0) return [];
   const series = seriesOf(repIds(r));
   return [
-    barChart({ title: "Memory per MiB described (lower is better)", unit: "bytes per MiB", series, categories: categories(r, (x) => x.bytesPerMiB), log: true }),
-    barChart({ title: "Bytes per entry", unit: "bytes per entry", series, categories: categories(r, (x) => x.bytesPerEntry), log: true }),
-    barChart({ title: "Walk speed (higher is better)", unit: "million entries per second", series, categories: categories(r, (x) => x.iterateEntriesPerSec / 1e6), log: true }),
+    barChart({
+      title: "Memory per MiB described (lower is better)",
+      unit: "bytes per MiB",
+      series,
+      categories: categories(r, (x) => x.bytesPerMiB),
+      log: true,
+    }),
+    barChart({
+      title: "Bytes per entry",
+      unit: "bytes per entry",
+      series,
+      categories: categories(r, (x) => x.bytesPerEntry),
+      log: true,
+    }),
+    barChart({
+      title: "Walk speed (higher is better)",
+      unit: "million entries per second",
+      series,
+      categories: categories(r, (x) => x.iterateEntriesPerSec / 1e6),
+      log: true,
+    }),
   ];
 }
 
 function repTable(w: WorkloadResult): string {
-  const head = ["representation", "entries", "bytes", "B/entry", "efficiency", "B/MiB", "build Me/s", "walk Me/s", "walk GiB/s"];
+  const head = [
+    "representation",
+    "entries",
+    "bytes",
+    "B/entry",
+    "efficiency",
+    "B/MiB",
+    "build Me/s",
+    "walk Me/s",
+    "walk GiB/s",
+  ];
   const rows = w.representations.map((x) => {
-    if (!x.supported) return `<tr><td class="l">${esc(x.label)}</td><td class="na" colspan="8">n/a: ${esc(x.reason ?? "")}</td></tr>`;
-    const cells = [int(x.entries), int(x.bytes), sig3(x.bytesPerEntry), percent(x.efficiency), sig3(x.bytesPerMiB), millions(x.buildEntriesPerSec), millions(x.iterateEntriesPerSec), gibPerSec(x.iterateBytesPerSec)];
+    if (!x.supported)
+      return `<tr><td class="l">${esc(x.label)}</td><td class="na" colspan="8">n/a: ${esc(x.reason ?? "")}</td></tr>`;
+    const cells = [
+      int(x.entries),
+      int(x.bytes),
+      sig3(x.bytesPerEntry),
+      percent(x.efficiency),
+      sig3(x.bytesPerMiB),
+      millions(x.buildEntriesPerSec),
+      millions(x.iterateEntriesPerSec),
+      gibPerSec(x.iterateBytesPerSec),
+    ];
     return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   });
   return `<table><thead><tr>${head.map((h, i) => `<th${i === 0 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
@@ -134,13 +187,33 @@ ${chart}</section>`;
 
 function mappingSection(maps: readonly MappingResult[]): string {
   if (maps.length === 0) return "";
-  const head = ["workload", "device", "P2P", "path", "IOVA", "DMA entries", "segments", "best block", "blocks", "exposed B", "map+unmap"];
+  const head = [
+    "workload",
+    "device",
+    "P2P",
+    "path",
+    "IOVA",
+    "DMA entries",
+    "segments",
+    "best block",
+    "blocks",
+    "exposed B",
+    "map+unmap",
+  ];
   const rows = maps.map((m) => {
     const left = [m.workload, m.device, m.p2pMapType ?? "-"];
     if (m.error !== null) {
       return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="na" colspan="8">${esc(m.error)}</td></tr>`;
     }
-    const cells = [bytes(m.iovaBytes), int(m.dmaEntries), int(m.segments), m.bestBlockSize > 0 ? bytes(m.bestBlockSize) : "-", int(m.blocks), int(m.exposedBytes), `${sig3(m.mapNs / 1e6)} ms`];
+    const cells = [
+      bytes(m.iovaBytes),
+      int(m.dmaEntries),
+      int(m.segments),
+      m.bestBlockSize > 0 ? bytes(m.bestBlockSize) : "-",
+      int(m.blocks),
+      int(m.exposedBytes),
+      `${sig3(m.mapNs / 1e6)} ms`,
+    ];
     return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="l">${esc(m.path ?? "-")}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   });
   const ok = maps.filter((m) => m.error === null);
@@ -148,7 +221,10 @@ function mappingSection(maps: readonly MappingResult[]): string {
     title: "DMA entries per mapping",
     unit: "DMA entries",
     series: [{ id: "dma", label: "DMA entries", color: "#0072b2" }],
-    categories: ok.map((m) => ({ label: `${m.workload} / ${m.device}`.slice(0, 26), values: [Math.max(1, m.dmaEntries)] })),
+    categories: ok.map((m) => ({
+      label: `${m.workload} / ${m.device}`.slice(0, 26),
+      values: [Math.max(1, m.dmaEntries)],
+    })),
     log: true,
   });
   return `<h2 id="mappings">Mappings</h2>
@@ -172,9 +248,14 @@ function topologySection(t: TopologyResult): string {
     t.p2p.length === 0
       ? ""
       : `<table><thead><tr><th class="l">provider</th><th class="l">client</th><th class="l">map type</th><th>distance</th><th class="l">why</th></tr></thead><tbody>${t.p2p
-          .map((p) => `<tr><td class="l">${esc(p.provider)}</td><td class="l">${esc(p.client)}</td><td class="l">${esc(p.mapType)}</td><td>${p.distance}</td><td class="l">${esc(p.reason)}</td></tr>`)
+          .map(
+            (p) =>
+              `<tr><td class="l">${esc(p.provider)}</td><td class="l">${esc(p.client)}</td><td class="l">${esc(p.mapType)}</td><td>${p.distance}</td><td class="l">${esc(p.reason)}</td></tr>`,
+          )
           .join("")}</tbody></table>`;
-  const cpu = t.cpuSupportsP2p ? `<p class="meta">The CPU routes P2P through any root complex (like cpu_supports_p2pdma()).</p>` : "";
+  const cpu = t.cpuSupportsP2p
+    ? `<p class="meta">The CPU routes P2P through any root complex (like cpu_supports_p2pdma()).</p>`
+    : "";
   return `<h3>${esc(t.label)}</h3>${cpu}<ul class="tree">${bridges}</ul>${p2p}`;
 }
 

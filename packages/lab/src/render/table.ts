@@ -15,7 +15,10 @@ export interface Column {
  */
 export function textTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
   const widths = columns.map((c, i) =>
-    Math.max(c.title.length, ...rows.map((r) => (i < r.length - 1 || r.length === columns.length ? (r[i] ?? "").length : 0))),
+    Math.max(
+      c.title.length,
+      ...rows.map((r) => (i < r.length - 1 || r.length === columns.length ? (r[i] ?? "").length : 0)),
+    ),
   );
   const line = (cells: readonly string[]) =>
     cells
@@ -25,7 +28,9 @@ export function textTable(columns: readonly Column[], rows: readonly (readonly s
       })
       .join("  ")
       .trimEnd();
-  return [line(columns.map((c) => c.title)), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return [line(columns.map((c) => c.title)), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join(
+    "\n",
+  );
 }
 
 const REP_COLUMNS: readonly Column[] = [
@@ -83,7 +88,9 @@ function errorCode(m: MappingResult): string {
 }
 
 function mapRow(m: MappingResult): string[] {
-  const path = [m.p2pMapType, m.error !== null ? `fails: ${errorCode(m)}` : m.path].filter((x) => x !== null).join(" / ");
+  const path = [m.p2pMapType, m.error !== null ? `fails: ${errorCode(m)}` : m.path]
+    .filter((x) => x !== null)
+    .join(" / ");
   return [
     m.workload,
     m.device,
