@@ -6,7 +6,7 @@ import { renderHtml } from "../render/html.js";
 import { mappingTable, studyText } from "../render/table.js";
 import { firstListBytes } from "../representations/rlist.js";
 import { mapWorkload } from "../study/mapping.js";
-import { prepareWorkload } from "../study/prepare.js";
+import { type Prepared, prepareWorkload } from "../study/prepare.js";
 import type { MappingResult, StudyResults } from "../study/results.js";
 import { runStudy } from "../study/run.js";
 import { summarizeP2pMachine, summarizeTopology } from "../study/topology.js";
@@ -99,14 +99,11 @@ function addCommon(cmd: Command, defaults: { workloads: string }): Command {
     );
 }
 
-/** Validates everything before any work starts; throws UsageError. */
-function common(raw: RawCommon, io: Io, notes: boolean): Common {
-  const entries = parseEntries(raw.entries);
-  const seed = parseSeed(raw.seed);
-  const workloads = parseWorkloads(raw.workloads);
-  const chunkBytes = parseChunkBytes(raw.chunkBytes);
-  const runs = parseRuns(raw.runs);
-  const liveBytes = parseLiveMib(raw.liveMib) * 2 ** 20;
+/** This machine, a sysroot, or the example machine; fallback notes go to stderr. */
+function chooseMachine(
+  raw: Pick<RawCommon, "host" | "sysroot">,
+  io: Io,
+): { machine: Machine; machineLabel: string } {
   let machine: Machine;
   let machineLabel: string;
   if (raw.sysroot !== undefined) {
@@ -120,7 +117,19 @@ function common(raw: RawCommon, io: Io, notes: boolean): Common {
     machine = exampleMachine();
     machineLabel = "example";
   }
-  if (notes) for (const n of machine.notes) io.err(`rlist-lab: note: ${n}\n`);
+  for (const n of machine.notes) io.err(`rlist-lab: note: ${n}\n`);
+  return { machine, machineLabel };
+}
+
+/** Validates everything before any work starts; throws UsageError. */
+function common(raw: RawCommon, io: Io): Common {
+  const entries = parseEntries(raw.entries);
+  const seed = parseSeed(raw.seed);
+  const workloads = parseWorkloads(raw.workloads);
+  const chunkBytes = parseChunkBytes(raw.chunkBytes);
+  const runs = parseRuns(raw.runs);
+  const liveBytes = parseLiveMib(raw.liveMib) * 2 ** 20;
+  const { machine, machineLabel } = chooseMachine(raw, io);
   return {
     entries,
     seed,
@@ -134,12 +143,12 @@ function common(raw: RawCommon, io: Io, notes: boolean): Common {
   };
 }
 
-function study(c: Common, io: Io, mappings = true): StudyResults {
+function study(c: Common, io: Io, onPrepared?: (p: Prepared) => void): StudyResults {
   const progress = createProgress();
   try {
     return runStudy({
       ...c,
-      mappings,
+      ...(onPrepared && { onPrepared }),
       version: labVersion(),
       onStep: (d, t, l) => progress.step(d, t, l),
       onNote: (m) => io.err(`rlist-lab: note: ${m}\n`),
@@ -154,10 +163,16 @@ function runStudyCommand(
   io: Io,
   only?: WorkloadId,
 ): void {
-  const c = common(only ? { ...raw, workloads: only } : raw, io, true);
+  const c = common(only ? { ...raw, workloads: only } : raw, io);
   const outDir = isAbsolute(raw.out) ? raw.out : resolve(io.cwd, raw.out);
   prepareOutDir(outDir);
-  const r = study(c, io);
+  // --save-lists keeps each workload's first list as the study built it (live: the same frames).
+  const lists: OutFile[] = [];
+  const save = raw.saveLists
+    ? (p: Prepared) =>
+        lists.push({ name: `${p.workload.id}.rlist`, content: firstListBytes(p.workload.ranges, p.ctx, 512) })
+    : undefined;
+  const r = study(c, io, save);
   if (only && r.workloads.length === 0) {
     throw new Error(`no ${only} workload to report: ${r.skipped[0]?.reason ?? "skipped"}`);
   }
@@ -165,22 +180,7 @@ function runStudyCommand(
     { name: "results.json", content: `${JSON.stringify(r, null, 2)}\n` },
     { name: "index.html", content: renderHtml(r) },
   ];
-  if (raw.saveLists) {
-    const p2p = exampleP2pMachine();
-    for (const id of c.workloads) {
-      const p = prepareWorkload(id, {
-        entries: c.entries,
-        seed: c.seed,
-        liveBytes: c.liveBytes,
-        machine: c.machine,
-        p2p,
-      });
-      if ("skipped" in p) continue;
-      const bytes = firstListBytes(p.workload.ranges, p.ctx, 512);
-      files.push({ name: `${id}.rlist`, content: bytes });
-    }
-  }
-  const written = writeFilesAtomically(outDir, files);
+  const written = writeFilesAtomically(outDir, [...files, ...lists]);
   const report = written.find((p) => p.endsWith("index.html"))!;
   const paths = `Report: ${report}\nData:   ${join(outDir, "results.json")}\n`;
   if (c.json) {
@@ -190,7 +190,7 @@ function runStudyCommand(
 }
 
 function runMapCommand(raw: RawCommon, io: Io): void {
-  const c = common(raw, io, true);
+  const c = common(raw, io);
   const p2p = exampleP2pMachine();
   const maps: MappingResult[] = [];
   for (const id of c.workloads) {
@@ -211,11 +211,7 @@ function runMapCommand(raw: RawCommon, io: Io): void {
 }
 
 function runTopologyCommand(raw: Pick<RawCommon, "json" | "host" | "sysroot">, io: Io): void {
-  const c = common(
-    { ...raw, entries: "1", seed: "1", workloads: "rdma", chunkBytes: "512", runs: "1", liveMib: "1" },
-    io,
-    true,
-  );
+  const c = { json: raw.json === true, ...chooseMachine(raw, io) };
   const topologies = [];
   if (c.machine.topology !== null)
     topologies.push(summarizeTopology(`this machine (${c.machineLabel})`, c.machine.topology));

@@ -41,6 +41,8 @@ export interface StudyOptions {
   readonly onStep?: (done: number, total: number, label: string) => void;
   /** Something the user should know (a skipped workload, a fallback). */
   readonly onNote?: (message: string) => void;
+  /** Each workload once it is generated (or observed), before it is measured. */
+  readonly onPrepared?: (p: Prepared) => void;
 }
 
 /** The representations compared, for one prepared workload. */
@@ -73,7 +75,10 @@ export function runStudy(o: StudyOptions): StudyResults {
     if ("skipped" in p) {
       skipped.push({ id, reason: p.skipped });
       o.onNote?.(p.skipped);
-    } else prepared.push(p);
+    } else {
+      prepared.push(p);
+      o.onPrepared?.(p);
+    }
   }
   const repCount = o.chunkBytes.length + 6;
   const mapSteps = o.mappings === false ? 0 : prepared.length;
