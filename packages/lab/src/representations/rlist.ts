@@ -60,26 +60,49 @@ function account(stores: readonly RangeList[]): { entries: number; bytes: number
   return { entries, bytes, payloadBytes };
 }
 
-/** One CpuRangeList (rlist_cpu) per list of the set, stored in RangeLists of `chunkBytes` chunks. */
-class CpuLists implements Built {
+/**
+ * One RangeList per list of the set, from one pool; filled by `fill`. On any error every chunk
+ * taken so far goes back to the pool before the error propagates.
+ */
+abstract class StoredLists implements Built {
   readonly entries: number;
   readonly bytes: number;
   readonly payloadBytes: number;
-  readonly #lists: CpuRangeList[] = [];
-  readonly #stores: RangeList[] = [];
+  protected readonly stores: RangeList[] = [];
 
-  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool) {
+  constructor(set: RangeSet, newStore: () => RangeList, fill: (g: number, store: RangeList) => void) {
     try {
       for (let g = 0; g < set.groups; g++) {
-        const store = new RangeList({ chunkBytes: pool.chunkBytes, pool });
-        this.#stores.push(store);
-        this.#lists.push(makeList(set, g, ctx, store));
+        const store = newStore();
+        this.stores.push(store);
+        fill(g, store);
       }
     } catch (err) {
       this.release();
       throw err;
     }
-    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.#stores));
+    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.stores));
+  }
+
+  abstract iterate(): number;
+
+  release(): void {
+    for (const s of this.stores) s.clear();
+  }
+}
+
+/** One CpuRangeList (rlist_cpu) per list of the set, stored in RangeLists of `chunkBytes` chunks. */
+class CpuLists extends StoredLists {
+  readonly #lists: CpuRangeList[];
+
+  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool) {
+    const lists: CpuRangeList[] = [];
+    super(
+      set,
+      () => new RangeList({ chunkBytes: pool.chunkBytes, pool }),
+      (g, store) => lists.push(makeList(set, g, ctx, store)),
+    );
+    this.#lists = lists;
   }
 
   /** for_each_entry over every list with the allocation-free cursor. */
@@ -96,10 +119,6 @@ class CpuLists implements Built {
     ADDRESS_SINK[0]! += addr;
     return total;
   }
-
-  release(): void {
-    for (const s of this.#stores) s.clear();
-  }
 }
 
 /** The variable-size rlist (8/16/24-byte entries) in chunks of `chunkBytes`. */
@@ -115,35 +134,26 @@ export function rlistRepresentation(chunkBytes: ChunkBytes, ctx: RlistContext): 
 }
 
 /** Byte-address entries in the fixed 16-byte codec, merged when contiguous (a phyr-style list). */
-class Fixed16Lists implements Built {
-  readonly entries: number;
-  readonly bytes: number;
-  readonly payloadBytes: number;
-  readonly #stores: RangeList[] = [];
-
+class Fixed16Lists extends StoredLists {
   constructor(set: RangeSet, pool: ChunkPool) {
     const e = { type: 0, base: 0, length: 0, offset: 0, extra: 0 };
-    try {
-      for (let g = 0; g < set.groups; g++) {
-        const store = new RangeList({ codec: "fixed16", chunkBytes: pool.chunkBytes, pool, merge: true });
-        this.#stores.push(store);
+    super(
+      set,
+      () => new RangeList({ codec: "fixed16", chunkBytes: pool.chunkBytes, pool, merge: true }),
+      (g, store) => {
         for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
           e.base = set.phys[i]!;
           e.length = set.length[i]!;
           store.append(e);
         }
-      }
-    } catch (err) {
-      this.release();
-      throw err;
-    }
-    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.#stores));
+      },
+    );
   }
 
   iterate(): number {
     let total = 0;
     let addr = 0;
-    for (const s of this.#stores) {
+    for (const s of this.stores) {
       const c = s.cursor();
       for (let ok = c.reset(); ok; ok = c.next()) {
         addr += c.base;
@@ -152,10 +162,6 @@ class Fixed16Lists implements Built {
     }
     ADDRESS_SINK[0]! += addr;
     return total;
-  }
-
-  release(): void {
-    for (const s of this.#stores) s.clear();
   }
 }
 

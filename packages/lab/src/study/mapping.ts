@@ -97,52 +97,42 @@ interface Figures {
   path: string | null;
 }
 
-/** Figures of one live mapping (read before it is unmapped). */
-function figuresOf(m: DmaMapping, seg: Segmentation): Omit<Figures, "path"> & { bs: number } {
-  const c = m.list.cursor();
-  const bs = seg.blockSizes !== undefined ? findBestBlockSize(c, seg.blockSizes) : 0;
-  const ex = mappingExposure(m);
-  return {
-    iovaBytes: m.iovaSize,
-    dmaEntries: m.list.count,
-    segments: numSegments(c, seg),
-    bs,
-    bestBlockSize: bs,
-    blocks: bs > 0 ? numBlocks(c, bs) : 0,
-    exposedBytes: ex.exposedBytes,
-    isolated: ex.isolated,
-  };
-}
+/** The figures of a mapping that failed, or before any list is mapped. */
+const NO_FIGURES: Readonly<Figures> = {
+  iovaBytes: 0,
+  dmaEntries: 0,
+  segments: 0,
+  bestBlockSize: 0,
+  blocks: 0,
+  exposedBytes: 0,
+  isolated: false,
+  path: null,
+};
 
-/** Maps every list of the workload for one device and sums the figures; unmaps them all. */
+/**
+ * Maps every list of the workload for one device and sums the figures (read while mapped);
+ * the block size is the largest every list can use, blocks are counted at it. Unmaps them all.
+ */
 function mapAll(lists: readonly CpuRangeList[], device: DmaDevice): Figures {
-  const f: Figures = {
-    iovaBytes: 0,
-    dmaEntries: 0,
-    segments: 0,
-    bestBlockSize: 0,
-    blocks: 0,
-    exposedBytes: 0,
-    isolated: false,
-    path: null,
-  };
+  const f: Figures = { ...NO_FIGURES };
+  const seg = device.segmentation;
   const live: DmaMapping[] = [];
-  let smallestBs = Number.POSITIVE_INFINITY;
+  let bs = Number.POSITIVE_INFINITY;
   try {
     for (const list of lists) {
       const m = mapRangeList(device, list, { direction: "bidirectional" });
       live.push(m);
-      const x = figuresOf(m, device.segmentation);
+      const c = m.list.cursor();
+      const ex = mappingExposure(m);
       f.path ??= m.path;
-      f.iovaBytes += x.iovaBytes;
-      f.dmaEntries += x.dmaEntries;
-      f.segments += x.segments;
-      f.exposedBytes += x.exposedBytes;
-      f.isolated = x.isolated;
-      smallestBs = Math.min(smallestBs, x.bs);
+      f.iovaBytes += m.iovaSize;
+      f.dmaEntries += m.list.count;
+      f.segments += numSegments(c, seg);
+      f.exposedBytes += ex.exposedBytes;
+      f.isolated = ex.isolated;
+      bs = Math.min(bs, seg.blockSizes !== undefined ? findBestBlockSize(c, seg.blockSizes) : 0);
     }
-    // The block size every list can use; blocks counted at that size.
-    f.bestBlockSize = Number.isFinite(smallestBs) ? smallestBs : 0;
+    f.bestBlockSize = Number.isFinite(bs) ? bs : 0;
     if (f.bestBlockSize > 0) for (const m of live) f.blocks += numBlocks(m.list.cursor(), f.bestBlockSize);
   } finally {
     for (const m of live) m.unmap();
@@ -178,19 +168,7 @@ export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): Mappin
         return { ...base, ...f, error: null, mapNs };
       } catch (err) {
         if (!isRlistError(err)) throw err;
-        return {
-          ...base,
-          path: null,
-          error: err.message,
-          iovaBytes: 0,
-          dmaEntries: 0,
-          segments: 0,
-          bestBlockSize: 0,
-          blocks: 0,
-          exposedBytes: 0,
-          isolated: false,
-          mapNs: 0,
-        };
+        return { ...base, ...NO_FIGURES, error: err.message, mapNs: 0 };
       }
     });
   } finally {
