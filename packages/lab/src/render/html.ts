@@ -56,7 +56,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:16px;margin:20px 0 6px}.meta{color:#555;font-size:13px}
 table{border-collapse:collapse;margin:8px 0 12px;font-size:13px;display:block;overflow-x:auto;max-width:100%}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-th{background:#f5f5f5;font-weight:600}td.l,th.l{text-align:left}td.na{color:#888;text-align:left;white-space:normal}
+th{background:#f5f5f5;font-weight:600}td.l,th.l{text-align:left}td.na{color:#888;text-align:left;white-space:normal}td.wrap{white-space:normal;min-width:320px}
 .findings{background:#f3f8f4;border-left:4px solid #08a045;padding:10px 16px;margin:12px 0}
 .findings li{margin:4px 0}.facts{display:flex;flex-wrap:wrap;gap:4px 18px;font-size:13px;color:#333;margin:6px 0}
 .facts b{font-weight:600}.chart{display:block;margin:12px 0;max-width:100%;height:auto}
@@ -155,9 +155,11 @@ function repTable(w: WorkloadResult): string {
 }
 
 function workloadSection(w: WorkloadResult): string {
+  const listsLabel = `${w.groupNoun}s`;
   const facts = [
     ["ranges", int(w.ranges)],
-    [`${w.groupNoun}s`, int(w.groups)],
+    // Generators that count their lists themselves (nvme: "bios") already say it.
+    ...(w.facts.some((f) => f.label === listsLabel) ? [] : [[listsLabel, int(w.groups)]]),
     ["described", bytes(w.bytes)],
     ["pages", int(w.pages)],
     ...w.facts.map((f) => [f.label, typeof f.value === "number" ? int(f.value) : f.value]),
@@ -250,7 +252,7 @@ function topologySection(t: TopologyResult): string {
       : `<table><thead><tr><th class="l">provider</th><th class="l">client</th><th class="l">map type</th><th>distance</th><th class="l">why</th></tr></thead><tbody>${t.p2p
           .map(
             (p) =>
-              `<tr><td class="l">${esc(p.provider)}</td><td class="l">${esc(p.client)}</td><td class="l">${esc(p.mapType)}</td><td>${p.distance}</td><td class="l">${esc(p.reason)}</td></tr>`,
+              `<tr><td class="l">${esc(p.provider)}</td><td class="l">${esc(p.client)}</td><td class="l">${esc(p.mapType)}</td><td>${p.distance}</td><td class="l wrap">${esc(p.reason)}</td></tr>`,
           )
           .join("")}</tbody></table>`;
   const cpu = t.cpuSupportsP2p

@@ -84,9 +84,11 @@ export function workloadFindings(w: WorkloadResult): string[] {
       `${name(rl)} stores ${n(rl.entries)} entries where a page array stores ${n(pa.entries)}: ${x(pa.bytes, rl.bytes)} less memory.`,
     );
   } else if (rl && pa) {
-    out.push(
-      `${name(rl)} costs ${x(rl.bytes, pa.bytes)} the memory of a page array: with one page per range its ${f3(rl.bytesPerEntry)} B/entry cannot beat 8 B per page.`,
-    );
+    const why =
+      rl.efficiency < 0.6
+        ? `its lists are too small to fill a chunk (${Math.round(rl.efficiency * 100)} % of the chunk bytes hold entries)`
+        : `with ${f3(pagesPerEntry(w))} pages per range, ${f3(rl.bytesPerEntry)} B per entry cannot beat 8 B per page`;
+    out.push(`${name(rl)} costs ${x(rl.bytes, pa.bytes)} the memory of a page array: ${why}.`);
   }
   const chunks = sorted.filter((r) => r.id.startsWith("rlist-"));
   if (chunks.length > 1) {
@@ -103,7 +105,7 @@ export function workloadFindings(w: WorkloadResult): string[] {
   const fastest = [...walkers].sort((a, b) => b.iterateBytesPerSec - a.iterateBytesPerSec)[0];
   if (fastest && rl) {
     out.push(
-      `Per byte described, ${name(fastest)} walks fastest (${f3(fastest.iterateBytesPerSec / 2 ** 30)} GiB/s); ${name(rl)} walks ${f3(rl.iterateBytesPerSec / 2 ** 30)} GiB/s at ${f3(rl.iterateEntriesPerSec / 1e6)} M entries/s.`,
+      `Fastest walk per byte described: ${name(fastest)} (${f3(fastest.iterateBytesPerSec / 2 ** 30)} GiB/s); ${name(rl)} walks ${f3(rl.iterateBytesPerSec / 2 ** 30)} GiB/s at ${f3(rl.iterateEntriesPerSec / 1e6)} M entries/s.`,
     );
   }
   const js = supported(w).find((r) => r.id === "js-objects");
