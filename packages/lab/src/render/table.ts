@@ -115,7 +115,9 @@ export function mappingTable(maps: readonly MappingResult[]): string {
 export function studyText(r: StudyResults): string {
   const parts: string[] = [];
   for (const w of r.workloads) parts.push(workloadHeading(w), workloadTable(w), "");
-  for (const s of r.skipped) parts.push(`skipped ${s.id}: ${s.reason}`, "");
+  for (const s of r.skipped) {
+    parts.push(`skipped ${s.reason.startsWith(`${s.id}: `) ? s.reason : `${s.id}: ${s.reason}`}`, "");
+  }
   if (r.mappings.length > 0) parts.push("Mappings", mappingTable(r.mappings), "");
   if (r.findings.length > 0) parts.push("What this says", ...r.findings.map((f) => `- ${f}`), "");
   return parts.join("\n");
