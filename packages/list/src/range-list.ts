@@ -285,6 +285,47 @@ export class RangeList implements Iterable<RangeEntry> {
    * ENOMEM (pool refused).
    */
   append(e: RangeEntry): void {
+    // Kept small so V8 can inline it into the caller's loop: only an 8-byte entry that fits
+    // the tail is handled here (literals: see _appendOther). Everything else goes out of line.
+    if (this._fast8 === true && typeof e === "object" && e !== null) {
+      const type = e.type;
+      const length = e.length;
+      const base = e.base;
+      if (
+        typeof type === "number" &&
+        typeof length === "number" &&
+        typeof base === "number" &&
+        (type & 3) === type &&
+        length >>> 0 === length &&
+        length < 0x1000_0000 &&
+        base >>> 0 === base &&
+        e.offset === 0 &&
+        e.extra === 0
+      ) {
+        const total = this._total + length;
+        const used = this._tUsed;
+        const nu = used + 2;
+        if (total <= 9007199254740991 && nu <= this.unitsPerChunk) {
+          const w = this._tw;
+          const hdr = this._tBase;
+          const at = hdr + 2 + used;
+          w[at] = (length << 4) | (type << 2);
+          w[at + 1] = base;
+          w[hdr + 1] = nu;
+          if (nu < this.unitsPerChunk) w[at + 2] = 3;
+          this._tUsed = nu;
+          this._lastAt = used;
+          this._count++;
+          this._total = total;
+          return;
+        }
+      }
+    }
+    this._appendOther(e);
+  }
+
+  /** The rest of {@link append}: chunk changes, 16/24-byte and fixed16 entries, merges, errors. */
+  private _appendOther(e: RangeEntry): void {
     // Hot path: number literals rather than the named constants (an imported or module
     // `const` is re-read from its cell with a TDZ check on every use in optimised code).
     // 0x1000_0000 = 2^28; 9007199254740991 = 2^53-1; 2 = HEADER_UNITS; hdr + 1 = HDR_USED;
@@ -296,7 +337,7 @@ export class RangeList implements Iterable<RangeEntry> {
       // (`>>>` and `&` throw on a bigint: those fall through to the codec's EINVAL.)
       if (typeof type !== "number" || typeof length !== "number" || typeof base !== "number") {
         // not the number form: let the codec explain
-      } else if (this._fast8) {
+      } else if (this._fast8 === true) {
         // 8-byte form: length < 2^28, base < 2^32, no offset, no extra.
         if (
           (type & 3) === type &&
@@ -377,7 +418,7 @@ export class RangeList implements Iterable<RangeEntry> {
             return;
           }
         }
-      } else if (this._fast16) {
+      } else if (this._fast16 === true) {
         if (
           (type & 3) === type &&
           Number.isSafeInteger(length) &&
