@@ -3,12 +3,12 @@
  * folds into its `chk=` checksum.
  */
 import type { RangeEntry } from "@rlist/encoding";
-import { type ChunkPool, newChunkSpan, RangeList, variableBaseAt, variableLengthAt } from "@rlist/list";
+import { type ChunkPool, newChunkSpan, RangeList } from "@rlist/list";
 import type { Columns } from "./workloads.js";
 
-const TWO32 = 0x1_0000_0000;
-/** Fold `lo` into `hi` before it leaves the range where doubles add exactly. */
-const LO_LIMIT = 0x10_0000_0000_0000;
+// Loops use literals (like the C side): a module `const` is re-read from its cell, with a TDZ
+// check, on every use in optimised code. 0x1_0000_0000 = 2^32; 0x10_0000_0000_0000 = 2^52, where
+// `lo` is folded into `hi` before doubles stop adding exactly.
 
 /** rl_append loop: one reused entry object, fields set from the columns. */
 export function buildList(c: Columns, pool: ChunkPool): RangeList {
@@ -49,17 +49,21 @@ export function sumCursor(list: RangeList): Sums {
     const b = cur.base;
     const l = b >>> 0;
     lo += l;
-    hi += (b - l) / TWO32;
-    if (lo >= LO_LIMIT) {
-      const carry = Math.floor(lo / TWO32);
+    hi += (b - l) / 0x1_0000_0000;
+    if (lo >= 0x10_0000_0000_0000) {
+      const carry = Math.floor(lo / 0x1_0000_0000);
       hi += carry;
-      lo -= carry * TWO32;
+      lo -= carry * 0x1_0000_0000;
     }
   }
   return { len, baseHex: hex64(hi, lo) };
 }
 
-/** rl_sum through the low-level chunk view (raw words + inlined decoders). */
+/**
+ * rl_sum through the low-level chunk view, written the way an upper layer's hot loop would be:
+ * one branch per form, the base's u32 halves summed directly (no cursor, no double split).
+ * This is the ceiling of a JS loop over the same chunks.
+ */
 export function sumView(list: RangeList): Sums {
   const span = newChunkSpan();
   let len = 0;
@@ -70,20 +74,26 @@ export function sumView(list: RangeList): Sums {
     const end = span.end;
     for (let at = span.start; at < end; ) {
       const h = w[at] as number;
-      len += variableLengthAt(w, at);
-      const b = variableBaseAt(w, at);
-      at += (h & 3) === 0 ? 2 : (h & 3) === 1 ? 4 : 6;
-      const l = b >>> 0;
-      lo += l;
-      hi += (b - l) / TWO32;
-      if (lo >= LO_LIMIT) {
-        const carry = Math.floor(lo / TWO32);
+      const enc = h & 3;
+      if (enc === 0) {
+        len += h >>> 4;
+        lo += w[at + 1] as number;
+        at += 2;
+      } else {
+        len += (enc === 1 ? (w[at + 1] as number) & 0xff : (w[at + 4] as number)) * 0x1000_0000 + (h >>> 4);
+        lo += w[at + 2] as number;
+        hi += w[at + 3] as number;
+        at += enc === 1 ? 4 : 6;
+        if (hi >= 0x10_0000_0000_0000) hi %= 0x1_0000_0000;
+      }
+      if (lo >= 0x10_0000_0000_0000) {
+        const carry = Math.floor(lo / 0x1_0000_0000);
         hi += carry;
-        lo -= carry * TWO32;
+        lo -= carry * 0x1_0000_0000;
       }
     }
   }
-  return { len, baseHex: hex64(hi, lo) };
+  return { len, baseHex: hex64(hi % 0x1_0000_0000, lo) };
 }
 
 /** The rl_seek loop: sum of landed entry indices and of offsets inside the entries. */
@@ -125,11 +135,11 @@ export function sumObjects(arr: RangeEntry[]): Sums {
     const b = e.base;
     const l = b >>> 0;
     lo += l;
-    hi += (b - l) / TWO32;
-    if (lo >= LO_LIMIT) {
-      const carry = Math.floor(lo / TWO32);
+    hi += (b - l) / 0x1_0000_0000;
+    if (lo >= 0x10_0000_0000_0000) {
+      const carry = Math.floor(lo / 0x1_0000_0000);
       hi += carry;
-      lo -= carry * TWO32;
+      lo -= carry * 0x1_0000_0000;
     }
   }
   return { len, baseHex: hex64(hi, lo) };

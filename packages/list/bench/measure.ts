@@ -61,6 +61,14 @@ function best(reps: number, fn: () => void): number {
  * here deoptimised at its exit on every call).
  */
 function warmUp(w: number): void {
+  // Tiny lists first: every line of each kernel, the code after its loop included, gets type
+  // feedback in the interpreter before anything is optimised.
+  const tiny = buildList(gen(w, 50), new ChunkPool({ chunkBytes: 512 }));
+  for (let r = 0; r < 20; r++) {
+    sumCursor(tiny);
+    sumView(tiny);
+    seekAll(tiny, genQueries(w, 10, tiny.totalLength));
+  }
   const small = gen(w, 20_000);
   for (let r = 0; r < 30; r++) {
     const list = buildList(small, new ChunkPool({ chunkBytes: 512 }));
@@ -124,6 +132,8 @@ export function measureWorkload(w: number, n: number, reps: number, queries: num
 
 /** Seek only, for the scaling table (same workload, list of `n` entries). */
 export function measureSeek(w: number, n: number, reps: number, queries: number): number {
+  const tiny = buildList(gen(w, 50), new ChunkPool({ chunkBytes: 512 }));
+  for (let r = 0; r < 20; r++) seekAll(tiny, genQueries(w, 10, tiny.totalLength));
   const small = gen(w, 20_000);
   const warm = buildList(small, new ChunkPool({ chunkBytes: 512 }));
   for (let r = 0; r < 30; r++) seekAll(warm, genQueries(w, 2_000, warm.totalLength));
@@ -140,6 +150,7 @@ export function measureBaseline(w: number, n: number): BaselineFigures {
   const arr = buildObjects(cols);
   fullGc();
   const bpe = (heapBytes() - h0) / n;
+  for (let r = 0; r < 20; r++) sumObjects(buildObjects(gen(w, 50)));
   for (let r = 0; r < 3; r++) sumObjects(buildObjects(gen(w, 20_000)));
   const t = best(5, () => sumObjects(arr));
   return { bpe, iterEps: n / t };
