@@ -11,32 +11,52 @@ import { type ChunkBytes, ChunkPool, RangeList } from "../src/index.js";
 import { checkAgainst, codeOf, expectSnapshot, snapshot } from "./helpers.js";
 import { arbEntry, type CodecName, isSafe, Model, toNum, unitsOf } from "./model.js";
 
-/** A sequence with many merges, some of which grow the entry into a larger form. */
+/**
+ * A sequence with many merges, some of which grow the entry into a larger form at the end of a
+ * chunk, so that it must move to a new chunk: runs of small 8-byte entries fill chunks, and
+ * continuations push lengths past 2^28 or 2^36.
+ */
 function arbSequence(codec: CodecName): fc.Arbitrary<RangeEntryBig[]> {
-  return fc
-    .array(fc.tuple(arbEntry(codec, false), fc.boolean(), fc.bigInt(0n, 1n << 37n)), {
-      minLength: 1,
-      maxLength: 60,
-    })
-    .map((steps) => {
-      const out: RangeEntryBig[] = [];
-      for (const [e, cont, len] of steps) {
-        const prev = out[out.length - 1];
-        if (cont && prev && prev.offset === 0) {
-          out.push({
-            type: prev.type,
-            base: prev.base + prev.length,
-            length: len,
-            offset: 0,
-            extra: prev.extra,
-          });
-        } else {
-          out.push(e);
-        }
+  const small = fc.record({
+    type: fc.integer({ min: 0, max: 3 }),
+    length: fc.bigInt(0n, 4095n),
+    base: fc.bigInt(0n, (1n << 32n) - 1n),
+    offset: fc.constant(0),
+    extra: fc.constant(0),
+  });
+  const contLength = fc.oneof(
+    fc.bigInt(0n, 4096n),
+    fc.constant(1n << 28n),
+    fc.constant(1n << 36n),
+    fc.bigInt(0n, 1n << 37n),
+  );
+  const step = fc.oneof(
+    { weight: 6, arbitrary: small.map((e) => ({ e, cont: false, len: 0n })) },
+    { weight: 2, arbitrary: arbEntry(codec, false).map((e) => ({ e, cont: false, len: 0n })) },
+    { weight: 4, arbitrary: contLength.map((len) => ({ e: null, cont: true, len })) },
+  );
+  return fc.array(step, { minLength: 1, maxLength: 80, size: "max" }).map((steps) => {
+    const out: RangeEntryBig[] = [];
+    for (const { e, cont, len } of steps) {
+      const prev = out[out.length - 1];
+      if (cont && prev && prev.offset === 0) {
+        out.push({
+          type: prev.type,
+          base: prev.base + prev.length,
+          length: len,
+          offset: 0,
+          extra: prev.extra,
+        });
+      } else if (e) {
+        out.push(e);
       }
-      return out;
-    });
+    }
+    return out.length > 0 ? out : [{ type: 0, length: 1n, base: 0n, offset: 0, extra: 0 }];
+  });
 }
+
+/** Merges that moved their entry to a new chunk, over all runs (asserted > 0 below). */
+let moves = 0;
 
 function push(list: RangeList, e: RangeEntryBig): void {
   if (isSafe(e)) list.append(toNum(e));
@@ -58,8 +78,10 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
           const ref = new RangeList({ codec, pool: clean, merge });
           const model = new Model(codec, chunkBytes, merge);
           for (const e of seq) {
+            const [count, chunks] = [ref.count, ref.chunkCount];
             push(ref, e);
             model.append(e);
+            if (ref.count === count && ref.chunkCount > chunks) moves++;
           }
           checkAgainst(ref, model);
           // Fail each allocation in turn.
@@ -88,6 +110,11 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
         }),
         { numRuns: chunkBytes === 128 ? 40 : 15 },
       );
+    });
+  }
+  if (codec === "variable") {
+    it("the sequences above include merges that move an entry to a new chunk", () => {
+      expect(moves).toBeGreaterThan(5);
     });
   }
 });

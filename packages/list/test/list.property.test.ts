@@ -173,7 +173,7 @@ describe.each(CODECS)("RangeList (%s) against the array model", (codec) => {
         fc.property(arbOps(codec, true), fc.boolean(), fc.nat(1000), (ops, merge, seed) =>
           run(codec, chunkBytes, merge, ops, seed),
         ),
-        { numRuns: chunkBytes === 512 ? 60 : 30 },
+        { numRuns: chunkBytes === 512 ? 25 : 12 },
       );
     });
   }

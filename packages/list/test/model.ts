@@ -196,5 +196,5 @@ export function arbOps(codec: CodecName, big: boolean, maxLength = 120): fc.Arbi
     { weight: 1, arbitrary: fc.constant({ op: "clear" as const }) },
     { weight: 2, arbitrary: arbFrac.map((frac) => ({ op: "check" as const, frac })) },
   );
-  return fc.array(op, { maxLength });
+  return fc.array(op, { maxLength, size: "max" });
 }
