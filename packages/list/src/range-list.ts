@@ -32,28 +32,26 @@ import {
   NIL,
 } from "./constants.js";
 import { createCursor, type RangeCursor } from "./cursor.js";
+import { tryMerge } from "./merge.js";
 import { ChunkPool } from "./pool.js";
 import {
-  addLength,
   fixed16LengthAt,
   newRaw,
   type Raw,
-  rawContiguous,
   rawFromEntry,
   rawFromEntryBig,
-  rawIsSafe,
   rawLength,
   rawLengthBig,
-  rawToEntry,
   readFixed16,
   readVariable,
   variableLengthAt,
-  variableUnits,
   writeFixed16,
   writeVariable,
 } from "./raw.js";
 import { type ListImage, listToBytes, readImage } from "./serialize.js";
 import { sliceInto, type TrimFront } from "./slice.js";
+import { listStats } from "./stats.js";
+import { truncateList } from "./truncate.js";
 import { type ChunkSpan, chunkSpanOf } from "./view.js";
 
 export type CodecName = "variable" | "fixed16";
@@ -153,11 +151,11 @@ export class RangeList implements Iterable<RangeEntry> {
   private _merge = false;
   private _fast8 = false;
   private _fast16 = false;
-  private _busy = false;
-  private readonly _prev: Raw = newRaw();
+  /** @internal set while a canMerge hook runs (re-entrant appends: EBUSY) */ _busy = false;
+  /** @internal scratch records (no per-append allocation) */ readonly _prev: Raw = newRaw();
   private readonly _next: Raw = newRaw();
-  private readonly _hookPrev: RangeEntry = newEntry();
-  private readonly _hookNext: RangeEntry = newEntry();
+  /** @internal */ readonly _hookPrev: RangeEntry = newEntry();
+  /** @internal */ readonly _hookNext: RangeEntry = newEntry();
 
   constructor(options: RangeListOptions = {}) {
     this.codec = resolveCodec(options.codec);
@@ -472,72 +470,7 @@ export class RangeList implements Iterable<RangeEntry> {
    * before become stale. ERANGE unless 0 <= count <= this.count.
    */
   truncate(count: number): void {
-    checkSafe("count", count, this._count);
-    if (count === this._count) return;
-    if (count === 0) {
-      this._freeChunks();
-      this._resetTail();
-      this._epoch++;
-      return;
-    }
-    const ix = this._ix;
-    const k = ix.findByIndex(count);
-    const exact = ix.posBig !== null;
-    let keep: number;
-    let used: number;
-    let lastAt: number;
-    let total: number;
-    let totalBig = 0n;
-    if ((ix.first[k] as number) === count) {
-      // Entry `count` opens chunk k: chunk k-1 becomes the tail exactly as it is.
-      keep = k - 1;
-      total = ix.pos[k] as number;
-      if (exact) totalBig = ix.posExact(k);
-      const id = ix.ids[keep] as number;
-      const w = this.pool.words(id);
-      const hdr = this.pool.wordBase(id);
-      used = w[hdr + HDR_USED] as number;
-      lastAt = this._lastEntryUnit(w, hdr, used);
-    } else {
-      keep = k;
-      const id = ix.ids[k] as number;
-      const w = this.pool.words(id);
-      const hdr = this.pool.wordBase(id);
-      const area = hdr + HEADER_UNITS;
-      let at = 0;
-      lastAt = -1;
-      total = ix.pos[k] as number;
-      if (exact) totalBig = ix.posExact(k);
-      const raw = this._prev;
-      for (let i = ix.first[k] as number; i < count; i++) {
-        const units = this._read(w, area + at, raw);
-        total += rawLength(raw);
-        if (exact) totalBig += rawLengthBig(raw);
-        lastAt = at;
-        at += units;
-      }
-      used = at;
-    }
-    for (let j = keep + 1; j < ix.length; j++) this.pool.free(ix.ids[j] as number);
-    ix.length = keep + 1;
-    const id = ix.ids[keep] as number;
-    const w = this.pool.words(id);
-    const hdr = this.pool.wordBase(id);
-    w[hdr + HDR_NEXT] = NIL;
-    w[hdr + HDR_USED] = used;
-    if (used < this.unitsPerChunk) w[hdr + HEADER_UNITS + used] = END_MARKER;
-    this._tw = w;
-    this._tBase = hdr;
-    this._tUsed = used;
-    this._lastAt = lastAt;
-    this._count = count;
-    if (exact) {
-      total = Number(totalBig);
-      this._totalBig = totalBig;
-      if (totalBig <= BigInt(MAX_SAFE)) ix.setExact(false);
-    }
-    this._total = total;
-    this._epoch++;
+    truncateList(this, count);
   }
 
   /** Removes every entry and returns all chunks, the reserve included, to the pool. */
@@ -654,47 +587,9 @@ export class RangeList implements Iterable<RangeEntry> {
     return [...this.entriesBig()];
   }
 
+  /** Memory accounting (O(n): it counts the forms). */
   stats(): RangeListStats {
-    const byForm = { 8: 0, 16: 0, 24: 0 };
-    const ix = this._ix;
-    let entryBytes = 0;
-    for (let k = 0; k < ix.length; k++) {
-      const id = ix.ids[k] as number;
-      const w = this.pool.words(id);
-      const hdr = this.pool.wordBase(id);
-      const area = hdr + HEADER_UNITS;
-      const end = area + (w[hdr + HDR_USED] as number);
-      if (this._fixed) {
-        byForm[16] += (end - area) / 4;
-        continue;
-      }
-      for (let at = area; at < end; ) {
-        const enc = (w[at] as number) & 3;
-        if (enc === 0) {
-          byForm[8]++;
-          at += 2;
-        } else if (enc === 1) {
-          byForm[16]++;
-          at += 4;
-        } else {
-          byForm[24]++;
-          at += 6;
-        }
-      }
-    }
-    entryBytes = byForm[8] * 8 + byForm[16] * 16 + byForm[24] * 24;
-    const bytesInUse = ix.length * this.chunkBytes;
-    return {
-      entries: this._count,
-      chunks: ix.length,
-      chunkBytes: this.chunkBytes,
-      bytesInUse,
-      bytesPerEntry: this._count === 0 ? 0 : bytesInUse / this._count,
-      efficiency: bytesInUse === 0 ? 0 : entryBytes / bytesInUse,
-      byForm,
-      reservedChunks: this._preload.length,
-      indexBytes: ix.bytes,
-    };
+    return listStats(this);
   }
 
   // ------------------------------------------------------------------ internals
@@ -731,7 +626,7 @@ export class RangeList implements Iterable<RangeEntry> {
       total = Number(totalBig);
       this._ix.setExact(true);
     }
-    if (!(this._merge && this._count > 0 && this._tryMerge(r))) {
+    if (!(this._merge && this._count > 0 && tryMerge(this, r))) {
       if (this._tUsed + units > this.unitsPerChunk) this._openChunk();
       this._put(r, units);
       this._count++;
@@ -777,8 +672,8 @@ export class RangeList implements Iterable<RangeEntry> {
     this._link(id, this._total, this._ix.posBig !== null ? this._totalExact() : 0n, this._count);
   }
 
-  /** Takes a chunk from the reserve or the pool. Throws ENOSPC / ENOMEM, changing nothing. */
-  private _acquire(): number {
+  /** @internal takes a chunk from the reserve or the pool; throws ENOSPC / ENOMEM, changing nothing. */
+  _acquire(): number {
     this._ix.reserve(this._ix.length + 1);
     const id = this._preload.pop();
     if (id !== undefined) return id;
@@ -791,8 +686,8 @@ export class RangeList implements Iterable<RangeEntry> {
     return this.pool.alloc();
   }
 
-  /** Makes chunk `id` the new tail, its first entry at position `pos` with index `first`. */
-  private _link(id: number, pos: number, posBig: bigint, first: number): void {
+  /** @internal makes chunk `id` the new tail, its first entry at position `pos` with index `first`. */
+  _link(id: number, pos: number, posBig: bigint, first: number): void {
     const w = this.pool.words(id);
     const hdr = this.pool.wordBase(id);
     w[hdr + HDR_NEXT] = NIL;
@@ -806,8 +701,8 @@ export class RangeList implements Iterable<RangeEntry> {
     this._lastAt = -1;
   }
 
-  /** Writes `r` at the tail's free unit (room checked) and the END marker after it. */
-  private _put(r: Raw, units: number): void {
+  /** @internal writes `r` at the tail's free unit (room checked) and the END marker after it. */
+  _put(r: Raw, units: number): void {
     const w = this._tw;
     const at = this._tUsed;
     const area = this._tBase + HEADER_UNITS;
@@ -820,83 +715,15 @@ export class RangeList implements Iterable<RangeEntry> {
     this._lastAt = at;
   }
 
-  /** Merges `next` into the last entry if the rule allows; false if it must be appended. */
-  private _tryMerge(next: Raw): boolean {
-    const prev = this._prev;
-    const w = this._tw;
-    const lastAbs = this._tBase + HEADER_UNITS + this._lastAt;
-    const oldUnits = this._read(w, lastAbs, prev);
-    if (!this._mergeable(prev, next)) return false;
-    const prevLen = rawLength(prev);
-    const prevLenBig = this._ix.posBig !== null ? rawLengthBig(prev) : 0n;
-    if (!addLength(prev, next)) return false; // would pass 2^60-1: keep two entries
-    const units = this._fixed ? 4 : variableUnits(prev);
-    const cap = this.unitsPerChunk;
-    if (this._lastAt + units <= cap) {
-      if (this._fixed) writeFixed16(w, lastAbs, prev);
-      else writeVariable(w, lastAbs, prev);
-      if (units !== oldUnits) {
-        const used = this._lastAt + units;
-        w[this._tBase + HDR_USED] = used;
-        if (used < cap) w[this._tBase + HEADER_UNITS + used] = END_MARKER;
-        this._tUsed = used;
-      }
-      return true;
-    }
-    // The longer form no longer fits this chunk: move the entry to a new one.
-    const id = this._acquire();
-    const lastAt = this._lastAt;
-    w[this._tBase + HDR_USED] = lastAt;
-    w[lastAbs] = END_MARKER;
-    // Above 2^53 the double position must be the exact one rounded once, not a difference
-    // of two rounded doubles (seek relies on it comparing right against safe targets).
-    const exact = this._ix.posBig !== null;
-    const posBig = exact ? this._totalExact() - prevLenBig : 0n;
-    this._link(id, exact ? Number(posBig) : this._total - prevLen, posBig, this._count - 1);
-    this._put(prev, units);
-    return true;
-  }
-
-  private _mergeable(prev: Raw, next: Raw): boolean {
-    const hook = this.canMerge;
-    if (hook === null) {
-      return (
-        prev.type === next.type &&
-        prev.extra === next.extra &&
-        prev.offset === 0 &&
-        next.offset === 0 &&
-        rawContiguous(prev, next)
-      );
-    }
-    if (!rawIsSafe(prev) || !rawIsSafe(next)) return false;
-    this._busy = true;
-    try {
-      return hook(rawToEntry(prev, this._hookPrev), rawToEntry(next, this._hookNext)) === true;
-    } finally {
-      this._busy = false;
-    }
-  }
-
-  /** Entry-area unit of the last entry of a chunk with `used` units. */
-  private _lastEntryUnit(w: Uint32Array, hdr: number, used: number): number {
-    const area = hdr + HEADER_UNITS;
-    if (this._fixed) return used - 4;
-    let at = 0;
-    let last = 0;
-    while (at < used) {
-      last = at;
-      at += (((w[area + at] as number) & 3) + 1) * 2;
-    }
-    return last;
-  }
-
-  private _freeChunks(): void {
+  /** @internal returns every chunk of the list (not the reserve) to the pool. */
+  _freeChunks(): void {
     const ix = this._ix;
     for (let k = 0; k < ix.length; k++) this.pool.free(ix.ids[k] as number);
     ix.clear();
   }
 
-  private _resetTail(): void {
+  /** @internal the state of an empty list. */
+  _resetTail(): void {
     this._tw = EMPTY_WORDS;
     this._tBase = 0;
     this._tUsed = this.unitsPerChunk;
