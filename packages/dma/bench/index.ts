@@ -6,8 +6,8 @@
  * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a 1/16-size smoke run)
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
-import { IommuDomain } from "../src/iommu/iommuDomain.js";
-import { summarizeCpuList } from "../src/mapping/cpuSource.js";
+import { IommuDomain } from "../src/iommu/iommu-domain.js";
+import { summarizeCpuList } from "../src/mapping/cpu-source.js";
 import { DmaDevice } from "../src/mapping/device.js";
 import { type DmaMapping, type MapOptions, mapRangeList } from "../src/mapping/mapper.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";

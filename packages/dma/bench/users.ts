@@ -14,15 +14,15 @@
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { DmaBufExporter } from "../src/dmabuf/exporter.js";
-import { sgEntriesForDmaList } from "../src/dmabuf/scatterlistSplit.js";
-import { IommuDomain } from "../src/iommu/iommuDomain.js";
+import { sgEntriesForDmaList } from "../src/dmabuf/scatterlist-split.js";
+import { IommuDomain } from "../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../src/mapping/device.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { PciTopology } from "../src/pci/topology.js";
 import { IB_ACCESS_LOCAL_WRITE, IB_ACCESS_ON_DEMAND } from "../src/rdma/access.js";
-import { registrationFootprint, registrationReport } from "../src/rdma/memoryModel.js";
-import { registerMemoryRegion } from "../src/rdma/memoryRegion.js";
-import { pinTable } from "../src/rdma/pinTable.js";
+import { registrationFootprint, registrationReport } from "../src/rdma/memory-model.js";
+import { registerMemoryRegion } from "../src/rdma/memory-region.js";
+import { pinTable } from "../src/rdma/pin-table.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const KiB = 1024;

@@ -8,36 +8,36 @@ export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
 export type { FaultInjector, FaultSite } from "./iommu/faults.js";
 export { CountdownFaults } from "./iommu/faults.js";
-export type { IommuCounters, IommuDeviceState, IommuDomainOptions } from "./iommu/iommuDomain.js";
-export { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "./iommu/iommuDomain.js";
-export type { IovaAllocatorOptions } from "./iommu/iovaAllocator.js";
-export { IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE, IovaAllocator } from "./iommu/iovaAllocator.js";
-export type { PageTableOptions, PteLookup } from "./iommu/pageTable.js";
-export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./iommu/pageTable.js";
+export type { IommuCounters, IommuDeviceState, IommuDomainOptions } from "./iommu/iommu-domain.js";
+export { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "./iommu/iommu-domain.js";
+export type { IovaAllocatorOptions } from "./iommu/iova-allocator.js";
+export { IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE, IovaAllocator } from "./iommu/iova-allocator.js";
+export type { PageTableOptions, PteLookup } from "./iommu/page-table.js";
+export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./iommu/page-table.js";
 // DMA lists, devices, the mapper and its consumers
 export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./mapping/blocks.js";
-export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpuSource.js";
-export { summarizeCpuList, summaryOf } from "./mapping/cpuSource.js";
+export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";
+export { summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
 export type { DmaDeviceCounters, DmaDeviceInit } from "./mapping/device.js";
 export { DmaDevice } from "./mapping/device.js";
-export type { DeviceFault, DeviceRoute, DeviceTranslation } from "./mapping/deviceView.js";
-export { deviceTranslate } from "./mapping/deviceView.js";
+export type { DeviceFault, DeviceRoute, DeviceTranslation } from "./mapping/device-view.js";
+export { deviceTranslate } from "./mapping/device-view.js";
 export type { DmaDirection } from "./mapping/direction.js";
 export { directionToProt, isDmaDirection } from "./mapping/direction.js";
-export type { DmaEntryCursor } from "./mapping/dmaEntries.js";
-export { ArrayDmaCursor } from "./mapping/dmaEntries.js";
+export type { DmaEntryCursor } from "./mapping/dma-entries.js";
+export { ArrayDmaCursor } from "./mapping/dma-entries.js";
 export type {
   DmaEntry,
   DmaListStats,
   DmaRangeListOptions,
   PhysEntryCursor,
   PhysEntrySource,
-} from "./mapping/dmaRangeList.js";
-export { DmaCursor, DmaKind, DmaRangeList, dmaKindName } from "./mapping/dmaRangeList.js";
+} from "./mapping/dma-range-list.js";
+export { DmaCursor, DmaKind, DmaRangeList, dmaKindName } from "./mapping/dma-range-list.js";
 export type { MappingExposure } from "./mapping/exposure.js";
 export { exposedBytes, mappingExposure } from "./mapping/exposure.js";
-export type { IovaMapStep } from "./mapping/iovaLayout.js";
-export { checkMinAlignForIommu, fillIovaMap, IovaLayout, rsiovaAlignment } from "./mapping/iovaLayout.js";
+export type { IovaMapStep } from "./mapping/iova-layout.js";
+export { checkMinAlignForIommu, fillIovaMap, IovaLayout, rsiovaAlignment } from "./mapping/iova-layout.js";
 export type { DmaMapPath, MapOptions } from "./mapping/mapper.js";
 export { DmaMapping, mapRangeList } from "./mapping/mapper.js";
 export type { Segmentation } from "./mapping/segmentation.js";
@@ -64,8 +64,8 @@ export {
   swiotlbAlignOffset,
   swiotlbMaxMappingSize,
 } from "./mapping/swiotlb.js";
-export type { IovaLinkAttrs, IovaState } from "./mapping/twoStep.js";
-export { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaSync, iovaUnlink } from "./mapping/twoStep.js";
+export type { IovaLinkAttrs, IovaState } from "./mapping/two-step.js";
+export { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaSync, iovaUnlink } from "./mapping/two-step.js";
 // Memory model
 export type { Folio, Pgmap } from "./memory/folio.js";
 export type { IomemResource, IomemResourceBig } from "./memory/iomem.js";

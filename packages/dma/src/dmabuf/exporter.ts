@@ -23,7 +23,7 @@ import { RlistError } from "@rlist/encoding";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
-import type { DmaRangeList } from "../mapping/dmaRangeList.js";
+import type { DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import { type P2pMapType, p2pMapType } from "../pci/p2p-map.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";

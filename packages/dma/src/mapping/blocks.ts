@@ -19,7 +19,7 @@ import {
   or53,
   xor53,
 } from "../iommu/bits.js";
-import type { DmaEntryCursor } from "./dmaEntries.js";
+import type { DmaEntryCursor } from "./dma-entries.js";
 
 /** `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
 function keepFromBit(bitmap: number, n: number): number {

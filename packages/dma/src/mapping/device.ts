@@ -6,7 +6,7 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { checkU53, MAX_SAFE } from "../iommu/bits.js";
-import type { IommuDeviceState, IommuDomain } from "../iommu/iommuDomain.js";
+import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
 import type { PciFunction } from "../pci/topology.js";
 import { noSegmentation, type Segmentation, validateSegmentation } from "./segmentation.js";
 import type { SwiotlbPool } from "./swiotlb.js";

@@ -10,7 +10,7 @@
  *   reach anything under its mask), which {@link MappingExposure.isolated} says.
  */
 import { alignDown, alignUp, lowBits } from "../iommu/bits.js";
-import { DmaKind } from "./dmaRangeList.js";
+import { DmaKind } from "./dma-range-list.js";
 import type { DmaMapping } from "./mapper.js";
 import { IO_TLB_SIZE } from "./swiotlb.js";
 

@@ -19,16 +19,16 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { alignDown, alignUp, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
-import type { IommuDomain } from "../iommu/iommuDomain.js";
-import { IOMMU_MMIO } from "../iommu/pageTable.js";
+import type { IommuDomain } from "../iommu/iommu-domain.js";
+import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { P2pMapCache } from "../pci/p2p-map.js";
 import { busAddress, type P2pProvider } from "../pci/p2p-provider.js";
-import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpuSource.js";
-import { summaryOf } from "./cpuSource.js";
+import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-source.js";
+import { summaryOf } from "./cpu-source.js";
 import type { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
-import { type DmaCursor, DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dmaRangeList.js";
-import { checkMinAlignForIommu, IovaLayout } from "./iovaLayout.js";
+import { type DmaCursor, DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dma-range-list.js";
+import { checkMinAlignForIommu, IovaLayout } from "./iova-layout.js";
 import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "./segmentation.js";
 
 /** Which implementation mapped the list. */

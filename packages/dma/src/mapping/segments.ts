@@ -5,7 +5,7 @@
  * the block layer's get_max_segment_size()). Entries are never merged, so the count equals
  * {@link numSegments}.
  */
-import type { DmaEntryCursor } from "./dmaEntries.js";
+import type { DmaEntryCursor } from "./dma-entries.js";
 import { numSegmentsFor, type Segmentation, segmentLength, validateSegmentation } from "./segmentation.js";
 
 /** Allocation-free segment cursor; fields are valid after `reset()` / `next()` return true. */

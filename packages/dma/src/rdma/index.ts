@@ -15,7 +15,7 @@ export type {
   RegistrationFootprint,
   RegistrationLayout,
   RegistrationReportRow,
-} from "./memoryModel.js";
+} from "./memory-model.js";
 export {
   cpuFolioEntryBytes,
   cpuPhysicalEntryBytes,
@@ -34,9 +34,9 @@ export {
   scatterlistBytes,
   sgAllocatedEntries,
   sgEntriesForRun,
-} from "./memoryModel.js";
-export type { MrMemoryReport, RegisterMemoryRegionOptions } from "./memoryRegion.js";
-export { MemoryRegion, MrBlockCursor, registerMemoryRegion } from "./memoryRegion.js";
-export { PageIntervalSet } from "./pageIntervals.js";
-export type { FolioLookup } from "./pinTable.js";
-export { MAX_PIN_COUNT, PinTable, pinTable } from "./pinTable.js";
+} from "./memory-model.js";
+export type { MrMemoryReport, RegisterMemoryRegionOptions } from "./memory-region.js";
+export { MemoryRegion, MrBlockCursor, registerMemoryRegion } from "./memory-region.js";
+export { PageIntervalSet } from "./page-intervals.js";
+export type { FolioLookup } from "./pin-table.js";
+export { MAX_PIN_COUNT, PinTable, pinTable } from "./pin-table.js";

@@ -2,10 +2,10 @@ import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
-import { sgEntriesForDmaList } from "../../src/dmabuf/scatterlistSplit.js";
+import { sgEntriesForDmaList } from "../../src/dmabuf/scatterlist-split.js";
 import type { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
-import { DmaKind, type DmaRangeList } from "../../src/mapping/dmaRangeList.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { DmaKind, type DmaRangeList } from "../../src/mapping/dma-range-list.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
 import { barList, GiB, gpuTopology, importerDevice, systemList, systemMemory } from "./fixture.js";
 

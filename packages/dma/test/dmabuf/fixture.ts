@@ -1,5 +1,5 @@
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import type { HostBridgeP2p } from "../../src/pci/allowlist.js";

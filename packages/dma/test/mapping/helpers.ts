@@ -1,4 +1,4 @@
-import type { CpuListSource, CpuSourceCursor } from "../../src/mapping/cpuSource.js";
+import type { CpuListSource, CpuSourceCursor } from "../../src/mapping/cpu-source.js";
 import type { ByteMemory } from "../../src/mapping/swiotlb.js";
 import type { P2pProvider } from "../../src/pci/p2p-provider.js";
 import { PciTopology } from "../../src/pci/topology.js";

@@ -1,12 +1,12 @@
 import { isRlistError } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
-import { IOMMU_MMIO } from "../../src/iommu/pageTable.js";
-import { summarizeCpuList } from "../../src/mapping/cpuSource.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
+import { IOMMU_MMIO } from "../../src/iommu/page-table.js";
+import { summarizeCpuList } from "../../src/mapping/cpu-source.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
-import { DmaKind } from "../../src/mapping/dmaRangeList.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { exposedBytes, mappingExposure } from "../../src/mapping/exposure.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import { numSegments } from "../../src/mapping/segments.js";

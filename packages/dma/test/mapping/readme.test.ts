@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
-import { DmaKind } from "../../src/mapping/dmaRangeList.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 

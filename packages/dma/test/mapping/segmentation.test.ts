@@ -1,7 +1,7 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArrayDmaCursor } from "../../src/mapping/dmaEntries.js";
+import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,

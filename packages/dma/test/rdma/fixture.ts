@@ -1,4 +1,4 @@
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 

@@ -12,7 +12,7 @@ import {
   scatterlistBytes,
   sgAllocatedEntries,
   sgEntriesForRun,
-} from "../../src/rdma/memoryModel.js";
+} from "../../src/rdma/memory-model.js";
 
 const KiB = 1024;
 const MiB = KiB * 1024;

@@ -14,8 +14,8 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { checkU53 } from "../iommu/bits.js";
-import type { IommuDomain } from "../iommu/iommuDomain.js";
-import { IOMMU_MMIO } from "../iommu/pageTable.js";
+import type { IommuDomain } from "../iommu/iommu-domain.js";
+import { IOMMU_MMIO } from "../iommu/page-table.js";
 import type { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 

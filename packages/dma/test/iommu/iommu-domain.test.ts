@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommuDomain.js";
-import { IOMMU_READ } from "../../src/iommu/pageTable.js";
+import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommu-domain.js";
+import { IOMMU_READ } from "../../src/iommu/page-table.js";
 
 describe("IommuDomain", () => {
   it("IOMMU-SG-1 allocation: 3 pages below 4 GiB land at 0xFFFFC000", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import {
   iovaAlloc,
@@ -8,7 +8,7 @@ import {
   iovaLink,
   iovaSync,
   iovaUnlink,
-} from "../../src/mapping/twoStep.js";
+} from "../../src/mapping/two-step.js";
 
 const device = (iommu = new IommuDomain()) => {
   const dev = new DmaDevice({ name: "nvme", iommu, dmaMaskBits: 64 });

@@ -3,12 +3,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
-import { IOMMU_MMIO } from "../../src/iommu/pageTable.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
+import { IOMMU_MMIO } from "../../src/iommu/page-table.js";
 import { findBestBlockSize } from "../../src/mapping/blocks.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
-import { DmaKind } from "../../src/mapping/dmaRangeList.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import type { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import {
@@ -17,9 +17,9 @@ import {
   IB_ACCESS_REMOTE_READ,
   IB_ACCESS_REMOTE_WRITE,
 } from "../../src/rdma/access.js";
-import { registrationFootprint } from "../../src/rdma/memoryModel.js";
-import { type MemoryRegion, registerMemoryRegion } from "../../src/rdma/memoryRegion.js";
-import { pinTable } from "../../src/rdma/pinTable.js";
+import { registrationFootprint } from "../../src/rdma/memory-model.js";
+import { type MemoryRegion, registerMemoryRegion } from "../../src/rdma/memory-region.js";
+import { pinTable } from "../../src/rdma/pin-table.js";
 import { gpuTopology, importerDevice } from "../dmabuf/fixture.js";
 import {
   type DeviceKind,

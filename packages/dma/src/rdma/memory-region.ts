@@ -23,12 +23,12 @@
 import { RlistError } from "@rlist/encoding";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { alignDown, alignUp, checkU53, isPow2, MAX_SAFE } from "../iommu/bits.js";
-import type { IommuDomain } from "../iommu/iommuDomain.js";
-import { IOMMU_MMIO, type PteLookup } from "../iommu/pageTable.js";
+import type { IommuDomain } from "../iommu/iommu-domain.js";
+import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../mapping/blocks.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, directionToProt } from "../mapping/direction.js";
-import { DmaKind, type DmaRangeList } from "../mapping/dmaRangeList.js";
+import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import { accessWritable, checkMrAccess, IB_ACCESS_ON_DEMAND } from "./access.js";
@@ -41,9 +41,9 @@ import {
   rangeListFootprint,
   scatterlistBytes,
   sgEntriesForRun,
-} from "./memoryModel.js";
-import { PageIntervalSet } from "./pageIntervals.js";
-import { type PinTable, pinTable } from "./pinTable.js";
+} from "./memory-model.js";
+import { PageIntervalSet } from "./page-intervals.js";
+import { type PinTable, pinTable } from "./pin-table.js";
 
 export interface RegisterMemoryRegionOptions {
   /** The HCA. */

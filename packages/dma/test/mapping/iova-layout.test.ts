@@ -6,7 +6,7 @@ import {
   IovaLayout,
   type IovaMapStep,
   rsiovaAlignment,
-} from "../../src/mapping/iovaLayout.js";
+} from "../../src/mapping/iova-layout.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,

@@ -1,8 +1,8 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PinTable, pinTable } from "../../src/rdma/pinTable.js";
-import { FakeFolios } from "./fakeMemory.js";
+import { PinTable, pinTable } from "../../src/rdma/pin-table.js";
+import { FakeFolios } from "./fake-memory.js";
 
 function expectCode(fn: () => unknown, code: string): void {
   try {

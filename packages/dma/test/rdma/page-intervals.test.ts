@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PageIntervalSet } from "../../src/rdma/pageIntervals.js";
+import { PageIntervalSet } from "../../src/rdma/page-intervals.js";
 
 describe("PageIntervalSet", () => {
   it("merges touching intervals and splits on removal", () => {

@@ -22,7 +22,7 @@ import { RlistError } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
 import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./blocks.js";
-import type { DmaEntryCursor } from "./dmaEntries.js";
+import type { DmaEntryCursor } from "./dma-entries.js";
 import type { Segmentation } from "./segmentation.js";
 import { numSegments, SegmentCursor } from "./segments.js";
 

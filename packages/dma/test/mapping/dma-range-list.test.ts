@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArrayDmaCursor } from "../../src/mapping/dmaEntries.js";
-import { DmaKind, DmaRangeList, dmaKindName } from "../../src/mapping/dmaRangeList.js";
+import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
+import { DmaKind, DmaRangeList, dmaKindName } from "../../src/mapping/dma-range-list.js";
 import { numSegments } from "../../src/mapping/segments.js";
 import { ArrayCpuList } from "./helpers.js";
 

@@ -6,8 +6,8 @@ import {
   sgSplitBig,
   sgSplitCount,
   UINT_MAX,
-} from "../../src/dmabuf/scatterlistSplit.js";
-import { ArrayDmaCursor } from "../../src/mapping/dmaEntries.js";
+} from "../../src/dmabuf/scatterlist-split.js";
+import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
 
 const GiB = 2 ** 30;
 

@@ -1,4 +1,4 @@
-import type { FolioLookup } from "../../src/rdma/pinTable.js";
+import type { FolioLookup } from "../../src/rdma/pin-table.js";
 
 /**
  * A small stand-in for PhysicalMemory's folio view: `nrPages` frames, declared large folios by

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { IommuDomain } from "../../src/iommu/iommuDomain.js";
-import { IOMMU_READ, IOMMU_WRITE } from "../../src/iommu/pageTable.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
+import { IOMMU_READ, IOMMU_WRITE } from "../../src/iommu/page-table.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { switchTopology } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IOMMU_READ, IOMMU_WRITE, IoPageTable } from "../../src/iommu/pageTable.js";
+import { IOMMU_READ, IOMMU_WRITE, IoPageTable } from "../../src/iommu/page-table.js";
 
 const K4 = 0x1000;
 const M2 = 0x20_0000;

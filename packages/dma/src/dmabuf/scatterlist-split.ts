@@ -11,7 +11,7 @@
  * regression figures (kernel-anchors 5, vector DMABUF-1).
  */
 import { RlistError } from "@rlist/encoding";
-import type { DmaEntryCursor } from "../mapping/dmaEntries.js";
+import type { DmaEntryCursor } from "../mapping/dma-entries.js";
 
 /** `dma_length` is a u32: the largest scatterlist DMA segment. */
 export const UINT_MAX = 0xffff_ffff;

@@ -2,7 +2,7 @@ import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IovaAllocator } from "../../src/iommu/iovaAllocator.js";
+import { IovaAllocator } from "../../src/iommu/iova-allocator.js";
 
 const LIMIT32 = 0xfffff; // DMA_BIT_MASK(32) >> 12
 

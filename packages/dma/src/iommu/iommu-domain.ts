@@ -6,8 +6,8 @@
 import { RlistError } from "@rlist/encoding";
 import { checkU53, log2Pow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
-import { IovaAllocator } from "./iovaAllocator.js";
-import { IoPageTable, levelSize, type PteLookup } from "./pageTable.js";
+import { IovaAllocator } from "./iova-allocator.js";
+import { IoPageTable, levelSize, type PteLookup } from "./page-table.js";
 
 export const SZ_4K = 0x1000;
 export const SZ_2M = 0x20_0000;

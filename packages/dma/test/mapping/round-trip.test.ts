@@ -7,11 +7,11 @@ import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommuDomain.js";
+import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/deviceView.js";
-import { ArrayDmaCursor } from "../../src/mapping/dmaEntries.js";
-import { DmaKind } from "../../src/mapping/dmaRangeList.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
+import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import {
   NO_MAX_SEGMENT_SIZE,
