@@ -10,8 +10,10 @@
  * | w2   | base bits 0..31                                  |
  * | w3   | base bits 32..63                                 |
  */
+
+import { writeEndMarker } from "./end-marker.js";
 import { RlistError } from "./errors.js";
-import { END_MARKER_WORD, FIXED16_TAG_END, FIXED16_TAG_ENTRY, FIXED16_UNITS } from "./limits.js";
+import { FIXED16_TAG_END, FIXED16_TAG_ENTRY, FIXED16_UNITS } from "./limits.js";
 import { newSplit, type Split, splitEntry, splitEntryBig } from "./split.js";
 import type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 import { positionError, roomError, truncatedError, unsafeDecodeError } from "./validate.js";
@@ -106,11 +108,6 @@ function decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number {
   out.offset = 0;
   out.extra = 0;
   return FIXED16_UNITS;
-}
-
-function writeEndMarker(words: Uint32Array, at: number): void {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw roomError(words, at, 1);
-  words[at] = END_MARKER_WORD;
 }
 
 /**

@@ -8,16 +8,10 @@
  * | 16 B | 4     | header | length bits 28..35, offset<<8  | base u64   | -                 | -     |
  * | 24 B | 6     | header | offset (u32)                   | base u64   | length bits 28..59| extra |
  */
+
+import { writeEndMarker } from "./end-marker.js";
 import type { VariableForm } from "./limits.js";
-import {
-  ENCODING_8,
-  ENCODING_16,
-  ENCODING_24,
-  END_MARKER_WORD,
-  VAR8_UNITS,
-  VAR16_UNITS,
-  VAR24_UNITS,
-} from "./limits.js";
+import { ENCODING_8, ENCODING_16, ENCODING_24, VAR8_UNITS, VAR16_UNITS, VAR24_UNITS } from "./limits.js";
 import { newSplit, type Split, splitEntry, splitEntryBig } from "./split.js";
 import type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 import { positionError, roomError, truncatedError, unsafeDecodeError } from "./validate.js";
@@ -155,11 +149,6 @@ function decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number {
     return VAR24_UNITS;
   }
   return 0;
-}
-
-function writeEndMarker(words: Uint32Array, at: number): void {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw roomError(words, at, 1);
-  words[at] = END_MARKER_WORD;
 }
 
 /**
