@@ -1,9 +1,14 @@
 /**
- * @rlist/dma mapping benchmark: map a 4 GiB CPU list through an IOMMU device and a direct device,
- * for 1M random 4 KiB pages and for 2048 random 2 MiB folios. Figures are best-of-N wall clock in
- * one process; ratios are taken side by side in the same run (the machine is shared and noisy).
+ * @rlist/dma benchmarks, in one process:
+ * 1. the CPU range list (bench/cpu-list.ts): cursors next to the raw RangeList cursor, appends,
+ *    seek at 1e4 / 1e5 / 1e6 entries;
+ * 2. mapping: map a 4 GiB CPU list through an IOMMU device and a direct device, for 1M random
+ *    4 KiB pages and for 2048 random 2 MiB folios.
+ * Figures are best-of-N wall clock; ratios are taken side by side in the same run (the machine is
+ * shared and noisy).
  *
- * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a 1/16-size smoke run)
+ * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a smaller, quicker run;
+ * BENCH_ONLY=cpu-list|map for one part)
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../src/iommu/iommu-domain.js";
@@ -11,6 +16,8 @@ import { summarizeCpuList } from "../src/mapping/cpu-source.js";
 import { DmaDevice } from "../src/mapping/device.js";
 import { type DmaMapping, type MapOptions, mapRangeList } from "../src/mapping/mapper.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
+import { cpuListTable, runCpuListBench } from "./cpu-list.js";
+import { bestOf, rng } from "./timing.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const GiB = 2 ** 30;
@@ -19,38 +26,21 @@ const RAM_BYTES = 256 * GiB;
 const RAM_START = 4 * GiB;
 const ROUNDS = QUICK ? 2 : 3;
 
-/** A small deterministic PRNG (xorshift32) so every run maps the same lists. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
-function bestOf<T>(rounds: number, setup: () => T, run: (t: T) => void, teardown?: (t: T) => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < rounds; i++) {
-    const t = setup();
-    const t0 = process.hrtime.bigint();
-    run(t);
-    const ns = Number(process.hrtime.bigint() - t0);
-    teardown?.(t);
-    if (ns < best) best = ns;
-  }
-  return best / 1e9;
-}
-
 function fmt(n: number, digits = 1): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(digits)} G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(digits)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(digits)} k`;
   return n.toFixed(digits);
 }
+
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY === undefined || ONLY === "cpu-list") {
+  const rows = runCpuListBench(QUICK ? [1e4, 1e5] : [1e4, 1e5, 1e6], QUICK ? 3 : 7);
+  process.stdout.write(
+    `# CpuRangeList (Node ${process.version}, best of ${QUICK ? 3 : 7})\n\n${cpuListTable(rows)}\n\n`,
+  );
+}
+if (ONLY !== undefined && ONLY !== "map") process.exit(0);
 
 const memory = new PhysicalMemory({ regions: [{ start: RAM_START, size: RAM_BYTES, kind: "ram" }] });
 

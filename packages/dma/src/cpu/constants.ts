@@ -14,6 +14,3 @@ export const STORED_FOLIO_PAGES = 3;
 export const PENDING_NONE = 0;
 export const PENDING_FOLIO = 1;
 export const PENDING_PHYSICAL = 2;
-
-/** A byte-position checkpoint is kept for every this many stored entries (for O(log n) seek). */
-export const CHECKPOINT_EVERY = 32;

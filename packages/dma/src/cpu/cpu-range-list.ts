@@ -5,7 +5,6 @@ import { checkAddress } from "../memory/numbers.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import { P2pProvider } from "../pci/p2p-provider.js";
 import {
-  CHECKPOINT_EVERY,
   PENDING_FOLIO,
   PENDING_NONE,
   PENDING_PHYSICAL,
@@ -14,8 +13,10 @@ import {
   STORED_PHYSICAL,
 } from "./constants.js";
 import { copyBetween } from "./copy.js";
-import { CpuEntryCursor, CpuFolioCursor, CpuPageCursor } from "./cursors.js";
+import { CpuEntryCursor } from "./entry-cursor.js";
 import type { EntryStore } from "./entry-store.js";
+import { CpuFolioCursor, CpuPageCursor } from "./piece-cursors.js";
+import { CHECKPOINT_EVERY, PositionIndex } from "./position-index.js";
 
 /** Caller-visible entry types (`RLIST_CPU_MEM_FOLIO`, `RLIST_CPU_MEM_PHYSICAL`). */
 export const CpuEntryType = { FOLIO: 0, PHYSICAL: 1 } as const;
@@ -66,12 +67,22 @@ export class CpuRangeList {
   #notPageList = false;
   #hasP2P = false;
   readonly #providers: P2pProvider[] = [];
-  #checkpoints = new Float64Array(16);
-  #checkpointCount = 0;
+  /** The store when it is a RangeList (read through its chunk view), else null. */
+  readonly #rl: RangeList | null;
+  /**
+   * @internal byte position of each RangeList chunk's first entry, or (another store) of every
+   * CHECKPOINT_EVERY-th stored entry: what cursors seek and cross chunks with.
+   */
+  readonly _positions = new PositionIndex();
   readonly #scratch: RangeEntry = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+  /** Page size and its inverse: `x * #invPs` is exact (a power of two), `%` on doubles is a slow fmod call. */
+  readonly #ps: number = 0;
+  readonly #invPs: number = 0;
 
   constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
     this.memory = memory;
+    this.#ps = memory.pageSize;
+    this.#invPs = 1 / memory.pageSize;
     const store =
       options.store ??
       new RangeList({
@@ -90,6 +101,18 @@ export class CpuRangeList {
       );
     }
     this.store = store;
+    this.#rl = store instanceof RangeList ? store : null;
+    // Start the byte fields in V8's double representation: a field that starts as a small integer
+    // and later passes 2^31 changes the map of every CpuRangeList and deoptimises the code that
+    // touched one (measured: the cursor and append loops at half speed).
+    this._curPhys = 0.5;
+    this._curPhys = 0;
+    this._curLength = 0.5;
+    this._curLength = 0;
+    this.#length = 0.5;
+    this.#length = 0;
+    this.#sealedEnd = 0.5;
+    this.#sealedEnd = 0;
   }
 
   /**
@@ -146,7 +169,7 @@ export class CpuRangeList {
   }
 
   get pageSize(): number {
-    return this.memory.pageSize;
+    return this.#ps;
   }
 
   // ---- appending ---------------------------------------------------------------------------
@@ -180,8 +203,9 @@ export class CpuRangeList {
   appendPage(pfn: number, offset: number, length: number): void {
     checkAddress("pfn", pfn);
     checkAddress("offset", offset);
-    checkAddress("phys", pfn * this.pageSize);
-    this.#appendFolioRange(pfn * this.pageSize + offset, length);
+    const ps = this.#ps;
+    checkAddress("phys", pfn * ps);
+    this.#appendFolioRange(pfn * ps + offset, length);
   }
 
   /**
@@ -254,15 +278,15 @@ export class CpuRangeList {
     this.#notPageList = false;
     this.#hasP2P = false;
     this.#providers.length = 0;
-    this.#checkpointCount = 0;
+    this._positions.truncate(0);
   }
 
   #appendFolioRange(start: number, length: number): void {
     checkLength(length);
     checkAddress("end", start + length);
-    const ps = this.pageSize;
-    const firstPfn = Math.floor(start / ps);
-    const lastPfn = Math.floor((start + length - 1) / ps);
+    const inv = this.#invPs;
+    const firstPfn = Math.floor(start * inv);
+    const lastPfn = Math.floor((start + length - 1) * inv);
     const pgmap = this.memory.rangePgmapId(firstPfn, lastPfn - firstPfn + 1);
     if (pgmap < 0) {
       if (this.memory.pgmapIdOf(firstPfn) < 0 || this.memory.pgmapIdOf(lastPfn) < 0) {
@@ -289,12 +313,11 @@ export class CpuRangeList {
 
   /** Stores the pending entry, then makes `(kind, phys, length, tag)` the pending one. */
   #startEntry(kind: number, phys: number, length: number, tag: number): void {
-    const ps = this.pageSize;
     const hadEntry = this._curKind !== PENDING_NONE || this.store.count > 0;
     const prevEnd = this._curKind !== PENDING_NONE ? this._curPhys + this._curLength : this.#sealedEnd;
-    const prevEndUnaligned = hadEntry && prevEnd % ps !== 0;
+    const prevEndUnaligned = hadEntry && !this.#pageAligned(prevEnd);
     this.#pushPending(); // may throw: nothing has changed yet
-    if (hadEntry && (prevEndUnaligned || phys % ps !== 0)) this.#notPageList = true;
+    if (hadEntry && (prevEndUnaligned || !this.#pageAligned(phys))) this.#notPageList = true;
     this._curKind = kind;
     this._curPhys = phys;
     this._curLength = length;
@@ -302,24 +325,45 @@ export class CpuRangeList {
     this.#length += length;
   }
 
+  /** `x % pageSize === 0` without a floating-point remainder. */
+  #pageAligned(x: number): boolean {
+    return Math.floor(x * this.#invPs) * this.#ps === x;
+  }
+
   #noteProvider(p: P2pProvider): void {
     this.#hasP2P = true;
     if (!this.#providers.includes(p)) this.#providers.push(p);
   }
 
-  /** Encodes the pending entry into the store (compact forms) and records a seek checkpoint. */
+  /** Encodes the pending entry into the store (compact forms) and records its position if it is a landmark. */
   #pushPending(): void {
     if (this._curKind === PENDING_NONE) return;
+    const e = this.#encodePending();
+    const positions = this._positions;
+    const startPos = this.#length - this._curLength;
+    positions.reserve(positions.count + 1); // the only allocation: before the store changes
+    const rl = this.#rl;
+    if (rl !== null) {
+      rl.append(e);
+      if (rl.chunkCount > positions.count) positions.push(startPos); // it opened a chunk
+    } else {
+      const index = this.store.count;
+      this.store.append(e);
+      if (index % CHECKPOINT_EVERY === 0) positions.push(startPos);
+    }
+  }
+
+  /** The pending entry in its stored form (the scratch record: use it before the next call). */
+  #encodePending(): RangeEntry {
     const e = this.#scratch;
-    const ps = this.pageSize;
     if (this._curKind === PENDING_FOLIO) {
-      const pfn = Math.floor(this._curPhys / ps);
-      const off = this._curPhys - pfn * ps;
+      const pfn = Math.floor(this._curPhys * this.#invPs);
+      const off = this._curPhys - pfn * this.#ps;
       e.base = pfn;
       e.extra = 0;
-      if (off === 0 && this._curLength % ps === 0) {
+      if (off === 0 && this.#pageAligned(this._curLength)) {
         e.type = STORED_FOLIO_PAGES;
-        e.length = this._curLength / ps;
+        e.length = this._curLength * this.#invPs;
         e.offset = 0;
       } else {
         e.type = STORED_FOLIO_BYTES;
@@ -333,40 +377,7 @@ export class CpuRangeList {
       e.offset = 0;
       e.extra = this._curTag;
     }
-    const index = this.store.count;
-    const startPos = this.#length - this._curLength;
-    this.store.append(e);
-    if (index % CHECKPOINT_EVERY === 0) {
-      const k = index / CHECKPOINT_EVERY;
-      if (k === this.#checkpoints.length) {
-        const grown = new Float64Array(k * 2);
-        grown.set(this.#checkpoints);
-        this.#checkpoints = grown;
-      }
-      this.#checkpoints[k] = startPos;
-      this.#checkpointCount = k + 1;
-    }
-  }
-
-  /**
-   * @internal The stored entry index and byte position to start a seek for `position` from:
-   * the last checkpoint at or before it. Only for positions inside the stored entries.
-   */
-  _checkpointBefore(position: number): number {
-    const cps = this.#checkpoints;
-    let lo = 0;
-    let hi = this.#checkpointCount;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cps[mid]! <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
-  }
-
-  /** @internal byte position of checkpoint `k`. */
-  _checkpointPosition(k: number): number {
-    return this.#checkpoints[k]!;
+    return e;
   }
 
   // ---- reading -----------------------------------------------------------------------------

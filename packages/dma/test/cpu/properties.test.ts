@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
-import { CpuPageCursor } from "../../src/cpu/cursors.js";
+import { CpuPageCursor } from "../../src/cpu/piece-cursors.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
 import { ListModel } from "./model.js";
