@@ -2,13 +2,14 @@
  * @rlist/dma benchmarks, in one process:
  * 1. the CPU range list (bench/cpu-list.ts): cursors next to the raw RangeList cursor, appends,
  *    seek at 1e4 / 1e5 / 1e6 entries;
- * 2. mapping: map a 4 GiB CPU list through an IOMMU device and a direct device, for 1M random
+ * 2. deviceTranslate() (bench/translate.ts): the BAR window index next to the old scan;
+ * 3. mapping: map a 4 GiB CPU list through an IOMMU device and a direct device, for 1M random
  *    4 KiB pages and for 2048 random 2 MiB folios.
  * Figures are best-of-N wall clock; ratios are taken side by side in the same run (the machine is
  * shared and noisy).
  *
  * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a smaller, quicker run;
- * BENCH_ONLY=cpu-list|map for one part)
+ * BENCH_ONLY=cpu-list|translate|map for one part)
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../src/iommu/iommu-domain.js";
@@ -18,6 +19,7 @@ import { type DmaMapping, type MapOptions, mapRangeList } from "../src/mapping/m
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { cpuListTable, runCpuListBench } from "./cpu-list.js";
 import { bestOf, rng } from "./timing.js";
+import { runTranslateBench, translateTable } from "./translate.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const GiB = 2 ** 30;
@@ -39,6 +41,10 @@ if (ONLY === undefined || ONLY === "cpu-list") {
   process.stdout.write(
     `# CpuRangeList (Node ${process.version}, best of ${QUICK ? 3 : 7})\n\n${cpuListTable(rows)}\n\n`,
   );
+}
+if (ONLY === undefined || ONLY === "translate") {
+  const rows = runTranslateBench([2, 16, 48], QUICK ? 3 : 7);
+  process.stdout.write(`# deviceTranslate (Node ${process.version})\n\n${translateTable(rows)}\n\n`);
 }
 if (ONLY !== undefined && ONLY !== "map") process.exit(0);
 

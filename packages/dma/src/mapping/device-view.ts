@@ -9,7 +9,7 @@
  * after the direct-map offset, possibly a swiotlb slot that stands for some original buffer.
  */
 import { MAX_SAFE } from "../iommu/bits.js";
-import { p2pMapType } from "../pci/p2p-map.js";
+import { barWindows } from "../pci/bar-windows.js";
 import type { DmaDevice } from "./device.js";
 
 /** How a DMA address reached memory. */
@@ -66,20 +66,11 @@ export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTr
 
 /**
  * CPU physical address of `dma` when it falls in a BAR's bus window that the PCI tree routes from
- * `device` peer-to-peer (map type BUS_ADDR), else -1.
+ * `device` peer-to-peer (map type BUS_ADDR), else -1. O(log BARs) through the topology's window
+ * index (rebuilt when the topology changes).
  */
 function peerBarTarget(device: DmaDevice, dma: number): number {
   const me = device.pci;
   if (me === null) return -1;
-  const d = BigInt(dma);
-  for (const fn of me.topology.functions) {
-    for (const bar of fn.bars) {
-      const bus = bar.busAddressBig;
-      if (d < bus || d >= bus + bar.sizeBig) continue;
-      if (p2pMapType(fn.p2pProvider(bar.index), me) !== "BUS_ADDR") continue;
-      const phys = bar.cpuAddressBig + (d - bus);
-      return phys <= BigInt(MAX_SAFE) ? Number(phys) : -1;
-    }
-  }
-  return -1;
+  return barWindows(me.topology).peerTarget(dma, me);
 }
