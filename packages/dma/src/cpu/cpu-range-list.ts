@@ -1,5 +1,5 @@
-import { type RangeEntry, RlistError } from "@rlist/encoding";
-import { type ChunkBytes, type ChunkPool, RangeList, type RangeListStats } from "@rlist/list";
+import { type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
+import { type ChunkBytes, type ChunkPool, newChunkSpan, RangeList, type RangeListStats } from "@rlist/list";
 import type { Folio } from "../memory/folio.js";
 import { checkAddress } from "../memory/numbers.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
@@ -257,6 +257,23 @@ export class CpuRangeList {
   /** Chunk statistics of the default store (the pending last entry is not in it until {@link seal}). */
   stats(): RangeListStats {
     return this.#rangeList("stats").stats();
+  }
+
+  /**
+   * Chunk bytes the list holds with every entry stored: the store's chunks now, plus the chunk the
+   * pending last entry opens when {@link seal} stores it and it does not fit the tail. Changes
+   * nothing (a report can call it). Default store only.
+   */
+  storageBytes(): number {
+    const rl = this.#rangeList("storageBytes");
+    let chunks = rl.chunkCount;
+    if (this._curKind !== PENDING_NONE) {
+      const e = this.#encodePending();
+      const units = variableUnitsForFields(e.length, e.base, e.offset, e.extra);
+      const span = newChunkSpan();
+      if (!rl.chunkSpan(chunks - 1, span) || span.end - span.start + units > rl.unitsPerChunk) chunks++;
+    }
+    return chunks * rl.chunkBytes;
   }
 
   #rangeList(what: string): RangeList {

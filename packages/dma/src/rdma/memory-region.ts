@@ -21,6 +21,7 @@
  *   work through bounce buffers.
  */
 import { RlistError } from "@rlist/encoding";
+import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { alignDown, alignUp, checkU53, isPow2, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
@@ -73,7 +74,7 @@ export interface MrMemoryReport {
   /** Pages the MR spans (`ib_umem_num_pages`). */
   readonly pages: number;
   readonly cpuEntries: number;
-  /** The CPU list in range-list chunks (8/16/24-B entries, 512-B chunks). */
+  /** Chunk bytes of the CPU list (8/16/24-B entries), the pending last entry where sealing would store it. */
   readonly cpuListBytes: number;
   readonly dmaEntries: number;
   /** The DMA list's chunks (0 for dma-direct's identity view). */
@@ -189,6 +190,7 @@ function cpuListFromPages(options: RegisterMemoryRegionOptions): CpuRangeList {
       list.appendPage(pages![i]!, start, len);
       left -= len;
     }
+    list.seal(); // rlscpu_append_end(): the MR's own list is complete
   } catch (e) {
     list.clear();
     throw e;
@@ -227,6 +229,23 @@ function unpinAll(list: CpuRangeList, pins: PinTable): void {
     const [pfn, n] = pageSpan(c.phys, c.length, list.pageSize);
     pins.unpinPages(pfn, n);
   }
+}
+
+/** Chunk bytes of `list`'s entries in their stored forms, packed into 512-B chunks (the model). */
+function modelledListBytes(list: CpuRangeList): number {
+  const groups: EntryGroup[] = [];
+  const c = list.cursor();
+  for (let ok = c.reset(); ok; ok = c.next()) {
+    // Only whether a provider id is stored matters to the form (it forces 24 bytes), not its value.
+    const bytes: EntryBytes = c.isPhysical
+      ? cpuPhysicalEntryBytes(c.phys, c.length, c.provider === null ? 0 : 1)
+      : cpuFolioEntryBytes(c.phys, c.length, list.pageSize);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.entryBytes === bytes)
+      groups[groups.length - 1] = { entryBytes: bytes, count: last.count + 1 };
+    else groups.push({ entryBytes: bytes, count: 1 });
+  }
+  return rangeListFootprint(groups).bytes;
 }
 
 /** First pfn and page count of the pages holding `[phys, phys + length)`. */
@@ -454,37 +473,30 @@ export class MemoryRegion {
     return this.#absent.remove(k0, k1);
   }
 
-  /** Bytes held by this MR's lists, and what a page array or scatterlist would hold instead. */
+  /**
+   * Bytes held by this MR's lists, and what a page array or scatterlist would hold instead. The list
+   * bytes are the chunks really in use (`CpuRangeList.storageBytes()`, `DmaRangeList.stats()`); a
+   * CPU list on another `EntryStore` is sized from its entries' stored forms in 512-B chunks. Reads
+   * only: nothing is sealed, registered or allocated.
+   */
   memoryReport(): MrMemoryReport {
     this.#checkLive();
     const ps = this.#pageSize;
-    const groups: EntryGroup[] = [];
+    const list = this.cpuList;
     let sgEntries = 0;
-    const c = this.cpuList.cursor();
-    for (let ok = c.reset(); ok; ok = c.next()) {
-      const bytes: EntryBytes = c.isPhysical
-        ? cpuPhysicalEntryBytes(
-            c.phys,
-            c.length,
-            c.provider === null ? 0 : this.memory.registerProvider(c.provider),
-          )
-        : cpuFolioEntryBytes(c.phys, c.length, ps);
-      const last = groups[groups.length - 1];
-      if (last !== undefined && last.entryBytes === bytes)
-        groups[groups.length - 1] = { entryBytes: bytes, count: last.count + 1 };
-      else groups.push({ entryBytes: bytes, count: 1 });
+    const c = list.cursor();
+    for (let ok = c.reset(); ok; ok = c.next())
       sgEntries += sgEntriesForRun(pageSpan(c.phys, c.length, ps)[1], ps);
-    }
-    const cpu = rangeListFootprint(groups);
+    const cpuBytes = list.store instanceof RangeList ? list.storageBytes() : modelledListBytes(list);
     const dma = this.dmaList.stats();
     return {
       lengthBytes: this.lengthBytes,
       pages: this.#pageCount,
-      cpuEntries: cpu.entries,
-      cpuListBytes: cpu.bytes,
+      cpuEntries: list.count,
+      cpuListBytes: cpuBytes,
       dmaEntries: dma.entries,
       dmaListBytes: dma.bytes,
-      rangeListBytes: cpu.bytes + dma.bytes,
+      rangeListBytes: cpuBytes + dma.bytes,
       pageArrayBytes: pageArrayBytes(this.#pageCount),
       scatterlistEntries: sgEntries,
       scatterlistBytes: scatterlistBytes(sgEntries),

@@ -1,10 +1,12 @@
 /** CpuRangeList on @rlist/list's RangeList: stored forms, memory per entry, no-allocation mode. */
 import { ChunkPool, entryUnits, RangeList } from "@rlist/list";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
 import { expectCode } from "../pci/expect-code.js";
+import { build, opsArb } from "./list-fixture.js";
 
 const memory = () => new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 
@@ -81,5 +83,26 @@ describe("CpuRangeList storage", () => {
       store: { count: 0, append() {}, clear() {}, cursor: () => new RangeList().cursor() },
     });
     expectCode(() => custom.stats(), "EOPNOTSUPP");
+  });
+
+  it("storageBytes() is what the chunks hold once sealed, and changes nothing", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(128, 512, 4096) as fc.Arbitrary<128 | 512 | 4096>, opsArb, (store, ops) => {
+        const { list } = build(ops, store);
+        const before = { stored: list.store.count, chunks: list.stats().chunks };
+        const bytes = list.storageBytes();
+        expect({ stored: list.store.count, chunks: list.stats().chunks }).toEqual(before);
+        list.seal();
+        expect(list.stats().bytesInUse).toBe(bytes);
+      }),
+      { numRuns: 150 },
+    );
+    expectCode(
+      () =>
+        new CpuRangeList(memory(), {
+          store: { count: 0, append() {}, clear() {}, cursor: () => new RangeList().cursor() },
+        }).storageBytes(),
+      "EOPNOTSUPP",
+    );
   });
 });

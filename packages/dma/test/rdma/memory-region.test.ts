@@ -1,6 +1,6 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
@@ -559,6 +559,85 @@ describe("MR memory report", () => {
       scatterlistBytes: model.scatterlistBytes,
     });
     mr.deregister();
+  });
+
+  it("reports the real chunk bytes, and the model agrees with them for real MRs of every layout", () => {
+    const cases = [
+      { folioBytes: SZ_4K, contiguous: false, folios: 3000, chunkBytes: 512, dma: "iommu" },
+      { folioBytes: SZ_4K, contiguous: false, folios: 100, chunkBytes: 128, dma: "direct" },
+      { folioBytes: SZ_2M, contiguous: false, folios: 200, chunkBytes: 512, dma: "iommu" },
+      { folioBytes: SZ_2M, contiguous: false, folios: 70, chunkBytes: 4096, dma: "iommu" },
+      { folioBytes: SZ_4K, contiguous: true, folios: 5000, chunkBytes: 512, dma: "iommu" },
+    ] as const;
+    for (const k of cases) {
+      const mem = ramMemory();
+      const cpu = new CpuRangeList(mem, { chunkBytes: k.chunkBytes });
+      const pagesPer = k.folioBytes / SZ_4K;
+      for (let i = 0; i < k.folios; i++) {
+        // Scattered: every other folio, so no two merge; contiguous: one run.
+        const head = RAM_PFN + (k.contiguous ? i : 2 * i) * pagesPer;
+        const f = pagesPer > 1 ? mem.declareFolio(head, Math.log2(pagesPer)) : mem.folioOf(head)!;
+        cpu.appendFolio(f, 0, k.folioBytes);
+      }
+      cpu.seal();
+      const mr = registerMemoryRegion({
+        device: hca(k.dma),
+        cpuList: cpu,
+        iova: 0,
+        access: RW,
+        pageSizeBitmap: SZ_4K | SZ_2M,
+      });
+      const model = registrationFootprint({
+        lengthBytes: k.folios * k.folioBytes,
+        folioBytes: k.folioBytes,
+        contiguous: k.contiguous,
+        chunkBytes: k.chunkBytes,
+        dma: k.dma,
+      });
+      // The mapper's DMA lists use 512-B chunks whatever the CPU list's size.
+      const dmaModel = registrationFootprint({
+        lengthBytes: 1,
+        folioBytes: SZ_4K,
+        contiguous: true,
+        dma: k.dma,
+      });
+      const rep = mr.memoryReport();
+      const real = { cpu: cpu.stats().bytesInUse, dma: mr.dmaList.storage?.stats().bytesInUse ?? 0 };
+      expect(real.cpu).toBeGreaterThan(0);
+      expect([rep.cpuListBytes, rep.dmaListBytes]).toEqual([real.cpu, real.dma]);
+      expect([model.cpuListBytes, dmaModel.dmaListBytes]).toEqual([real.cpu, real.dma]);
+      expect([rep.cpuEntries, rep.scatterlistEntries]).toEqual([model.cpuEntries, model.scatterlistEntries]);
+      mr.deregister();
+    }
+  });
+
+  it("changes nothing: an unsealed caller's list stays unsealed, and its pending entry is counted where sealing puts it", () => {
+    const t = gpuTopology({ hb0: "allowed", barSize: 2 ** 24 });
+    const mem = ramMemory();
+    const cpu = new CpuRangeList(mem, { chunkBytes: 128 });
+    // 15 eight-byte entries fill a 128-B chunk (30 units): the pending 16th, a 24-B P2P BAR
+    // entry, needs a second chunk.
+    for (let i = 0; i < 15; i++) cpu.appendPage(RAM_PFN + 2 * i, 0, SZ_4K);
+    cpu.appendPhysical(t.cpuAddress, SZ_4K, t.provider);
+    const mr = registerMemoryRegion({
+      device: importerDevice(t.importers.sameSwitch!, true),
+      cpuList: cpu,
+      iova: 0,
+      access: RW,
+      pageSizeBitmap: SZ_4K,
+    });
+    const register = vi.spyOn(mem, "registerProvider");
+    const seal = vi.spyOn(cpu, "seal");
+    const stored = cpu.store.count;
+    const rep = mr.memoryReport();
+    expect(mr.memoryReport()).toEqual(rep);
+    expect([register.mock.calls.length, seal.mock.calls.length, cpu.store.count]).toEqual([0, 0, stored]);
+    expect(cpu.stats().chunks).toBe(1);
+    expect(rep.cpuListBytes).toBe(256);
+    mr.deregister();
+    seal.mockRestore();
+    cpu.seal();
+    expect(cpu.stats().bytesInUse).toBe(rep.cpuListBytes);
   });
 
   it("registers a real 1 TiB MR of 1 GiB hugetlb folios (sparse memory) and reports it", () => {
