@@ -3,6 +3,7 @@ export type { CpuEntryView, CpuRangeListOptions } from "./cpu/cpu-range-list.js"
 export { CpuEntryType, CpuRangeList } from "./cpu/cpu-range-list.js";
 export { CpuEntryCursor } from "./cpu/entry-cursor.js";
 export type { EntryStore, EntryStoreCursor } from "./cpu/entry-store.js";
+export { CpuListMark } from "./cpu/mark.js";
 export { CpuFolioCursor, CpuPageCursor } from "./cpu/piece-cursors.js";
 // dma-buf exporter, attachments, move_notify; the scatterlist-era UINT_MAX split
 export * from "./dmabuf/index.js";

@@ -15,6 +15,7 @@ import {
 import { copyBetween } from "./copy.js";
 import { CpuEntryCursor } from "./entry-cursor.js";
 import type { EntryStore } from "./entry-store.js";
+import { CpuListMark, MarkHistory } from "./mark.js";
 import { CpuFolioCursor, CpuPageCursor } from "./piece-cursors.js";
 import { CHECKPOINT_EVERY, PositionIndex } from "./position-index.js";
 
@@ -74,6 +75,7 @@ export class CpuRangeList {
    * CHECKPOINT_EVERY-th stored entry: what cursors seek and cross chunks with.
    */
   readonly _positions = new PositionIndex();
+  readonly #marks = new MarkHistory();
   readonly #scratch: RangeEntry = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
   /** Page size and its inverse: `x * #invPs` is exact (a power of two), `%` on doubles is a slow fmod call. */
   readonly #ps: number = 0;
@@ -286,6 +288,7 @@ export class CpuRangeList {
   clear(): void {
     this.store.clear();
     this._epoch++;
+    this.#marks.cleared();
     this._curKind = PENDING_NONE;
     this._curPhys = 0;
     this._curLength = 0;
@@ -296,6 +299,64 @@ export class CpuRangeList {
     this.#hasP2P = false;
     this.#providers.length = 0;
     this._positions.truncate(0);
+  }
+
+  /**
+   * The list as it is now (entries, the pending last entry, the summary), to return to with
+   * {@link rollback}: an adapter appending to a caller's list takes one first, so that a failure
+   * half way leaves the list exactly as it was. O(1).
+   */
+  mark(): CpuListMark {
+    return new CpuListMark(this, this.#marks.take(), this.#marks.clears, {
+      stored: this.store.count,
+      curKind: this._curKind,
+      curPhys: this._curPhys,
+      curLength: this._curLength,
+      curTag: this._curTag,
+      length: this.#length,
+      sealedEnd: this.#sealedEnd,
+      notPageList: this.#notPageList,
+      hasP2P: this.#hasP2P,
+      providers: this.#providers.length,
+      positions: this._positions.count,
+    });
+  }
+
+  /**
+   * Returns the list to `mark`: the entries appended since go (`RangeList.truncate()`, O(log chunks),
+   * freed chunks back to the pool), the pending last entry is restored (later appends merge into it
+   * as they would have), and so are `length`, `isPageList`, `hasP2P` and `providers`. Cursors become
+   * stale; marks taken after `mark` can no longer be rolled back to, `mark` itself can. Providers the
+   * memory registered meanwhile stay registered. `EINVAL` for a mark of another list, or one the list
+   * was cleared or rolled back past since; `EOPNOTSUPP` for a store without `truncate()`.
+   */
+  rollback(mark: CpuListMark): void {
+    if (!(mark instanceof CpuListMark) || mark.owner !== this) {
+      throw new RlistError("EINVAL", "the mark belongs to another list");
+    }
+    if (!this.#marks.isLive(mark.serial, mark.clears)) {
+      throw new RlistError("EINVAL", "the list was cleared or rolled back past this mark since it was taken");
+    }
+    const m = mark.state;
+    const store = this.store;
+    if (typeof store.truncate !== "function") {
+      throw new RlistError("EOPNOTSUPP", "rollback needs a store with truncate()");
+    }
+    if (store.count < m.stored)
+      throw new RlistError("EINVAL", "the store lost entries behind the list's back");
+    store.truncate(m.stored);
+    this._epoch++;
+    this._curKind = m.curKind;
+    this._curPhys = m.curPhys;
+    this._curLength = m.curLength;
+    this._curTag = m.curTag;
+    this.#length = m.length;
+    this.#sealedEnd = m.sealedEnd;
+    this.#notPageList = m.notPageList;
+    this.#hasP2P = m.hasP2P;
+    this.#providers.length = m.providers;
+    this._positions.truncate(m.positions);
+    this.#marks.rolledBackTo(mark.serial);
   }
 
   #appendFolioRange(start: number, length: number): void {

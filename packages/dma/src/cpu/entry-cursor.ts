@@ -14,7 +14,10 @@ const DONE = 2;
 const ZERO_WORDS = new Uint32Array(8);
 
 function stale(): RlistError {
-  return new RlistError("EINVAL", "cursor is stale: the list was cleared since it was positioned");
+  return new RlistError(
+    "EINVAL",
+    "cursor is stale: the list was cleared or rolled back since it was positioned",
+  );
 }
 
 function corrupt(what: string): RlistError {
@@ -209,7 +212,7 @@ export class CpuEntryCursor {
 
   /**
    * Steps to the next entry (the first one on a fresh cursor); false past the last. `EINVAL` if
-   * the list was cleared since the cursor was positioned (reset or seek it again).
+   * the list was cleared or rolled back since the cursor was positioned (reset or seek it again).
    */
   next(): boolean {
     const at = this._nxt;

@@ -2,7 +2,8 @@ import type { RangeEntry } from "@rlist/encoding";
 
 /**
  * The part of `@rlist/list`'s `RangeList` that {@link CpuRangeList} stores its encoded entries in:
- * append-only, typed errors with the store unchanged, and an allocation-free cursor. A `RangeList`
+ * append-only (plus an optional truncate), typed errors with the store unchanged, and an
+ * allocation-free cursor. A `RangeList`
  * (variable codec, merge off) is the default; anything with this shape can stand in.
  */
 export interface EntryStore {
@@ -11,6 +12,8 @@ export interface EntryStore {
   append(e: RangeEntry): void;
   clear(): void;
   cursor(): EntryStoreCursor;
+  /** Keeps the first `count` entries (optional: {@link CpuRangeList.rollback} needs it). */
+  truncate?(count: number): void;
 }
 
 export interface EntryStoreCursor {

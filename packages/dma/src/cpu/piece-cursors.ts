@@ -74,7 +74,10 @@ abstract class SplitCursor {
   /** Next piece; `EINVAL` if the list was cleared since the cursor was positioned. */
   next(): boolean {
     if (this.#epoch !== this.list._epoch) {
-      throw new RlistError("EINVAL", "cursor is stale: the list was cleared since it was positioned");
+      throw new RlistError(
+        "EINVAL",
+        "cursor is stale: the list was cleared or rolled back since it was positioned",
+      );
     }
     if (this._remaining > 0) {
       this._position += this._length;

@@ -127,6 +127,14 @@ export class PhysicalMemory {
     return this.#regions.covers(start, end - start, RAM) ? 0 : -1;
   }
 
+  /**
+   * True once a ZONE_DEVICE pgmap exists ({@link addP2pMemory}); while false every struct page is
+   * ordinary RAM and pgmap lookups can be skipped. O(1).
+   */
+  get hasPgmaps(): boolean {
+    return this.#pgmaps.length !== 0;
+  }
+
   /** The pgmap with this id (>= 1), or null (also for 0, RAM). */
   pgmapById(id: number): Pgmap | null {
     return this.#pgmaps[id - 1] ?? null;

@@ -160,7 +160,11 @@ describe("PhysicalMemory P2P pages", () => {
     const { gpu, nvme } = buildTestTopology();
     const m = machine();
     const bar2 = gpu.p2pProvider(2);
+    m.declareFolio(0x200, 9);
+    m.addRegion({ start: 0x40_0000_0000, size: 0x1000_0000, kind: "bar", name: "no pages" });
+    expect(m.hasPgmaps).toBe(false); // folios and plain BARs make no pgmap
     const pm = m.addP2pMemory(bar2);
+    expect(m.hasPgmaps).toBe(true);
     expect(pm).toMatchObject({
       id: 1,
       startPfn: 0x38_0000_0000 / 4096,
@@ -194,6 +198,7 @@ describe("PhysicalMemory P2P pages", () => {
     expectCode(() => m.addP2pMemory(p, { offset: 0x800 }), "EINVAL");
     expectCode(() => m.addP2pMemory(p, { size: 0 }), "EINVAL");
     expectCode(() => m.addP2pMemory(p, { offset: 0x1000, size: 0x1000_0000 }), "EINVAL");
+    expect(m.hasPgmaps).toBe(false); // refused: nothing added
     m.addP2pMemory(p, { size: 0x10_0000 });
     expectCode(() => m.addP2pMemory(p, { offset: 0xf_f000, size: 0x2000 }), "EBUSY");
     const inRam = new PhysicalMemory({ regions: [{ start: 0x38_0000_0000, size: GiB, kind: "ram" }] });
