@@ -26,12 +26,17 @@ function checkPageSize(memory: PhysicalMemory): void {
 
 /** `memory` as a pgmap lookup, or the free "all RAM" one when it has no ZONE_DEVICE pages at all. */
 function lookupFor(memory: PhysicalMemory): PgmapLookup {
-  return memory.pgmapById(1) === null ? NO_PGMAP : memory;
+  return memory.hasPgmaps ? memory : NO_PGMAP;
 }
 
 export interface BioToListOptions extends CpuRangeListOptions {
   /** Follow `bi_next` (default true). */
   chain?: boolean;
+  /**
+   * Append to this list instead of a new one (its memory must be `memory`; the new-list options
+   * do not apply). The first run merges into the list's pending last entry when it continues it.
+   */
+  list?: CpuRangeList;
 }
 
 /** A range list built from bios, with the merge figures. */
@@ -39,7 +44,7 @@ export interface BioListResult {
   list: CpuRangeList;
   /** Multi-page bvecs walked: the entries the 2023 prototype's bio backing would report. */
   bvecs: number;
-  /** Entries after merging. */
+  /** Entries the bio added to the list (a first run that merged into its last entry adds none). */
   entries: number;
   /** `bvecs - entries`: what merging physically contiguous bvecs saved. */
   saved: number;
@@ -50,9 +55,11 @@ const sharedCursor = new PhysVecCursor();
 
 /**
  * Builds a `CpuRangeList` over the bytes of `bio` (from its iterator; the whole chain unless
- * `chain: false`), one FOLIO entry per maximal physically contiguous run of one pgmap.
- * Errors leave nothing behind (the new list is cleared): `EFAULT` for a frame without struct page,
- * `EINVAL` for pages this memory does not have as one kind of memory, or a non-4K memory.
+ * `chain: false`), one FOLIO entry per maximal physically contiguous run of one pgmap, or appends
+ * them to `options.list`. Errors leave nothing behind: a new list is cleared, a caller's list is
+ * rolled back to exactly what it was (`CpuRangeList.rollback`). `EFAULT` for a frame without struct
+ * page, `EINVAL` for pages this memory does not have as one kind of memory, a non-4K memory, or a
+ * `list` over another memory or given with new-list options.
  */
 export function bioToCpuRangeList(
   memory: PhysicalMemory,
@@ -60,8 +67,16 @@ export function bioToCpuRangeList(
   options: BioToListOptions = {},
 ): BioListResult {
   checkPageSize(memory);
-  const { chain = true, ...listOptions } = options;
-  const list = new CpuRangeList(memory, listOptions);
+  const { chain = true, list: target, ...listOptions } = options;
+  if (target !== undefined) {
+    if (target.memory !== memory) throw new RlistError("EINVAL", "the list is over another PhysicalMemory");
+    if (Object.values(listOptions).some((v) => v !== undefined)) {
+      throw new RlistError("EINVAL", "new-list options do not apply when appending to a list");
+    }
+  }
+  const list = target ?? new CpuRangeList(memory, listOptions);
+  const before = target === undefined ? 0 : list.count;
+  const mark = target === undefined ? null : list.mark();
   const c = sharedCursor;
   try {
     for (c.reset(bio, UNLIMITED_PHYS_VEC, lookupFor(memory), chain); c.next(); ) {
@@ -70,10 +85,11 @@ export function bioToCpuRangeList(
       list.appendPage(pfn, paddr - pfn * PAGE_SIZE, c.len);
     }
   } catch (e) {
-    list.clear();
+    if (mark === null) list.clear();
+    else list.rollback(mark);
     throw e;
   }
-  const entries = list.count;
+  const entries = list.count - before;
   return { list, bvecs: c.bvecs, entries, saved: c.bvecs - entries };
 }
 

@@ -178,3 +178,58 @@ describe("CpuRangeList -> bio chain", () => {
     );
   });
 });
+
+describe("bio chain -> a caller's CpuRangeList", () => {
+  /** Everything a caller can observe of a list. */
+  function snapshot(list: CpuRangeList) {
+    return {
+      entries: JSON.stringify(list.toArray()),
+      count: list.count,
+      length: list.length,
+      isPageList: list.isPageList,
+      hasP2P: list.hasP2P,
+      providers: [...list.providers],
+      chunks: list.stats().chunks,
+    };
+  }
+
+  it("appends like one longer chain; a failure half way leaves the list exactly as it was", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbBioSpec, { minLength: 1, maxLength: 3 }),
+        fc.array(arbBioSpec, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        (specsA, specsB, sealed, fail) => {
+          const a = build(specsA);
+          const b = build(specsB);
+          if (a.head === null || b.head === null) return;
+          // Small chunks, so a failing append really opens and then gives back chunks.
+          const list = bioToCpuRangeList(memory, a.head, { chunkBytes: 128 }).list;
+          if (sealed) list.seal();
+          const expected = sealed
+            ? [...refEntries(a.ref), ...refEntries(b.ref)]
+            : refEntries([...a.ref, ...b.ref]);
+          if (fail) {
+            const before = snapshot(list);
+            // B's bytes, then a RAM page and a page with no struct page (a hole at 512 MiB).
+            const bad = Bio.fromVecs([
+              { page: 0x100, offset: 0, len: 4096 },
+              { page: 0x2_0000, offset: 0, len: 4096 },
+            ]);
+            const chain = Bio.chain([...build(specsB).head!.bios(), bad]);
+            expect(() => bioToCpuRangeList(memory, chain, { list })).toThrow(/EFAULT/);
+            expect(snapshot(list)).toEqual(before);
+          }
+          const countBefore = list.count;
+          const r = bioToCpuRangeList(memory, b.head, { list });
+          expect(r.list).toBe(list);
+          expect(listRuns(list)).toEqual(expected);
+          expect(r.entries).toBe(list.count - countBefore);
+          expect(r.bvecs).toBe(b.ref.length);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

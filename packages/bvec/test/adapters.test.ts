@@ -114,6 +114,45 @@ describe("bio -> CpuRangeList merging", () => {
     expect(() => bioToCpuRangeList(memory, bio)).toThrow(code("EFAULT"));
   });
 
+  it("appends to a caller's list: the first run merges into its pending entry", () => {
+    const { memory } = machine();
+    const list = new CpuRangeList(memory);
+    list.appendPage(0x10, 0, 0x800);
+    const bio = Bio.fromVecs([
+      { page: 0x10, offset: 0x800, len: 0x800 }, // continues the caller's entry
+      { page: 0x20, offset: 0, len: 4096 },
+    ]);
+    const r = bioToCpuRangeList(memory, bio, { list });
+    expect(r.list).toBe(list);
+    expect([r.bvecs, r.entries, r.saved]).toEqual([2, 1, 1]);
+    expect(entries(list)).toEqual([
+      { phys: 0x10000, length: 0x1000, position: 0 },
+      { phys: 0x20000, length: 0x1000, position: 0x1000 },
+    ]);
+  });
+
+  it("leaves a caller's list exactly as it was on error, and refuses a list it cannot use", () => {
+    const { memory, p2p } = machine();
+    const list = new CpuRangeList(memory);
+    list.appendPage(0x10, 0, 0x800);
+    list.appendPhysical(0x800_0000, 0x1000, null);
+    list.appendPage(0x4000, 0, 0x1000); // P2P page, pending
+    const before = JSON.stringify(list.toArray());
+    const bio = Bio.fromVecs([
+      { page: 0x4001, offset: 0, len: 4096 }, // merges into the pending P2P entry
+      { page: 0x30, offset: 0x10, len: 100 },
+      { page: 0x9000, offset: 0, len: 4096 }, // a hole: EFAULT after two appends
+    ]);
+    expect(() => bioToCpuRangeList(memory, bio, { list })).toThrow(code("EFAULT"));
+    expect(JSON.stringify(list.toArray())).toBe(before);
+    expect([list.count, list.length, list.isPageList, list.providers]).toEqual([3, 0x2800, false, [p2p]]);
+    list.appendPage(0x4001, 0, 0x1000); // the pending entry is back: this still merges
+    expect(list.count).toBe(3);
+    const other = machine().memory;
+    expect(() => bioToCpuRangeList(other, new Bio(), { list })).toThrow(code("EINVAL"));
+    expect(() => bioToCpuRangeList(memory, new Bio(), { list, chunkBytes: 128 })).toThrow(code("EINVAL"));
+  });
+
   it("refuses a memory with other than 4 KiB pages", () => {
     const memory = new PhysicalMemory({
       pageSize: 16384,
