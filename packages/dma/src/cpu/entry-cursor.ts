@@ -12,6 +12,8 @@ const ACTIVE = 1;
 const DONE = 2;
 /** Read by a fresh or finished cursor: every field decodes to 0. */
 const ZERO_WORDS = new Uint32Array(8);
+/** `_own` until a cursor first needs it (most never do: a sealed RangeList has no pending entry). */
+const NO_OWN = new Uint32Array(0);
 
 function stale(): RlistError {
   return new RlistError(
@@ -58,7 +60,7 @@ export class CpuEntryCursor {
   /** Fields get initialisers so V8 keeps them as small integers (a field first set to undefined is generic). */
   private readonly _ps: number = 0;
   /** 24-byte copy of an entry that is not in a RangeList chunk (pending, or another store's). */
-  private readonly _own = new Uint32Array(6);
+  private _own: Uint32Array = NO_OWN;
   /** Words holding the current entry: a chunk's slab, `_own`, or ZERO_WORDS. */
   private _w: Uint32Array = ZERO_WORDS;
   /** Unit of the current entry in `_w`, of the entry after it, and the chunk's end (as last read). */
@@ -331,13 +333,14 @@ export class CpuEntryCursor {
   private _slowNext(): boolean {
     const list = this.list;
     const rl = this._rl;
+    const span = this._span;
+    let at: number;
     if (this._state === FRESH) {
       // reset(): chunk 0's first entry, or the pending entry / another store's first entry.
       this._epoch = list._epoch;
       this._k = -1;
       this._state = ACTIVE;
       if (rl === null || list.store.count === 0) return this._load(0, 0);
-      const span = this._span;
       rl.chunkSpan(0, span);
       this._k = 0;
       this._w = span.words;
@@ -345,48 +348,45 @@ export class CpuEntryCursor {
       this._pAt = span.start;
       this._pVal = 0;
       this._pIdx = 0;
-      this._nxt = span.start;
+      at = span.start;
     } else {
       if (this._epoch !== list._epoch) throw stale();
       if (this._state !== ACTIVE) return false;
       if (rl === null || this._k < 0) return this._load(this.index + 1, this.position + this.length);
-    }
-    const span = this._span;
-    let at = this._nxt;
-    rl.chunkSpan(this._k, span);
-    this._end = span.end;
-    if (at >= span.end) {
-      // The chunk is done: sum the rest of its lengths into the lazy position first (the next
-      // chunk's own position is known, but a pending entry after the last chunk needs it).
-      if (!rl.chunkSpan(this._k + 1, span)) {
-        const w = this._w;
-        let a = this._pAt;
-        let p = this._pVal;
-        let i = this._pIdx;
-        while (a < at) {
-          const h = w[a] as number;
-          const enc = h & 3;
-          const len =
-            enc === 0
-              ? h >>> 4
-              : enc === 1
-                ? ((w[a + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4)
-                : (w[a + 4] as number) * 0x1000_0000 + (h >>> 4);
-          p += (h & 12) === 12 ? len * this._ps : len;
-          a += (enc + 1) * 2;
-          i++;
-        }
-        if (i === list.store.count && list._curKind !== PENDING_NONE) return this._load(i, p);
-        this._finish();
-        return false;
-      }
-      this._k++;
-      this._w = span.words;
+      at = this._nxt;
+      rl.chunkSpan(this._k, span); // appends may have grown the chunk since `_end` was read
       this._end = span.end;
-      this._pAt = span.start;
-      this._pVal = list._positions.at(this._k);
-      this._pIdx = span.firstIndex;
-      at = span.start;
+      if (at >= span.end) {
+        if (!rl.chunkSpan(this._k + 1, span)) {
+          // Past the stored entries: the pending entry, if any, follows the last one.
+          if (list._curKind === PENDING_NONE) return this._finish();
+          const w = this._w;
+          let a = this._pAt;
+          let p = this._pVal;
+          let i = this._pIdx;
+          while (a < at) {
+            const h = w[a] as number;
+            const enc = h & 3;
+            const len =
+              enc === 0
+                ? h >>> 4
+                : enc === 1
+                  ? ((w[a + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4)
+                  : (w[a + 4] as number) * 0x1000_0000 + (h >>> 4);
+            p += (h & 12) === 12 ? len * this._ps : len;
+            a += (enc + 1) * 2;
+            i++;
+          }
+          return this._load(i, p);
+        }
+        this._k++;
+        this._w = span.words;
+        this._end = span.end;
+        this._pAt = span.start;
+        this._pVal = list._positions.at(this._k);
+        this._pIdx = span.firstIndex;
+        at = span.start;
+      }
     }
     const h = this._w[at] as number;
     if ((h & 3) === 3) throw corrupt("an end marker inside a chunk's entries");
@@ -450,6 +450,7 @@ export class CpuEntryCursor {
   private _load(index: number, position: number): boolean {
     const list = this.list;
     const stored = list.store.count;
+    if (this._own.length === 0) this._own = new Uint32Array(6);
     const o = this._own;
     if (index < stored && this._rl !== null) {
       // A RangeList entry reached from outside its chunk: the cursor was on the pending entry
