@@ -23,25 +23,13 @@ import { IB_ACCESS_LOCAL_WRITE, IB_ACCESS_ON_DEMAND } from "../src/rdma/access.j
 import { registrationFootprint, registrationReport } from "../src/rdma/memory-model.js";
 import { registerMemoryRegion } from "../src/rdma/memory-region.js";
 import { pinTable } from "../src/rdma/pin-table.js";
+import { bestOf } from "./timing.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const KiB = 1024;
 const MiB = KiB * KiB;
 const GiB = MiB * KiB;
 const ROUNDS = QUICK ? 2 : 5;
-
-function bestOf<T>(rounds: number, setup: () => T, run: (t: T) => void, teardown?: (t: T) => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < rounds; i++) {
-    const t = setup();
-    const t0 = process.hrtime.bigint();
-    run(t);
-    const ns = Number(process.hrtime.bigint() - t0);
-    teardown?.(t);
-    if (ns < best) best = ns;
-  }
-  return best / 1e9;
-}
 
 function bytes(n: number): string {
   if (n >= GiB) return `${(n / GiB).toFixed(2)} GiB`;
