@@ -21,6 +21,8 @@ abstract class SplitCursor {
   protected _phys = 0;
   protected _length = 0;
   protected _remaining = 0;
+  /** Page frame (folio cursor: folio head) of the piece; the subclass keeps it. */
+  protected _pfn = 0;
   #epoch = 0;
 
   constructor(list: CpuRangeList) {
@@ -38,6 +40,8 @@ abstract class SplitCursor {
     this._length = 0;
     this._remaining = 0.5;
     this._remaining = 0;
+    this._pfn = 0.5; // pfns pass 2^31 too
+    this._pfn = 0;
   }
 
   get valid(): boolean {
@@ -140,30 +144,23 @@ abstract class SplitCursor {
  * Physical entries have no folio: they come whole with `isPhysical` true and -1 folio fields.
  */
 export class CpuFolioCursor extends SplitCursor {
-  #pfn = 0;
   #order = 0;
-
-  constructor(list: CpuRangeList) {
-    super(list);
-    this.#pfn = 0.5; // a double field from the start (pfns pass 2^31)
-    this.#pfn = 0;
-  }
 
   /** Head pfn of the piece's folio; -1 for a physical entry. */
   get pfn(): number {
-    return this.#pfn;
+    return this._pfn;
   }
   get order(): number {
     return this.#order;
   }
   /** Byte offset of the piece in its folio; -1 for a physical entry. */
   get offset(): number {
-    return this.#pfn < 0 ? -1 : this._phys - this.#pfn * this._ps;
+    return this._pfn < 0 ? -1 : this._phys - this._pfn * this._ps;
   }
 
   protected enter(at: number, entryPhys: number, entryEnd: number): number {
     if (this.entry.isPhysical) {
-      this.#pfn = -1;
+      this._pfn = -1;
       this.#order = -1;
       this._length = entryEnd - entryPhys;
       return entryPhys;
@@ -171,7 +168,7 @@ export class CpuFolioCursor extends SplitCursor {
     const ps = this._ps;
     const memory = this.list.memory;
     const head = memory.folioHead(Math.floor(at * this._invPs));
-    this.#pfn = head;
+    this._pfn = head;
     this.#order = memory.folioOrder(head);
     const start = Math.max(entryPhys, head * ps);
     this._length = Math.min(entryEnd, (head + 2 ** this.#order) * ps) - start;
@@ -182,7 +179,7 @@ export class CpuFolioCursor extends SplitCursor {
     // The previous piece ended at a folio boundary: the next folio starts here.
     const head = this._phys * this._invPs;
     const order = this.list.memory.folioOrder(head);
-    this.#pfn = head;
+    this._pfn = head;
     this.#order = order;
     const len = Math.min(this._remaining, 2 ** order * this._ps);
     this._length = len;
@@ -190,7 +187,7 @@ export class CpuFolioCursor extends SplitCursor {
   }
 
   protected finish(): void {
-    this.#pfn = -1;
+    this._pfn = -1;
     this.#order = -1;
   }
 }
@@ -201,27 +198,19 @@ export class CpuFolioCursor extends SplitCursor {
  * too (those frames have no struct page; `isPhysical` tells).
  */
 export class CpuPageCursor extends SplitCursor {
-  #pfn = 0;
-
-  constructor(list: CpuRangeList) {
-    super(list);
-    this.#pfn = 0.5; // a double field from the start (pfns pass 2^31)
-    this.#pfn = 0;
-  }
-
   /** Page frame of the piece. */
   get pfn(): number {
-    return this.#pfn;
+    return this._pfn;
   }
   /** Offset of the piece in its page. */
   get offset(): number {
-    return this._phys - this.#pfn * this._ps;
+    return this._phys - this._pfn * this._ps;
   }
 
   protected enter(at: number, entryPhys: number, entryEnd: number): number {
     const ps = this._ps;
     const pfn = Math.floor(at * this._invPs);
-    this.#pfn = pfn;
+    this._pfn = pfn;
     const start = Math.max(entryPhys, pfn * ps);
     this._length = Math.min(entryEnd, (pfn + 1) * ps) - start;
     return start;
@@ -229,7 +218,7 @@ export class CpuPageCursor extends SplitCursor {
 
   protected step(): void {
     // The previous piece ended at a page boundary: the next page follows.
-    this.#pfn++;
+    this._pfn++;
     const ps = this._ps;
     const rem = this._remaining;
     const len = Math.min(rem, ps);
@@ -238,6 +227,6 @@ export class CpuPageCursor extends SplitCursor {
   }
 
   protected finish(): void {
-    this.#pfn = -1;
+    this._pfn = -1;
   }
 }
