@@ -12,6 +12,7 @@ export type {
   EntryBytes,
   EntryGroup,
   ListFootprint,
+  MrMemoryReport,
   RegistrationFootprint,
   RegistrationLayout,
   RegistrationReportRow,
@@ -35,7 +36,7 @@ export {
   sgAllocatedEntries,
   sgEntriesForRun,
 } from "./memory-model.js";
-export type { MrMemoryReport, RegisterMemoryRegionOptions } from "./memory-region.js";
+export type { RegisterMemoryRegionOptions } from "./memory-region.js";
 export { MemoryRegion, MrBlockCursor, registerMemoryRegion } from "./memory-region.js";
 export { PageIntervalSet } from "./page-intervals.js";
 export type { FolioLookup } from "./pin-table.js";

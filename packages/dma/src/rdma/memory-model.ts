@@ -151,20 +151,32 @@ export interface RegistrationLayout {
   readonly maxPfn?: number;
 }
 
-/** Bytes held for one registration by each representation. */
-export interface RegistrationFootprint {
+/**
+ * Bytes an MR holds for its lifetime, next to what the kernel's structures would take: measured
+ * by `MemoryRegion.memoryReport()`, computed by {@link registrationFootprint}.
+ */
+export interface MrMemoryReport {
   readonly lengthBytes: number;
+  /** Pages the MR spans (`ib_umem_num_pages`). */
   readonly pages: number;
-  readonly folios: number;
   readonly cpuEntries: number;
+  /** Chunk bytes of the CPU list (8/16/24-B entries), the pending last entry where sealing would store it. */
   readonly cpuListBytes: number;
   readonly dmaEntries: number;
+  /** The DMA list's chunks (0 for dma-direct's identity view). */
   readonly dmaListBytes: number;
   /** CPU list + DMA list. */
   readonly rangeListBytes: number;
+  /** A `struct page *` array: 8 B per page. */
   readonly pageArrayBytes: number;
+  /** ib_umem's sg_table over the same pages (its DMA addresses live in the same entries). */
   readonly scatterlistEntries: number;
   readonly scatterlistBytes: number;
+}
+
+/** Bytes held for one registration by each representation (the model's {@link MrMemoryReport}). */
+export interface RegistrationFootprint extends MrMemoryReport {
+  readonly folios: number;
 }
 
 /**

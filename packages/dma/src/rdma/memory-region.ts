@@ -38,6 +38,7 @@ import {
   cpuPhysicalEntryBytes,
   type EntryBytes,
   type EntryGroup,
+  type MrMemoryReport,
   pageArrayBytes,
   rangeListFootprint,
   scatterlistBytes,
@@ -66,26 +67,6 @@ export interface RegisterMemoryRegionOptions {
   readonly access: number;
   /** Page sizes the HCA's translation supports (e.g. `SZ_4K | SZ_2M | SZ_1G`). */
   readonly pageSizeBitmap: number;
-}
-
-/** Bytes an MR holds for its lifetime, next to what the kernel's structures would take. */
-export interface MrMemoryReport {
-  readonly lengthBytes: number;
-  /** Pages the MR spans (`ib_umem_num_pages`). */
-  readonly pages: number;
-  readonly cpuEntries: number;
-  /** Chunk bytes of the CPU list (8/16/24-B entries), the pending last entry where sealing would store it. */
-  readonly cpuListBytes: number;
-  readonly dmaEntries: number;
-  /** The DMA list's chunks (0 for dma-direct's identity view). */
-  readonly dmaListBytes: number;
-  /** CPU list + DMA list. */
-  readonly rangeListBytes: number;
-  /** A `struct page *` array: 8 B per page. */
-  readonly pageArrayBytes: number;
-  /** ib_umem's sg_table over the same pages (its DMA addresses live in the same entries). */
-  readonly scatterlistEntries: number;
-  readonly scatterlistBytes: number;
 }
 
 /**
