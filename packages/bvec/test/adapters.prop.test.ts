@@ -1,28 +1,15 @@
 /** Property tests: bio chains <-> CpuRangeList against a byte-level reference, with real data. */
 
-import { type CpuRangeList, PciTopology, PhysicalMemory } from "@rlist/dma";
+import type { CpuRangeList } from "@rlist/dma";
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Bio, BvecCursor, bioToCpuRangeList, cpuRangeListToBios, SegmentCursor } from "../src/index.js";
 import { bvecRuns, firstDifference, pushRun, type Run, segmentRuns } from "./model.js";
+import { twoBarMachine } from "./two-bar-machine.js";
 
 /** RAM [0, 64 MiB), provider A's pages at 64 MiB, provider B's at 128 MiB (1 MiB each). */
-function machine() {
-  const memory = new PhysicalMemory({ regions: [{ start: 0, size: 0x400_0000, kind: "ram" }] });
-  const topo = new PciTopology();
-  const fn = topo.addFunction(topo.addHostBridge(), {
-    bdf: "0000:00:04.0",
-    bars: [
-      { index: 0, cpuAddress: 0x400_0000, size: 0x10_0000 },
-      { index: 2, cpuAddress: 0x800_0000, size: 0x10_0000 },
-    ],
-  });
-  memory.addP2pMemory(fn.p2pProvider(0));
-  memory.addP2pMemory(fn.p2pProvider(2));
-  return memory;
-}
-const memory = machine();
+const { memory } = twoBarMachine();
 const BASES = [0, 0x400_0000, 0x800_0000] as const;
 const REGION = 0x10_0000; // every generated bio stays in the first 1 MiB of its kind
 

@@ -1,27 +1,10 @@
 /** bio <-> CpuRangeList adapters: rlist-anchor 5.5 bio-backing vectors, merging, P2P, chains. */
-import { CpuRangeList, PciTopology, PhysicalMemory } from "@rlist/dma";
+import { CpuRangeList, PhysicalMemory } from "@rlist/dma";
 import { describe, expect, it } from "vitest";
 import { Bio, BvecCursor, bioToCpuRangeList, cpuRangeListToBios, P2pMixError } from "../src/index.js";
+import { twoBarMachine } from "./two-bar-machine.js";
 
 const code = (c: string) => expect.objectContaining({ code: c });
-
-/** 64 MiB of RAM, then a 1 MiB P2P BAR right after it (pfn 0x3fff is RAM, 0x4000 is P2P). */
-function machine() {
-  const memory = new PhysicalMemory({ regions: [{ start: 0, size: 0x400_0000, kind: "ram" }] });
-  const topo = new PciTopology();
-  const fn = topo.addFunction(topo.addHostBridge(), {
-    bdf: "0000:00:04.0",
-    bars: [
-      { index: 0, cpuAddress: 0x400_0000, size: 0x10_0000 },
-      { index: 2, cpuAddress: 0x800_0000, size: 0x10_0000 },
-    ],
-  });
-  const p2p = fn.p2pProvider(0);
-  const p2pB = fn.p2pProvider(2);
-  memory.addP2pMemory(p2p);
-  memory.addP2pMemory(p2pB);
-  return { memory, p2p, p2pB };
-}
 
 function entries(list: CpuRangeList) {
   return list.toArray().map((e) => ({ phys: e.phys, length: e.length, position: e.position }));
@@ -29,7 +12,7 @@ function entries(list: CpuRangeList) {
 
 describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => {
   it("normalises a bvec offset past the page to the next page, positions are entry starts", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const bio = Bio.fromVecs([
       { page: 0x1000, offset: 0x200, len: 0x1e00 },
       { page: 0x2000, offset: 0x1800, len: 0x800 },
@@ -46,7 +29,7 @@ describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => 
   });
 
   it("keeps the folio view when pfn 0x2000 heads a 2-page folio", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     memory.declareFolio(0x2000, 1);
     const bio = Bio.fromVecs([
       { page: 0x1000, offset: 0x200, len: 0x1e00 },
@@ -57,7 +40,7 @@ describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => 
   });
 
   it("starts at the bio's iterator (bi_bvec_done)", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const bio = Bio.fromVecs([{ page: 5, offset: 0, len: 0x2000 }], { size: 0x1100 });
     bio.advance(0x100);
     const { list } = bioToCpuRangeList(memory, bio);
@@ -67,7 +50,7 @@ describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => 
 
 describe("bio -> CpuRangeList merging", () => {
   it("merges physically contiguous bvecs, within a bio and across the chain, and counts the saving", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const a = Bio.fromVecs([
       { page: 0x10, offset: 0, len: 4096 },
       { page: 0x11, offset: 0, len: 4096 },
@@ -89,7 +72,7 @@ describe("bio -> CpuRangeList merging", () => {
   });
 
   it("never merges RAM with P2P pages or two providers, and names the provider", () => {
-    const { memory, p2p } = machine();
+    const { memory, p2p } = twoBarMachine();
     const ram = Bio.fromVecs([{ page: 0x3fff, offset: 0, len: 4096 }], { pgmaps: memory });
     const dev = Bio.fromVecs([{ page: 0x4000, offset: 0, len: 8192 }], { pgmaps: memory });
     const r = bioToCpuRangeList(memory, Bio.chain([ram, dev]));
@@ -106,7 +89,7 @@ describe("bio -> CpuRangeList merging", () => {
   });
 
   it("fails with EFAULT for a frame without struct page", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const bio = Bio.fromVecs([
       { page: 0x10, offset: 0, len: 4096 },
       { page: 0x9000, offset: 0, len: 4096 }, // a hole
@@ -115,7 +98,7 @@ describe("bio -> CpuRangeList merging", () => {
   });
 
   it("appends to a caller's list: the first run merges into its pending entry", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const list = new CpuRangeList(memory);
     list.appendPage(0x10, 0, 0x800);
     const bio = Bio.fromVecs([
@@ -132,7 +115,7 @@ describe("bio -> CpuRangeList merging", () => {
   });
 
   it("leaves a caller's list exactly as it was on error, and refuses a list it cannot use", () => {
-    const { memory, p2p } = machine();
+    const { memory, p2p } = twoBarMachine();
     const list = new CpuRangeList(memory);
     list.appendPage(0x10, 0, 0x800);
     list.appendPhysical(0x800_0000, 0x1000, null);
@@ -148,7 +131,7 @@ describe("bio -> CpuRangeList merging", () => {
     expect([list.count, list.length, list.isPageList, list.providers]).toEqual([3, 0x2800, false, [p2p]]);
     list.appendPage(0x4001, 0, 0x1000); // the pending entry is back: this still merges
     expect(list.count).toBe(3);
-    const other = machine().memory;
+    const other = twoBarMachine().memory;
     expect(() => bioToCpuRangeList(other, new Bio(), { list })).toThrow(code("EINVAL"));
     expect(() => bioToCpuRangeList(memory, new Bio(), { list, chunkBytes: 128 })).toThrow(code("EINVAL"));
   });
@@ -173,7 +156,7 @@ function bvecsOf(head: Bio) {
 
 describe("CpuRangeList -> bios", () => {
   it("one bvec per entry, a chain when the table fills, block-aligned cuts", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const list = new CpuRangeList(memory);
     list.appendPage(0x10, 0, 0x300);
     list.appendPage(0x20, 0, 0x280);
@@ -202,7 +185,7 @@ describe("CpuRangeList -> bios", () => {
   });
 
   it("starts a new bio when the pgmap changes", () => {
-    const { memory, p2p } = machine();
+    const { memory, p2p } = twoBarMachine();
     const list = new CpuRangeList(memory);
     list.appendPage(0x3ffe, 0, 0x2000); // RAM up to the BAR
     list.appendPage(0x4000, 0, 0x1000); // provider A
@@ -218,7 +201,7 @@ describe("CpuRangeList -> bios", () => {
   });
 
   it("refuses pageless entries, unaligned pgmap changes and tables too small for a block", () => {
-    const { memory, p2p } = machine();
+    const { memory, p2p } = twoBarMachine();
     const phys = new CpuRangeList(memory);
     phys.appendPhysical(0x400_0000, 0x1000, p2p);
     expect(() => cpuRangeListToBios(phys)).toThrow(code("EOPNOTSUPP"));
@@ -234,7 +217,7 @@ describe("CpuRangeList -> bios", () => {
   });
 
   it("an empty list gives one empty bio", () => {
-    const { memory } = machine();
+    const { memory } = twoBarMachine();
     const head = cpuRangeListToBios(new CpuRangeList(memory), { sector: 7 });
     expect([head.size, head.sector, head.next]).toEqual([0, 7, null]);
   });
