@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { MarkHistory } from "../../src/cpu/mark.js";
-import { expectCode } from "../pci/expect-code.js";
+import { expectCode } from "../expect-code.js";
 import { applyOps, build, newList, opsArb, PS, STORES, type Store, world } from "./list-fixture.js";
 import { ListModel } from "./model.js";
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../pci/expect-code.js";
+import { expectCode } from "../expect-code.js";
 import { build, opsArb } from "./list-fixture.js";
 
 const memory = () => new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

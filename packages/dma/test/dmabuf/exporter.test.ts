@@ -1,4 +1,3 @@
-import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
@@ -7,18 +6,8 @@ import type { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
 import { DmaKind, type DmaRangeList } from "../../src/mapping/dma-range-list.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
+import { expectCode } from "../expect-code.js";
 import { barList, GiB, gpuTopology, importerDevice, systemList, systemMemory } from "./fixture.js";
-
-function expectCode(fn: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isRlistError(err), `expected ${code}, got ${String(err)}`).toBe(true);
-  expect((err as { code: string }).code).toBe(code);
-}
 
 /** Physical address the device reaches at byte `b` of a DMA list, or -1. */
 function reach(device: DmaDevice, list: DmaRangeList, b: number): number {

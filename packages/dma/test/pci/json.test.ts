@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type PciTopologyJson, pciTopologyFromJson, pciTopologyToJson } from "../../src/pci/json.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
-import { expectCode } from "./expect-code.js";
+import { expectCode } from "../expect-code.js";
 import { buildTestTopology } from "./helpers.js";
 
 const SERVER: PciTopologyJson = {

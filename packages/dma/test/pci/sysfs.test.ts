@@ -15,8 +15,8 @@ import { cpuSupportsP2pFromCpuinfo } from "../../src/pci/allowlist.js";
 import { parseConfigSpace } from "../../src/pci/config-space.js";
 import { p2pMapType, p2pPath } from "../../src/pci/p2p-map.js";
 import { parseResource, pciTopologyFromSysfs, splitDevicePath } from "../../src/pci/sysfs.js";
+import { expectCode } from "../expect-code.js";
 import { buildConfigSpace } from "./config-space-builder.js";
-import { expectCode } from "./expect-code.js";
 import { configSpec, SWITCH_DEVICES, SWITCH_FIXTURE } from "./make-switch-fixture.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

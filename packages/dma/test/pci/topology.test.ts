@@ -3,7 +3,7 @@ import { ACS_EGRESS_CONTROL, ACS_SOURCE_VALIDATION, acsControlOf } from "../../s
 import { cpuSupportsP2pFromCpuinfo, hostBridgeP2pFor } from "../../src/pci/allowlist.js";
 import { bdfKey, formatBdf, parseBdf } from "../../src/pci/bdf.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "./expect-code.js";
+import { expectCode } from "../expect-code.js";
 import { buildTestTopology } from "./helpers.js";
 
 describe("BDF addresses", () => {

@@ -1,4 +1,3 @@
-import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
@@ -21,6 +20,7 @@ import { registrationFootprint } from "../../src/rdma/memory-model.js";
 import { type MemoryRegion, registerMemoryRegion } from "../../src/rdma/memory-region.js";
 import { pinTable } from "../../src/rdma/pin-table.js";
 import { gpuTopology, importerDevice } from "../dmabuf/fixture.js";
+import { expectCode } from "../expect-code.js";
 import {
   type DeviceKind,
   GiB,
@@ -37,17 +37,6 @@ import {
 const RW = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ;
 const ODP = RW | IB_ACCESS_ON_DEMAND;
 const ALL_SIZES = SZ_4K | SZ_2M | SZ_1G;
-
-function expectCode(fn: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isRlistError(err), `expected ${code}, got ${String(err)}`).toBe(true);
-  expect((err as { code: string }).code).toBe(code);
-}
 
 /** Physical address of MR byte `b`, read from the CPU list (the reference). */
 function physOfByte(mr: MemoryRegion, b: number): number {

@@ -2,18 +2,8 @@ import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PinTable, pinTable } from "../../src/rdma/pin-table.js";
+import { expectCode } from "../expect-code.js";
 import { FakeFolios } from "./fake-memory.js";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRlistError(e)).toBe(true);
-    expect((e as { code: string }).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe("pinTable()", () => {
   it("is one table per memory", () => {
