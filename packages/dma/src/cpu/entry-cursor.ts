@@ -113,18 +113,7 @@ export class CpuEntryCursor {
 
   /** Bytes in the entry. */
   get length(): number {
-    const w = this._w;
-    const at = this._at;
-    const h = w[at] as number;
-    const enc = h & 3;
-    const len =
-      enc === 0
-        ? h >>> 4
-        : enc === 1
-          ? ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4)
-          : (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
-    // Type 3 (a page run) stores pages.
-    return (h & 12) === 12 ? len * this._ps : len;
+    return this._lengthAt(this._w, this._at);
   }
 
   /** CPU physical address of the entry's first byte (`rlist_cpu_entry_phys()`). */
@@ -285,7 +274,7 @@ export class CpuEntryCursor {
     throw corrupt("chunk entries do not add up to the chunk positions");
   }
 
-  /** Byte length of the stored entry at unit `at` of `w`. */
+  /** Byte length of the stored entry at unit `at` of `w` (type 3, a page run, stores pages). */
   private _lengthAt(w: Uint32Array, at: number): number {
     const h = w[at] as number;
     const enc = h & 3;
