@@ -2,5 +2,9 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   ssr: { resolve: { conditions: ["@rlist/source", "module", "node", "development|production"] } },
-  test: { name: "@rlist/dma", include: ["test/**/*.test.ts"] },
+  test: {
+    name: "@rlist/dma",
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["../../scripts/fast-check-seed.ts"],
+  },
 });
