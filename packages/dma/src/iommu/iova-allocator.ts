@@ -9,7 +9,8 @@
  * - alloc_iova_fast() rounds sizes under 32 granules up to a power of two, tries the range cache
  *   first and, on failure, flushes the caches and retries once;
  * - free_iova_fast() parks sizes of order < 6 in per-order magazines of 127 pfns (one CPU is
- *   modelled; the depot is trimmed to one magazine at once, as the 100 ms worker would).
+ *   modelled; the depot is a LIFO list like iova_depot_push() / iova_depot_pop(), trimmed to one
+ *   magazine at once where iova_depot_work_func() pops its head every 100 ms).
  *
  * Storage is a pfn-sorted pair of arrays (the rbtree's in-order view); searches are binary.
  * Parked (cached) ranges stay allocated in the tree exactly as in the kernel, so
@@ -334,10 +335,12 @@ export class IovaAllocator {
       if (rc.prev.pfns.length !== IOVA_MAG_SIZE) {
         [rc.loaded, rc.prev] = [rc.prev, rc.loaded];
       } else {
+        // iova_depot_push(): the depot is a LIFO list (the array's end is its head).
         rc.depot.push(rc.loaded);
         rc.loaded = { pfns: [] };
-        // The depot worker trims to one magazine per online CPU (one here).
-        while (rc.depot.length > 1) this.freeMagazine(rc.depot.shift()!);
+        // iova_depot_work_func() trims down to one magazine per online CPU (one here), each time
+        // popping the head: the magazine pushed last goes back to the tree, older ones stay.
+        while (rc.depot.length > 1) this.freeMagazine(rc.depot.pop()!);
       }
     }
     rc.loaded.pfns.push(pfn);

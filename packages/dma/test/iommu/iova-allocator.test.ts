@@ -2,7 +2,7 @@ import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IovaAllocator } from "../../src/iommu/iova-allocator.js";
+import { IOVA_MAG_SIZE, IovaAllocator } from "../../src/iommu/iova-allocator.js";
 
 const LIMIT32 = 0xfffff; // DMA_BIT_MASK(32) >> 12
 
@@ -97,6 +97,26 @@ describe("IovaAllocator: kernel-anchors 4.2 vectors", () => {
     expect(() => a.allocFast(4, 15, false)).toThrow(/ENOMEM/);
     expect(a.cachedGranulesCount).toBe(8);
     expect(a.allocFast(4, 15)).toBe(12);
+    expect(a.cachedGranulesCount).toBe(0);
+  });
+
+  it("trims the depot from its head: the magazine pushed last goes back to the tree (iova_depot_pop)", () => {
+    // One order-0 bin: loaded and prev fill first (2 x 127), then each full loaded magazine is
+    // pushed on the depot. The second push leaves two magazines; drivers/iommu/iova.c's depot is a
+    // LIFO list, so iova_depot_work_func() pops and frees the one just pushed, not the oldest.
+    const a = new IovaAllocator();
+    const mag = (k: number) => Array.from({ length: IOVA_MAG_SIZE }, (_, i) => k * IOVA_MAG_SIZE + i);
+    const pfns = Array.from({ length: 4 * IOVA_MAG_SIZE + 1 }, () => a.allocFast(1, LIMIT32));
+    for (const pfn of pfns) a.freeFast(pfn, 1);
+    // pfns[0..126] went to prev, [127..253] were pushed first, [254..380] pushed second, [381] is loaded.
+    const pushedFirst = mag(1).map((i) => pfns[i]!);
+    const pushedLast = mag(2).map((i) => pfns[i]!);
+    expect(pushedLast.every((pfn) => a.find(pfn) === undefined)).toBe(true);
+    expect(pushedFirst.every((pfn) => a.find(pfn) !== undefined)).toBe(true);
+    expect(a.cachedGranulesCount).toBe(2 * IOVA_MAG_SIZE + 1);
+    // Draining the bin: loaded (1), then prev (127), then the surviving depot magazine.
+    const drained = Array.from({ length: 2 * IOVA_MAG_SIZE + 1 }, () => a.allocFast(1, LIMIT32));
+    expect(new Set(drained.slice(1 + IOVA_MAG_SIZE))).toEqual(new Set(pushedFirst));
     expect(a.cachedGranulesCount).toBe(0);
   });
 
