@@ -37,6 +37,17 @@ function totalLength(entries: DmaEntryCursor): number {
   return total;
 }
 
+/**
+ * bits_per((length - 1 + va) ^ va) in 64-bit arithmetic, as ib_umem_find_best_pgsz() computes it:
+ * sizes of this many bits or more hold the whole VA span in one block. An empty list wraps
+ * `length - 1` to all ones, so the span reads as `[va - 1, va]`: one bit above va's lowest set bit
+ * (every size covering both va - 1 and va), or all 64 bits for va 0 (no size, so no constraint).
+ */
+function vaSpanBits(va: number, total: number): number {
+  if (total !== 0) return bitsPer(xor53(va + total - 1, va));
+  return va === 0 ? 64 : ctz53(va) + 1;
+}
+
 function checkBlockSize(bs: number): void {
   if (!isPow2(bs)) throw new RlistError("EINVAL", `block size ${bs} is not a power of two`);
 }
@@ -64,7 +75,7 @@ export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, h
   checkU53("hwva", va);
   if (va + total > MAX_SAFE) throw new RlistError("ERANGE", "hwva + list length exceeds 2^53 - 1");
   // Sizes that already cover the whole VA span need no further alignment proof.
-  let mask = total === 0 ? 0 : keepFromBit(blockSizes, bitsPer(xor53(va + total - 1, va)));
+  let mask = keepFromBit(blockSizes, vaSpanBits(va, total));
   let first = true;
   for (let ok = entries.reset(); ok; ok = entries.next()) {
     if (entries.length === 0) continue;

@@ -88,6 +88,22 @@ describe("findBestBlockSize (rlist-anchor 5.6 B1-B11)", () => {
     expect(findBestBlockSize(list([0x200000, 0x1000], [0x300000, 0x1000]), SZ_4K | SZ_2M)).toBe(SZ_4K);
   });
 
+  it("a list with no bytes applies the VA formula to hwva (length - 1 wraps to all ones)", () => {
+    // drivers/infiniband/core/umem.c: bits_per((length - 1 + virt) ^ virt) with length 0 is one bit
+    // above virt's lowest set bit, so only sizes larger than virt's alignment are in the first
+    // mask, and the result is the smallest of them (not the largest size, as a mask of 0 gives).
+    const sizes = SZ_4K | SZ_2M | SZ_1G;
+    expect(findBestBlockSize(list(), sizes, 0x1000)).toBe(SZ_2M);
+    expect(findBestBlockSize(list([0x5000, 0]), sizes, 0x1000)).toBe(SZ_2M);
+    expect(findBestBlockSize(list(), sizes, 0x20_0000)).toBe(SZ_1G);
+    expect(findBestBlockSize(list(), sizes, 0x4000_0000)).toBe(SZ_1G);
+    expect(findBestBlockSize(list(), SZ_4K | SZ_64K, 0x3000)).toBe(SZ_64K);
+    expect(findBestBlockSize(list(), SZ_4K, 0x1000)).toBe(SZ_4K);
+    // hwva 0: the span covers all 64 bits, no size is excluded.
+    expect(findBestBlockSize(list(), sizes, 0)).toBe(SZ_1G);
+    expect(findBestBlockSize(list(), sizes)).toBe(SZ_1G);
+  });
+
   it("supports sizes above 2^32 in the bitmap", () => {
     const SZ_512G = 2 ** 39;
     expect(findBestBlockSize(list([SZ_512G, SZ_512G]), SZ_4K + SZ_1G + SZ_512G)).toBe(SZ_512G);
