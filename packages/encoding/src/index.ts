@@ -3,6 +3,7 @@ export { describe, formatDescribed, hexdump } from "./describe.js";
 export type { RlistErrorCode } from "./errors.js";
 export { isRlistError, RlistError } from "./errors.js";
 export { fixed16Codec } from "./fixed16.js";
+export { formatValue } from "./format.js";
 export {
   headerEncoding,
   headerLengthLow,

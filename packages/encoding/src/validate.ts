@@ -3,19 +3,15 @@
  * these slow explainers only on failure, to build an `RlistError` that names the bad field.
  */
 import { RlistError } from "./errors.js";
+import { formatValue } from "./format.js";
 import { MAX_BASE_BIG, MAX_LENGTH_BIG, MAX_SAFE, MAX_TYPE, MAX_U32 } from "./limits.js";
 
-function show(v: unknown): string {
-  if (typeof v === "bigint") return `${v}n`;
-  if (typeof v === "number") return String(v);
-  if (typeof v === "string") return JSON.stringify(v);
-  return typeof v;
-}
-
 function checkSmall(name: string, v: unknown, max: number): RlistError | undefined {
-  if (typeof v !== "number") return new RlistError("EINVAL", `${name} must be a number, got ${show(v)}`);
+  if (typeof v !== "number") {
+    return new RlistError("EINVAL", `${name} must be a number, got ${formatValue(v)}`);
+  }
   if (!Number.isInteger(v) || v < 0 || v > max) {
-    return new RlistError("ERANGE", `${name} ${show(v)} is not an integer in 0..${max}`);
+    return new RlistError("ERANGE", `${name} ${formatValue(v)} is not an integer in 0..${max}`);
   }
   return undefined;
 }
@@ -23,30 +19,32 @@ function checkSmall(name: string, v: unknown, max: number): RlistError | undefin
 function checkNumber64(name: string, v: unknown, bits: number): RlistError | undefined {
   if (typeof v !== "number") {
     const hint = typeof v === "bigint" ? " (use the ...Big API for bigint fields)" : "";
-    return new RlistError("EINVAL", `${name} must be a number, got ${show(v)}${hint}`);
+    return new RlistError("EINVAL", `${name} must be a number, got ${formatValue(v)}${hint}`);
   }
   if (!Number.isInteger(v) || v < 0) {
-    return new RlistError("ERANGE", `${name} ${show(v)} is not a non-negative integer`);
+    return new RlistError("ERANGE", `${name} ${formatValue(v)} is not a non-negative integer`);
   }
   if (v > MAX_SAFE) {
     return new RlistError(
       "ERANGE",
-      `${name} ${show(v)} is above 2^53-1 and cannot be exact in a number (${bits}-bit field: use the ...Big API)`,
+      `${name} ${formatValue(v)} is above 2^53-1 and cannot be exact in a number (${bits}-bit field: use the ...Big API)`,
     );
   }
   return undefined;
 }
 
 function checkBig(name: string, v: unknown, max: bigint, bits: number): RlistError | undefined {
-  if (typeof v !== "bigint") return new RlistError("EINVAL", `${name} must be a bigint, got ${show(v)}`);
+  if (typeof v !== "bigint") {
+    return new RlistError("EINVAL", `${name} must be a bigint, got ${formatValue(v)}`);
+  }
   if (v < 0n || v > max)
-    return new RlistError("ERANGE", `${name} ${show(v)} does not fit ${bits} unsigned bits`);
+    return new RlistError("ERANGE", `${name} ${formatValue(v)} does not fit ${bits} unsigned bits`);
   return undefined;
 }
 
 function notAnEntry(e: unknown): RlistError | undefined {
   if (typeof e !== "object" || e === null) {
-    return new RlistError("EINVAL", `entry must be an object, got ${e === null ? "null" : typeof e}`);
+    return new RlistError("EINVAL", `entry must be an object, got ${formatValue(e)}`);
   }
   return undefined;
 }
@@ -84,7 +82,7 @@ export function entryErrorBig(e: unknown): RlistError {
 /** Throws unless `at` is a unit index with `units` words of room in `words` (encode side). */
 export function roomError(words: Uint32Array, at: unknown, units: number): RlistError {
   if (typeof at !== "number" || !Number.isInteger(at) || at < 0) {
-    return new RlistError("EINVAL", `unit index ${show(at)} is not a non-negative integer`);
+    return new RlistError("EINVAL", `unit index ${formatValue(at)} is not a non-negative integer`);
   }
   const left = Math.max(0, words.length - at);
   return new RlistError(
@@ -95,7 +93,7 @@ export function roomError(words: Uint32Array, at: unknown, units: number): Rlist
 
 /** The error for a decode or end-marker position that is not inside `words`. */
 export function positionError(words: Uint32Array, at: unknown): RlistError {
-  return new RlistError("EINVAL", `unit index ${show(at)} is outside 0..${words.length - 1}`);
+  return new RlistError("EINVAL", `unit index ${formatValue(at)} is outside 0..${words.length - 1}`);
 }
 
 /** The error for an entry whose header says it is longer than what is left of `words`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRlistError, RlistError } from "../src/index.js";
+import { formatValue, isRlistError, RlistError } from "../src/index.js";
 
 describe("RlistError", () => {
   it("carries a stable code and is an Error", () => {
@@ -12,5 +12,65 @@ describe("RlistError", () => {
     expect(isRlistError(err, "ERANGE")).toBe(true);
     expect(isRlistError(err, "EINVAL")).toBe(false);
     expect(isRlistError(new Error("x"))).toBe(false);
+  });
+});
+
+describe("formatValue (every message shows caller values through it)", () => {
+  it("renders numbers, bigints, strings and symbols exactly", () => {
+    expect(formatValue(Number.NaN)).toBe("NaN");
+    expect(formatValue(-0)).toBe("-0");
+    expect(formatValue(0)).toBe("0");
+    expect(formatValue(Number.NEGATIVE_INFINITY)).toBe("-Infinity");
+    expect(formatValue(2 ** 53 + 2)).toBe("9007199254740994");
+    expect(formatValue(1n << 64n)).toBe("18446744073709551616n");
+    expect(formatValue("0x10")).toBe('"0x10"');
+    expect(formatValue(Symbol("id"))).toBe("Symbol(id)");
+    expect(formatValue(Symbol())).toBe("Symbol()");
+    expect(formatValue(null)).toBe("null");
+    expect(formatValue(undefined)).toBe("undefined");
+    expect(formatValue(true)).toBe("true");
+    expect(formatValue(new Uint32Array(3))).toBe("Uint32Array(3)");
+    expect(formatValue([1, 2])).toBe("an array");
+    expect(formatValue(() => 1)).toBe("a function");
+  });
+
+  it("is total: no user code can make it throw, and long strings are cut", () => {
+    const hostile: unknown[] = [
+      {
+        toString() {
+          throw new Error("toString");
+        },
+        valueOf() {
+          throw new Error("valueOf");
+        },
+        get [Symbol.toPrimitive]() {
+          throw new Error("toPrimitive");
+        },
+      },
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error("trap");
+          },
+          getPrototypeOf() {
+            throw new Error("trap");
+          },
+        },
+      ),
+      new Proxy([], {
+        get() {
+          throw new Error("trap");
+        },
+      }),
+      Object.create(null),
+    ];
+    const revocable = Proxy.revocable([], {});
+    revocable.revoke();
+    hostile.push(revocable.proxy);
+    for (const v of hostile) expect(typeof formatValue(v)).toBe("string");
+    const long = formatValue("x".repeat(1e6));
+    expect(long.length).toBeLessThan(100);
+    expect(long).toContain("1000000 chars");
   });
 });
