@@ -1,18 +1,14 @@
 /** Argument checks shared by the list and its cursors (RlistError with a stable code). */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { MAX_SAFE } from "./constants.js";
-
-function show(v: unknown): string {
-  return typeof v === "bigint" ? `${v}n` : typeof v === "string" ? JSON.stringify(v) : String(v);
-}
 
 /** Throws unless `v` is a safe integer in `0..max`: EINVAL for a non-number, ERANGE otherwise. */
 export function checkSafe(name: string, v: unknown, max: number = MAX_SAFE): number {
   if (typeof v !== "number") {
-    throw new RlistError("EINVAL", `${name} must be a number, got ${typeof v} ${show(v)}`);
+    throw new RlistError("EINVAL", `${name} must be a number, got ${formatValue(v)}`);
   }
   if (!Number.isSafeInteger(v) || v < 0 || v > max) {
-    throw new RlistError("ERANGE", `${name} ${show(v)} is not an integer in 0..${max}`);
+    throw new RlistError("ERANGE", `${name} ${formatValue(v)} is not an integer in 0..${max}`);
   }
   return v;
 }
@@ -20,9 +16,9 @@ export function checkSafe(name: string, v: unknown, max: number = MAX_SAFE): num
 /** Throws unless `v` is a bigint in `0..max`. */
 export function checkBig(name: string, v: unknown, max: bigint): bigint {
   if (typeof v !== "bigint") {
-    throw new RlistError("EINVAL", `${name} must be a bigint, got ${typeof v} ${show(v)}`);
+    throw new RlistError("EINVAL", `${name} must be a bigint, got ${formatValue(v)}`);
   }
-  if (v < 0n || v > max) throw new RlistError("ERANGE", `${name} ${show(v)} is not in 0..${max}`);
+  if (v < 0n || v > max) throw new RlistError("ERANGE", `${name} ${formatValue(v)} is not in 0..${max}`);
   return v;
 }
 

@@ -6,8 +6,12 @@
  * than the data) and named by an integer index, never by an object. Freed chunks go on a free
  * list threaded through their first header word (like a slab freelist) and are reused before
  * fresh slab space. Several lists may share one pool. Slabs are kept for the pool's lifetime.
+ *
+ * A bitmap with one bit per chunk id says which chunks are handed out, so `free` refuses a
+ * double free or an id the pool never gave (what SLUB's debug checks catch) in O(1), before it
+ * touches the free list.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { type ChunkBytes, HDR_NEXT, isChunkBytes, NIL } from "./constants.js";
 
 export interface ChunkPoolOptions {
@@ -57,9 +61,7 @@ export class ChunkPool {
   readonly slabShift: number;
   readonly slabMask: number;
   readonly chunkShift: number;
-  /** Most chunks that may be in use at once (settable; `Infinity` = no limit). */
-  limit: number;
-
+  private _limit: number;
   private faultHook: FaultHook | null = null;
   private attempts = 0;
   private freeHead = NIL;
@@ -67,6 +69,8 @@ export class ChunkPool {
   private bump = 0;
   private bumpEnd = 0;
   private inUse = 0;
+  /** Bit `id & 31` of word `id >>> 5` is set while chunk `id` is handed out (ids below `bumpEnd`). */
+  private allocated = new Uint32Array(0);
 
   private static readonly sharedPools = new Map<ChunkBytes, ChunkPool>();
 
@@ -84,9 +88,12 @@ export class ChunkPool {
   }
 
   constructor(options: ChunkPoolOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
+    }
     const chunkBytes = options.chunkBytes ?? 512;
     if (!isChunkBytes(chunkBytes)) {
-      throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${String(chunkBytes)}`);
+      throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
     }
     const slabBytes = options.slabBytes ?? Math.max(DEFAULT_SLAB_BYTES, chunkBytes);
     if (
@@ -98,23 +105,26 @@ export class ChunkPool {
     ) {
       throw new RlistError(
         "EINVAL",
-        `slabBytes must be a power of two from ${chunkBytes} to 2^30, got ${String(slabBytes)}`,
+        `slabBytes must be a power of two from ${chunkBytes} to 2^30, got ${formatValue(slabBytes)}`,
       );
     }
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    if (!(typeof limit === "number" && limit >= 0 && (Number.isInteger(limit) || limit === Infinity))) {
-      throw new RlistError(
-        "EINVAL",
-        `limit must be a non-negative integer or Infinity, got ${String(limit)}`,
-      );
-    }
+    const limit = checkLimit(options.limit ?? Number.POSITIVE_INFINITY);
     this.chunkBytes = chunkBytes;
     this.slabBytes = slabBytes;
     this.chunkWords = chunkBytes / 4;
     this.chunkShift = log2(this.chunkWords);
     this.slabShift = log2(slabBytes / chunkBytes);
     this.slabMask = (1 << this.slabShift) - 1;
-    this.limit = limit;
+    this._limit = limit;
+  }
+
+  /** Most chunks that may be in use at once (settable; `Infinity` = no limit). */
+  get limit(): number {
+    return this._limit;
+  }
+
+  set limit(value: number) {
+    this._limit = checkLimit(value);
   }
 
   /** The slab holding chunk `id`. */
@@ -129,13 +139,16 @@ export class ChunkPool {
 
   /** Installs (or with `null` removes) a fault-injection hook; resets the attempt counter. */
   setFaultHook(hook: FaultHook | null): void {
+    if (hook !== null && typeof hook !== "function") {
+      throw new RlistError("EINVAL", `the fault hook must be a function or null, got ${formatValue(hook)}`);
+    }
     this.faultHook = hook;
     this.attempts = 0;
   }
 
   /** Chunks that one more allocation may take before hitting {@link limit}. */
   get available(): number {
-    return this.limit - this.inUse;
+    return this._limit - this.inUse;
   }
 
   /**
@@ -145,8 +158,8 @@ export class ChunkPool {
    */
   alloc(): number {
     const attempt = this.attempts++;
-    if (this.inUse >= this.limit) {
-      throw new RlistError("ENOMEM", `chunk pool limit of ${this.limit} chunks reached`);
+    if (this.inUse >= this._limit) {
+      throw new RlistError("ENOMEM", `chunk pool limit of ${this._limit} chunks reached`);
     }
     if (this.faultHook?.(attempt)) {
       throw new RlistError("ENOMEM", `chunk allocation ${attempt} refused by the fault hook`);
@@ -159,12 +172,25 @@ export class ChunkPool {
       if (this.bump === this.bumpEnd) this.grow();
       id = this.bump++;
     }
+    const bits = this.allocated;
+    bits[id >>> 5] = (bits[id >>> 5] as number) | (1 << (id & 31));
     this.inUse++;
     return id;
   }
 
-  /** Returns chunk `id` to the pool. The caller must own it (no double free). */
+  /**
+   * Returns chunk `id` to the pool. EINVAL, and nothing changes, unless `id` is a chunk this
+   * pool handed out and has not taken back (a double free, or an id it never gave).
+   */
   free(id: number): void {
+    // `id >>> 0 === id`: an integer in 0..2^32-1 (not NaN, -1, 1.5, 2^32); `typeof` first,
+    // since `>>>` throws on a bigint or a symbol.
+    if (!(typeof id === "number" && id >>> 0 === id && id < this.bumpEnd)) throw this.badFree(id);
+    const bits = this.allocated;
+    const word = bits[id >>> 5] as number;
+    const bit = 1 << (id & 31);
+    if ((word & bit) === 0) throw this.badFree(id);
+    bits[id >>> 5] = word & ~bit;
     this.words(id)[this.wordBase(id) + HDR_NEXT] = this.freeHead;
     this.freeHead = id;
     this.freeCount++;
@@ -181,6 +207,16 @@ export class ChunkPool {
     };
   }
 
+  private badFree(id: unknown): RlistError {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= this.bumpEnd) {
+      return new RlistError(
+        "EINVAL",
+        `free: ${formatValue(id)} is not a chunk id of this pool (0..${this.bumpEnd - 1})`,
+      );
+    }
+    return new RlistError("EINVAL", `free: chunk ${id} is not allocated (double free, or never handed out)`);
+  }
+
   private grow(): void {
     const perSlab = 1 << this.slabShift;
     if ((this.slabs.length + 1) * perSlab >= NIL) {
@@ -192,8 +228,36 @@ export class ChunkPool {
     } catch (cause) {
       throw new RlistError("ENOMEM", `cannot reserve a ${this.slabBytes}-byte slab`, { cause });
     }
+    const bumpEnd = (this.slabs.length + 1) * perSlab;
+    let bits = this.allocated;
+    if (bits.length * 32 < bumpEnd) {
+      // Doubling keeps the copies O(total) over the pool's life.
+      try {
+        bits = new Uint32Array(Math.max(Math.ceil(bumpEnd / 32), bits.length * 2));
+      } catch (cause) {
+        throw new RlistError("ENOMEM", "cannot grow the chunk bitmap", { cause });
+      }
+      bits.set(this.allocated);
+    }
+    this.allocated = bits;
     this.bump = this.slabs.length * perSlab;
-    this.bumpEnd = this.bump + perSlab;
+    this.bumpEnd = bumpEnd;
     this.slabs.push(slab);
   }
+}
+
+function checkLimit(limit: unknown): number {
+  if (
+    !(
+      typeof limit === "number" &&
+      limit >= 0 &&
+      (Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY)
+    )
+  ) {
+    throw new RlistError(
+      "EINVAL",
+      `limit must be a non-negative integer or Infinity, got ${formatValue(limit)}`,
+    );
+  }
+  return limit;
 }

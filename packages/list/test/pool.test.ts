@@ -69,6 +69,91 @@ describe("ChunkPool", () => {
     expect(pool.stats().chunksInUse).toBe(3);
   });
 
+  it("free() refuses a double free and ids it never handed out (EINVAL), pool unchanged", () => {
+    // Two pools driven alike; `pool` also sees every bad free. If a bad free changed anything
+    // (counters, free list), later allocations would diverge from the twin's.
+    const pool = new ChunkPool({ chunkBytes: 128, slabBytes: 1024 });
+    const twin = new ChunkPool({ chunkBytes: 128, slabBytes: 1024 });
+    const ids = [0, 1, 2, 3, 4].map(() => pool.alloc());
+    for (let i = 0; i < 5; i++) twin.alloc();
+    pool.free(ids[1] as number);
+    twin.free(ids[1] as number);
+    const bad: unknown[] = [
+      ids[1], // double free
+      5, // in the slab but never handed out
+      7, // last chunk of the slab, never handed out
+      8, // past every slab
+      2 ** 32 - 1, // NIL
+      2 ** 32,
+      Number.NaN,
+      -1,
+      -0.5,
+      1.5,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      2 ** 53 + 2,
+      1n,
+      "2",
+      null,
+      undefined,
+      Symbol("id"),
+      {},
+    ];
+    for (const id of bad) {
+      const before = pool.stats();
+      expect(codeOf(() => pool.free(id as number))).toBe("EINVAL");
+      expect(pool.stats()).toEqual(before);
+    }
+    const next = [0, 1, 2, 3, 4].map(() => pool.alloc());
+    expect(next).toEqual([0, 1, 2, 3, 4].map(() => twin.alloc()));
+    expect(new Set([...ids.filter((id) => id !== ids[1]), ...next]).size).toBe(9);
+  });
+
+  it("free() after a double-free attempt still hands every chunk out once (model: ids in use)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(2), fc.nat(40)), { maxLength: 200 }), (ops) => {
+        const pool = new ChunkPool({ chunkBytes: 128, slabBytes: 512 });
+        const live = new Set<number>();
+        for (const [op, n] of ops) {
+          if (op === 0) {
+            const id = pool.alloc();
+            expect(live.has(id)).toBe(false);
+            live.add(id);
+          } else if (live.has(n)) {
+            pool.free(n);
+            live.delete(n);
+          } else {
+            const before = pool.stats();
+            expect(codeOf(() => pool.free(n))).toBe("EINVAL");
+            expect(pool.stats()).toEqual(before);
+          }
+          expect(pool.stats().chunksInUse).toBe(live.size);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("limit and the fault hook take only what they document (EINVAL otherwise, nothing changed)", () => {
+    const pool = new ChunkPool({ chunkBytes: 128, limit: 4 });
+    for (const v of [Number.NaN, -1, 1.5, "3", 3n, null, undefined, Symbol("x")]) {
+      expect(
+        codeOf(() => {
+          (pool as { limit: unknown }).limit = v;
+        }),
+      ).toBe("EINVAL");
+      expect(pool.limit).toBe(4);
+    }
+    pool.limit = Number.POSITIVE_INFINITY;
+    pool.limit = 0;
+    expect(codeOf(() => pool.alloc())).toBe("ENOMEM");
+    for (const v of [1, "f", {}, Symbol("h")]) {
+      expect(codeOf(() => pool.setFaultHook(v as never))).toBe("EINVAL");
+    }
+    pool.limit = 1;
+    pool.alloc(); // no hook was installed by the refused calls
+  });
+
   it("validates its options", () => {
     expect(codeOf(() => new ChunkPool({ chunkBytes: 256 as 512 }))).toBe("EINVAL");
     expect(codeOf(() => new ChunkPool({ slabBytes: 3000 }))).toBe("EINVAL");
