@@ -21,7 +21,9 @@ export type RlistErrorCode =
   /** The operation is not supported for this configuration (like -EOPNOTSUPP). */
   | "EOPNOTSUPP"
   /** An I/O-level failure, e.g. a DMA fault on an untranslated address (like -EIO). */
-  | "EIO";
+  | "EIO"
+  /** The call would have to block or split and the caller asked it not to (like -EAGAIN). */
+  | "EAGAIN";
 
 export class RlistError extends Error {
   override readonly name = "RlistError";
