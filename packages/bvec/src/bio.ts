@@ -23,6 +23,8 @@ export interface BioInit {
   pgmaps?: PgmapLookup;
   /** REQ_ATOMIC: such a bio must never be split (`split` throws `EINVAL`). */
   atomic?: boolean;
+  /** REQ_NOWAIT: a bio that would need a split is refused with `EAGAIN` instead. */
+  nowait?: boolean;
 }
 
 /** How `addPage` placed a page. */
@@ -40,6 +42,7 @@ export class Bio {
   /** BIO_CLONED: the bvec table belongs to another bio, so this one cannot add pages. */
   readonly cloned: boolean;
   readonly atomic: boolean;
+  readonly nowait: boolean;
   readonly pgmaps: PgmapLookup;
 
   /** A new, empty bio with its own bvec table (`bio_alloc`). */
@@ -49,6 +52,7 @@ export class Bio {
     this.vecs = vecs ?? new BvecArray(init.maxVecs ?? BIO_MAX_VECS);
     this.pgmaps = init.pgmaps ?? NO_PGMAP;
     this.atomic = init.atomic ?? false;
+    this.nowait = init.nowait ?? false;
     this.cloned = cloned;
   }
 
@@ -197,7 +201,11 @@ export class Bio {
 
   /** Like `bio_alloc_clone()`: same op and iterator, the bvec table shared, not owned. */
   clone(): Bio {
-    const c = new Bio({ op: this.op, pgmaps: this.pgmaps, atomic: this.atomic }, this.vecs, true);
+    const c = new Bio(
+      { op: this.op, pgmaps: this.pgmaps, atomic: this.atomic, nowait: this.nowait },
+      this.vecs,
+      true,
+    );
     c.iter.copyFrom(this.iter);
     return c;
   }

@@ -32,4 +32,4 @@ export { NO_PGMAP, P2pMixError } from "./pgmap.js";
 export type { PhysVecLimits } from "./phys-vec.js";
 export { PhysVecCursor, requestPhysVecLimits, UNLIMITED_PHYS_VEC } from "./phys-vec.js";
 export type { SplitPoint } from "./split.js";
-export { bioSplit, bioSplitRwAt, getMaxIoSize, splitBio, splitToLimits } from "./split.js";
+export { bioSplit, bioSplitRwAt, chunkSectorsLeft, getMaxIoSize, splitBio, splitToLimits } from "./split.js";

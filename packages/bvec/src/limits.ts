@@ -1,6 +1,6 @@
 /**
  * Block queue limits (`struct queue_limits`, the fields splitting uses) and the merge predicates
- * of block/blk.h and blk-merge.c that read them (reference/kernel-anchors.md 1.5-1.7).
+ * of block/blk.h and block/blk-merge.c that read them (defaults and checks of block/blk-settings.c).
  */
 import { RlistError } from "@rlist/encoding";
 import { checkMask, checkPositive, isPowerOfTwo, lowBits, windowEnd } from "./checks.js";
@@ -31,6 +31,11 @@ export interface QueueLimits {
   readonly physicalBlockSize: number;
   /** `max_sectors`: the largest I/O in 512-byte sectors. */
   readonly maxSectors: number;
+  /**
+   * `chunk_sectors`: 0, or no I/O may cross a multiple of this many sectors (RAID stripe, zone,
+   * NVMe NOIOB); any u32, a power of two or not, as `blk_boundary_sectors_left()` allows.
+   */
+  readonly chunkSectors: number;
 }
 
 /** Limits as a caller gives them: anything left out takes the kernel default. */
@@ -42,7 +47,8 @@ export type QueueLimitsInit = Partial<QueueLimits>;
  *   512-byte blocks, physical = logical block size, BLK_SAFE_MAX_SECTORS;
  * - a virt boundary forces `maxSegmentSize` to UINT_MAX (any other explicit value is `EINVAL`);
  * - `maxSegmentSize` >= BLK_MIN_SEGMENT_SIZE, `segBoundaryMask` >= BLK_MIN_SEGMENT_SIZE - 1;
- * - block sizes are powers of two, 512 <= logical <= physical, and `maxSectors` holds one block.
+ * - block sizes are powers of two, 512 <= logical <= physical, and `maxSectors` holds one block;
+ * - `chunkSectors` is a u32 (0: no chunk boundary).
  */
 export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
   const virtBoundaryMask = init.virtBoundaryMask ?? 0;
@@ -83,6 +89,10 @@ export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
   if (maxSectors * SECTOR_SIZE < logicalBlockSize) {
     throw new RlistError("EINVAL", `maxSectors ${maxSectors} holds no logical block`);
   }
+  const chunkSectors = init.chunkSectors ?? 0;
+  if (!Number.isInteger(chunkSectors) || chunkSectors < 0 || chunkSectors > U32_MAX) {
+    throw new RlistError("EINVAL", `chunkSectors ${String(chunkSectors)} is not an integer in 0..${U32_MAX}`);
+  }
   return {
     maxSegments,
     maxSegmentSize,
@@ -91,6 +101,7 @@ export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
     logicalBlockSize,
     physicalBlockSize,
     maxSectors,
+    chunkSectors,
   };
 }
 

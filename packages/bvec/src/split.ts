@@ -1,11 +1,11 @@
 /**
  * Splitting a bio to queue limits: `bio_split_rw_at()`, `get_max_io_size()` and `bio_split()`
- * (reference/kernel-anchors.md 1.7, v6.12-6.14 semantics).
+ * (block/blk-merge.c and block/bio.c, v6.12-6.14 semantics, with `chunk_sectors` and REQ_NOWAIT).
  */
 import { RlistError } from "@rlist/encoding";
 import type { Bio } from "./bio.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkU32, lowBits } from "./checks.js";
+import { checkPositive, checkSafe, checkU32, lowBits } from "./checks.js";
 import { PAGE_SIZE, SECTOR_SHIFT, SECTOR_SIZE, U32_MAX } from "./constants.js";
 import { bvecGapToPrev, getMaxSegmentSize, type QueueLimits, SPLIT_FAST_PATH_SIZE } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -18,17 +18,42 @@ export interface SplitPoint {
   segments: number;
 }
 
+/** `sector mod n` for n in 1..2^32, exact over the whole u64 sector range (bigint form). */
+function sectorRemainder(sector: number | bigint, n: number): number {
+  if (typeof sector === "bigint") {
+    if (sector < 0n || sector > 0xffff_ffff_ffff_ffffn) {
+      throw new RlistError("ERANGE", `sector ${String(sector)} does not fit 64 unsigned bits`);
+    }
+    return Number(sector % BigInt(n));
+  }
+  checkSafe("sector", sector);
+  return sector % n;
+}
+
 /**
- * Like `get_max_io_size()`: the most sectors a bio starting at `sector` may carry, trimmed so
- * the next bio starts on a physical-block boundary when that is possible.
+ * Like `blk_boundary_sectors_left()` (formerly `blk_chunk_sectors_left()`): sectors from `sector`
+ * to the next multiple of `chunkSectors`, which need not be a power of two (the kernel divides then).
  */
-export function getMaxIoSize(sector: number, lim: QueueLimits): number {
+export function chunkSectorsLeft(sector: number | bigint, chunkSectors: number): number {
+  checkPositive("chunkSectors", chunkSectors, U32_MAX);
+  return chunkSectors - sectorRemainder(sector, chunkSectors);
+}
+
+/**
+ * Like `get_max_io_size()` for READ/WRITE: the most sectors a bio starting at `sector` may carry:
+ * `maxSectors`, cut at the next `chunkSectors` boundary, then trimmed so the next bio starts on a
+ * physical-block boundary when that is possible (else whole logical blocks). `sector` may be a
+ * bigint for the full u64 range.
+ */
+export function getMaxIoSize(sector: number | bigint, lim: QueueLimits): number {
   const pbs = lim.physicalBlockSize >>> SECTOR_SHIFT;
   const lbs = lim.logicalBlockSize >>> SECTOR_SHIFT;
-  const start = lowBits(sector, pbs - 1);
-  const end = start + lim.maxSectors - ((start + lim.maxSectors) % pbs);
+  let maxSectors = lim.maxSectors;
+  if (lim.chunkSectors !== 0) maxSectors = Math.min(maxSectors, chunkSectorsLeft(sector, lim.chunkSectors));
+  const start = sectorRemainder(sector, pbs);
+  const end = start + maxSectors - ((start + maxSectors) % pbs);
   if (end > start) return end - start;
-  return lim.maxSectors - (lim.maxSectors % lbs);
+  return maxSectors - (maxSectors % lbs);
 }
 
 /**
@@ -61,8 +86,9 @@ function splitSegs(
  * Like `bio_split_rw_at()`: walks the bio's multi-page bvecs from its iterator and returns where
  * it must be split to respect `lim` and `maxBytes`: at a virt-boundary gap, when `maxSegments` or
  * `maxBytes` runs out, or inside a bvec that needs more segments than are left. The split point
- * is aligned down to the logical block size. `EINVAL` for an atomic bio that needs a split, or
- * when the aligned split point is 0 (the limits cannot be met without splitting a block).
+ * is aligned down to the logical block size. When a split is needed: `EINVAL` for an atomic bio
+ * (REQ_ATOMIC), `EAGAIN` for a REQ_NOWAIT bio (the submitter retries without it), `EINVAL` when
+ * the aligned split point is 0 (the limits cannot be met without splitting a block).
  */
 export function bioSplitRwAt(bio: Bio, lim: QueueLimits, maxBytes: number): SplitPoint {
   checkU32("maxBytes", maxBytes);
@@ -103,6 +129,7 @@ export function bioSplitRwAt(bio: Bio, lim: QueueLimits, maxBytes: number): Spli
   }
   if (!split) return { sectors: 0, segments: state.segments };
   if (bio.atomic) throw new RlistError("EINVAL", "an atomic bio (REQ_ATOMIC) exceeds the queue limits");
+  if (bio.nowait) throw new RlistError("EAGAIN", "a REQ_NOWAIT bio would have to be split");
   const bytes = state.bytes - (state.bytes % lim.logicalBlockSize);
   if (bytes === 0) {
     throw new RlistError(
@@ -136,7 +163,7 @@ export function bioSplit(bio: Bio, sectors: number): Bio {
  */
 export function splitBio(bio: Bio, lim: QueueLimits): Bio | null {
   if (!opHasData(bio.op)) throw new RlistError("EOPNOTSUPP", `splitting ${bio.op} bios is not modelled`);
-  const maxBytes = getMaxIoSize(bio.iter.sector, lim) * SECTOR_SIZE;
+  const maxBytes = getMaxIoSize(bio.iter.sectorBig, lim) * SECTOR_SIZE;
   const { sectors } = bioSplitRwAt(bio, lim, Math.min(maxBytes, U32_MAX));
   if (sectors === 0) return null;
   return bioSplit(bio, sectors);

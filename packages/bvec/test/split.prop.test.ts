@@ -14,6 +14,7 @@ const arbLimits: fc.Arbitrary<QueueLimits> = fc
     logicalBlockSize: fc.constantFrom(512, 4096),
     pbsShift: fc.integer({ min: 0, max: 2 }),
     maxSectors: fc.integer({ min: 8, max: 600 }),
+    chunkSectors: fc.constantFrom(0, 0, 8, 24, 64, 100, 256),
   })
   .map(({ pbsShift, maxSegmentSize, virtBoundaryMask, ...r }) =>
     queueLimits({
@@ -60,13 +61,31 @@ function makeBio(c: Case, offset = 0): Bio {
   return bio;
 }
 
+/**
+ * get_max_io_size() by search rather than by masks: the largest n <= max_sectors that stays inside
+ * the chunk and ends on a physical block, else the largest whole number of logical blocks.
+ */
+function refMaxIoSectors(sector: number, lim: QueueLimits): number {
+  let limit = lim.maxSectors;
+  if (lim.chunkSectors !== 0) {
+    let chunkEnd = 0;
+    while (chunkEnd <= sector) chunkEnd += lim.chunkSectors;
+    limit = Math.min(limit, chunkEnd - sector);
+  }
+  const pbs = lim.physicalBlockSize / SECTOR_SIZE;
+  for (let n = limit; n > 0; n--) if ((sector + n) % pbs === 0) return n;
+  const lbs = lim.logicalBlockSize / SECTOR_SIZE;
+  return limit - (limit % lbs);
+}
+
 /** Reference splitter: part sizes from the greedy prefix, or "EINVAL" when a block cannot fit. */
 function refSplit(c: Case): number[] | "EINVAL" {
   const sizes: number[] = [];
   let pos = 0;
   for (;;) {
     const rest = makeBio(c, pos);
-    const prefix = refMaxPrefix(bvecViews(rest), c.lim, getMaxIoSize(rest.sector, c.lim) * SECTOR_SIZE);
+    expect(getMaxIoSize(rest.sector, c.lim)).toBe(refMaxIoSectors(rest.sector, c.lim));
+    const prefix = refMaxPrefix(bvecViews(rest), c.lim, refMaxIoSectors(rest.sector, c.lim) * SECTOR_SIZE);
     if (prefix >= rest.size) {
       sizes.push(rest.size);
       return sizes;
@@ -118,7 +137,12 @@ describe("bio split properties", () => {
         // Every part obeys every limit.
         for (const p of parts) {
           const views = bvecViews(p);
-          expect(p.size).toBeLessThanOrEqual(getMaxIoSize(p.sector, lim) * SECTOR_SIZE);
+          expect(p.size).toBeLessThanOrEqual(refMaxIoSectors(p.sector, lim) * SECTOR_SIZE);
+          if (lim.chunkSectors !== 0) {
+            // No part crosses a chunk boundary.
+            const chunk = lim.chunkSectors;
+            expect(Math.floor(p.sector / chunk)).toBe(Math.floor((p.sector + p.sectors - 1) / chunk));
+          }
           expect(p.size % lim.logicalBlockSize).toBe(0);
           let segs = 0;
           for (const [i, v] of views.entries()) {
