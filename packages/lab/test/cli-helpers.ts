@@ -38,6 +38,12 @@ export async function buildCli(): Promise<string> {
   return built;
 }
 
+/** Path of the binary built by {@link buildCli}. */
+export function cliPath(): string {
+  if (built === null) throw new Error("call buildCli() in beforeAll first");
+  return built;
+}
+
 /** Removes the binary built by {@link buildCli}. Call in `afterAll`. */
 export function removeCli(): void {
   if (built !== null) rmSync(built.slice(0, built.lastIndexOf("/")), { recursive: true, force: true });
@@ -53,14 +59,14 @@ export interface CliRun {
 /** Runs the built binary as a user would (`node dist/cli.js ...`); stdio is not a TTY, so no progress bar. */
 export function runCli(
   args: readonly string[],
-  options: { uid?: number; gid?: number; cwd?: string } = {},
+  options: { uid?: number; gid?: number; cwd?: string; timeoutMs?: number } = {},
 ): CliRun {
   if (built === null) throw new Error("call buildCli() in beforeAll first");
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [built, ...args], {
     cwd: options.cwd ?? PACKAGE_DIR,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
     ...(options.uid !== undefined && { uid: options.uid }),
     ...(options.gid !== undefined && { gid: options.gid }),
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -9,9 +10,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RangeList } from "@rlist/list";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StudyResults, validateResults } from "../src/study/results.js";
-import { buildCli, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
+import { buildCli, cliPath, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
 beforeAll(buildCli, 60_000);
@@ -213,5 +215,74 @@ describe("live: the lab's own page frames", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("misuse: a clear message and the documented exit code, promptly", () => {
+  it("--out under /proc exits 2 at once (no endless mkdir on procfs)", () => {
+    const r = runCli([...QUICK, "--out", "/proc/rlist-lab-x/report"], { timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out \/proc\/rlist-lab-x\/report: cannot write there \(ENOENT\)/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("inspect --hex piped into head ends quietly (no unhandled EPIPE)", () => {
+    // Big enough that the hexdump (about 1.5 MB) overflows the pipe buffer long before it is written.
+    const list = new RangeList({ chunkBytes: 512 });
+    for (let i = 0; i < 20_000; i++)
+      list.append({ type: 3, base: 0x100000 + 2 * i, offset: 0, length: 1, extra: 0 });
+    const file = join(tmp, "big.rlist");
+    writeFileSync(file, list.toBytes());
+    list.clear();
+    const r = spawnSync(
+      "bash",
+      ["-c", 'set -o pipefail; "$0" "$1" inspect "$2" --hex | head -n 3', process.execPath, cliPath(), file],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/big\.rlist: saved RangeList, variable codec, 512-byte chunks/);
+  });
+
+  it("an unknown command is named as one", () => {
+    const r = runCli(["frobnicate", "--entries", "5"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /unknown command 'frobnicate' \(commands: study, inspect, map, topology, live\)/,
+    );
+    expect(r.stderr).not.toMatch(/too many arguments/);
+    expect(r.stdout).toBe("");
+  });
+
+  it.each([
+    ["live", ["--workloads", "rdma"], /--workloads does not apply to 'live'/],
+    ["live", ["--entries", "64", "--seed", "3"], /--entries, --seed do not apply to 'live'/],
+    ["map", ["--chunk-bytes", "512"], /--chunk-bytes does not apply to 'map'/],
+    ["map", ["--out", "x"], /--out does not apply to 'map'/],
+    ["topology", ["--entries", "5"], /--entries does not apply to 'topology'/],
+    ["study", ["--limit", "5"], /--limit does not apply to 'study'/],
+  ])("%s %j is refused with exit 2, not ignored", (cmd, args, message) => {
+    const cwd = mkdtempSync(join(tmp, "refused-"));
+    const r = runCli([cmd, ...args, "--no-host"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(readdirSync(cwd)).toEqual([]); // nothing written (no report/, no x/)
+  });
+
+  it("--sysroot that does not exist, or has no memory map, is refused (not the example machine under its name)", () => {
+    for (const cmd of [
+      ["topology"],
+      ["map", ...QUICK.filter((a) => a !== "--no-host"), "--workloads", "rdma"],
+    ]) {
+      const r = runCli([...cmd, "--sysroot", "/nonexistent-rlist-root"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--sysroot \/nonexistent-rlist-root: no such directory/);
+      expect(r.stdout).toBe("");
+    }
+    const empty = mkdtempSync(join(tmp, "empty-root-"));
+    const r = runCli(["topology", "--sysroot", empty]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sysroot .*empty-root-\w+: no memory map \(.*proc\/iomem: ENOENT/);
   });
 });

@@ -141,11 +141,9 @@ describe("machines", () => {
     expect(m.topology?.cpuSupportsP2p).toBe(true);
   });
 
-  it("falls back to the example map with a note when files are missing", () => {
-    const m = loadMachine("/nonexistent-rlist-root/");
-    expect(m.ram).toEqual(exampleMachine().ram);
-    expect(m.topology).toBeNull();
-    expect(m.notes.join("\n")).toMatch(/memory map: .*ENOENT.*example 16 GiB map/);
-    expect(m.notes.join("\n")).toMatch(/PCI topology: .* does not exist/);
+  it("a sysroot without a memory map is an error, never the example machine under its name", () => {
+    expect(() => loadMachine("/nonexistent-rlist-root/")).toThrow(
+      /\/nonexistent-rlist-root\/proc\/iomem: .*ENOENT/,
+    );
   });
 });

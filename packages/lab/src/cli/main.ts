@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
@@ -49,13 +50,14 @@ const defaultIo: Io = {
       : process.cwd(),
 };
 
+/** Option values as commander hands them over; an option a command does not take is undefined. */
 interface RawCommon {
-  entries: string;
-  seed: string;
-  workloads: string;
-  chunkBytes: string;
-  runs: string;
-  liveMib: string;
+  entries?: string;
+  seed?: string;
+  workloads?: string;
+  chunkBytes?: string;
+  runs?: string;
+  liveMib?: string;
   json?: boolean;
   host: boolean;
   sysroot?: string;
@@ -73,30 +75,93 @@ interface Common {
   machineLabel: string;
 }
 
-function addCommon(cmd: Command, defaults: { workloads: string }): Command {
-  return cmd
-    .option(
+/** Every option of any command, by its attribute name; each command takes the ones it lists. */
+const OPTIONS = {
+  entries: () =>
+    new Option(
       "--entries <n>",
       "input ranges per workload (pages, folios, bio segments, BAR blocks)",
-      String(DEFAULT_ENTRIES),
-    )
-    .option("--seed <n>", "seed of the workload generators (mulberry32)", String(DEFAULT_SEED))
-    .option("--workloads <list>", `comma-separated: ${WORKLOAD_IDS.join(", ")}`, defaults.workloads)
-    .option(
-      "--chunk-bytes <list>",
-      `rlist chunk sizes to compare: ${CHUNK_SIZES.join(", ")}`,
+    ).default(String(DEFAULT_ENTRIES)),
+  seed: () =>
+    new Option("--seed <n>", "seed of the workload generators (mulberry32)").default(String(DEFAULT_SEED)),
+  workloads: () =>
+    new Option("--workloads <list>", `comma-separated: ${WORKLOAD_IDS.join(", ")}`).default(
+      WORKLOAD_IDS.join(","),
+    ),
+  chunkBytes: () =>
+    new Option("--chunk-bytes <list>", `rlist chunk sizes to compare: ${CHUNK_SIZES.join(", ")}`).default(
       CHUNK_SIZES.join(","),
-    )
-    .option("--runs <n>", "timing runs per figure (the best is kept)", String(DEFAULT_RUNS))
-    .option("--live-mib <n>", "size of the live workload's buffer in MiB", String(DEFAULT_LIVE_MIB))
-    .option("--json", "print results as JSON on stdout instead of the table")
-    .option("--no-host", "use the embedded example machine instead of this machine's /proc/iomem and /sys")
-    .addOption(
-      new Option(
-        "--sysroot <dir>",
-        "read proc/iomem and sys/bus/pci/devices under <dir> (fixtures)",
-      ).conflicts("host"),
+    ),
+  runs: () =>
+    new Option("--runs <n>", "timing runs per figure (the best is kept)").default(String(DEFAULT_RUNS)),
+  liveMib: () =>
+    new Option("--live-mib <n>", "size of the live workload's buffer in MiB").default(
+      String(DEFAULT_LIVE_MIB),
+    ),
+  json: () => new Option("--json", "print results as JSON on stdout instead of the table"),
+  host: () =>
+    new Option(
+      "--no-host",
+      "use the embedded example machine instead of this machine's /proc/iomem and /sys",
+    ),
+  sysroot: () =>
+    new Option("--sysroot <dir>", "read proc/iomem and sys/bus/pci/devices under <dir> (fixtures)").conflicts(
+      "host",
+    ),
+  out: () => new Option("--out <dir>", "directory for index.html and results.json").default("report"),
+  saveLists: () =>
+    new Option("--save-lists", "also save each workload's first list as <workload>.rlist (for inspect)"),
+  limit: () => new Option("--limit <n>", "entries to list for a .rlist file").default("20"),
+  hex: () => new Option("--hex", "dump every chunk's words with decoded fields"),
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each command takes; any other option of the CLI is refused by name (exit 2). */
+const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  study: [
+    "entries",
+    "seed",
+    "workloads",
+    "chunkBytes",
+    "runs",
+    "liveMib",
+    "json",
+    "host",
+    "sysroot",
+    "out",
+    "saveLists",
+  ],
+  map: ["entries", "seed", "workloads", "runs", "liveMib", "json", "host", "sysroot"],
+  live: ["chunkBytes", "runs", "liveMib", "json", "host", "sysroot", "out", "saveLists"],
+  topology: ["json", "host", "sysroot"],
+  inspect: ["limit", "hex"],
+};
+
+/**
+ * Adds the command's own options, and every other option of the CLI hidden, so that one given
+ * where it does not apply (`live --workloads rdma`) is refused by name instead of ignored.
+ */
+function withOptions(cmd: Command): Command {
+  const own = COMMAND_OPTIONS[cmd.name()]!;
+  const foreign = (Object.keys(OPTIONS) as OptionName[]).filter((k) => !own.includes(k));
+  for (const k of own) cmd.addOption(OPTIONS[k]());
+  for (const k of foreign) cmd.addOption(OPTIONS[k]().default(undefined).hideHelp());
+  return cmd.hook("preAction", (c) => {
+    const given = foreign.filter((k) => c.getOptionValueSource(k) === "cli");
+    if (given.length === 0) return;
+    const flags = given.map((k) => OPTIONS[k]().long!);
+    throw new UsageError(
+      `${flags.join(", ")} ${flags.length === 1 ? "does" : "do"} not apply to '${c.name()}' (its options: ${own.map((k) => OPTIONS[k]().long).join(", ")})`,
     );
+  });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** This machine, a sysroot, or the example machine; fallback notes go to stderr. */
@@ -108,7 +173,12 @@ function chooseMachine(
   let machineLabel: string;
   if (raw.sysroot !== undefined) {
     const root = resolve(io.cwd, raw.sysroot);
-    machine = loadMachine(root.endsWith("/") ? root : `${root}/`);
+    if (!isDirectory(root)) throw new UsageError(`--sysroot ${raw.sysroot}: no such directory`);
+    try {
+      machine = loadMachine(root.endsWith("/") ? root : `${root}/`);
+    } catch (err) {
+      throw new UsageError(`--sysroot ${raw.sysroot}: no memory map (${(err as Error).message})`);
+    }
     machineLabel = `sysroot:${raw.sysroot}`;
   } else if (raw.host) {
     machine = loadMachine("/");
@@ -123,12 +193,12 @@ function chooseMachine(
 
 /** Validates everything before any work starts; throws UsageError. */
 function common(raw: RawCommon, io: Io): Common {
-  const entries = parseEntries(raw.entries);
-  const seed = parseSeed(raw.seed);
-  const workloads = parseWorkloads(raw.workloads);
-  const chunkBytes = parseChunkBytes(raw.chunkBytes);
-  const runs = parseRuns(raw.runs);
-  const liveBytes = parseLiveMib(raw.liveMib) * 2 ** 20;
+  const entries = parseEntries(raw.entries ?? String(DEFAULT_ENTRIES));
+  const seed = parseSeed(raw.seed ?? String(DEFAULT_SEED));
+  const workloads = parseWorkloads(raw.workloads ?? WORKLOAD_IDS.join(","));
+  const chunkBytes = parseChunkBytes(raw.chunkBytes ?? CHUNK_SIZES.join(","));
+  const runs = parseRuns(raw.runs ?? String(DEFAULT_RUNS));
+  const liveBytes = parseLiveMib(raw.liveMib ?? String(DEFAULT_LIVE_MIB)) * 2 ** 20;
   const { machine, machineLabel } = chooseMachine(raw, io);
   return {
     entries,
@@ -255,19 +325,17 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
 
-  const studyCmd = addCommon(new Command("study"), { workloads: WORKLOAD_IDS.join(",") })
-    .description("run the study (default): table on stdout, report/index.html and report/results.json")
-    .option("--out <dir>", "directory for index.html and results.json", "report")
-    .option("--save-lists", "also save each workload's first list as <workload>.rlist (for inspect)")
-    .action((opts: RawCommon & { out: string; saveLists?: boolean }) => runStudyCommand(opts, io));
-  program.addCommand(studyCmd, { isDefault: true });
+  program.addCommand(
+    withOptions(new Command("study"))
+      .description("run the study (default): table on stdout, report/index.html and report/results.json")
+      .action((opts: RawCommon & { out: string; saveLists?: boolean }) => runStudyCommand(opts, io)),
+    { isDefault: true },
+  );
 
   program.addCommand(
-    new Command("inspect")
+    withOptions(new Command("inspect"))
       .description("show a results.json (validated) or a saved .rlist range list (entries, stats, hexdump)")
       .argument("<file>", "results.json or .rlist file")
-      .option("--limit <n>", "entries to list for a .rlist file", "20")
-      .option("--hex", "dump every chunk's words with decoded fields")
       .action((file: string, opts: { limit: string; hex?: boolean }) => {
         const limit = Number(opts.limit);
         if (!Number.isSafeInteger(limit) || limit < 0)
@@ -277,31 +345,29 @@ export function buildProgram(io: Io): Command {
   );
 
   program.addCommand(
-    addCommon(new Command("map"), { workloads: WORKLOAD_IDS.join(",") })
+    withOptions(new Command("map"))
       .description("map each workload for its devices (IOMMU, dma-direct, P2P) and print the mapping table")
       .action((opts: RawCommon) => runMapCommand(opts, io)),
   );
 
   program.addCommand(
-    new Command("topology")
+    withOptions(new Command("topology"))
       .description(
         "print this machine's PCI topology and memory map, and the example P2P server with its map types",
-      )
-      .option("--json", "print JSON")
-      .option("--no-host", "do not read this machine's /proc/iomem and /sys")
-      .addOption(
-        new Option("--sysroot <dir>", "read proc/iomem and sys/bus/pci/devices under <dir>").conflicts(
-          "host",
-        ),
       )
       .action((opts: Pick<RawCommon, "json" | "host" | "sysroot">) => runTopologyCommand(opts, io)),
   );
 
   program.addCommand(
-    addCommon(new Command("live"), { workloads: "live" })
+    withOptions(new Command("live"))
       .description("study only this process's own buffer, from /proc/self/pagemap (needs root)")
-      .option("--out <dir>", "directory for index.html and results.json", "report")
-      .action((opts: RawCommon & { out: string }) => runStudyCommand(opts, io, "live")),
+      .action((opts: RawCommon & { out: string; saveLists?: boolean }) =>
+        runStudyCommand(
+          { ...opts, entries: String(DEFAULT_ENTRIES), seed: String(DEFAULT_SEED), workloads: "live" },
+          io,
+          "live",
+        ),
+      ),
   );
   // addCommand() does not pass these settings down; without them a sub-command would call
   // process.exit(1) itself on a bad option instead of letting main() return 2.
@@ -314,9 +380,27 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
+/**
+ * The first argument names a command or is an option: without this check, commander hands an
+ * unknown command to the default command, which reports "too many arguments for 'study'".
+ */
+function unknownCommand(program: Command, args: readonly string[]): string | null {
+  const first = args[0];
+  if (first === undefined || first.startsWith("-")) return null;
+  const known = [...program.commands.map((c) => c.name()), "help"];
+  return known.includes(first)
+    ? null
+    : `unknown command '${first}' (commands: ${known.slice(0, -1).join(", ")})`;
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
 export function main(argv: readonly string[], io: Io = defaultIo): number {
   const program = buildProgram(io);
+  const unknown = unknownCommand(program, argv.slice(2));
+  if (unknown !== null) {
+    io.err(`rlist-lab: error: ${unknown}\n(run with --help for usage)\n`);
+    return 2;
+  }
   try {
     program.parse(argv as string[], { from: "node" });
     return 0;

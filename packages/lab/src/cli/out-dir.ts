@@ -1,6 +1,26 @@
-import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { UsageError } from "./usage-error.js";
+
+/**
+ * Creates `dir` and any missing parents one level at a time. Node's `mkdirSync(dir,
+ * { recursive: true })` never returns on procfs (`/proc/x`): mkdir(2) there fails with ENOENT
+ * although the parent exists, and the recursive walk retries forever. Here an ENOENT from a
+ * directory whose parent exists is an error like any other.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      statSync(d);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || dirname(d) === d) throw err;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
 
 /**
  * Makes sure `dir` exists and takes a new file, before any work starts (a probe file is
@@ -9,7 +29,7 @@ import { UsageError } from "./usage-error.js";
 export function prepareOutDir(dir: string): void {
   const probe = join(dir, `.rlist-lab-probe-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     writeFileSync(probe, "", { flag: "wx" });
     unlinkSync(probe);
   } catch (err) {
@@ -17,7 +37,6 @@ export function prepareOutDir(dir: string): void {
     throw new UsageError(`--out ${dir}: cannot write there (${code})`);
   }
 }
-
 export interface OutFile {
   readonly name: string;
   readonly content: string | Uint8Array;

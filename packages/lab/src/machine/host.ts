@@ -59,9 +59,11 @@ export function exampleMachine(note?: string): Machine {
 
 /**
  * Reads `<root>/proc/iomem` (System RAM and BARs) and `<root>/sys/bus/pci/devices` (the PCI
- * tree) of this machine, or of a fixture directory laid out the same way. Anything unreadable
- * falls back (example RAM; no topology) with a note saying why: /proc/iomem shows only zeros
- * to non-root readers.
+ * tree) of this machine, or of a fixture directory laid out the same way. On this machine
+ * (`root` "/") an unreadable memory map falls back to the example RAM with a note saying why
+ * (/proc/iomem shows only zeros to non-root readers); a sysroot without a memory map throws
+ * instead: it was asked for by name, and the example machine labelled as it would be a lie.
+ * A missing PCI tree is a note (no topology) either way.
  */
 export function loadMachine(root = "/"): Machine {
   const notes: string[] = [];
@@ -75,6 +77,7 @@ export function loadMachine(root = "/"): Machine {
     ram = ramOf(memory.regions);
     if (ram.length === 0) throw new Error("no System RAM listed");
   } catch (err) {
+    if (source === "sysroot") throw new Error(`${join(root, "proc/iomem")}: ${message(err)}`);
     notes.push(`memory map: ${message(err)}; using the example 16 GiB map`);
     memory = exampleMemory();
     ram = EXAMPLE_RAM;
