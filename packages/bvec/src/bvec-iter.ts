@@ -1,5 +1,5 @@
 /**
- * `struct bvec_iter` and the bvec.h helpers over it (reference/kernel-anchors.md 1.2-1.3).
+ * `struct bvec_iter` and the helpers over it in include/linux/bvec.h (docs/block.md#advancing-an-iterator).
  * Free functions take the bvec table first, like the kernel macros take `bi_io_vec`.
  */
 import { RlistError } from "@rlist/encoding";

@@ -1,5 +1,6 @@
 /**
- * Kernel constants the bio model is defined against (reference/kernel-anchors.md 1.1, 1.6).
+ * Kernel constants the bio model is defined against (include/linux/bvec.h, include/linux/blkdev.h;
+ * docs/block.md#queue-limits).
  * The model assumes 4 KiB pages, like x86-64 and most arm64 configs.
  */
 

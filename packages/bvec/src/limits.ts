@@ -1,6 +1,7 @@
 /**
  * Block queue limits (`struct queue_limits`, the fields splitting uses) and the merge predicates
- * of block/blk.h and block/blk-merge.c that read them (defaults and checks of block/blk-settings.c).
+ * of block/blk.h and block/blk-merge.c that read them (defaults and checks of block/blk-settings.c;
+ * docs/block.md#merge-rules, #queue-limits).
  */
 import { RlistError } from "@rlist/encoding";
 import { checkMask, checkPositive, isPowerOfTwo, lowBits, windowEnd } from "./checks.js";

@@ -1,6 +1,7 @@
 /**
  * Splitting a bio to queue limits: `bio_split_rw_at()`, `get_max_io_size()` and `bio_split()`
- * (block/blk-merge.c and block/bio.c, v6.12-6.14 semantics, with `chunk_sectors` and REQ_NOWAIT).
+ * (block/blk-merge.c and block/bio.c, v6.12-6.14 semantics, with `chunk_sectors` and REQ_NOWAIT;
+ * docs/block.md#splitting-a-bio).
  */
 import { RlistError } from "@rlist/encoding";
 import type { Bio } from "./bio.js";

@@ -1,4 +1,4 @@
-/** bio <-> CpuRangeList adapters: rlist-anchor 5.5 bio-backing vectors, merging, P2P, chains. */
+/** bio <-> CpuRangeList adapters: the bio-backing vectors (docs/vectors.md#rlist_cpu-vectors), merging, P2P, chains. */
 import { CpuRangeList, PhysicalMemory } from "@rlist/dma";
 import { describe, expect, it } from "vitest";
 import { Bio, BvecCursor, bioToCpuRangeList, cpuRangeListToBios, P2pMixError } from "../src/index.js";
@@ -10,7 +10,7 @@ function entries(list: CpuRangeList) {
   return list.toArray().map((e) => ({ phys: e.phys, length: e.length, position: e.position }));
 }
 
-describe("bio -> CpuRangeList (rlist-anchor 5.5, bio backing, INTENDED)", () => {
+describe("bio -> CpuRangeList (bio backing, INTENDED: docs/vectors.md#rlist_cpu-vectors)", () => {
   it("normalises a bvec offset past the page to the next page, positions are entry starts", () => {
     const { memory } = twoBarMachine();
     const bio = Bio.fromVecs([

@@ -1,4 +1,4 @@
-/** mapRequest: the BLK-1..3 vectors of kernel-anchors 3.7, P2P states, coalescing rules, unmap. */
+/** mapRequest: the BLK-1..3 vectors (docs/vectors.md#request-mapping), P2P states, coalescing rules, unmap. */
 import { DmaDevice, IommuDomain } from "@rlist/dma";
 import { describe, expect, it } from "vitest";
 import { Bio, DmaEngine, MappedRequest, mapRequest, P2pMixError, SegmentKind } from "../src/index.js";

@@ -1,4 +1,4 @@
-/** Worked vectors BV-1, BV-2 and SPLIT-1..5 of reference/kernel-anchors.md section 1. */
+/** Worked vectors BV-1, BV-2, SPLIT-1..5 and SEG-CAP: docs/vectors.md#bvec-iterators, #bio-splitting. */
 import { isRlistError } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
 import {

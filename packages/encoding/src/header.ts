@@ -45,7 +45,7 @@ export function variableUnitsOfHeader(word: number): number {
 }
 
 /**
- * Units the variable codec would choose for already-validated fields (the section 1.3 rule),
+ * Units the variable codec would choose for already-validated fields (docs/prototype.md#choosing-a-form),
  * without touching an entry object: 2 (8 B), 4 (16 B) or 6 (24 B). Fields must be safe
  * non-negative integers within their ranges; use `codec.unitsFor` for untrusted input.
  */

@@ -1,5 +1,5 @@
 /**
- * Field limits and form constants of the entry encodings (rlist-anchor 1.2-1.3).
+ * Field limits and form constants of the entry encodings (docs/prototype.md#the-three-forms).
  * `number` constants are exact safe integers; the `..._BIG` ones cover the full 60/64-bit range.
  */
 

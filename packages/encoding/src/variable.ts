@@ -1,6 +1,7 @@
 /**
  * The variable codec: the 2023 prototype's 8/16/24-byte entries, bit-exact on little-endian
- * (rlist-anchor 1.2), with the end marker in the `encoding` field (value 3) instead of `type`.
+ * (docs/prototype.md#entry-encoding), with the end marker in the `encoding` field (value 3) instead
+ * of `type` (docs/prototype.md#the-end-marker).
  *
  * | form | units | w0     | w1                             | w2-3       | w4                | w5    |
  * |------|-------|--------|--------------------------------|------------|-------------------|-------|
@@ -26,7 +27,7 @@ const SAFE_BASE_HI = 0x1f_ffff;
 
 const scratch = newSplit();
 
-/** The selection rule of rlist-anchor 1.3 over split fields: first form that fits of 8, 16, 24. */
+/** The selection rule (docs/prototype.md#choosing-a-form) over split fields: first form that fits of 8, 16, 24. */
 function unitsOfSplit(s: Split): number {
   if (s.extra !== 0) return VAR24_UNITS;
   if (s.offset === 0 && s.lenHi === 0 && s.baseHi === 0) return VAR8_UNITS;

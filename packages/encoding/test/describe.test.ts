@@ -84,7 +84,7 @@ describe("describe", () => {
 });
 
 describe("hexdump", () => {
-  it("renders the line format of the issue (unit in hex, words, label and fields)", () => {
+  it("renders the documented line format (unit in hex, words, label and fields)", () => {
     const text = hexdump(chunk([e8, e8, e16], 10));
     expect(text.split("\n")).toEqual([
       "0000: 000000a0 0000000a  E8 type=0 len=0xa base=0xa off=0 extra=0",

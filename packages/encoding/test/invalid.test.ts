@@ -1,6 +1,6 @@
 /**
  * Invalid input: every field class gives its stable code, and nothing is written
- * (SPEC 8: a failing call leaves its outputs exactly as before).
+ * (docs/design.md#errors: a failing call leaves its outputs exactly as before).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

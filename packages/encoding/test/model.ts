@@ -1,6 +1,6 @@
 /**
- * Test-only reference model: the layouts written straight from the tables in SPEC 3 /
- * rlist-anchor 1.2 with bigint bit arithmetic, independent of the codecs' u32 splitting,
+ * Test-only reference model: the layouts written straight from the tables in
+ * docs/prototype.md#the-three-forms with bigint bit arithmetic, independent of the codecs' u32 splitting,
  * plus fast-check arbitraries biased to the form boundaries.
  */
 import fc from "fast-check";
@@ -9,7 +9,7 @@ import type { RangeEntry, RangeEntryBig } from "../src/index.js";
 const M28 = (1n << 28n) - 1n;
 const M32 = (1n << 32n) - 1n;
 
-/** Does `e` fit the given variable form? (rlist-anchor 1.2 maxima, one predicate per form.) */
+/** Does `e` fit the given variable form? (docs/prototype.md#the-three-forms limits, one predicate per form.) */
 export function fitsForm(form: 8 | 16 | 24, e: RangeEntryBig): boolean {
   if (form === 8) return e.length < 1n << 28n && e.base < 1n << 32n && e.offset === 0 && e.extra === 0;
   if (form === 16) return e.length < 1n << 36n && e.offset < 2 ** 24 && e.extra === 0;

@@ -1,6 +1,6 @@
 /**
- * Golden vectors: shared/vectors/encoding.json (copied into fixtures/ so tests never read
- * outside the package), the form-only vectors E11/E12 of rlist-anchor 5.2, and the END word.
+ * Golden vectors: fixtures/encoding.json (E1-E12), the form-only vectors FORM-1/FORM-2 and the END
+ * word: docs/vectors.md#encoding-vectors.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -90,8 +90,8 @@ describe("vectors/encoding.json with the variable codec", () => {
   });
 });
 
-describe("rlist-anchor 5.2 form-only vectors", () => {
-  it("E11 {0, 0x1_0000_0000, 2^36-1, 2^24-1, 0} is a 16-byte entry (every 16-byte limit at its maximum)", () => {
+describe("form-only vectors (docs/vectors.md#encoding-vectors)", () => {
+  it("FORM-1 {0, 0x1_0000_0000, 2^36-1, 2^24-1, 0} is a 16-byte entry (every 16-byte limit at its maximum)", () => {
     const e: RangeEntry = {
       type: 0,
       base: 0x1_0000_0000,
@@ -103,7 +103,7 @@ describe("rlist-anchor 5.2 form-only vectors", () => {
     expect(variableCodec.encode(new Uint32Array(6), 0, e)).toBe(4);
   });
 
-  it("E12 {0, 0xFFFFFFFF, 2^28, 0, 0} is a 16-byte entry (length over the 8-byte limit by 1)", () => {
+  it("FORM-2 {0, 0xFFFFFFFF, 2^28, 0, 0} is a 16-byte entry (length over the 8-byte limit by 1)", () => {
     const e: RangeEntry = { type: 0, base: 0xffff_ffff, length: 2 ** 28, offset: 0, extra: 0 };
     expect(entryForm(e)).toBe(16);
     expect(entryForm({ ...e, length: 2 ** 28 - 1 })).toBe(8);

@@ -34,7 +34,7 @@ function refSgEntries(set: RangeSet): number {
   return n;
 }
 
-describe("scatterlist chaining (kernel-anchors 2.2 vectors)", () => {
+describe("scatterlist chaining (docs/vectors.md#scatterlist)", () => {
   it.each([
     [127, [127], 127],
     [128, [128], 128],

@@ -226,7 +226,7 @@ function main(): void {
   }
 
   console.log("");
-  console.log("## Targets (SPEC 9 / issue 3)");
+  console.log("## Targets (docs/design.md#performance-targets)");
   const limits: Record<string, number> = { "rdma-4k": 8.2, "folio-mix": 8.2, "bio-mixed": 16.6, extra: 24.5 };
   for (const { wl, ts, c } of rows) {
     const lim = limits[wl] as number;

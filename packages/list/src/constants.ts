@@ -26,7 +26,7 @@ export const MAX_TOTAL_BIG = (1n << 64n) - 1n;
 export const TWO28 = 0x1000_0000;
 export const TWO32 = 0x1_0000_0000;
 
-/** Entry units per chunk: 30, 126 or 1022 (rlist-anchor 2.1 and its FIXME for 4 KiB chunks). */
+/** Entry units per chunk: 30, 126 or 1022 (docs/prototype.md#chunks, and its FIXME for 4 KiB chunks). */
 export function entryUnits(chunkBytes: number): number {
   return chunkBytes / 4 - HEADER_UNITS;
 }

@@ -91,7 +91,7 @@ export function rawLengthBig(r: Raw): bigint {
   return (BigInt(r.lenHi) << 28n) | BigInt(r.lenLo);
 }
 
-/** Units the variable codec picks for `r` (rlist-anchor 1.3: first of 8, 16, 24 that fits). */
+/** Units the variable codec picks for `r` (first of 8, 16, 24 that fits: docs/prototype.md#choosing-a-form). */
 export function variableUnits(r: Raw): number {
   if (r.extra !== 0) return 6;
   if (r.offset === 0 && r.lenHi === 0 && r.baseHi === 0) return 2;

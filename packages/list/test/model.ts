@@ -1,6 +1,7 @@
 /**
  * Test-only reference model of a RangeList: a plain array of exact (bigint) entries, with
- * every rule restated from SPEC 4 / rlist-anchor 1.3, 2.3-2.4 and 5.3-5.4 in the simplest way
+ * every rule restated from docs/design.md#range-list, docs/prototype.md#choosing-a-form and
+ * docs/vectors.md#chunk-packing / #seek-and-empty in the simplest way
  * (bigint arithmetic, linear scans), plus fast-check arbitraries biased to the form limits.
  */
 import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
@@ -12,7 +13,7 @@ export const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export type CodecName = "variable" | "fixed16";
 
-/** Stored size in units (rlist-anchor 1.3 for variable; always 4 for fixed16). */
+/** Stored size in units (docs/prototype.md#choosing-a-form for variable; always 4 for fixed16). */
 export function unitsOf(codec: CodecName, e: RangeEntryBig): number {
   if (codec === "fixed16") return 4;
   if (e.length < 1n << 28n && e.base < 1n << 32n && e.offset === 0 && e.extra === 0) return 2;

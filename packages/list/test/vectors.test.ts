@@ -1,6 +1,7 @@
 /**
- * The exact vectors of rlist-anchor: 5.1 (T-K1), 5.3 (chunk packing C1-C7), 5.4 (seek table,
- * INTENDED column; empty semantics), and the 5.2 encoding vectors stored through a list.
+ * The exact vectors of docs/vectors.md: T-K1 (#kunit), chunk packing C1-C7 (#chunk-packing), the
+ * seek table (INTENDED column) and empty semantics (#seek-and-empty), and the encoding vectors
+ * E1-E10 stored through a list (#encoding-vectors).
  */
 import { fixed16Codec, type RangeEntry, type RangeEntryBig, variableCodec } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
@@ -39,7 +40,7 @@ function build(forms: (8 | 16 | 24)[], chunkBytes: ChunkBytes = 512): RangeList 
 
 const repeat = <T>(x: T, n: number): T[] => Array.from({ length: n }, () => x);
 
-describe("rlist-anchor 5.3: chunk packing, 126 units per 512-byte chunk", () => {
+describe("chunk packing C1-C7, 126 units per 512-byte chunk (docs/vectors.md#chunk-packing)", () => {
   it("C1: 63 x 8 B fill one chunk exactly (no END); the 64th opens chunk 2, END at its unit 2", () => {
     const l63 = build(repeat(8 as const, 63));
     expect(l63.chunkCount).toBe(1);
@@ -125,7 +126,7 @@ describe("rlist-anchor 5.3: chunk packing, 126 units per 512-byte chunk", () => 
     }
   });
 
-  it("memory figures of rlist-anchor 2.5: 8.13 / 16.52 / 24.38 bytes per entry when full", () => {
+  it("memory figures (docs/vectors.md#memory-figures): 8.13 / 16.52 / 24.38 bytes per entry when full", () => {
     const per = (form: 8 | 16 | 24, n: number) => build(repeat(form, n)).stats();
     expect(per(8, 63 * 4).bytesPerEntry).toBeCloseTo(512 / 63, 10);
     expect(per(16, 31 * 4).bytesPerEntry).toBeCloseTo(512 / 31, 10);
@@ -145,7 +146,7 @@ describe("rlist-anchor 5.3: chunk packing, 126 units per 512-byte chunk", () => 
   });
 });
 
-describe("rlist-anchor 5.4: seek (INTENDED) and empty", () => {
+describe("seek (INTENDED) and empty (docs/vectors.md#seek-and-empty)", () => {
   const table: [number, number | null, number][] = [
     [0, 0, 0],
     [9, 0, 0],
@@ -209,7 +210,7 @@ describe("rlist-anchor 5.4: seek (INTENDED) and empty", () => {
   });
 });
 
-describe("rlist-anchor 5.1: T-K1 rlist.simple_test", () => {
+describe("T-K1 rlist.simple_test (docs/vectors.md#kunit)", () => {
   it("one 8-byte entry {0, 10, 10}: header 0xA0, base 0x0A, END at unit 2", () => {
     const list = new RangeList({ pool: new ChunkPool() });
     expect(list.isEmpty).toBe(true);
@@ -225,7 +226,7 @@ describe("rlist-anchor 5.1: T-K1 rlist.simple_test", () => {
   });
 });
 
-describe("rlist-anchor 5.2 encoding vectors, stored through the list", () => {
+describe("encoding vectors E1-E10, stored through the list (docs/vectors.md#encoding-vectors)", () => {
   const vectors: [RangeEntryBig, number[]][] = [
     [{ type: 0, base: 10n, length: 10n, offset: 0, extra: 0 }, [0xa0, 0x0a]],
     [{ type: 1, base: 0xffff_ffffn, length: 0x0fff_ffffn, offset: 0, extra: 0 }, [0xffff_fff4, 0xffff_ffff]],

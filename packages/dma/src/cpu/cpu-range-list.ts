@@ -46,7 +46,8 @@ export interface CpuRangeListOptions {
  * pgmap (byte adjacency inside a page or folio; page-aligned joins across folios). The last entry is
  * held outside the storage until the next non-merging append or {@link seal}, so every append
  * stores at most one entry and a failing append changes nothing. Summary flags follow the
- * INTENDED definitions of rlist-anchor 3.4: {@link isPageList}, {@link hasP2P}, {@link length} in bytes.
+ * INTENDED definitions of docs/prototype.md#summary-flags: {@link isPageList}, {@link hasP2P},
+ * {@link length} in bytes.
  */
 export class CpuRangeList {
   readonly memory: PhysicalMemory;

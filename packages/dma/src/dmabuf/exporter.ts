@@ -2,7 +2,7 @@
  * dma-buf on range lists: an exporter owns a {@link CpuRangeList} (system pages, or a device BAR
  * as PHYSICAL entries of its P2P provider) and hands importers DMA range lists instead of
  * `sg_table`s, the "DMABUF exports the backing memory through rcpu" direction of the 2023
- * prototype (rlist-anchor 4.8) and of the 6.19 phys_vec exporters.
+ * prototype (docs/rdma-dmabuf.md#dma-buf) and of the 6.19 phys_vec exporters.
  *
  * Life cycle, as in drivers/dma-buf:
  * - {@link DmaBufExporter.attach} (dma_buf_dynamic_attach): decides per attachment, from the PCI

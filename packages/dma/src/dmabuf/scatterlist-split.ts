@@ -1,14 +1,14 @@
 /**
  * The scatterlist-era way a dma-buf exporter hands out a DMA range without struct pages: an
  * `sg_table` whose entries carry only `dma_address` / `dma_length` (page_link NULL), one entry per
- * UINT_MAX bytes because `dma_length` is a u32 (`fill_sg_entry()` of dma-buf's phys_vec helper).
+ * UINT_MAX bytes because `dma_length` is a u32 (`fill_sg_entry()` in drivers/dma-buf/dma-buf-mapping.c).
  * Kept as a comparison figure for {@link DmaBufExporter}, whose DMA range list holds a 64 GiB BAR
  * in one entry.
  *
  * The helper once computed each entry's address as `addr + i * UINT_MAX` in 32-bit arithmetic, so
  * from the third entry on (buffers of 8 GiB and more) the address wrapped back into the second
  * entry (fixed in 6.19-rc1 with a 64-bit cast). `asWritten: true` reproduces that for
- * regression figures (kernel-anchors 5, vector DMABUF-1).
+ * regression figures (docs/rdma-dmabuf.md#splitting-at-uint_max, vector DMABUF-1).
  */
 import { RlistError } from "@rlist/encoding";
 import type { DmaEntryCursor } from "../mapping/dma-entries.js";

@@ -2,10 +2,10 @@
  * Block ("page list") helpers for hardware that takes a list of equal-sized blocks rather than
  * scatter/gather segments (RDMA MRs, NVMe PRPs): rlist_dma_find_best_blocksz(),
  * rlist_dma_block_offset(), rlist_dma_num_blocks() and rlist_dma_for_each_block() of the 2023
- * prototype (rlist-anchor.md 4.6), INTENDED versions.
+ * prototype (docs/prototype.md#block-lists), INTENDED versions.
  *
  * Zero-length entries hold no bytes, so every helper here skips them (the prototype's block
- * counter wraps on them, bug 19).
+ * counter wraps on them, bug 19 in docs/prototype.md#bugs-we-fixed).
  */
 import { RlistError } from "@rlist/encoding";
 import {

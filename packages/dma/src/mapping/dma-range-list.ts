@@ -16,7 +16,7 @@
  * Identity mode (`DmaRangeList.identity(cpuList, offset)`) stores nothing: the cursor walks the
  * CPU list and reports `phys + offset`, which is how dma-direct reuses the CPU list with no copy.
  * Unlike the prototype, identity is an explicit flag and every mode knows its source list and its
- * total length (prototype bug 15).
+ * total length (prototype bug 15, docs/prototype.md#bugs-we-fixed).
  */
 import { RlistError } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";

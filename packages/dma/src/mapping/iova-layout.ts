@@ -1,6 +1,6 @@
 /**
  * IOVA layout of a CPU list inside one IOVA window: the prototype's `rsiova_*` helpers
- * (rlist-anchor.md 4.7), INTENDED versions. A layout is computed before the IOVA exists; every
+ * (docs/prototype.md#iova-layout-rsiova), INTENDED versions. A layout is computed before the IOVA exists; every
  * position here is relative to the window start, which the IOVA allocator aligns to at least
  * {@link rsiovaAlignment}.
  *
@@ -8,7 +8,7 @@
  * `iova ≡ phys (mod granule)`), and if that makes the entry need more segments than its CPU range
  * does (it now crosses a `segmentBoundaryMask + 1` boundary), move it to the next boundary. Each
  * entry then takes whole granules, so `cur` stays granule aligned (the prototype's fill_iova_map
- * drift, bug 17, is gone).
+ * drift, bug 17 in docs/prototype.md#bugs-we-fixed, is gone).
  */
 import { RlistError } from "@rlist/encoding";
 import { alignDown, alignUp, lowBits, roundupPow2 } from "../iommu/bits.js";

@@ -1,7 +1,8 @@
 /**
  * The DMA mapper: `mapRangeList(device, cpuList, { direction })` turns a CPU range list into a
  * {@link DmaRangeList} the device can use, like the prototype's dma_map_rlist() with its
- * dma-direct and dma-iommu implementations (rlist-anchor.md 4.7-4.8), INTENDED versions:
+ * dma-direct and dma-iommu implementations (docs/prototype.md#dma-api-glue,
+ * docs/prototype.md#iova-layout-rsiova), INTENDED versions:
  *
  * - **dma-direct, identity**: no P2P and the mask reaches every entry → the DMA list is a view of
  *   the CPU list (`phys + directOffset`), nothing is allocated or copied;

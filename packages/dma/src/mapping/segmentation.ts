@@ -1,12 +1,12 @@
 /**
  * DMA segmentation limits and the pure algorithms on them: the per-segment split rule, segment
- * counting and the `segmentation_ok` test of the 2023 prototype (rlist-anchor.md 4.3-4.5),
+ * counting and the `segmentation_ok` test of the 2023 prototype (docs/prototype.md#segmentation),
  * INTENDED versions.
  *
  * Differences from the kernel: masks and sizes are `number`s, so the kernel's ULONG_MAX ("no
  * boundary", "no size limit") is spelled {@link NO_SEGMENT_BOUNDARY} / {@link NO_MAX_SEGMENT_SIZE}
  * (2^53 - 1). They are special-cased, never used arithmetically, so there is no divide-by-zero
- * (prototype bug 16) and they also hold for addresses above 2^53.
+ * (prototype bug 16, docs/prototype.md#bugs-we-fixed) and they also hold for addresses above 2^53.
  */
 import { RlistError } from "@rlist/encoding";
 import { alignDown, checkU53, isLowMask, lowBits, MAX_SAFE } from "../iommu/bits.js";

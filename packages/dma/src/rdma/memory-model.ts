@@ -4,7 +4,7 @@
  * array GUP fills, and the scatterlist (`sg_table`) that ib_umem builds from it. Pure arithmetic:
  * it sizes a 1 TiB registration without allocating anything.
  *
- * Sizes assumed (64-bit kernel, 4 KiB pages, kernel-anchors 2.1-2.3):
+ * Sizes assumed (64-bit kernel, 4 KiB pages; docs/scatterlist.md#layout-and-size):
  * - `struct page *` array: 8 B per 4 KiB page, whatever the folio size (GUP returns every page);
  * - scatterlist: 32 B per entry (CONFIG_NEED_SG_DMA_LENGTH), chained in arrays of
  *   SG_MAX_SINGLE_ALLOC = 128 where the last slot of each full array is the chain link, plus the
@@ -12,7 +12,7 @@
  *   (sg_alloc_table_from_pages: UINT_MAX rounded down to the page, 0xFFFFF000). kmalloc rounding
  *   of the arrays is not counted;
  * - range list: 8/16/24-B entries packed greedily into 512-B chunks with an 8-B header and no
- *   back-filling (rlist-anchor 2.1, 5.3), counted in whole chunks.
+ *   back-filling (docs/prototype.md#chunks, docs/vectors.md#chunk-packing), counted in whole chunks.
  */
 import { RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { checkU53, isPow2 } from "../iommu/bits.js";
@@ -70,7 +70,7 @@ function formOf(length: number, base: number, offset: number, extra: number): En
  * it: a page-aligned run is FOLIO_PFN (base = pfn, length in pages: 8 B for pfn < 2^32 and fewer
  * than 2^28 pages, i.e. up to 1 TiB of 4 KiB pages); any other run stores the first page's pfn, the
  * in-page offset and the byte length (8 B without an offset, else 16 B). The prototype stored a
- * folio pointer there, which never fits 8 B (rlist-anchor 3.2).
+ * folio pointer there, which never fits 8 B (docs/prototype.md#stored-forms).
  */
 export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
   const off = phys % pageSize;

@@ -1,5 +1,5 @@
 /**
- * An RDMA memory region on range lists: the prototype's `ib_umem` on rlist (rlist-anchor 4.6, 4.8)
+ * An RDMA memory region on range lists: the prototype's `ib_umem` on rlist (docs/rdma-dmabuf.md)
  * with its FIXMEs closed. Registration pins the pages (one pin per page on its folio, see
  * {@link pinTable}), keeps them as a compact {@link CpuRangeList}, maps that list for the HCA with
  * {@link mapRangeList} and answers the questions a driver asks to build its MTT / page list:

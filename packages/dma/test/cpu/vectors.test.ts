@@ -1,4 +1,4 @@
-/** The rlist_cpu vectors of rlist-anchor 5.5 (INTENDED column), PAGE = 4096. */
+/** The rlist_cpu vectors of docs/vectors.md#rlist_cpu-vectors (INTENDED column), PAGE = 4096. */
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
@@ -99,6 +99,18 @@ describe("merging M1-M7", () => {
     l.appendFolio(memory.folioOf(0x3ff)!, 0, 0x800);
     l.appendFolio(memory.folioOf(0x400)!, 0, 0x1000);
     expect(l.count).toBe(2);
+  });
+
+  it("runs of 4 GiB and more keep merging, with exact lengths (prototype bug 20: a 32-bit end offset)", () => {
+    const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
+    const l = new CpuRangeList(memory);
+    l.appendPage(0x10, 0, 2 ** 32); // exactly 4 GiB: a 32-bit end offset would wrap to 0 here
+    l.appendPage(0x10 + 2 ** 20, 0, 0x1000);
+    l.appendPage(0x10 + 2 ** 20 + 1, 0, 2 ** 32);
+    expect(l.count).toBe(1);
+    expect(l.length).toBe(2 ** 33 + 0x1000);
+    l.seal();
+    expect(l.toArray().map((e) => [e.phys, e.length])).toEqual([[0x10 * 4096, 2 ** 33 + 0x1000]]);
   });
 });
 

@@ -11,7 +11,7 @@ import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
 
 const GiB = 2 ** 30;
 
-describe("dma-buf scatterlist split at UINT_MAX (kernel-anchors 5, DMABUF-1)", () => {
+describe("dma-buf scatterlist split at UINT_MAX (DMABUF-1, docs/vectors.md#dma-buf)", () => {
   it("splits 8 GiB into 3 entries, the last of 2 bytes", () => {
     const A = 0x38_0000_0000;
     expect(sgSplit(A, 8 * GiB)).toEqual([

@@ -6,7 +6,7 @@ import { IOVA_MAG_SIZE, IovaAllocator } from "../../src/iommu/iova-allocator.js"
 
 const LIMIT32 = 0xfffff; // DMA_BIT_MASK(32) >> 12
 
-describe("IovaAllocator: kernel-anchors 4.2 vectors", () => {
+describe("IovaAllocator: IOVA-1, IOVA-2 (docs/vectors.md#iova-allocator)", () => {
   it("IOVA-1: 3 -> 4 pages at 0xFFFFC, then 1 at 0xFFFFB, then 5 -> 8 at 0xFFFF0", () => {
     const a = new IovaAllocator();
     expect(a.allocFast(3, LIMIT32)).toBe(0xffffc);

@@ -10,7 +10,7 @@ const SZ_1G = 0x4000_0000;
 
 const list = (...e: Array<[number, number]>) => new ArrayDmaCursor(e);
 
-describe("findBestBlockSize (rlist-anchor 5.6 B1-B11)", () => {
+describe("findBestBlockSize B1-B11 (docs/vectors.md#block-size)", () => {
   it.each([
     ["B1", [[0x200000, 0x200000]], SZ_4K | SZ_2M | SZ_1G, undefined, 0x200000],
     [
@@ -155,7 +155,7 @@ describe("findBestBlockSize (rlist-anchor 5.6 B1-B11)", () => {
   });
 });
 
-describe("blocks (rlist-anchor 5.6)", () => {
+describe("blocks (docs/vectors.md#block-size)", () => {
   const iterate = (c: ArrayDmaCursor, bs: number) => {
     const out: number[] = [];
     const bc = new BlockCursor(c, bs);
@@ -177,7 +177,7 @@ describe("blocks (rlist-anchor 5.6)", () => {
     expect(iterate(c, SZ_2M)).toEqual([0x12200000]);
   });
 
-  it("zero-length entries are skipped, no wrap-around (prototype bug 19)", () => {
+  it("zero-length entries are skipped, no wrap-around (prototype bug 19, docs/prototype.md#bugs-we-fixed)", () => {
     const c = list([0x1000, 0], [0x2000, 0x1000], [0x3000, 0], [0x3000, 0x1000], [0x9000, 0]);
     expect(iterate(c, 0x1000)).toEqual([0x2000, 0x3000]);
     expect(numBlocks(c, 0x1000)).toBe(2);

@@ -19,7 +19,7 @@ describe("DmaRangeList", () => {
     expect(l.isEmpty).toBe(true);
   });
 
-  it("decode: relative entries follow the base, absolute ones do not (rlist-anchor 5.6)", () => {
+  it("decode: relative entries follow the base, absolute ones do not (docs/vectors.md#rlist_dma-vectors)", () => {
     const l = new DmaRangeList();
     l.appendRelative(0x1800, 0x100);
     l.append(DmaKind.BUS_ADDR, 0x1_e000_0000, 0x10000);

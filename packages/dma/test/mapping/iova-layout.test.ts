@@ -16,7 +16,7 @@ import {
 
 const G = 0x1000;
 
-describe("rsiova helpers (rlist-anchor 5.6)", () => {
+describe("rsiova helpers (docs/vectors.md#iova-layout)", () => {
   it.each([
     [NO_SEGMENT_BOUNDARY, 0x12345, 0x1000],
     [0xffff, 0x5000, 0x8000],

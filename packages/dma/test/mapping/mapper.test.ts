@@ -20,7 +20,7 @@ const sacDevice = (iommu: IommuDomain, extra: Partial<ConstructorParameters<type
 };
 
 describe("mapRangeList: dma-direct", () => {
-  it("identity: the CPU list is reused as is (rlist-anchor 5.6 identity vector)", () => {
+  it("identity: the CPU list is reused as is (docs/vectors.md#rlist_dma-vectors)", () => {
     const dev = new DmaDevice();
     const cpu = new ArrayCpuList([{ phys: 0x100010, length: 0x100 }]);
     const m = mapRangeList(dev, cpu, { direction: "to-device" });
@@ -118,7 +118,7 @@ describe("mapRangeList: IOMMU", () => {
     expect(deviceTranslate(dev, 0xffffc200)).toEqual({ ok: false, fault: "iommu" });
   });
 
-  it("rlist-anchor IOVA layout: fast path {rel 0x800, 0x2B00} in a 0x4000 window", () => {
+  it("IOVA layout: fast path {rel 0x800, 0x2B00} in a 0x4000 window (docs/vectors.md#iova-layout)", () => {
     const iommu = new IommuDomain();
     const dev = sacDevice(iommu);
     const cpu = new ArrayCpuList([
@@ -134,7 +134,7 @@ describe("mapRangeList: IOMMU", () => {
     m.unmap();
   });
 
-  it("rlist-anchor IOVA layout: slow path entries, maps and unmaps (INTENDED)", () => {
+  it("IOVA layout: slow path entries, maps and unmaps (INTENDED, docs/vectors.md#iova-layout)", () => {
     const iommu = new IommuDomain();
     const dev = sacDevice(iommu);
     const cpu = new ArrayCpuList([
@@ -202,7 +202,7 @@ describe("mapRangeList: IOMMU", () => {
   });
 });
 
-describe("mapRangeList: P2P (rlist-anchor 5.6 P2P)", () => {
+describe("mapRangeList: P2P (docs/vectors.md#p2p-mapping)", () => {
   it("BUS_ADDR: absolute bus-address entry, no IOVA, skipped by unmap", () => {
     const { nic, gpuBar } = switchTopology();
     const iommu = new IommuDomain();

@@ -1,5 +1,6 @@
 /**
- * The invariant of SPEC 5: for every byte of a mapped list, the device's view of its DMA address
+ * The mapping invariant (docs/design.md#the-mapping-invariant): for every byte of a mapped list, the
+ * device's view of its DMA address
  * is the CPU physical address of the same byte (or, for a bounce slot, stands for it); after
  * unmap() the domain has no mappings and the allocator has all its space back.
  */

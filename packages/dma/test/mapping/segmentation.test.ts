@@ -19,7 +19,7 @@ const seg = (segmentBoundaryMask: number, maxSegmentSize: number, minAlignMask =
   maxSegmentSize,
 });
 
-describe("numSegmentsRange (rlist-anchor 5.6 N1-N7, INTENDED)", () => {
+describe("numSegmentsRange N1-N7, INTENDED (docs/vectors.md#segment-counting)", () => {
   it.each([
     ["N1", 0x800, 0x1900, 0xfff, 0x400, 7],
     ["N2", 0x100, 0x200, 0xfff, 0x10000, 1],
@@ -60,7 +60,7 @@ describe("numSegmentsRange (rlist-anchor 5.6 N1-N7, INTENDED)", () => {
   });
 });
 
-describe("segmentationOk (rlist-anchor 5.6)", () => {
+describe("segmentationOk (docs/vectors.md#segment-counting)", () => {
   it("min_align_mask 0xFFF, phys 0x12345678", () => {
     const s = seg(NO_SEGMENT_BOUNDARY, NO_MAX_SEGMENT_SIZE, 0xfff);
     expect(segmentationOk(s, 0x1234_5678, 0x9000_0678, 0x100)).toBe(true);

@@ -16,7 +16,7 @@ const device = (iommu = new IommuDomain()) => {
   return dev;
 };
 
-describe("two-step DMA API (kernel-anchors 3.6)", () => {
+describe("two-step DMA API (docs/two-step.md, IOVA2-1 in docs/vectors.md#two-step)", () => {
   it("IOVA2-1: two links, one sync, one DMA range, destroy frees the 4-page window via the order-2 bin", () => {
     const iommu = new IommuDomain();
     const dev = device(iommu);

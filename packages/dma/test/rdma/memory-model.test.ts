@@ -35,7 +35,7 @@ function naiveChunks(sizes: readonly EntryBytes[], chunkBytes: number): number {
   return chunks;
 }
 
-describe("scatterlist chaining (kernel-anchors 2.2)", () => {
+describe("scatterlist chaining (docs/vectors.md#scatterlist)", () => {
   it.each([
     [127, 127],
     [128, 128],
@@ -60,7 +60,7 @@ describe("scatterlist chaining (kernel-anchors 2.2)", () => {
   });
 });
 
-describe("range-list chunk packing (rlist-anchor 5.3)", () => {
+describe("range-list chunk packing (docs/vectors.md#chunk-packing)", () => {
   const fp = (groups: Array<[EntryBytes, number]>, chunk = 512) =>
     rangeListFootprint(
       groups.map(([entryBytes, count]) => ({ entryBytes, count })),
@@ -127,7 +127,7 @@ describe("range-list chunk packing (rlist-anchor 5.3)", () => {
   });
 });
 
-describe("entry forms (CpuRangeList storage, rlist-anchor 3.2)", () => {
+describe("entry forms (CpuRangeList storage, docs/prototype.md#stored-forms)", () => {
   it("FOLIO_PFN is 8 B below pfn 2^32 and 2^28 pages, then 16 B", () => {
     expect(cpuFolioEntryBytes(0x400 * 4096, 0x2000)).toBe(8);
     expect(cpuFolioEntryBytes(2 ** 32 * 4096, 0x1000)).toBe(16);
