@@ -3,7 +3,7 @@
  * IOVA allocator (`struct iova_domain`), and the counters a kernel engineer would look at:
  * leaves mapped per page size, page-table pages, IOTLB syncs.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53, log2Pow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 import { IovaAllocator } from "./iova-allocator.js";
@@ -125,9 +125,26 @@ export class IommuDomain {
     return pfn * this.granule;
   }
 
-  /** Like iommu_dma_free_iova(): returns `size` bytes at `iova` through the range cache. */
+  /**
+   * Like iommu_dma_free_iova(): returns the allocation at `iova` through the range cache. `iova`
+   * must be what {@link allocIova} returned and `size` the size asked for (or one that rounds to
+   * the same allocation, see `IovaAllocator.freeFast`); otherwise `EINVAL` and nothing is freed,
+   * like dma-debug's "frees DMA memory it has not allocated" / "with different size" reports.
+   */
   freeIova(iova: number, size: number): void {
-    this.iovad.freeFast(iova / this.granule, Math.ceil(size / this.granule));
+    const g = this.granule;
+    if (
+      typeof iova !== "number" ||
+      typeof size !== "number" ||
+      !Number.isSafeInteger(iova) ||
+      !Number.isSafeInteger(size) ||
+      iova < 0 ||
+      size <= 0 ||
+      !Number.isInteger(iova / g)
+    ) {
+      throw new RlistError("EINVAL", `free of ${formatValue(size)} IOVA bytes at ${formatValue(iova)}`);
+    }
+    this.iovad.freeFast(iova / g, Math.ceil(size / g));
   }
 
   /** Like iommu_map(): map + iotlb_sync_map. Throws with nothing mapped on failure. */

@@ -17,7 +17,7 @@
  * {@link IovaAllocator.outstandingGranules} is what callers hold, and {@link IovaAllocator.flushRcache}
  * returns everything to the tree.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53, isPow2, log2Pow2, orderBase2, roundupPow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
@@ -120,7 +120,7 @@ export class IovaAllocator {
   allocFast(size: number, limitPfn: number, flushRcache = true): number {
     checkSize(size);
     checkU53("limitPfn", limitPfn);
-    if (size < 2 ** (IOVA_RANGE_CACHE_MAX_SIZE - 1)) size = roundupPow2(size);
+    size = fastRounded(size);
     const cached = this.rcacheGet(size, limitPfn + 1);
     if (cached !== 0) return cached;
     for (;;) {
@@ -143,18 +143,36 @@ export class IovaAllocator {
     return pfn;
   }
 
-  /** Like free_iova_fast(): parks the range in the cache when its order is cacheable. */
+  /**
+   * Like free_iova_fast(): parks the range in the cache when its order is cacheable, else returns
+   * it to the tree. The allocation is looked up first (find_iova()): `pfn` must start a live
+   * allocation and `size` must be its size, or a size {@link allocFast} rounds to it (3 granules
+   * for a 4-granule allocation: what dma_iova_destroy() passes). Anything else is `EINVAL` and
+   * nothing changes. The range is binned by its real size, never by the caller's, so a cached
+   * range is never handed out bigger than it is.
+   */
   freeFast(pfn: number, size: number): void {
+    if (!isCount(pfn, 0) || !isCount(size, 1)) {
+      throw new RlistError("EINVAL", `free of ${formatValue(size)} granules at pfn ${formatValue(pfn)}`);
+    }
     const i = this.indexOf(pfn);
     if (i < 0 || this.kind[i] !== KIND_ALLOC || this.parked.has(pfn)) {
       throw new RlistError("EINVAL", `pfn ${pfn} is not an allocated IOVA range`);
     }
-    if (this.rcacheInsert(pfn, size, i)) return;
+    const granules = this.hi[i]! - this.lo[i]! + 1;
+    if (size !== granules && fastRounded(size) !== granules) {
+      throw new RlistError(
+        "EINVAL",
+        `free of ${size} granules at pfn ${pfn}, which holds ${granules} (freed with a different size)`,
+      );
+    }
+    if (this.rcacheInsert(pfn, granules, i)) return;
     this.removeAt(i);
   }
 
   /** Like free_iova(): returns the range starting at `pfn` to the tree at once. */
   free(pfn: number): void {
+    if (!isCount(pfn, 0)) throw new RlistError("EINVAL", `free at pfn ${formatValue(pfn)}`);
     const i = this.indexOf(pfn);
     if (i < 0 || this.kind[i] !== KIND_ALLOC || this.parked.has(pfn)) {
       throw new RlistError("EINVAL", `pfn ${pfn} is not an allocated IOVA range`);
@@ -358,6 +376,16 @@ export class IovaAllocator {
     }
     mag.pfns.length = 0;
   }
+}
+
+/** The size alloc_iova_fast() really allocates: under 32 granules, the next power of two. */
+function fastRounded(size: number): number {
+  return size < 2 ** (IOVA_RANGE_CACHE_MAX_SIZE - 1) ? roundupPow2(size) : size;
+}
+
+/** True for a safe integer >= `min`. */
+function isCount(v: unknown, min: number): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= min;
 }
 
 function checkSize(size: number): void {
