@@ -17,6 +17,9 @@
  * CPU list and reports `phys + offset`, which is how dma-direct reuses the CPU list with no copy.
  * Unlike the prototype, identity is an explicit flag and every mode knows its source list and its
  * total length (prototype bug 15, docs/prototype.md#bugs-we-fixed).
+ *
+ * A list a live `DmaMapping` handed out is frozen: its mutators throw `EBUSY` until the mapping
+ * is unmapped.
  */
 import { RlistError } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
@@ -93,7 +96,25 @@ const canMergeDma = (
   prev.extra === next.extra &&
   prev.base + prev.length === next.base;
 
+/** Set by the class below: the mapper's hold on a list it handed out (no public setter exists). */
+let setFrozen: (list: DmaRangeList, frozen: boolean) => void;
+
+/**
+ * @internal Freezes (or thaws) `list`: while a mapping owns it, every mutator throws `EBUSY`
+ * (like dma-debug reporting a driver that changes a mapped scatterlist). Used by `DmaMapping`.
+ */
+export function freezeDmaList(list: DmaRangeList, frozen: boolean): void {
+  setFrozen(list, frozen);
+}
+
 export class DmaRangeList {
+  static {
+    setFrozen = (list, frozen) => {
+      list.#frozen = frozen;
+    };
+  }
+
+  #frozen = false;
   private _base = 0;
   private _identityCount = -1;
   private _identityLength = -1;
@@ -163,6 +184,7 @@ export class DmaRangeList {
    * laid out with base 0 before the IOVA allocation exists.
    */
   setBase(iova: number): void {
+    this.#checkMutable();
     checkU53("iova", iova);
     this._base = iova;
   }
@@ -191,7 +213,7 @@ export class DmaRangeList {
    * mode or for an IOVA below the base.
    */
   append(kind: DmaKind, dmaAddress: number, length: number): void {
-    const list = this.stored();
+    const list = this.#mutable();
     checkU53("dmaAddress", dmaAddress);
     checkU53("length", length);
     if (kind !== 0 && kind !== 1 && kind !== 2 && kind !== 3)
@@ -210,7 +232,7 @@ export class DmaRangeList {
 
   /** Appends an IOVA entry at `offset` bytes into the (possibly not yet allocated) window. */
   appendRelative(offset: number, length: number): void {
-    const list = this.stored();
+    const list = this.#mutable();
     checkU53("offset", offset);
     checkU53("length", length);
     const e = this._scratch;
@@ -224,7 +246,7 @@ export class DmaRangeList {
 
   /** {@link append} with exact 64-bit values (e.g. a P2P bus address above 2^53). */
   appendBig(kind: DmaKind, dmaAddress: bigint, length: bigint): void {
-    const list = this.stored();
+    const list = this.#mutable();
     if (kind === DmaKind.IOVA) {
       list.appendBig({ type: kind, length, base: dmaAddress - BigInt(this._base), offset: 0, extra: 0 });
     } else list.appendBig({ type: kind, length, base: dmaAddress, offset: 0, extra: 0 });
@@ -232,13 +254,14 @@ export class DmaRangeList {
 
   /** Drops every entry (chunks go back to the pool); identity views are left as they are. */
   clear(): void {
+    this.#checkMutable();
     this._list?.clear();
     this._base = 0;
   }
 
   /** Removes entries from the end until `count` are left (rollback of a failed map). */
   truncate(count: number): void {
-    this.stored().truncate(count);
+    this.#mutable().truncate(count);
   }
 
   /** An allocation-free cursor over the entries. */
@@ -293,6 +316,22 @@ export class DmaRangeList {
     if (this._list === null) return { entries: this.count, bytes: 0, bytesPerEntry: 0, identity: true };
     const s = this._list.stats();
     return { entries: s.entries, bytes: s.bytesInUse, bytesPerEntry: s.bytesPerEntry, identity: false };
+  }
+
+  /** True while a live mapping owns the list (its mutators throw `EBUSY`). */
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  #checkMutable(): void {
+    if (this.#frozen) {
+      throw new RlistError("EBUSY", "the DMA list belongs to a live mapping: unmap it before changing it");
+    }
+  }
+
+  #mutable(): RangeList {
+    this.#checkMutable();
+    return this.stored();
   }
 
   private stored(): RangeList {

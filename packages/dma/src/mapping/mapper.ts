@@ -16,10 +16,11 @@
  *
  * P2P `NOT_SUPPORTED` fails with `EREMOTEIO`; any failure part-way (IOVA exhausted, page-table
  * allocation, swiotlb full, mask) unmaps and frees everything this call did and leaves the CPU list
- * untouched.
+ * untouched. What a mapping takes is written to its private {@link MappingRecord} as it is taken,
+ * and both the rollback and `DmaMapping.unmap()` release that record, never the DMA list.
  */
 import { RlistError } from "@rlist/encoding";
-import { alignDown, alignUp, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
+import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { P2pMapCache } from "../pci/p2p-map.js";
@@ -28,12 +29,14 @@ import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-sourc
 import { summaryOf } from "./cpu-source.js";
 import type { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
-import { type DmaCursor, DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dma-range-list.js";
+import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dma-range-list.js";
 import { checkMinAlignForIommu, IovaLayout } from "./iova-layout.js";
+import { type DmaMapPath, DmaMapping } from "./mapping.js";
+import { MappingRecord } from "./mapping-record.js";
 import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "./segmentation.js";
 
-/** Which implementation mapped the list. */
-export type DmaMapPath = "identity" | "direct" | "iommu-linear" | "iommu-per-entry";
+export type { DmaMapPath } from "./mapping.js";
+export { DmaMapping } from "./mapping.js";
 
 export interface MapOptions {
   direction: DmaDirection;
@@ -43,107 +46,6 @@ export interface MapOptions {
   list?: Omit<DmaRangeListOptions, "merge">;
   /** A precomputed summary of the CPU list (otherwise one pass computes it). */
   summary?: CpuListSummary;
-}
-
-/** A live mapping: the DMA list plus what is needed to sync and unmap it. */
-export class DmaMapping {
-  private _live = true;
-
-  /** @internal use {@link mapRangeList}. */
-  constructor(
-    readonly device: DmaDevice,
-    readonly cpuList: CpuListSource,
-    readonly list: DmaRangeList,
-    readonly direction: DmaDirection,
-    readonly path: DmaMapPath,
-    /** IOVA window start, or -1 when no IOVA was allocated. */
-    readonly iova: number,
-    /** IOVA window size in bytes (0 without a window). */
-    readonly iovaSize: number,
-    private readonly skipCpuSync: boolean,
-    /** Map-type computations the per-mapping P2P cache made (provider changes). */
-    readonly p2pLookups: number,
-  ) {}
-
-  /** False after {@link unmap}. */
-  get mapped(): boolean {
-    return this._live;
-  }
-
-  /**
-   * Like dma_unmap_rlist(): unmaps every IOVA page (IOVA-contiguous entries in one call, one IOTLB
-   * flush), frees the IOVA window,
-   * copies bounce buffers back (FROM_DEVICE / BIDIRECTIONAL) and releases their slots. `EBUSY` if
-   * already unmapped.
-   */
-  unmap(): void {
-    if (!this._live) throw new RlistError("EBUSY", "mapping already unmapped");
-    const dev = this.device;
-    const c = this.list.cursor();
-    if (this.iova >= 0) {
-      const domain = dev.iommu!;
-      const g = domain.granule;
-      // Gather spans that touch after granule alignment into one unmap (the prototype's FIXME).
-      let runStart = -1;
-      let runEnd = -1;
-      for (let ok = c.reset(); ok; ok = c.next()) {
-        if (c.kind !== DmaKind.IOVA || c.length === 0) continue;
-        const start = alignDown(c.dmaAddress, g);
-        const end = alignUp(c.dmaAddress + c.length, g);
-        if (start === runEnd) {
-          runEnd = end;
-          continue;
-        }
-        if (runStart >= 0) domain.unmapNoSync(runStart, runEnd - runStart);
-        runStart = start;
-        runEnd = end;
-      }
-      if (runStart >= 0) domain.unmapNoSync(runStart, runEnd - runStart);
-      domain.flushIotlb();
-      domain.freeIova(this.iova, this.iovaSize);
-    } else {
-      for (let ok = c.reset(); ok; ok = c.next()) {
-        if (c.kind === DmaKind.BOUNCE) {
-          dev.swiotlb!.unmap(
-            c.dmaAddress - dev.directOffset,
-            c.length,
-            this.direction,
-            dev.segmentation.minAlignMask,
-          );
-        }
-      }
-    }
-    if (!dev.coherent && !this.skipCpuSync && this.direction !== "to-device") {
-      dev.counters.cacheSyncs += this.list.count;
-    }
-    this.list.clear();
-    this._live = false;
-    dev.counters.unmaps++;
-  }
-
-  /** Like dma_sync_*_for_cpu(): makes device writes visible to the CPU (bounce copy, cache sync). */
-  syncForCpu(): void {
-    this.sync("cpu");
-  }
-
-  /** Like dma_sync_*_for_device(): makes CPU writes visible to the device. */
-  syncForDevice(): void {
-    this.sync("device");
-  }
-
-  private sync(to: "cpu" | "device"): void {
-    if (!this._live) throw new RlistError("EBUSY", "mapping already unmapped");
-    const dev = this.device;
-    const c = this.list.cursor();
-    for (let ok = c.reset(); ok; ok = c.next()) {
-      if (c.kind === DmaKind.BOUNCE) {
-        const tlb = c.dmaAddress - dev.directOffset;
-        const mask = dev.segmentation.minAlignMask;
-        if (to === "cpu") dev.swiotlb!.syncForCpu(tlb, c.length, this.direction, mask);
-        else dev.swiotlb!.syncForDevice(tlb, c.length, this.direction, mask);
-      } else if (!dev.coherent && c.kind !== DmaKind.BUS_ADDR) dev.counters.cacheSyncs++;
-    }
-  }
 }
 
 /**
@@ -159,30 +61,21 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   const needSpan = device.iommu === null && (device.dmaMask < MAX_SAFE || device.directOffset < 0);
   const summary = options.summary ?? summaryOf(cpuList, needSpan);
   const skip = options.skipCpuSync ?? false;
-  const mapping =
+  const record = new MappingRecord();
+  const built =
     device.iommu !== null
-      ? mapIommu(device, device.iommu, cpuList, cursor, summary, options)
-      : mapDirect(device, cpuList, cursor, summary, options);
+      ? mapIommu(device, device.iommu, cursor, summary, options, record)
+      : mapDirect(device, cpuList, cursor, summary, options, record);
+  record.entries = summary.entries;
+  record.bytes = summary.totalLength;
   device.counters.maps++;
   if (!device.coherent && !skip) device.counters.cacheSyncs += summary.entries;
-  return new DmaMapping(
-    device,
-    cpuList,
-    mapping.list,
-    dir,
-    mapping.path,
-    mapping.iova,
-    mapping.iovaSize,
-    skip,
-    mapping.p2pLookups,
-  );
+  return new DmaMapping(device, cpuList, built.list, dir, built.path, record, skip, built.p2pLookups);
 }
 
 interface Built {
   list: DmaRangeList;
   path: DmaMapPath;
-  iova: number;
-  iovaSize: number;
   p2pLookups: number;
 }
 
@@ -198,6 +91,7 @@ function mapDirect(
   c: CpuSourceCursor,
   summary: CpuListSummary,
   options: MapOptions,
+  record: MappingRecord,
 ): Built {
   const off = device.directOffset;
   // The prototype's fast path: no P2P and the mask reaches every byte → reuse the CPU list as is.
@@ -206,13 +100,7 @@ function mapDirect(
     (device.dmaMask === MAX_SAFE && off >= 0) ||
     (summary.physStart + off >= 0 && summary.physEnd - 1 + off <= device.dmaMask);
   if (!summary.hasP2p && reachable) {
-    return {
-      list: DmaRangeList.identity(cpuList, off),
-      path: "identity",
-      iova: -1,
-      iovaSize: 0,
-      p2pLookups: 0,
-    };
+    return { list: DmaRangeList.identity(cpuList, off), path: "identity", p2pLookups: 0 };
   }
   const list = newList(options);
   const cache = new P2pMapCache(device.pci);
@@ -244,39 +132,17 @@ function mapDirect(
       }
       if (swiotlb === null) throw maskError(device, phys, len);
       const tlb = swiotlb.map(phys, len, seg.minAlignMask, seg.segmentBoundaryMask);
-      if (!device.dmaCapable(tlb + off, len)) {
-        swiotlb.unmap(tlb, len, "to-device", seg.minAlignMask);
-        throw maskError(device, tlb, len);
-      }
-      try {
-        list.append(DmaKind.BOUNCE, tlb + off, len);
-      } catch (e) {
-        swiotlb.unmap(tlb, len, "to-device", seg.minAlignMask);
-        throw e;
-      }
+      record.bounces.push(c.position, tlb, len);
+      if (!device.dmaCapable(tlb + off, len)) throw maskError(device, tlb, len);
+      list.append(DmaKind.BOUNCE, tlb + off, len);
     }
   } catch (e) {
-    releaseBounces(device, list);
+    // Rollback: the slots go back without copying (SKIP_CPU_SYNC).
+    if (swiotlb !== null) record.releaseBounces(swiotlb, "to-device", seg.minAlignMask);
     list.clear();
     throw e;
   }
-  return { list, path: "direct", iova: -1, iovaSize: 0, p2pLookups: cache.lookups };
-}
-
-/** Rollback of a failed direct mapping: bounce slots go back without copying (SKIP_CPU_SYNC). */
-function releaseBounces(device: DmaDevice, list: DmaRangeList): void {
-  if (device.swiotlb === null || list.isIdentity) return;
-  const c = list.cursor();
-  for (let ok = c.reset(); ok; ok = c.next()) {
-    if (c.kind === DmaKind.BOUNCE) {
-      device.swiotlb.unmap(
-        c.dmaAddress - device.directOffset,
-        c.length,
-        "to-device",
-        device.segmentation.minAlignMask,
-      );
-    }
-  }
+  return { list, path: "direct", p2pLookups: cache.lookups };
 }
 
 // ---- dma-iommu ----------------------------------------------------------------------------
@@ -284,20 +150,19 @@ function releaseBounces(device: DmaDevice, list: DmaRangeList): void {
 function mapIommu(
   device: DmaDevice,
   domain: IommuDomain,
-  _cpuList: CpuListSource,
   c: CpuSourceCursor,
   summary: CpuListSummary,
   options: MapOptions,
+  record: MappingRecord,
 ): Built {
   const seg = device.segmentation;
   checkMinAlignForIommu(domain.granule, seg.minAlignMask);
   const prot = directionToProt(options.direction);
-  if (summary.entries === 0)
-    return { list: newList(options), path: "iommu-linear", iova: -1, iovaSize: 0, p2pLookups: 0 };
+  if (summary.entries === 0) return { list: newList(options), path: "iommu-linear", p2pLookups: 0 };
   if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
-    return mapLinear(device, domain, c, summary, options, prot);
+    return mapLinear(device, domain, c, summary, options, prot, record);
   }
-  return mapPerEntry(device, domain, c, options, prot);
+  return mapPerEntry(device, domain, c, options, prot, record);
 }
 
 /**
@@ -322,13 +187,15 @@ function mapLinear(
   summary: CpuListSummary,
   options: MapOptions,
   prot: number,
+  record: MappingRecord,
 ): Built {
   const g = domain.granule;
   const firstOff = lowBits(summary.firstPhys, g);
   const size = domain.ivaAlign(summary.totalLength + firstOff);
   const iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
+  record.iova = iova;
+  record.iovaSize = size;
   const list = newList(options);
-  let mapped = 0;
   try {
     list.setBase(iova);
     list.appendRelative(firstOff, summary.totalLength);
@@ -340,20 +207,16 @@ function mapLinear(
       const off = lowBits(phys, g);
       const span = domain.ivaAlign(len + off);
       domain.mapNoSync(at, phys - off, span, prot);
+      record.iovaSpans.push(at, span);
       at += span;
-      mapped += span;
     }
     domain.syncMap();
   } catch (e) {
-    if (mapped !== 0) {
-      domain.unmapNoSync(iova, mapped);
-      domain.flushIotlb();
-    }
-    domain.freeIova(iova, size);
+    record.releaseIova(domain);
     list.clear();
     throw e;
   }
-  return { list, path: "iommu-linear", iova, iovaSize: size, p2pLookups: 0 };
+  return { list, path: "iommu-linear", p2pLookups: 0 };
 }
 
 /** Per-entry layout in one IOVA window (rsiova slow path), P2P entries by bus address. */
@@ -363,6 +226,7 @@ function mapPerEntry(
   c: CpuSourceCursor,
   options: MapOptions,
   prot: number,
+  record: MappingRecord,
 ): Built {
   const g = domain.granule;
   const layout = new IovaLayout(device.segmentation, g);
@@ -390,18 +254,18 @@ function mapPerEntry(
     throw e;
   }
   const size = layout.length;
-  if (size === 0) return { list, path: "iommu-per-entry", iova: -1, iovaSize: 0, p2pLookups: cache.lookups };
-  let iova: number;
+  if (size === 0) return { list, path: "iommu-per-entry", p2pLookups: cache.lookups };
   try {
-    iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
+    record.iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
+    record.iovaSize = size;
   } catch (e) {
     list.clear();
     throw e;
   }
-  list.setBase(iova);
+  list.setBase(record.iova);
+  record.iovaSpans.reserve(list.count);
   // Pass 2: program the IOMMU, walking the CPU and DMA lists in step.
   const d = list.cursor();
-  let mappedEntries = 0;
   try {
     let dok = d.reset();
     for (let ok = c.reset(); ok; ok = c.next()) {
@@ -412,31 +276,19 @@ function mapPerEntry(
         const phys = c.phys;
         const off = lowBits(phys, g);
         const p = c.provider === null ? prot : prot | IOMMU_MMIO;
-        domain.mapNoSync(d.dmaAddress - off, phys - off, domain.ivaAlign(len + off), p);
+        const span = domain.ivaAlign(len + off);
+        domain.mapNoSync(d.dmaAddress - off, phys - off, span, p);
+        record.iovaSpans.push(d.dmaAddress - off, span);
       }
-      mappedEntries++;
       dok = d.next();
     }
     domain.syncMap();
   } catch (e) {
-    unmapFirst(domain, d, mappedEntries);
-    domain.freeIova(iova, size);
+    record.releaseIova(domain);
     list.clear();
     throw e;
   }
-  return { list, path: "iommu-per-entry", iova, iovaSize: size, p2pLookups: cache.lookups };
-}
-
-/** Unmaps the IOVA spans of the first `n` entries (rollback), with one IOTLB flush. */
-function unmapFirst(domain: IommuDomain, d: DmaCursor, n: number): void {
-  const g = domain.granule;
-  let i = 0;
-  for (let ok = d.reset(); ok && i < n; ok = d.next(), i++) {
-    if (d.kind !== DmaKind.IOVA) continue;
-    const start = alignDown(d.dmaAddress, g);
-    domain.unmapNoSync(start, alignUp(d.dmaAddress + d.length, g) - start);
-  }
-  if (n !== 0) domain.flushIotlb();
+  return { list, path: "iommu-per-entry", p2pLookups: cache.lookups };
 }
 
 /**
