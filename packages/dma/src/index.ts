@@ -66,8 +66,16 @@ export {
   swiotlbAlignOffset,
   swiotlbMaxMappingSize,
 } from "./mapping/swiotlb.js";
-export type { IovaLinkAttrs, IovaState } from "./mapping/two-step.js";
-export { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaSync, iovaUnlink } from "./mapping/two-step.js";
+export type { IovaLinkAttrs } from "./mapping/two-step.js";
+export {
+  IovaState,
+  iovaAlloc,
+  iovaDestroy,
+  iovaFree,
+  iovaLink,
+  iovaSync,
+  iovaUnlink,
+} from "./mapping/two-step.js";
 // Memory model
 export type { Folio, Pgmap } from "./memory/folio.js";
 export type { IomemResource, IomemResourceBig } from "./memory/iomem.js";

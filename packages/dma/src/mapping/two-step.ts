@@ -1,34 +1,90 @@
 /**
  * The 2025 two-step DMA API (dma_iova_try_alloc / link / sync / unlink / destroy / free, merged in
- * 6.16, MMIO attribute from 6.18): allocate the IOVA window once for the worst case, link physical
- * ranges into it on the fast path, sync the IOTLB once, and tear down with one call.
+ * 6.16, MMIO attribute from 6.18; drivers/iommu/dma-iommu.c): allocate the IOVA window once for the
+ * worst case, link physical ranges into it on the fast path, sync the IOTLB once, and tear down
+ * with one call.
  *
  * Rules kept from the kernel: only the first link may start mid-granule (`EIO` otherwise),
  * `try_alloc` returns null when the device does not use an IOMMU or the size is 0 (use the
- * streaming API then), destroy frees the IOVA from the mapped length, the window is sized
- * `iova_align(size + iova_off)`.
+ * streaming API then), the window is sized `iova_align(size + iova_off)`.
  *
  * Not modelled: the swiotlb path for untrusted devices (`DMA_IOVA_USE_SWIOTLB`), the flush queue.
- * Stricter than the kernel: a link or unlink outside the window is refused (`EINVAL`) instead of
- * corrupting a neighbour's IOVAs.
+ *
+ * Stricter than the kernel, which trusts the caller: every state keeps a private record of the
+ * granules linked into its window, and
+ * - a link or unlink outside the window is `EINVAL` (the kernel would corrupt a neighbour's IOVAs);
+ * - an unlink of granules that are not all linked is `EINVAL` (the kernel's iommu_unmap() stops at
+ *   the first hole);
+ * - `iovaFree` with links in place is `EBUSY` (the kernel frees the IOVA and leaves the pages
+ *   mapped, free for the next allocation to collide with);
+ * - `iovaDestroy(state, mappedLen)` unmaps every link inside `[0, mappedLen)` (holes left by
+ *   unlinks are fine) and is `EBUSY` when a link reaches past `mappedLen` (the kernel unmaps
+ *   `[0, mappedLen)` and frees the whole window, leaving the rest mapped); the IOVA is freed with
+ *   the window's own size, not one computed from `mappedLen`;
+ * - the state is a {@link IovaState} made by {@link iovaAlloc} for that device: a hand-made or
+ *   copied object, or another device's state, is `EINVAL`; a destroyed or freed one is `EBUSY`.
+ * Refused calls change nothing.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53 } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
-import type { DmaDevice } from "./device.js";
+import { PageIntervalSet } from "../rdma/page-intervals.js";
+import { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 
-/** Like `struct dma_iova_state`: the window's DMA address and the requested size. */
-export interface IovaState {
+/** What the library knows about a window; never reachable from the caller's object. */
+interface IovaRecord {
+  readonly device: DmaDevice;
+  readonly domain: IommuDomain;
+  /** IOVA of the window's first granule (`addr - pad`). */
+  readonly start: number;
+  /** Bytes allocated (`iova_align(size + pad)`). */
+  readonly allocSize: number;
+  /** Window granules linked now (indices from the window start). */
+  readonly links: PageIntervalSet;
+  live: boolean;
+}
+
+let recordOf: (state: unknown) => IovaRecord | undefined;
+
+/**
+ * Like `struct dma_iova_state`: the window's DMA address and the requested size. Only
+ * {@link iovaAlloc} makes one; the functions of this module refuse any other object.
+ */
+export class IovaState {
+  static {
+    recordOf = (state) =>
+      typeof state === "object" && state !== null && #record in state ? state.#record : undefined;
+  }
+
   /** DMA address of byte 0 of the window (`iova + iova_off`). */
   readonly addr: number;
   /** Requested size (`__size` without the swiotlb bit). */
   readonly size: number;
-  /** @internal IOVA granule offset of the first byte. */
-  readonly pad: number;
-  /** @internal false once destroyed or freed. */
-  live: boolean;
+  readonly #record: IovaRecord;
+
+  /** @internal use {@link iovaAlloc}. */
+  constructor(addr: number, size: number, record: IovaRecord) {
+    this.addr = addr;
+    this.size = size;
+    this.#record = record;
+  }
+
+  /** IOVA granule offset of byte 0 (`iova_off`): the window starts at `addr - pad`. */
+  get pad(): number {
+    return this.addr - this.#record.start;
+  }
+
+  /** False once destroyed or freed. */
+  get live(): boolean {
+    return this.#record.live;
+  }
+
+  /** Bytes of whole granules linked now. */
+  get linkedBytes(): number {
+    return this.#record.links.size * this.#record.domain.granule;
+  }
 }
 
 export interface IovaLinkAttrs {
@@ -38,13 +94,21 @@ export interface IovaLinkAttrs {
   skipCpuSync?: boolean;
 }
 
-function domainOf(device: DmaDevice): IommuDomain {
-  if (device.iommu === null) throw new RlistError("EINVAL", `${device.name} does not use an IOMMU`);
-  return device.iommu;
+/** The live record of `state` for `device`: `EINVAL` for a foreign object or device, `EBUSY` once released. */
+function liveRecord(device: DmaDevice, state: IovaState): IovaRecord {
+  const rec = recordOf(state);
+  if (rec === undefined) {
+    throw new RlistError("EINVAL", `${formatValue(state)} is not an IOVA state made by iovaAlloc`);
+  }
+  if (rec.device !== device) {
+    throw new RlistError("EINVAL", `the IOVA state belongs to ${rec.device.name}, not ${deviceName(device)}`);
+  }
+  if (!rec.live) throw new RlistError("EBUSY", "the IOVA state was already destroyed or freed");
+  return rec;
 }
 
-function checkLive(state: IovaState): void {
-  if (!state.live) throw new RlistError("EBUSY", "the IOVA state was already destroyed or freed");
+function deviceName(device: unknown): string {
+  return device instanceof DmaDevice ? device.name : formatValue(device);
 }
 
 function checkWindow(state: IovaState, offset: number, size: number): void {
@@ -55,25 +119,39 @@ function checkWindow(state: IovaState, offset: number, size: number): void {
   }
 }
 
+function checkDirection(dir: DmaDirection): void {
+  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
+}
+
 /**
  * Like dma_iova_try_alloc(): allocates an IOVA window for `size` bytes whose first byte has the
  * same granule offset as `phys` (pass 0 for page-aligned users). Null when the device is not behind
  * an IOMMU or `size` is 0; `ENOMEM` when the IOVA space is exhausted.
  */
 export function iovaAlloc(device: DmaDevice, size: number, phys: number): IovaState | null {
+  if (!(device instanceof DmaDevice))
+    throw new RlistError("EINVAL", `${formatValue(device)} is not a DmaDevice`);
   checkU53("size", size);
   checkU53("phys", phys);
   const domain = device.iommu;
   if (domain === null || size === 0) return null;
   const pad = phys % domain.granule;
-  const iova = domain.allocIova(domain.ivaAlign(size + pad), device.iovaLimit, device.iommuState);
-  return { addr: iova + pad, size, pad, live: true };
+  const allocSize = domain.ivaAlign(size + pad);
+  const start = domain.allocIova(allocSize, device.iovaLimit, device.iommuState);
+  return new IovaState(start + pad, size, {
+    device,
+    domain,
+    start,
+    allocSize,
+    links: new PageIntervalSet(),
+    live: true,
+  });
 }
 
 /**
  * Like dma_iova_link(): maps `size` bytes of `phys` at `offset` bytes into the window (no IOTLB
- * sync: call {@link iovaSync}). Only a link at offset 0 may start mid-granule (`EIO`). On failure
- * nothing of this link stays mapped.
+ * sync: call {@link iovaSync}). Only a link at offset 0 may start mid-granule (`EIO`); a link over
+ * granules already linked is `EBUSY`. On failure nothing of this link stays mapped.
  */
 export function iovaLink(
   device: DmaDevice,
@@ -84,35 +162,43 @@ export function iovaLink(
   dir: DmaDirection,
   attrs: IovaLinkAttrs = {},
 ): void {
-  const domain = domainOf(device);
-  checkLive(state);
+  const rec = liveRecord(device, state);
   checkU53("phys", phys);
   checkWindow(state, offset, size);
-  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${String(dir)}`);
+  checkDirection(dir);
   if (size === 0) return;
+  const domain = rec.domain;
   const g = domain.granule;
   const startPad = phys % g;
   if (startPad !== 0 && offset > 0) {
     throw new RlistError("EIO", "only the first link may start in the middle of an IOVA granule");
   }
   const iova = state.addr + offset - startPad;
-  if (iova % g !== 0) {
-    throw new RlistError("EINVAL", `link at offset ${offset} does not start on an IOVA granule`);
+  if (iova % g !== 0 || iova < rec.start) {
+    throw new RlistError(
+      "EINVAL",
+      `link at offset ${offset} does not start on an IOVA granule of the window`,
+    );
   }
+  const span = domain.ivaAlign(size + startPad);
   const prot = directionToProt(dir) | (attrs.mmio ? IOMMU_MMIO : 0);
-  domain.mapNoSync(iova, phys - startPad, domain.ivaAlign(size + startPad), prot);
+  domain.mapNoSync(iova, phys - startPad, span, prot);
+  const first = (iova - rec.start) / g;
+  rec.links.add(first, first + span / g);
   if (!device.coherent && !attrs.mmio && !attrs.skipCpuSync) device.counters.cacheSyncs++;
 }
 
 /** Like dma_iova_sync(): one IOTLB sync for the links in `[offset, offset + size)`. */
 export function iovaSync(device: DmaDevice, state: IovaState, offset: number, size: number): void {
-  const domain = domainOf(device);
-  checkLive(state);
+  const rec = liveRecord(device, state);
   checkWindow(state, offset, size);
-  domain.syncMap();
+  rec.domain.syncMap();
 }
 
-/** Like dma_iova_unlink(): unmaps `[offset, offset + size)` of the window; the IOVA stays allocated. */
+/**
+ * Like dma_iova_unlink(): unmaps `[offset, offset + size)` of the window (the granules it touches);
+ * the IOVA stays allocated. `EINVAL` unless every one of those granules is linked.
+ */
 export function iovaUnlink(
   device: DmaDevice,
   state: IovaState,
@@ -120,45 +206,77 @@ export function iovaUnlink(
   size: number,
   dir: DmaDirection,
 ): void {
-  const domain = domainOf(device);
-  checkLive(state);
+  const rec = liveRecord(device, state);
   checkWindow(state, offset, size);
-  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${String(dir)}`);
+  checkDirection(dir);
   if (size === 0) return;
+  const domain = rec.domain;
   const g = domain.granule;
   const start = state.addr + offset;
   const startPad = start % g;
   const span = domain.ivaAlign(size + startPad);
+  const first = (start - startPad - rec.start) / g;
+  const end = first + span / g;
+  let linked = 0;
+  rec.links.forEachIn(first, end, (s, e) => {
+    linked += e - s;
+  });
+  if (linked !== end - first) {
+    throw new RlistError(
+      "EINVAL",
+      `unlink of [${offset}, +${size}): ${end - first - linked} of its ${end - first} granules are not linked`,
+    );
+  }
   domain.unmapNoSync(start - startPad, span);
+  rec.links.remove(first, end);
   domain.flushIotlb();
   if (!device.coherent) device.counters.cacheSyncs++;
 }
 
 /**
- * Like dma_iova_destroy(): unmaps `[0, mappedLen)` and frees the IOVA (sized from `mappedLen`, as
- * the kernel does, so the range cache bins it by that size). `mappedLen` 0 just frees.
+ * Like dma_iova_destroy(): unmaps every link in `[0, mappedLen)` with one IOTLB flush and frees the
+ * window. `mappedLen` 0 is {@link iovaFree}. `EBUSY`, nothing changed, when a link reaches past
+ * `mappedLen` (see the module comment for what the kernel does instead).
  */
 export function iovaDestroy(device: DmaDevice, state: IovaState, mappedLen: number, dir: DmaDirection): void {
-  const domain = domainOf(device);
-  checkLive(state);
+  const rec = liveRecord(device, state);
   checkWindow(state, 0, mappedLen);
+  checkDirection(dir);
   if (mappedLen === 0) {
     iovaFree(device, state);
     return;
   }
-  const span = domain.ivaAlign(mappedLen + state.pad);
-  domain.unmapNoSync(state.addr - state.pad, span);
+  const domain = rec.domain;
+  const g = domain.granule;
+  const end = domain.ivaAlign(mappedLen + state.pad) / g;
+  if (rec.links.intersects(end, rec.allocSize / g)) {
+    throw new RlistError(
+      "EBUSY",
+      `links reach past mappedLen ${mappedLen}: unlink them first or pass the length really mapped`,
+    );
+  }
+  rec.links.forEachIn(0, end, (s, e) => {
+    domain.unmapNoSync(rec.start + s * g, (e - s) * g);
+  });
   domain.flushIotlb();
   if (!device.coherent) device.counters.cacheSyncs++;
-  domain.freeIova(state.addr - state.pad, span);
-  state.live = false;
-  void dir;
+  rec.links.clear();
+  release(rec);
 }
 
-/** Like dma_iova_free(): returns the whole window; every link must be undone first. */
+/** Like dma_iova_free(): returns the whole window. `EBUSY` while links are in place. */
 export function iovaFree(device: DmaDevice, state: IovaState): void {
-  const domain = domainOf(device);
-  checkLive(state);
-  domain.freeIova(state.addr - state.pad, domain.ivaAlign(state.size + state.pad));
-  state.live = false;
+  const rec = liveRecord(device, state);
+  if (rec.links.size !== 0) {
+    throw new RlistError(
+      "EBUSY",
+      `${rec.links.size} granule(s) are still linked: unlink them or use iovaDestroy`,
+    );
+  }
+  release(rec);
+}
+
+function release(rec: IovaRecord): void {
+  rec.domain.freeIova(rec.start, rec.allocSize);
+  rec.live = false;
 }
