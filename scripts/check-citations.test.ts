@@ -84,11 +84,17 @@ describe("checkText", () => {
       [1, expect.stringContaining("does not exist")],
       [2, expect.stringContaining('no heading or id "seek"')],
     ]);
-    const md = `[x](../b/README.md) [y](#missing) [z](../../${cite("vectors", "chunk-packing-2")})`;
+    const md = [
+      `[x](../b/README.md) [y](#missing) [z](../../${cite("vectors", "chunk-packing-2")})`,
+      "[`lib/rlist.c`][p-rlist.c] and [`iova.c`][k-iova.c]",
+      "",
+      "[P-RLIST.C]: https://example.com/rlist.c",
+    ].join("\n");
     expect(checkText("packages/a/README.md", md, repo).map((p) => p.message)).toEqual([
       expect.stringContaining("packages/b/README.md does not exist"),
       expect.stringContaining("#missing"),
       expect.stringContaining('"chunk-packing-2"'),
+      "reference link [k-iova.c] has no definition in this file",
     ]);
   });
 

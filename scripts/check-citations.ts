@@ -7,7 +7,7 @@
  * - Every `docs/<page>.md` or `docs/<page>.md#<anchor>` cited anywhere (code, tests, READMEs)
  *   must name an existing page and heading.
  * - Every relative link in a Markdown file must name an existing file, and its `#anchor` an
- *   existing heading when it points to Markdown.
+ *   existing heading when it points to Markdown; every `[text][label]` needs a `[label]:` line.
  *
  * Run by `pnpm lint` (`tsx scripts/check-citations.ts`) and by the `repo` test project.
  * Anchors follow GitHub's rule for headings (see {@link githubSlug}); `<a id="...">` works too.
@@ -43,6 +43,9 @@ const FORBIDDEN: { pattern: RegExp; why: string }[] = [
 const DOC_CITATION = /(?<![\w./-])((?:\.\.\/)*docs\/[\w-]+\.md)(?:#([\w-]+))?/g;
 /** Markdown inline links `[text](target)`, excluding images' data and bare URLs. */
 const MD_LINK = /\]\(([^)\s]+)\)/g;
+/** Markdown reference links `[text][label]` and their definitions `[label]: target`. */
+const MD_REF = /\]\[([^\]]+)\]/g;
+const MD_REF_DEF = /^\s{0,3}\[([^\]]+)\]:\s*\S/;
 
 /**
  * The anchor GitHub gives a heading: its text without Markdown syntax, lower-cased, with
@@ -128,6 +131,13 @@ export function checkText(file: string, text: string, repo: RepoView): Problem[]
     }
   };
 
+  const refDefs = new Set<string>();
+  if (isMarkdown) {
+    for (const l of lines) {
+      const d = MD_REF_DEF.exec(l);
+      if (d) refDefs.add(d[1]!.toLowerCase());
+    }
+  }
   let fence: string | null = null;
   lines.forEach((content, i) => {
     const line = i + 1;
@@ -155,6 +165,11 @@ export function checkText(file: string, text: string, repo: RepoView): Problem[]
       checkTarget(line, target, m[2], m[0]);
     }
     if (!isMarkdown || fence !== null) return;
+    for (const m of content.matchAll(MD_REF)) {
+      if (!refDefs.has(m[1]!.toLowerCase())) {
+        problems.push({ file, line, message: `reference link [${m[1]}] has no definition in this file` });
+      }
+    }
     for (const m of content.matchAll(MD_LINK)) {
       const raw = m[1]!.replace(/^<|>$/g, "");
       if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) continue; // http:, https:, mailto:
