@@ -3,6 +3,7 @@
  * entry cursor with the physical address of each entry, and the P2P provider of entries that live
  * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
  */
+import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
 export interface CpuSourceCursor {
@@ -21,7 +22,11 @@ export interface CpuSourceCursor {
 
 export interface CpuListSource {
   cursor(): CpuSourceCursor;
-  /** Summary flags a `CpuRangeList` keeps while appending (then no extra pass is needed). */
+  /**
+   * Summary flags a `CpuRangeList` keeps while appending (then no extra pass is needed). The mapper
+   * reads them only from a `CpuRangeList`, which keeps them itself; any other source is summarized
+   * by one pass over its cursor.
+   */
   readonly isPageList?: boolean;
   readonly hasP2P?: boolean;
   /** Total bytes. */
@@ -78,19 +83,12 @@ export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuL
 /**
  * The summary of `list`: taken from the flags a `CpuRangeList` keeps (one cursor reset for the
  * first address, no pass over the list) unless `needPhysRange` asks for the physical span, which
- * only a pass can give (dma-direct with a mask below 53 bits, or a negative direct offset).
+ * only a pass can give (dma-direct with a mask below 53 bits, or a negative direct offset). Flags
+ * of any other source are not trusted: one pass computes them.
  */
 export function summaryOf(list: CpuListSource, needPhysRange: boolean): CpuListSummary {
   const c = list.cursor();
-  if (
-    needPhysRange ||
-    typeof list.isPageList !== "boolean" ||
-    typeof list.hasP2P !== "boolean" ||
-    typeof list.length !== "number" ||
-    typeof list.count !== "number"
-  ) {
-    return summarizeCpuList(c);
-  }
+  if (needPhysRange || !(list instanceof CpuRangeList)) return summarizeCpuList(c);
   const firstPhys = c.reset() ? c.phys : 0;
   return {
     entries: list.count,

@@ -19,7 +19,7 @@
  * untouched. What a mapping takes is written to its private {@link MappingRecord} as it is taken,
  * and both the rollback and `DmaMapping.unmap()` release that record, never the DMA list.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -27,7 +27,7 @@ import { P2pMapCache } from "../pci/p2p-map.js";
 import { busAddress, type P2pProvider } from "../pci/p2p-provider.js";
 import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-source.js";
 import { summaryOf } from "./cpu-source.js";
-import type { DmaDevice } from "./device.js";
+import { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dma-range-list.js";
 import { checkMinAlignForIommu, IovaLayout } from "./iova-layout.js";
@@ -44,28 +44,48 @@ export interface MapOptions {
   skipCpuSync?: boolean;
   /** Storage options of the DMA list (chunk size, pool). */
   list?: Omit<DmaRangeListOptions, "merge">;
-  /** A precomputed summary of the CPU list (otherwise one pass computes it). */
+  /**
+   * A summary of the CPU list, checked, never trusted: the mapper knows the summary itself (kept by
+   * a `CpuRangeList`, one pass for any other source) and refuses a hint that disagrees (`EINVAL`).
+   * Only the two path flags may be more cautious than the list: `isPagelist: false` or
+   * `hasP2p: true` on any list select the per-entry layout, which is correct for every list.
+   */
   summary?: CpuListSummary;
 }
 
 /**
  * Maps `cpuList` for `device` (like dma_map_rlist()). Returns the mapping; throws `RlistError`
- * with nothing left mapped: `EREMOTEIO` (P2P not supported), `ENOMEM` (IOVA / page tables /
- * swiotlb), `EIO` (the mask cannot reach a buffer and there is no swiotlb), `EINVAL`.
+ * with nothing left mapped or allocated: `EREMOTEIO` (P2P not supported), `ENOMEM` (IOVA / page
+ * tables / swiotlb / chunks), `EIO` (the mask cannot reach a buffer and there is no swiotlb),
+ * `EINVAL` (bad arguments, a summary that disagrees with the list, a list that changed while it
+ * was being mapped). Every argument is checked before anything is allocated.
  */
 export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options: MapOptions): DmaMapping {
+  if (!(device instanceof DmaDevice))
+    throw new RlistError("EINVAL", `${formatValue(device)} is not a DmaDevice`);
+  if (typeof (cpuList as Partial<CpuListSource> | null)?.cursor !== "function") {
+    throw new RlistError("EINVAL", `${formatValue(cpuList)} is not a CPU range list`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new RlistError("EINVAL", `map options must be an object, got ${formatValue(options)}`);
+  }
   const dir = options.direction;
-  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${String(dir)}`);
+  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
+  const skip = options.skipCpuSync ?? false;
+  if (typeof skip !== "boolean")
+    throw new RlistError("EINVAL", `skipCpuSync must be a boolean, got ${formatValue(skip)}`);
+  // Made now, so bad storage options fail before any IOVA, slot or page is taken.
+  const preset = options.list === undefined ? null : new DmaRangeList(listOptions(options.list));
   const cursor = cpuList.cursor();
   // dma-direct needs the physical span unless every address is reachable whatever it is.
   const needSpan = device.iommu === null && (device.dmaMask < MAX_SAFE || device.directOffset < 0);
-  const summary = options.summary ?? summaryOf(cpuList, needSpan);
-  const skip = options.skipCpuSync ?? false;
+  const summary = checkedSummary(summaryOf(cpuList, needSpan), options.summary);
   const record = new MappingRecord();
+  const newList = (): DmaRangeList => preset ?? new DmaRangeList();
   const built =
     device.iommu !== null
-      ? mapIommu(device, device.iommu, cursor, summary, options, record)
-      : mapDirect(device, cpuList, cursor, summary, options, record);
+      ? mapIommu(device, device.iommu, cursor, summary, dir, newList, record)
+      : mapDirect(device, cpuList, cursor, summary, newList, record);
   record.entries = summary.entries;
   record.bytes = summary.totalLength;
   device.counters.maps++;
@@ -79,8 +99,58 @@ interface Built {
   p2pLookups: number;
 }
 
-function newList(options: MapOptions): DmaRangeList {
-  return new DmaRangeList(options.list ?? {});
+/** The DMA list's storage options, checked (the list itself checks chunk size and pool). */
+function listOptions(o: unknown): DmaRangeListOptions {
+  if (typeof o !== "object" || o === null) {
+    throw new RlistError("EINVAL", `map options.list must be an object, got ${formatValue(o)}`);
+  }
+  const { chunkBytes, pool } = o as DmaRangeListOptions;
+  return { ...(chunkBytes !== undefined && { chunkBytes }), ...(pool !== undefined && { pool }) };
+}
+
+/**
+ * The summary the mapper uses: its own (`own`), with a caller's `hint` checked against it. A hint
+ * that disagrees is `EINVAL`, except the two path flags, which may only be more cautious.
+ */
+function checkedSummary(own: CpuListSummary, hint: unknown): CpuListSummary {
+  if (hint === undefined) return own;
+  if (typeof hint !== "object" || hint === null) {
+    throw new RlistError("EINVAL", `map options.summary must be an object, got ${formatValue(hint)}`);
+  }
+  const h = hint as Partial<CpuListSummary>;
+  const differs = (field: "entries" | "totalLength" | "firstPhys" | "physStart" | "physEnd"): boolean => {
+    const mine = own[field];
+    const theirs = h[field];
+    // A span the mapper did not compute (NaN) is not needed, so the hint's is not checked.
+    if (Number.isNaN(mine) && (field === "physStart" || field === "physEnd")) return false;
+    return theirs !== mine;
+  };
+  for (const field of ["entries", "totalLength", "firstPhys", "physStart", "physEnd"] as const) {
+    if (differs(field)) {
+      throw new RlistError(
+        "EINVAL",
+        `options.summary.${field} is ${formatValue(h[field])}, the list's is ${formatValue(own[field])}`,
+      );
+    }
+  }
+  if (typeof h.isPagelist !== "boolean" || (h.isPagelist && !own.isPagelist)) {
+    throw new RlistError(
+      "EINVAL",
+      `options.summary.isPagelist is ${formatValue(h.isPagelist)}: the list is not a page list`,
+    );
+  }
+  if (typeof h.hasP2p !== "boolean" || (!h.hasP2p && own.hasP2p)) {
+    throw new RlistError(
+      "EINVAL",
+      `options.summary.hasP2p is ${formatValue(h.hasP2p)}: the list has P2P memory`,
+    );
+  }
+  return { ...own, isPagelist: h.isPagelist, hasP2p: h.hasP2p };
+}
+
+/** The mapping pass found another list than the summary pass did (a source that changed). */
+function listChanged(): RlistError {
+  return new RlistError("EINVAL", "the CPU list changed while it was being mapped");
 }
 
 // ---- dma-direct ---------------------------------------------------------------------------
@@ -90,7 +160,7 @@ function mapDirect(
   cpuList: CpuListSource,
   c: CpuSourceCursor,
   summary: CpuListSummary,
-  options: MapOptions,
+  newList: () => DmaRangeList,
   record: MappingRecord,
 ): Built {
   const off = device.directOffset;
@@ -102,14 +172,16 @@ function mapDirect(
   if (!summary.hasP2p && reachable) {
     return { list: DmaRangeList.identity(cpuList, off), path: "identity", p2pLookups: 0 };
   }
-  const list = newList(options);
+  const list = newList();
   const cache = new P2pMapCache(device.pci);
   const swiotlb = device.swiotlb;
   const seg = device.segmentation;
   try {
+    let entries = 0;
     for (let ok = c.reset(); ok; ok = c.next()) {
       const len = c.length;
       if (len === 0) continue;
+      if (++entries > summary.entries) throw listChanged();
       const phys = c.phys;
       const provider = c.provider;
       if (provider !== null) {
@@ -136,6 +208,7 @@ function mapDirect(
       if (!device.dmaCapable(tlb + off, len)) throw maskError(device, tlb, len);
       list.append(DmaKind.BOUNCE, tlb + off, len);
     }
+    if (entries !== summary.entries) throw listChanged();
   } catch (e) {
     // Rollback: the slots go back without copying (SKIP_CPU_SYNC).
     if (swiotlb !== null) record.releaseBounces(swiotlb, "to-device", seg.minAlignMask);
@@ -152,17 +225,18 @@ function mapIommu(
   domain: IommuDomain,
   c: CpuSourceCursor,
   summary: CpuListSummary,
-  options: MapOptions,
+  dir: DmaDirection,
+  newList: () => DmaRangeList,
   record: MappingRecord,
 ): Built {
   const seg = device.segmentation;
   checkMinAlignForIommu(domain.granule, seg.minAlignMask);
-  const prot = directionToProt(options.direction);
-  if (summary.entries === 0) return { list: newList(options), path: "iommu-linear", p2pLookups: 0 };
+  const prot = directionToProt(dir);
+  if (summary.entries === 0) return { list: newList(), path: "iommu-linear", p2pLookups: 0 };
   if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
-    return mapLinear(device, domain, c, summary, options, prot, record);
+    return mapLinear(device, domain, c, summary, prot, newList(), record);
   }
-  return mapPerEntry(device, domain, c, options, prot, record);
+  return mapPerEntry(device, domain, c, summary, prot, newList(), record);
 }
 
 /**
@@ -179,37 +253,48 @@ function linearKeepsSegments(seg: Segmentation, granule: number): boolean {
   return isPow2(maxSeg) && maxSeg >= granule;
 }
 
-/** One IOVA window, one DMA entry: the page-list fast path. */
+/**
+ * One IOVA window, one DMA entry: the page-list fast path. The walk checks that the list is the
+ * page list the summary described (entries, bytes, granule-aligned joins), so a source that
+ * changed since can never map past the window.
+ */
 function mapLinear(
   device: DmaDevice,
   domain: IommuDomain,
   c: CpuSourceCursor,
   summary: CpuListSummary,
-  options: MapOptions,
   prot: number,
+  list: DmaRangeList,
   record: MappingRecord,
 ): Built {
   const g = domain.granule;
   const firstOff = lowBits(summary.firstPhys, g);
   const size = domain.ivaAlign(summary.totalLength + firstOff);
-  const iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
-  record.iova = iova;
+  record.iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
   record.iovaSize = size;
-  const list = newList(options);
+  const end = record.iova + size;
   try {
-    list.setBase(iova);
+    list.setBase(record.iova);
     list.appendRelative(firstOff, summary.totalLength);
-    let at = iova; // granule-aligned IOVA of the next entry's first granule
+    let at = record.iova; // granule-aligned IOVA of the next entry's first granule
+    let entries = 0;
+    let bytes = 0;
+    let prevEndAligned = true;
     for (let ok = c.reset(); ok; ok = c.next()) {
       const len = c.length;
       if (len === 0) continue;
       const phys = c.phys;
       const off = lowBits(phys, g);
       const span = domain.ivaAlign(len + off);
+      if (at + span > end || (entries > 0 && (off !== 0 || !prevEndAligned))) throw listChanged();
       domain.mapNoSync(at, phys - off, span, prot);
       record.iovaSpans.push(at, span);
       at += span;
+      entries++;
+      bytes += len;
+      prevEndAligned = lowBits(phys + len, g) === 0;
     }
+    if (entries !== summary.entries || bytes !== summary.totalLength) throw listChanged();
     domain.syncMap();
   } catch (e) {
     record.releaseIova(domain);
@@ -224,19 +309,23 @@ function mapPerEntry(
   device: DmaDevice,
   domain: IommuDomain,
   c: CpuSourceCursor,
-  options: MapOptions,
+  summary: CpuListSummary,
   prot: number,
+  list: DmaRangeList,
   record: MappingRecord,
 ): Built {
   const g = domain.granule;
   const layout = new IovaLayout(device.segmentation, g);
   const cache = new P2pMapCache(device.pci);
-  const list = newList(options);
   // Pass 1: lay the list out relative to a window that does not exist yet.
   try {
+    let entries = 0;
+    let bytes = 0;
     for (let ok = c.reset(); ok; ok = c.next()) {
       const len = c.length;
       if (len === 0) continue;
+      entries++;
+      bytes += len;
       const phys = c.phys;
       const provider = c.provider;
       if (provider !== null) {
@@ -249,6 +338,7 @@ function mapPerEntry(
       }
       list.appendRelative(layout.place(phys, len), len);
     }
+    if (entries !== summary.entries || bytes !== summary.totalLength) throw listChanged();
   } catch (e) {
     list.clear();
     throw e;
@@ -271,17 +361,20 @@ function mapPerEntry(
     for (let ok = c.reset(); ok; ok = c.next()) {
       const len = c.length;
       if (len === 0) continue;
-      if (!dok) throw new RlistError("EINVAL", "the CPU list changed while it was being mapped");
+      if (!dok || d.length !== len) throw listChanged();
       if (d.kind === DmaKind.IOVA) {
         const phys = c.phys;
         const off = lowBits(phys, g);
         const p = c.provider === null ? prot : prot | IOMMU_MMIO;
         const span = domain.ivaAlign(len + off);
-        domain.mapNoSync(d.dmaAddress - off, phys - off, span, p);
-        record.iovaSpans.push(d.dmaAddress - off, span);
+        const iova = d.dmaAddress - off;
+        if (iova < record.iova || iova + span > record.iova + size) throw listChanged();
+        domain.mapNoSync(iova, phys - off, span, p);
+        record.iovaSpans.push(iova, span);
       }
       dok = d.next();
     }
+    if (dok) throw listChanged();
     domain.syncMap();
   } catch (e) {
     record.releaseIova(domain);
