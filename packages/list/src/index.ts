@@ -5,6 +5,7 @@
 export type { ChunkBytes } from "./constants.js";
 export { entryUnits, HDR_NEXT, HDR_USED, HEADER_UNITS, NIL } from "./constants.js";
 export type { RangeCursor } from "./cursor.js";
+export type { ListChecksum } from "./kernels/checksum.js";
 export type { ChunkPoolOptions, ChunkPoolStats, FaultHook } from "./pool.js";
 export { ChunkPool } from "./pool.js";
 export type { CodecName, MergeHook, RangeListOptions, RangeListStats, SliceOptions } from "./range-list.js";
@@ -25,3 +26,6 @@ export {
   variableOffsetAt,
   variableUnitsAt,
 } from "./view.js";
+export type { WasmMemory } from "./wasm/api.js";
+/** @internal the kernel loader, for the kernels of the upper packages (see scripts/build-kernels.ts). */
+export { instantiateKernel, type KernelSource } from "./wasm/kernel.js";

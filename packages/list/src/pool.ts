@@ -2,10 +2,20 @@
  * ChunkPool: the chunk allocator behind every RangeList, the userspace stand-in for the
  * prototype's dedicated kmem_cache of 512-byte chunks.
  *
- * Chunks are carved out of large `ArrayBuffer` slabs (one JS object per chunk would cost more
- * than the data) and named by an integer index, never by an object. Freed chunks go on a free
- * list threaded through their first header word (like a slab freelist) and are reused before
- * fresh slab space. Several lists may share one pool. Slabs are kept for the pool's lifetime.
+ * Every chunk of a pool lives in one `WebAssembly.Memory` the pool owns, so the WebAssembly
+ * kernels (assembly/list.ts) read the very words the TypeScript cursors read. The memory grows
+ * slab by slab (one slab: `slabBytes` of chunks; the memory grows in whole 64 KiB pages) and never
+ * shrinks; chunks are named by an integer index, never by an object (chunk `id` starts at byte
+ * CHUNK_BASE + id * chunkBytes). Freed chunks go on a free list threaded through their first
+ * header word (like a slab freelist) and are reused before fresh slab space. Several lists may
+ * share one pool.
+ *
+ * Growth never leaves a reader on a detached buffer. The memory is created `shared`: growing a
+ * shared memory keeps every existing view valid for the bytes it covered (a view taken after chunk
+ * `id` was carved covers that chunk for the pool's lifetime), so cursors and lists keep their view
+ * and take the pool's current one ({@link ChunkPool.words}) at chunk steps only. An engine without
+ * shared memories gets a plain memory reserved up front at its full size (`maxBytes`), which then
+ * never grows (so never detaches).
  *
  * A bitmap with one bit per chunk id says which chunks are handed out, so `free` refuses a
  * double free or an id the pool never gave (what SLUB's debug checks catch) in O(1), before it
@@ -13,6 +23,10 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { type ChunkBytes, HDR_NEXT, isChunkBytes, NIL } from "./constants.js";
+import * as listKernelBytes from "./generated/list.wasm.js";
+import { CHUNK_BASE, WASM_MAX_PAGES, WASM_PAGE_BYTES } from "./memory-layout.js";
+import { type WasmMemory, wasmApi } from "./wasm/api.js";
+import { instantiateKernel } from "./wasm/kernel.js";
 
 export interface ChunkPoolOptions {
   /** Chunk size in bytes: 128, 512 (default) or 4096. */
@@ -21,17 +35,29 @@ export interface ChunkPoolOptions {
   slabBytes?: number;
   /** Most chunks that may be in use at once; allocation beyond fails with ENOMEM. */
   limit?: number;
+  /**
+   * Most bytes the pool's WebAssembly.Memory may grow to: a multiple of 64 KiB from 128 KiB to
+   * 4 GiB (the wasm32 ceiling, default). Carving past it fails with ENOMEM. On an engine without
+   * shared memories the memory is reserved at this size up front (default there: 256 MiB).
+   */
+  maxBytes?: number;
+  /** @internal tests: "reserved" forces the plain, reserved-up-front memory. */
+  memoryKind?: "shared" | "reserved";
 }
 
 export interface ChunkPoolStats {
   chunkBytes: number;
-  /** Slabs reserved. */
+  /** Slabs carved from the memory so far. */
   slabs: number;
-  /** Bytes reserved in slabs (slabs * slab size): what the pool holds from the JS heap. */
+  /** Bytes of chunk space carved (slabs * slab size, the last slab short at the memory's end). */
   slabBytes: number;
   chunksInUse: number;
   /** Chunks ready to hand out without a new slab: recycled ones plus untouched slab space. */
   chunksFree: number;
+  /** Size of the pool's WebAssembly.Memory (the kernels' 64 KiB scratch page included). */
+  memoryBytes: number;
+  /** Bytes of the memory past the carved slabs: grown (whole pages) or reserved, not yet carved. */
+  memoryTailBytes: number;
 }
 
 /**
@@ -42,6 +68,32 @@ export type FaultHook = (attempt: number) => boolean;
 
 const DEFAULT_SLAB_BYTES = 1 << 20;
 const MAX_SLAB_BYTES = 1 << 30;
+/** Default `maxBytes` of a memory reserved up front (engines without shared memories). */
+const DEFAULT_RESERVED_BYTES = 256 * 1024 * 1024;
+
+/** The list kernels' exports (assembly/list.ts). */
+export interface ListKernels {
+  checksumVariable(first: number, n: number, chunkShift: number): number;
+  checksumFixed16(first: number, n: number, chunkShift: number): number;
+  formsVariable(first: number, n: number, chunkShift: number): number;
+  chunkBase(): number;
+}
+
+/** A shared memory when the engine has them (it is what keeps views valid across growth). */
+function createMemory(
+  maxPages: number,
+  kind: "shared" | "reserved" | undefined,
+  reservePages: number,
+): { memory: WasmMemory; shared: boolean } {
+  if (kind !== "reserved") {
+    try {
+      return { memory: new wasmApi.Memory({ initial: 1, maximum: maxPages, shared: true }), shared: true };
+    } catch (err) {
+      if (kind === "shared") throw err;
+    }
+  }
+  return { memory: new wasmApi.Memory({ initial: reservePages, maximum: reservePages }), shared: false };
+}
 
 function log2(n: number): number {
   return 31 - Math.clz32(n);
@@ -53,14 +105,22 @@ export class ChunkPool {
   readonly slabBytes: number;
   /** 32-bit units per chunk (header included). */
   readonly chunkWords: number;
-  /**
-   * Low-level: one `Uint32Array` per slab. Chunk `id` lives in `slabs[id >>> slabShift]`
-   * starting at unit `(id & slabMask) << chunkShift`. Use {@link words} / {@link wordBase}.
-   */
-  readonly slabs: Uint32Array[] = [];
-  readonly slabShift: number;
-  readonly slabMask: number;
+  /** log2 of {@link chunkWords}: chunk `id` starts at unit {@link wordBase}(id). */
   readonly chunkShift: number;
+  /** The memory every chunk lives in (owned by the pool; never shrinks). */
+  readonly memory: WasmMemory;
+  /** True when {@link memory} is shared (grows in place); false: reserved up front, never grows. */
+  readonly sharedMemory: boolean;
+  /** Most bytes {@link memory} may hold (see {@link ChunkPoolOptions.maxBytes}). */
+  readonly maxBytes: number;
+  /** @internal the view over the whole memory as of its last growth (see {@link words}). */
+  _u32: Uint32Array;
+  /** @internal the scratch page's first 64 bytes as u64s (kernel results). */
+  readonly _scratch64: BigUint64Array;
+  private _kernels: ListKernels | null = null;
+  private readonly perSlab: number;
+  private readonly maxChunks: number;
+  private slabCount = 0;
   private _limit: number;
   private faultHook: FaultHook | null = null;
   private attempts = 0;
@@ -109,13 +169,46 @@ export class ChunkPool {
       );
     }
     const limit = checkLimit(options.limit ?? Number.POSITIVE_INFINITY);
+    const kind = options.memoryKind;
+    if (kind !== undefined && kind !== "shared" && kind !== "reserved") {
+      throw new RlistError("EINVAL", `memoryKind must be "shared" or "reserved", got ${formatValue(kind)}`);
+    }
+    const maxBytes = options.maxBytes;
+    if (
+      maxBytes !== undefined &&
+      !(
+        typeof maxBytes === "number" &&
+        Number.isInteger(maxBytes) &&
+        maxBytes % WASM_PAGE_BYTES === 0 &&
+        maxBytes >= CHUNK_BASE + WASM_PAGE_BYTES &&
+        maxBytes <= WASM_MAX_PAGES * WASM_PAGE_BYTES
+      )
+    ) {
+      throw new RlistError(
+        "EINVAL",
+        `maxBytes must be a multiple of 64 KiB from 128 KiB to 4 GiB, got ${formatValue(maxBytes)}`,
+      );
+    }
     this.chunkBytes = chunkBytes;
     this.slabBytes = slabBytes;
     this.chunkWords = chunkBytes / 4;
     this.chunkShift = log2(this.chunkWords);
-    this.slabShift = log2(slabBytes / chunkBytes);
-    this.slabMask = (1 << this.slabShift) - 1;
+    this.perSlab = slabBytes / chunkBytes;
     this._limit = limit;
+    const maxPages = (maxBytes ?? WASM_MAX_PAGES * WASM_PAGE_BYTES) / WASM_PAGE_BYTES;
+    const reservePages = (maxBytes ?? DEFAULT_RESERVED_BYTES) / WASM_PAGE_BYTES;
+    let made: { memory: WasmMemory; shared: boolean };
+    try {
+      made = createMemory(maxPages, kind, reservePages);
+    } catch (cause) {
+      throw new RlistError("ENOMEM", "cannot create the pool's WebAssembly.Memory", { cause });
+    }
+    this.memory = made.memory;
+    this.sharedMemory = made.shared;
+    this.maxBytes = (made.shared ? maxPages : reservePages) * WASM_PAGE_BYTES;
+    this.maxChunks = Math.min((this.maxBytes - CHUNK_BASE) / chunkBytes, NIL);
+    this._u32 = new Uint32Array(this.memory.buffer);
+    this._scratch64 = new BigUint64Array(this.memory.buffer, 0, 8);
   }
 
   /** Most chunks that may be in use at once (settable; `Infinity` = no limit). */
@@ -127,14 +220,29 @@ export class ChunkPool {
     this._limit = checkLimit(value);
   }
 
-  /** The slab holding chunk `id`. */
-  words(id: number): Uint32Array {
-    return this.slabs[id >>> this.slabShift] as Uint32Array;
+  /**
+   * A view over the memory that holds chunk `id` (the whole memory as of its last growth: the
+   * same view for every chunk carved so far). It stays valid for chunk `id` for the pool's
+   * lifetime, whatever the pool carves later; take it again to reach chunks carved later.
+   */
+  words(_id: number): Uint32Array {
+    return this._u32;
   }
 
   /** Unit index of chunk `id`'s first header word inside {@link words}(id). */
   wordBase(id: number): number {
-    return (id & this.slabMask) << this.chunkShift;
+    // CHUNK_BASE / 4 = 16384; at most 2^30 units (4 GiB), so this stays a small integer.
+    return 16384 + (id << this.chunkShift);
+  }
+
+  /** @internal the list kernels instantiated over this pool's memory (on first use). */
+  kernels(): ListKernels {
+    let k = this._kernels;
+    if (k === null) {
+      k = instantiateKernel<ListKernels>(listKernelBytes, this.memory, this.sharedMemory);
+      this._kernels = k;
+    }
+    return k;
   }
 
   /** Installs (or with `null` removes) a fault-injection hook; resets the attempt counter. */
@@ -198,12 +306,15 @@ export class ChunkPool {
   }
 
   stats(): ChunkPoolStats {
+    const memoryBytes = this.memory.buffer.byteLength;
     return {
       chunkBytes: this.chunkBytes,
-      slabs: this.slabs.length,
-      slabBytes: this.slabs.length * this.slabBytes,
+      slabs: this.slabCount,
+      slabBytes: this.bumpEnd * this.chunkBytes,
       chunksInUse: this.inUse,
       chunksFree: this.freeCount + (this.bumpEnd - this.bump),
+      memoryBytes,
+      memoryTailBytes: memoryBytes - CHUNK_BASE - this.bumpEnd * this.chunkBytes,
     };
   }
 
@@ -217,18 +328,18 @@ export class ChunkPool {
     return new RlistError("EINVAL", `free: chunk ${id} is not allocated (double free, or never handed out)`);
   }
 
+  /** Carves the next slab (the last one may be cut short by {@link maxBytes}), growing the memory. */
   private grow(): void {
-    const perSlab = 1 << this.slabShift;
-    if ((this.slabs.length + 1) * perSlab >= NIL) {
-      throw new RlistError("ENOMEM", "chunk pool index space (2^32 chunks) exhausted");
+    const bumpEnd = Math.min(this.bumpEnd + this.perSlab, this.maxChunks);
+    if (bumpEnd === this.bumpEnd) {
+      throw new RlistError(
+        "ENOMEM",
+        `the pool's WebAssembly.Memory is full: ${this.maxChunks} chunks of ${this.chunkBytes} bytes fit ` +
+          `its ${this.maxBytes} bytes (a wasm32 memory holds at most 4 GiB)`,
+      );
     }
-    let slab: Uint32Array;
-    try {
-      slab = new Uint32Array(this.slabBytes / 4);
-    } catch (cause) {
-      throw new RlistError("ENOMEM", `cannot reserve a ${this.slabBytes}-byte slab`, { cause });
-    }
-    const bumpEnd = (this.slabs.length + 1) * perSlab;
+    const need = CHUNK_BASE + bumpEnd * this.chunkBytes;
+    const have = this.memory.buffer.byteLength;
     let bits = this.allocated;
     if (bits.length * 32 < bumpEnd) {
       // Doubling keeps the copies O(total) over the pool's life.
@@ -239,10 +350,21 @@ export class ChunkPool {
       }
       bits.set(this.allocated);
     }
+    if (need > have) {
+      try {
+        this.memory.grow(Math.ceil((need - have) / WASM_PAGE_BYTES));
+      } catch (cause) {
+        throw new RlistError("ENOMEM", `cannot grow the pool's WebAssembly.Memory to ${need} bytes`, {
+          cause,
+        });
+      }
+      // A shared memory's old views stay valid for what they covered: readers holding one keep it.
+      this._u32 = new Uint32Array(this.memory.buffer);
+    }
     this.allocated = bits;
-    this.bump = this.slabs.length * perSlab;
+    this.bump = this.bumpEnd;
     this.bumpEnd = bumpEnd;
-    this.slabs.push(slab);
+    this.slabCount++;
   }
 }
 

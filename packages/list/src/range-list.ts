@@ -32,6 +32,7 @@ import {
   NIL,
 } from "./constants.js";
 import { createCursor, type RangeCursor } from "./cursor.js";
+import { type ListChecksum, listChecksum } from "./kernels/checksum.js";
 import { tryMerge } from "./merge.js";
 import { ChunkPool } from "./pool.js";
 import {
@@ -107,6 +108,11 @@ export interface RangeListStats {
   reservedChunks: number;
   /** Bytes of the per-chunk side index (JS heap, outside the pool). */
   indexBytes: number;
+  /**
+   * Bytes of the pool's WebAssembly.Memory past its carved slabs (grown or reserved, not yet
+   * carved into chunks); pool-wide, shared by every list of the pool.
+   */
+  memoryTailBytes: number;
 }
 
 /** Word written after the last entry of a chunk when room is left (encoding field = 3). */
@@ -587,9 +593,17 @@ export class RangeList implements Iterable<RangeEntry> {
     return [...this.entriesBig()];
   }
 
-  /** Memory accounting (O(n): it counts the forms). */
+  /** Memory accounting (O(n): it counts the forms, in a WebAssembly kernel for long lists). */
   stats(): RangeListStats {
     return listStats(this);
+  }
+
+  /**
+   * Entry count, sum of lengths and sum of bases (both mod 2^64): the C yardstick's `chk=`
+   * figures. O(n), in a WebAssembly kernel over the chunk memory for lists of more than a chunk.
+   */
+  checksum(): ListChecksum {
+    return listChecksum(this);
   }
 
   // ------------------------------------------------------------------ internals

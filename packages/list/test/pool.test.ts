@@ -4,24 +4,39 @@ import { ChunkPool, RangeList } from "../src/index.js";
 import { codeOf } from "./helpers.js";
 
 describe("ChunkPool", () => {
-  it("carves chunks from slabs and reports them", () => {
+  it("carves chunks from slabs of its WebAssembly.Memory and reports them", () => {
     const pool = new ChunkPool({ chunkBytes: 512, slabBytes: 2048 });
-    expect(pool.stats()).toEqual({ chunkBytes: 512, slabs: 0, slabBytes: 0, chunksInUse: 0, chunksFree: 0 });
+    // One 64 KiB page at first: the kernels' scratch page, no chunk space yet.
+    expect(pool.stats()).toEqual({
+      chunkBytes: 512,
+      slabs: 0,
+      slabBytes: 0,
+      chunksInUse: 0,
+      chunksFree: 0,
+      memoryBytes: 65536,
+      memoryTailBytes: 0,
+    });
     const ids = [pool.alloc(), pool.alloc(), pool.alloc(), pool.alloc(), pool.alloc()];
     expect(new Set(ids).size).toBe(5);
+    // Two 2 KiB slabs carved; the memory grew by one whole page, 60 KiB of it not carved yet.
     expect(pool.stats()).toEqual({
       chunkBytes: 512,
       slabs: 2,
       slabBytes: 4096,
       chunksInUse: 5,
       chunksFree: 3,
+      memoryBytes: 131072,
+      memoryTailBytes: 65536 - 4096,
     });
-    // every chunk is its own 128-word window of a slab
-    const seen = new Set<string>();
+    // every chunk is its own 128-word window of the memory, above the scratch page
+    const seen = new Set<number>();
     for (const id of ids) {
-      expect(pool.words(id).length).toBe(512);
+      const w = pool.words(id);
+      expect(w.buffer.byteLength).toBe(pool.memory.buffer.byteLength);
       expect(pool.wordBase(id) % 128).toBe(0);
-      seen.add(`${pool.slabs.indexOf(pool.words(id))}:${pool.wordBase(id)}`);
+      expect(pool.wordBase(id)).toBeGreaterThanOrEqual(65536 / 4);
+      expect(pool.wordBase(id) + 128).toBeLessThanOrEqual(w.length);
+      seen.add(pool.wordBase(id));
     }
     expect(seen.size).toBe(5);
   });

@@ -1,0 +1,116 @@
+/**
+ * RangeList#checksum(): entry count, sum of lengths and sum of bases, both mod 2^64 — exactly
+ * the `chk=` figures of the C yardstick (bench/c/rlist_ref.c, rl_sum()), so two lists or two
+ * implementations compare in one call.
+ *
+ * Lists of {@link KERNEL_MIN_CHUNKS} chunks or more run the WebAssembly kernel
+ * (assembly/list.ts: checksumVariable / checksumFixed16) over the pool's memory; smaller ones the
+ * TypeScript reference below, which also proves the kernel in the property tests.
+ */
+import { HDR_USED, HEADER_UNITS } from "../constants.js";
+import { OUT_BASE_SUM, OUT_LENGTH_SUM } from "../memory-layout.js";
+import type { RangeList } from "../range-list.js";
+
+export interface ListChecksum {
+  /** Number of entries. */
+  count: number;
+  /** Sum of the lengths, mod 2^64. */
+  lengthSum: bigint;
+  /** Sum of the bases, mod 2^64. */
+  baseSum: bigint;
+}
+
+/**
+ * Below this many chunks the TypeScript loop is used: a kernel call costs a few hundred ns
+ * (instantiation once per pool, the call, reading the sums back), about one chunk of entries.
+ * Measured with bench/checksum-threshold.ts.
+ */
+export const KERNEL_MIN_CHUNKS = 2;
+
+const TWO32 = 0x1_0000_0000;
+
+/** u64 from two u32 halves, mod 2^64 (`lo` and `hi` may be any non-negative safe integers). */
+function u64(hi: number, lo: number): bigint {
+  return BigInt.asUintN(64, (BigInt(hi) << 32n) + BigInt(lo));
+}
+
+/**
+ * The TypeScript reference: walks the chunks through the side index, sums each chunk's words in
+ * doubles (at most 511 entries of u32 pieces: far below 2^53) and folds them into 64-bit hi/lo
+ * words once per chunk.
+ */
+export function checksumReference(list: RangeList): ListChecksum {
+  const ix = list._ix;
+  const pool = list.pool;
+  const fixed = list._fixed;
+  let count = 0;
+  let lenHi = 0;
+  let lenLo = 0;
+  let baseHi = 0;
+  let baseLo = 0;
+  for (let k = 0; k < ix.length; k++) {
+    const id = ix.ids[k] as number;
+    const w = pool.words(id);
+    const hdr = pool.wordBase(id);
+    const end = hdr + HEADER_UNITS + (w[hdr + HDR_USED] as number);
+    // Chunk sums: the low words of length (bits 0..31) and base, the high words (bits 32..63).
+    let cLenLo = 0;
+    let cLenHi = 0;
+    let cBaseLo = 0;
+    let cBaseHi = 0;
+    for (let at = hdr + HEADER_UNITS; at < end; ) {
+      const h = w[at] as number;
+      const enc = fixed ? 1 : h & 3;
+      // length = lenHi * 2^28 + (h >>> 4): lenHi's low 4 bits land in bits 28..31.
+      const hi28 =
+        enc === 0
+          ? 0
+          : fixed
+            ? (w[at + 1] as number)
+            : enc === 1
+              ? (w[at + 1] as number) & 0xff
+              : (w[at + 4] as number);
+      cLenLo += (h >>> 4) + (hi28 & 15) * 0x1000_0000;
+      cLenHi += hi28 >>> 4;
+      if (enc === 0) {
+        cBaseLo += w[at + 1] as number;
+        at += 2;
+      } else {
+        cBaseLo += w[at + 2] as number;
+        cBaseHi += w[at + 3] as number;
+        at += fixed || enc === 1 ? 4 : 6;
+      }
+      count++;
+    }
+    lenLo += cLenLo;
+    const lenCarry = Math.floor(lenLo / TWO32);
+    lenLo -= lenCarry * TWO32;
+    lenHi = (lenHi + cLenHi + lenCarry) >>> 0;
+    baseLo += cBaseLo;
+    const baseCarry = Math.floor(baseLo / TWO32);
+    baseLo -= baseCarry * TWO32;
+    baseHi = (baseHi + cBaseHi + baseCarry) >>> 0;
+  }
+  return { count, lengthSum: u64(lenHi, lenLo), baseSum: u64(baseHi, baseLo) };
+}
+
+/** The kernel: one call walks every chunk through the chunk links. */
+export function checksumKernel(list: RangeList): ListChecksum {
+  const ix = list._ix;
+  const pool = list.pool;
+  const n = ix.length;
+  const k = pool.kernels();
+  const first = n === 0 ? 0 : (ix.ids[0] as number);
+  const shift = pool.chunkShift + 2;
+  const count = list._fixed ? k.checksumFixed16(first, n, shift) : k.checksumVariable(first, n, shift);
+  const s = pool._scratch64;
+  return {
+    count: count >>> 0,
+    lengthSum: s[OUT_LENGTH_SUM / 8] as bigint,
+    baseSum: s[OUT_BASE_SUM / 8] as bigint,
+  };
+}
+
+export function listChecksum(list: RangeList): ListChecksum {
+  return list._ix.length >= KERNEL_MIN_CHUNKS ? checksumKernel(list) : checksumReference(list);
+}
