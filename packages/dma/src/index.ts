@@ -107,8 +107,7 @@ export { pciTopologyFromJson, pciTopologyToJson } from "./pci/json.js";
 export type { P2pPath } from "./pci/p2p-map.js";
 export { P2pMapCache, P2pMapType, p2pMapType, p2pPath, p2pStats } from "./pci/p2p-map.js";
 export { busAddress, busAddressBig, P2pProvider } from "./pci/p2p-provider.js";
-export type { SysfsOptions } from "./pci/sysfs.js";
-export { pciTopologyFromSysfs } from "./pci/sysfs.js";
+// pciTopologyFromSysfs (reads the file system): from "@rlist/dma/node"
 export type { HostBridgeInit, PciFunctionInit, PciPortType, PciTopologyOptions } from "./pci/topology.js";
 export { HostBridge, PciFunction, PciTopology } from "./pci/topology.js";
 // RDMA memory registration (ib_umem on range lists), pin table, registration memory model

@@ -6,9 +6,9 @@ import {
   type PciTopology,
   PhysicalMemory,
   parseIomem,
-  pciTopologyFromSysfs,
   regionsFromIomem,
 } from "@rlist/dma";
+import { pciTopologyFromSysfs } from "@rlist/dma/node";
 import { EXAMPLE_RAM, type RamRegion } from "../workloads/ram.js";
 
 /** Where the machine description came from. */
