@@ -207,7 +207,7 @@ export class ChunkPool {
     this.sharedMemory = made.shared;
     this.maxBytes = (made.shared ? maxPages : reservePages) * WASM_PAGE_BYTES;
     this.maxChunks = Math.min((this.maxBytes - CHUNK_BASE) / chunkBytes, NIL);
-    this._u32 = new Uint32Array(this.memory.buffer);
+    this._u32 = fixedView(this.memory.buffer);
     this._scratch64 = new BigUint64Array(this.memory.buffer, 0, 8);
   }
 
@@ -359,13 +359,22 @@ export class ChunkPool {
         });
       }
       // A shared memory's old views stay valid for what they covered: readers holding one keep it.
-      this._u32 = new Uint32Array(this.memory.buffer);
+      this._u32 = fixedView(this.memory.buffer);
     }
     this.allocated = bits;
     this.bump = this.bumpEnd;
     this.bumpEnd = bumpEnd;
     this.slabCount++;
   }
+}
+
+/**
+ * A fixed-length u32 view of the whole buffer. A shared memory's buffer is a growable
+ * SharedArrayBuffer, on which `new Uint32Array(buffer)` makes a length-tracking view; V8 re-reads
+ * such a view's length on every access (measured: cursor walks and appends 2-3x slower).
+ */
+function fixedView(buffer: ArrayBufferLike): Uint32Array {
+  return new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
 function checkLimit(limit: unknown): number {
