@@ -7,7 +7,12 @@ import { fileURLToPath } from "node:url";
 
 export interface Figures {
   appendEps: number;
+  /** Best walk of the run. */
   iterEps: number;
+  /** Median walk of the run (what the TS/C ratios use). */
+  iterMedEps: number;
+  /** Slowest walk of the run. */
+  iterMinEps: number;
   seekOps: number;
   bpe: number;
   chunks: number;
@@ -47,6 +52,8 @@ export function runC(bin: string, wl: string, n: number, reps: number, queries: 
     {
       appendEps: Number(get("append_eps")),
       iterEps: Number(get("iter_eps")),
+      iterMedEps: Number(get("iter_med_eps")),
+      iterMinEps: Number(get("iter_min_eps")),
       seekOps: Number(get("seek_ops")),
       bpe: Number(get("bpe")),
       chunks: Number(get("chunks")),

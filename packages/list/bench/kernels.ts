@@ -96,6 +96,12 @@ export function sumView(list: RangeList): Sums {
   return { len, baseHex: hex64(hi % 0x1_0000_0000, lo) };
 }
 
+/** RangeList#checksum() (the WebAssembly kernel for lists of more than a chunk), as {@link Sums}. */
+export function checksumSums(list: RangeList): Sums {
+  const c = list.checksum();
+  return { len: Number(c.lengthSum), baseHex: c.baseSum.toString(16).padStart(16, "0") };
+}
+
 /** The rl_seek loop: sum of landed entry indices and of offsets inside the entries. */
 export function seekAll(list: RangeList, q: Float64Array): { idx: number; off: number } {
   const cur = list.cursor();

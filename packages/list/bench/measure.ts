@@ -5,13 +5,17 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { ChunkPool, type RangeList } from "@rlist/list";
-import { buildList, buildObjects, seekAll, sumCursor, sumObjects, sumView } from "./kernels.js";
+import { buildList, buildObjects, checksumSums, seekAll, sumCursor, sumObjects, sumView } from "./kernels.js";
 import { gen, genQueries } from "./workloads.js";
 
 export interface TsFigures {
   appendEps: number;
-  iterEps: number;
-  viewEps: number;
+  /** Public cursor walks (reset/next, length + base), entries/s, one per interleaved rep. */
+  iterEps: number[];
+  /** Hand-written loop over chunkSpan(), entries/s per rep. */
+  viewEps: number[];
+  /** RangeList#checksum() (the WebAssembly kernel), entries/s per rep. */
+  chkEps: number[];
   seekOps: number;
   bpe: number;
   chunks: number;
@@ -44,6 +48,13 @@ function heapBytes(): number {
   return m.heapUsed + m.external;
 }
 
+/** Time of one run of `fn`, in seconds. */
+function once(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
 /** Best (smallest) time of `reps` runs of `fn`, in seconds. */
 function best(reps: number, fn: () => void): number {
   let t = Number.POSITIVE_INFINITY;
@@ -67,6 +78,7 @@ function warmUp(w: number): void {
   for (let r = 0; r < 20; r++) {
     sumCursor(tiny);
     sumView(tiny);
+    checksumSums(tiny);
     seekAll(tiny, genQueries(w, 10, tiny.totalLength));
   }
   const small = gen(w, 20_000);
@@ -75,6 +87,7 @@ function warmUp(w: number): void {
     for (let i = 0; i < 3; i++) {
       sumCursor(list);
       sumView(list);
+      checksumSums(list);
     }
     seekAll(list, genQueries(w, 2_000, list.totalLength));
     list.clear();
@@ -96,22 +109,33 @@ export function measureWorkload(w: number, n: number, reps: number, queries: num
     list = buildList(cols, new ChunkPool({ chunkBytes: 512 }));
     tApp = Math.min(tApp, Number(process.hrtime.bigint() - t0) / 1e9);
     if (r === 0) {
-      // Whole-heap growth of one list (slabs, side index, objects), measured on the first
-      // build while nothing of an earlier list is waiting to be freed.
+      // Whole-heap growth of one list (side index, objects), measured on the first build while
+      // nothing of an earlier list is waiting to be freed, plus the pool's WebAssembly.Memory
+      // (its chunks), which V8's heap and external figures do not include.
       fullGc();
-      heapBpe = (heapBytes() - h0) / n;
+      heapBpe = (heapBytes() - h0 + list.pool.stats().memoryBytes) / n;
     }
   }
   const l = list as RangeList;
-  let sums = sumCursor(l);
-  const tIt = best(Math.max(reps, 10), () => {
-    sums = sumCursor(l);
-  });
-  let viewSums = sumView(l);
-  const tView = best(Math.max(reps, 10), () => {
-    viewSums = sumView(l);
-  });
+  // Interleaved: each rep times the cursor, the raw view and the kernel once, so machine noise
+  // hits all three alike; the parent reports medians with min-max.
+  const sums = sumCursor(l);
+  const iterEps: number[] = [];
+  const viewEps: number[] = [];
+  const chkEps: number[] = [];
+  for (let r = 0; r < Math.max(reps, 10); r++) {
+    iterEps.push(n / once(() => sumCursor(l)));
+    viewEps.push(n / once(() => sumView(l)));
+    chkEps.push(n / once(() => checksumSums(l)));
+  }
+  const viewSums = sumView(l);
   if (viewSums.len !== sums.len || viewSums.baseHex !== sums.baseHex) throw new Error("view sums differ");
+  const kernelSums = checksumSums(l);
+  if (kernelSums.len !== sums.len || kernelSums.baseHex !== sums.baseHex) {
+    throw new Error(
+      `checksum() ${JSON.stringify(kernelSums)} differs from the cursor's ${JSON.stringify(sums)}`,
+    );
+  }
   const q = genQueries(w, queries, l.totalLength);
   let sk = seekAll(l, q);
   const tSk = best(reps, () => {
@@ -120,8 +144,9 @@ export function measureWorkload(w: number, n: number, reps: number, queries: num
   const st = l.stats();
   return {
     appendEps: n / tApp,
-    iterEps: n / tIt,
-    viewEps: n / tView,
+    iterEps,
+    viewEps,
+    chkEps,
     seekOps: queries / tSk,
     bpe: st.bytesPerEntry,
     chunks: st.chunks,
