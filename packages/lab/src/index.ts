@@ -28,7 +28,16 @@ export {
   formatValue,
   niceMax,
 } from "./render/svg-bars.js";
-export { type Column, mappingTable, studyText, textTable, workloadTable } from "./render/table.js";
+export {
+  type Column,
+  mappingTable,
+  msRange,
+  rateRange,
+  studyText,
+  textTable,
+  verdictText,
+  workloadTable,
+} from "./render/table.js";
 // Representations
 export { BVEC_BYTES, bioVec, bioVecPage } from "./representations/bvec.js";
 export { forcedGc, measureRetainedHeap } from "./representations/heap.js";
@@ -47,20 +56,23 @@ export {
   SG_ENTRY_BYTES,
   SG_MAX_SINGLE_ALLOC,
   scatterlist,
+  scatterlistRepresentation,
   sgAllocatedEntries,
   sgChunkSizes,
 } from "./representations/scatterlist.js";
 export {
   ADDRESS_SINK,
   type Built,
+  REPRESENTATION_FAMILIES,
   REPRESENTATION_IDS,
   type Representation,
+  type RepresentationFamily,
   type RepresentationId,
 } from "./representations/types.js";
 // RNG
 export { createRng, deriveSeed, mulberry32, type Rng } from "./rng.js";
 // Study
-export { computeFindings, headline, SHORT_NAMES, workloadFindings } from "./study/findings.js";
+export { computeFindings, headline, SHORT_NAMES, shortName, workloadFindings } from "./study/findings.js";
 export {
   HCA_SEGMENTATION,
   type MapTarget,
@@ -68,7 +80,14 @@ export {
   mapWorkload,
   NVME_SEGMENTATION,
 } from "./study/mapping.js";
-export { type MeasureOptions, measure, type RepresentationResult } from "./study/measure.js";
+export {
+  LIST_SIZE_CLASSES,
+  type ListSizeClass,
+  type ListSizeFigures,
+  type MeasureOptions,
+  measureAll,
+  type RepresentationResult,
+} from "./study/measure.js";
 export { biosOf, type Prepared, type PrepareOptions, prepareWorkload } from "./study/prepare.js";
 export {
   type MachineResult,
@@ -77,12 +96,34 @@ export {
   type StudyParams,
   type StudyResults,
   type TopologyResult,
-  validateResults,
   type WorkloadResult,
 } from "./study/results.js";
 export { representationsFor, runStudy, type StudyOptions } from "./study/run.js";
-export { bestOf, MIN_SAMPLE_NS } from "./study/timing.js";
+export { RESULTS_JSON_SCHEMA, validateResults } from "./study/schema.js";
+export {
+  bestOf,
+  calibrate,
+  type InterleaveOptions,
+  interleaved,
+  MIN_ROUNDS_TO_DECIDE,
+  MIN_SAMPLE_NS,
+  MIN_TIMED_EFFECT,
+  median,
+  roundsThatMustAgree,
+  type SpeedRatio,
+  speedRatio,
+  type Timing,
+  timingOf,
+} from "./study/timing.js";
 export { summarizeP2pMachine, summarizeTopology } from "./study/topology.js";
+export {
+  computeVerdicts,
+  EXACT_TIE,
+  type TimedObservation,
+  VERDICT_IDS,
+  type Verdict,
+  type VerdictId,
+} from "./study/verdicts.js";
 // Workloads
 export { type BarWindow, GPU_ADJACENT_ODDS, GPU_BLOCK_MIX, gpuWorkload } from "./workloads/gpu.js";
 export {
@@ -117,6 +158,7 @@ export {
 export { rdmaWorkload } from "./workloads/rdma.js";
 export { THP_ORDER_MIX, thpWorkload } from "./workloads/thp.js";
 export {
+  type DataSource,
   type Fact,
   type GenerateOptions,
   isWorkloadId,

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RangeList } from "@rlist/list";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StudyResults, validateResults } from "../src/study/results.js";
+import type { StudyResults } from "../src/study/results.js";
+import { validateResults } from "../src/study/schema.js";
 import { buildCli, cliPath, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
@@ -35,13 +36,19 @@ describe("rlist-lab study (default command)", () => {
     for (const id of ["rdma", "thp", "nvme", "gpu-p2p"])
       expect(run.stdout).toMatch(new RegExp(`\\[${id}\\]: [\\d,]+ ranges in`));
     expect(run.stdout).toMatch(
-      /^representation +entries +bytes +B\/entry +eff +B\/MiB +build Me\/s +walk Me\/s +walk GiB\/s$/m,
+      /^representation +entries +bytes +B\/entry +eff +B\/MiB +build Me\/s +walk Me\/s +walk min-max$/m,
     );
     expect(run.stdout).toMatch(/^rlist variable, 512 B chunks +256 +[\d,]+ +/m);
     expect(run.stdout).toMatch(/^bio_vec \(16 B, multi-page\) +n\/a: pageless PHYSICAL ranges/m);
     expect(run.stdout).toContain("Mappings");
     expect(run.stdout).toMatch(/NIC behind a denied root complex +NOT_SUPPORTED \/ fails: EREMOTEIO/);
     expect(run.stdout).toContain("What this says");
+    // The verdicts come last, each with its question, answer and margin.
+    const verdicts = run.stdout.indexOf("\nVerdicts\n");
+    expect(verdicts).toBeGreaterThan(run.stdout.indexOf("What this says"));
+    for (const id of ["entry-format", "chunk-size", "merging", "iommu-mapping", "p2p"])
+      expect(run.stdout.indexOf(`[${id}] `)).toBeGreaterThan(verdicts);
+    expect(run.stdout.slice(verdicts)).toMatch(/margin: exact/);
     expect(run.stdout).toContain(`Report: ${join(out, "index.html")}`);
     expect(run.stdout).toContain(`Data:   ${join(out, "results.json")}`);
   });
@@ -83,7 +90,7 @@ describe("rlist-lab study (default command)", () => {
   it("inspect reads the results back and a saved list with its hexdump", () => {
     const a = runCli(["inspect", join(out, "results.json")]);
     expect(a.code).toBe(0);
-    expect(a.stdout).toContain("rlist-lab results (rlist-lab/results@1)");
+    expect(a.stdout).toContain("rlist-lab results (rlist-lab/results@2)");
     expect(a.stdout).toMatch(/\[rdma\]: 256 ranges/);
     const b = runCli(["inspect", join(out, "rdma.rlist"), "--limit", "3", "--hex"]);
     expect(b.code).toBe(0);
@@ -117,6 +124,7 @@ describe("bad arguments: exit 2, a clear message, nothing written", () => {
     ["negative entries", ["--entries", "-5"], /--entries must be an integer from 1 to \d+, got "-5"/],
     ["non-integer entries", ["--entries", "1.5"], /--entries must be an integer from 1 to \d+, got "1.5"/],
     ["bad chunk size", ["--chunk-bytes", "256"], /"256" is not a chunk size/],
+    ["bad merge setting", ["--merge", "on,maybe"], /--merge takes on, off or on,off, got "maybe"/],
     ["unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
   ];
   it.each(cases)("%s", (_name, args, message) => {
@@ -141,10 +149,12 @@ describe("bad arguments: exit 2, a clear message, nothing written", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.json \(ENOENT\)/);
     const broken = join(tmp, "broken.json");
-    writeFileSync(broken, JSON.stringify({ schema: "rlist-lab/results@1", workloads: [] }));
+    writeFileSync(broken, JSON.stringify({ schema: "rlist-lab/results@2", workloads: [] }));
     const bad = runCli(["inspect", broken]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/not a valid rlist-lab results\.json:\n {2}\$\.generatedAt: missing/);
+    expect(bad.stderr).toMatch(
+      /not a valid rlist-lab results\.json \(results\.schema\.json\):\n {2}\$: missing "generatedAt"/,
+    );
   });
 });
 

@@ -5,8 +5,9 @@ import { renderHtml } from "../src/render/html.js";
 import { studyText, textTable } from "../src/render/table.js";
 import { headline } from "../src/study/findings.js";
 import type { RepresentationResult } from "../src/study/measure.js";
-import { type StudyResults, validateResults, type WorkloadResult } from "../src/study/results.js";
+import type { StudyResults, WorkloadResult } from "../src/study/results.js";
 import { runStudy } from "../src/study/run.js";
+import { validateResults } from "../src/study/schema.js";
 
 const results: StudyResults = runStudy({
   entries: 300,
@@ -18,7 +19,8 @@ const results: StudyResults = runStudy({
   machine: exampleMachine(),
   machineLabel: "example",
   version: "test",
-  budgetNs: 1e6,
+  calibrateNs: 1e6,
+  mapBudgetNs: 20e6,
 });
 
 describe("text table", () => {
@@ -116,13 +118,13 @@ describe("results schema", () => {
     copy.workloads[0]!.bytes = -1;
     (copy.workloads[0]!.representations as Record<string, unknown>[])[0]!.efficiency = 1.5;
     expect(validateResults(copy)).toEqual([
-      "$.schema: expected one of rlist-lab/results@1",
-      "$.workloads[0].bytes: expected a non-negative integer",
-      "$.workloads[0].representations[0].efficiency: efficiency above 1",
-      "$.findings: missing",
-      "$.extra: unexpected key",
+      '$: missing "findings"',
+      '$: unexpected key "extra"',
+      '$/schema: must be equal to constant ("rlist-lab/results@2")',
+      "$/workloads/0/bytes: must be >= 0",
+      "$/workloads/0/representations/0/efficiency: must be <= 1",
     ]);
-    expect(validateResults(null)).toEqual(["$: expected an object"]);
+    expect(validateResults(null)).toEqual(["$: must be object"]);
   });
 });
 
@@ -134,7 +136,10 @@ describe("findings are computed, not canned", () => {
     supported = true,
   ): RepresentationResult => ({
     id,
+    key: id,
     label: id,
+    family: "rlist",
+    merge: true,
     supported,
     ...(supported ? {} : { reason: "why not" }),
     entries,
@@ -143,16 +148,16 @@ describe("findings are computed, not canned", () => {
     efficiency: 1,
     bytesPerMiB: bytes,
     measured: false,
-    buildNs: 1,
-    iterateNs: 1,
-    iterateEntriesPerSec: 1,
-    iterateBytesPerSec: 1,
+    build: null,
+    walk: null,
     buildEntriesPerSec: 1,
+    walkEntriesPerSec: 1,
   });
   const w = (reps: RepresentationResult[], pages: number): WorkloadResult => ({
     id: "thp",
     title: "t",
     summary: "s",
+    data: "synthetic",
     groupNoun: "buffer",
     groups: 1,
     ranges: 10,

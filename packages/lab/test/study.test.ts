@@ -3,8 +3,9 @@ import { exampleP2pMachine } from "../src/machine/example-p2p.js";
 import { exampleMachine, loadMachine } from "../src/machine/host.js";
 import { mapWorkload } from "../src/study/mapping.js";
 import { prepareWorkload } from "../src/study/prepare.js";
-import { type StudyResults, validateResults } from "../src/study/results.js";
+import type { StudyResults } from "../src/study/results.js";
 import { runStudy } from "../src/study/run.js";
+import { validateResults } from "../src/study/schema.js";
 import { SYSROOT } from "./cli-helpers.js";
 
 function study(seed: number, entries = 512): StudyResults {
@@ -18,7 +19,8 @@ function study(seed: number, entries = 512): StudyResults {
     machine: exampleMachine(),
     machineLabel: "example",
     version: "test",
-    budgetNs: 2e6,
+    calibrateNs: 2e6,
+    mapBudgetNs: 50e6,
   });
 }
 
@@ -40,8 +42,10 @@ describe("runStudy", () => {
   it("produces results that pass the schema, with every representation for every workload", () => {
     expect(validateResults(a)).toEqual([]);
     expect(a.workloads.map((w) => w.id)).toEqual(["rdma", "thp", "nvme", "gpu-p2p"]);
-    for (const w of a.workloads) expect(w.representations).toHaveLength(9);
-    expect(a.representations.map((r) => r.id)).toEqual(a.workloads[0]!.representations.map((r) => r.id));
+    // 9 representations, and the 5 that can merge (3 rlist, fixed16, scatterlist) once more without.
+    for (const w of a.workloads) expect(w.representations).toHaveLength(9 + 5);
+    expect(a.representations.map((r) => r.key)).toEqual(a.workloads[0]!.representations.map((r) => r.key));
+    expect(new Set(a.representations.map((r) => r.key)).size).toBe(14);
     expect(a.findings.length).toBeGreaterThanOrEqual(4);
     expect(a.machine.topologies.at(-1)?.p2p.map((p) => p.mapType)).toEqual([
       "BUS_ADDR",
@@ -56,10 +60,15 @@ describe("runStudy", () => {
     expect(sizes(study(8))).not.toEqual(sizes(a));
   });
 
-  it("every supported representation describes exactly the workload's bytes (checked while measuring)", () => {
+  it("every supported representation is timed in every round, with median inside min-max", () => {
     for (const w of a.workloads) {
       for (const r of w.representations.filter((x) => x.supported)) {
-        expect(r.iterateBytesPerSec * (r.iterateNs / 1e9)).toBeCloseTo(w.bytes, -3);
+        for (const t of [r.walk!, r.build!]) {
+          expect(t.samplesNs).toHaveLength(1);
+          expect(t.minNs).toBeLessThanOrEqual(t.medianNs);
+          expect(t.medianNs).toBeLessThanOrEqual(t.maxNs);
+        }
+        expect(r.walkEntriesPerSec).toBeCloseTo((r.entries / r.walk!.medianNs) * 1e9, 6);
         expect(r.efficiency).toBeGreaterThan(0);
         expect(r.efficiency).toBeLessThanOrEqual(1);
       }
@@ -84,7 +93,7 @@ describe("mappings", () => {
   };
 
   it("RDMA pages: one IOVA range behind the IOMMU, the CPU list itself without", () => {
-    const [iommu, direct] = mapWorkload(prep("rdma"), p2p, { runs: 1, budgetNs: 1e6 });
+    const [iommu, direct] = mapWorkload(prep("rdma"), p2p, { rounds: 1, budgetNs: 1e6 });
     expect(iommu).toMatchObject({
       path: "iommu-linear",
       dmaEntries: 1,
@@ -106,7 +115,7 @@ describe("mappings", () => {
 
   it("NVMe bios: one IOVA range per bio, 64 KiB segments, exposure from the unaligned ones", () => {
     const p = prep("nvme");
-    const [iommu] = mapWorkload(p, p2p, { runs: 1, budgetNs: 1e6 });
+    const [iommu] = mapWorkload(p, p2p, { rounds: 1, budgetNs: 1e6 });
     const bios = p.workload.ranges.groups;
     expect(iommu!.lists).toBe(bios);
     expect(iommu!.dmaEntries).toBe(bios);
@@ -119,11 +128,12 @@ describe("mappings", () => {
 
   it("GPU P2P: bus addresses under one switch, IOVA across host bridges, EREMOTEIO when denied", () => {
     const p = prep("gpu-p2p");
-    const [sw, hb, denied] = mapWorkload(p, p2p, { runs: 1, budgetNs: 1e6 });
+    const [sw, hb, denied] = mapWorkload(p, p2p, { rounds: 1, budgetNs: 1e6 });
     expect(sw).toMatchObject({ p2pMapType: "BUS_ADDR", iovaBytes: 0, dmaEntries: 256, error: null });
     expect(hb!.p2pMapType).toBe("THRU_HOST_BRIDGE");
     expect(hb!.iovaBytes).toBeGreaterThanOrEqual(p.workload.bytes);
-    expect(denied).toMatchObject({ p2pMapType: "NOT_SUPPORTED", dmaEntries: 0 });
+    expect(denied).toMatchObject({ p2pMapType: "NOT_SUPPORTED", dmaEntries: 0, map: null });
+    expect(sw!.map!.samplesNs).toHaveLength(1);
     expect(denied!.error).toMatch(/^EREMOTEIO: /);
   });
 });

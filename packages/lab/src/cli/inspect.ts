@@ -3,7 +3,8 @@ import { fixed16Codec, hexdump, variableCodec } from "@rlist/encoding";
 import { HEADER_UNITS, MAGIC, RangeList } from "@rlist/list";
 import { int, percent, sig3 } from "../render/format.js";
 import { studyText } from "../render/table.js";
-import { type StudyResults, validateResults } from "../study/results.js";
+import type { StudyResults } from "../study/results.js";
+import { validateResults } from "../study/schema.js";
 import { UsageError } from "./usage-error.js";
 
 /** Words before the first chunk in a RangeList.toBytes() image. */
@@ -85,7 +86,7 @@ function inspectResults(path: string, text: string): string {
   const problems = validateResults(value);
   if (problems.length > 0) {
     throw new InspectError(
-      `${path}: not a valid rlist-lab results.json:\n${problems
+      `${path}: not a valid rlist-lab results.json (results.schema.json):\n${problems
         .slice(0, 20)
         .map((p) => `  ${p}`)
         .join("\n")}`,

@@ -24,6 +24,7 @@ import {
   parseChunkBytes,
   parseEntries,
   parseLiveMib,
+  parseMerge,
   parseRuns,
   parseSeed,
   parseWorkloads,
@@ -56,6 +57,7 @@ interface RawCommon {
   seed?: string;
   workloads?: string;
   chunkBytes?: string;
+  merge?: string;
   runs?: string;
   liveMib?: string;
   json?: boolean;
@@ -68,6 +70,7 @@ interface Common {
   seed: number;
   workloads: WorkloadId[];
   chunkBytes: ChunkBytes[];
+  merge: ("on" | "off")[];
   runs: number;
   liveBytes: number;
   json: boolean;
@@ -93,7 +96,15 @@ const OPTIONS = {
       CHUNK_SIZES.join(","),
     ),
   runs: () =>
-    new Option("--runs <n>", "timing runs per figure (the best is kept)").default(String(DEFAULT_RUNS)),
+    new Option(
+      "--runs <n>",
+      "interleaved timing rounds (every representation once per round; median with min-max)",
+    ).default(String(DEFAULT_RUNS)),
+  merge: () =>
+    new Option(
+      "--merge <list>",
+      "merge contiguous ranges: on, off or on,off (rlist, fixed16 and scatterlist also without merging)",
+    ).default("on,off"),
   liveMib: () =>
     new Option("--live-mib <n>", "size of the live workload's buffer in MiB").default(
       String(DEFAULT_LIVE_MIB),
@@ -123,6 +134,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
     "seed",
     "workloads",
     "chunkBytes",
+    "merge",
     "runs",
     "liveMib",
     "json",
@@ -132,7 +144,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
     "saveLists",
   ],
   map: ["entries", "seed", "workloads", "runs", "liveMib", "json", "host", "sysroot"],
-  live: ["chunkBytes", "runs", "liveMib", "json", "host", "sysroot", "out", "saveLists"],
+  live: ["chunkBytes", "merge", "runs", "liveMib", "json", "host", "sysroot", "out", "saveLists"],
   topology: ["json", "host", "sysroot"],
   inspect: ["limit", "hex"],
 };
@@ -197,6 +209,7 @@ function common(raw: RawCommon, io: Io): Common {
   const seed = parseSeed(raw.seed ?? String(DEFAULT_SEED));
   const workloads = parseWorkloads(raw.workloads ?? WORKLOAD_IDS.join(","));
   const chunkBytes = parseChunkBytes(raw.chunkBytes ?? CHUNK_SIZES.join(","));
+  const merge = parseMerge(raw.merge ?? "on,off");
   const runs = parseRuns(raw.runs ?? String(DEFAULT_RUNS));
   const liveBytes = parseLiveMib(raw.liveMib ?? String(DEFAULT_LIVE_MIB)) * 2 ** 20;
   const { machine, machineLabel } = chooseMachine(raw, io);
@@ -205,6 +218,7 @@ function common(raw: RawCommon, io: Io): Common {
     seed,
     workloads,
     chunkBytes,
+    merge,
     runs,
     liveBytes,
     json: raw.json === true,
@@ -275,7 +289,7 @@ function runMapCommand(raw: RawCommon, io: Io): void {
       io.err(`rlist-lab: note: ${p.skipped}\n`);
       continue;
     }
-    maps.push(...mapWorkload(p, p2p, { runs: c.runs, budgetNs: 150e6 }));
+    maps.push(...mapWorkload(p, p2p, { rounds: c.runs, budgetNs: 3e9 }));
   }
   io.out(c.json ? `${JSON.stringify(maps, null, 2)}\n` : `${mappingTable(maps)}\n`);
 }

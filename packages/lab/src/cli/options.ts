@@ -73,3 +73,12 @@ export function parseWorkloads(raw: string): WorkloadId[] {
   // Report order is the canonical order, whatever order they were asked in.
   return WORKLOAD_IDS.filter((w) => out.includes(w));
 }
+
+/** `--merge on|off|on,off`: the merge settings to compare, in that order. */
+export function parseMerge(raw: string): ("on" | "off")[] {
+  const list = items(raw);
+  const bad = list.find((s) => s !== "on" && s !== "off");
+  if (list.length === 0 || bad !== undefined)
+    throw new UsageError(`--merge takes on, off or on,off${bad !== undefined ? `, got "${bad}"` : ""}`);
+  return (["on", "off"] as const).filter((m) => list.includes(m));
+}

@@ -33,8 +33,3 @@ export function percent(v: number): string {
 export function millions(v: number): string {
   return sig3(v / 1e6);
 }
-
-/** Bytes per second in GiB/s. */
-export function gibPerSec(v: number): string {
-  return sig3(v / 2 ** 30);
-}

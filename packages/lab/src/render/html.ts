@@ -2,8 +2,9 @@ import { SHORT_NAMES } from "../study/findings.js";
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, TopologyResult, WorkloadResult } from "../study/results.js";
 import { esc } from "./escape.js";
-import { bytes, gibPerSec, int, millions, percent, sig3 } from "./format.js";
+import { bytes, int, millions, percent, sig3 } from "./format.js";
 import { type BarCategory, type BarSeries, barChart } from "./svg-bars.js";
+import { msRange, rateRange } from "./table.js";
 
 /** One colour per representation, stable across charts (Okabe-Ito-like, readable in print). */
 const PALETTE: Record<string, string> = {
@@ -34,10 +35,13 @@ export const METRIC_DEFINITIONS: readonly [string, string][] = [
     "B/MiB",
     "bytes per MiB of memory described: the figure to compare representations by, since their entry counts differ.",
   ],
-  ["build Me/s", "million entries built per second from the neutral range list (best of N runs)."],
   [
-    "walk Me/s, GiB/s",
-    "a full walk reading every entry's address and length with the representation's own iterator: million entries per second, and GiB of memory described per second (best of N runs).",
+    "build Me/s",
+    "million entries built per second from the neutral range list, at the median of the interleaved rounds.",
+  ],
+  [
+    "walk Me/s, min-max",
+    "a full walk reading every entry's address and length with the representation's own JavaScript iterator: million entries per second at the median of the interleaved rounds, and the slowest and fastest round. Compare representations within one run; the rounds interleave them so machine load hits all of them alike.",
   ],
   ["IOVA", "bytes of IOVA space the mapping allocated (0 for dma-direct and for bus-address P2P)."],
   [
@@ -49,6 +53,10 @@ export const METRIC_DEFINITIONS: readonly [string, string][] = [
     "the largest page size the device can use to treat the DMA list as a block (page) list, like ib_umem_find_best_pgsz(); blocks is the count at that size.",
   ],
   ["exposed B", "bytes outside the buffer the device can reach because the IOMMU maps whole pages."],
+  [
+    "map+unmap",
+    "time to map and unmap every list of the workload for that device: median of interleaved rounds (all devices of a workload once per round) and the fastest-slowest round.",
+  ],
 ];
 
 const CSS = `
@@ -118,7 +126,7 @@ export function overviewCharts(r: StudyResults): string[] {
       title: "Walk speed (higher is better)",
       unit: "million entries per second",
       series,
-      categories: categories(r, (x) => x.iterateEntriesPerSec / 1e6),
+      categories: categories(r, (x) => x.walkEntriesPerSec / 1e6),
       log: true,
     }),
   ];
@@ -134,7 +142,7 @@ function repTable(w: WorkloadResult): string {
     "B/MiB",
     "build Me/s",
     "walk Me/s",
-    "walk GiB/s",
+    "walk min-max",
   ];
   const rows = w.representations.map((x) => {
     if (!x.supported)
@@ -146,8 +154,8 @@ function repTable(w: WorkloadResult): string {
       percent(x.efficiency),
       sig3(x.bytesPerMiB),
       millions(x.buildEntriesPerSec),
-      millions(x.iterateEntriesPerSec),
-      gibPerSec(x.iterateBytesPerSec),
+      millions(x.walkEntriesPerSec),
+      x.walk === null ? "-" : rateRange(x.entries, x.walk),
     ];
     return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   });
@@ -214,7 +222,7 @@ function mappingSection(maps: readonly MappingResult[]): string {
       m.bestBlockSize > 0 ? bytes(m.bestBlockSize) : "-",
       int(m.blocks),
       int(m.exposedBytes),
-      `${sig3(m.mapNs / 1e6)} ms`,
+      m.map === null ? "-" : msRange(m.map),
     ];
     return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="l">${esc(m.path ?? "-")}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   });

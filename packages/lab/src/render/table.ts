@@ -1,6 +1,8 @@
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, WorkloadResult } from "../study/results.js";
-import { bytes, gibPerSec, int, millions, percent, sig3 } from "./format.js";
+import type { Timing } from "../study/timing.js";
+import type { Verdict } from "../study/verdicts.js";
+import { bytes, int, millions, percent, sig3 } from "./format.js";
 
 export interface Column {
   readonly title: string;
@@ -42,8 +44,18 @@ const REP_COLUMNS: readonly Column[] = [
   { title: "B/MiB", align: "right" },
   { title: "build Me/s", align: "right" },
   { title: "walk Me/s", align: "right" },
-  { title: "walk GiB/s", align: "right" },
+  { title: "walk min-max", align: "right" },
 ];
+
+/** A rate's min-max over the rounds, from per-call times (the slowest round is the lowest rate). */
+export function rateRange(count: number, t: Timing): string {
+  return `${millions((count / t.maxNs) * 1e9)}-${millions((count / t.minNs) * 1e9)}`;
+}
+
+/** A time's median and min-max: "7.73 ms (7.6-8.1)". */
+export function msRange(t: Timing): string {
+  return `${sig3(t.medianNs / 1e6)} ms (${sig3(t.minNs / 1e6)}-${sig3(t.maxNs / 1e6)})`;
+}
 
 function repRow(r: RepresentationResult): string[] {
   if (!r.supported) return [r.label, `n/a: ${r.reason ?? ""}`];
@@ -55,8 +67,8 @@ function repRow(r: RepresentationResult): string[] {
     percent(r.efficiency),
     sig3(r.bytesPerMiB),
     millions(r.buildEntriesPerSec),
-    millions(r.iterateEntriesPerSec),
-    gibPerSec(r.iterateBytesPerSec),
+    millions(r.walkEntriesPerSec),
+    r.walk === null ? "-" : rateRange(r.entries, r.walk),
   ];
 }
 
@@ -101,7 +113,7 @@ function mapRow(m: MappingResult): string[] {
     m.error !== null || m.bestBlockSize === 0 ? "-" : bytes(m.bestBlockSize),
     m.error !== null ? "-" : int(m.blocks),
     m.error !== null ? "-" : int(m.exposedBytes),
-    m.error !== null ? "-" : `${sig3(m.mapNs / 1e6)} ms`,
+    m.map === null ? "-" : msRange(m.map),
   ];
 }
 
@@ -111,7 +123,22 @@ export function mappingTable(maps: readonly MappingResult[]): string {
   return [textTable(MAP_COLUMNS, maps.map(mapRow)), ...errors].join("\n");
 }
 
-/** The whole stdout report: one table per workload, the mapping table, what it says. */
+/** The verdicts as text: question, answer, margin, data, the timed observation. */
+export function verdictText(verdicts: readonly Verdict[]): string {
+  return verdicts
+    .map((v) =>
+      [
+        `[${v.id}] ${v.question}`,
+        `  ${v.answer}`,
+        `  margin: ${v.margin}`,
+        ...(v.data.length > 0 ? [`  decided on: ${v.data.join(", ")} data`] : []),
+        ...(v.timed !== null ? [`  timed: ${v.timed.answer}`] : []),
+      ].join("\n"),
+    )
+    .join("\n\n");
+}
+
+/** The whole stdout report: one table per workload, the mapping table, what it says, the verdicts last. */
 export function studyText(r: StudyResults): string {
   const parts: string[] = [];
   for (const w of r.workloads) parts.push(workloadHeading(w), workloadTable(w), "");
@@ -120,5 +147,6 @@ export function studyText(r: StudyResults): string {
   }
   if (r.mappings.length > 0) parts.push("Mappings", mappingTable(r.mappings), "");
   if (r.findings.length > 0) parts.push("What this says", ...r.findings.map((f) => `- ${f}`), "");
+  if (r.verdicts.length > 0) parts.push("Verdicts", verdictText(r.verdicts), "");
   return parts.join("\n");
 }

@@ -1,11 +1,9 @@
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
-import { bvecMergeRule, forEachMerged, hasPhysical, type MergeRule } from "./merge.js";
+import { bvecMergeRule, forEachMerged, hasPhysical, NEVER_MERGE } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** sizeof(struct bio_vec): page pointer, bv_len, bv_offset. */
 export const BVEC_BYTES = 16;
-
-const NEVER: MergeRule = () => false;
 
 /**
  * bio_vec arrays, one per group, as 4 u32 words per entry: page (PFN lo/hi), bv_len,
@@ -24,7 +22,7 @@ class BvecArrays implements Built {
     const count = (_f: number, phys: number, length: number) => {
       n += perPage ? Math.ceil(((phys % PAGE_SIZE) + length) / PAGE_SIZE) : 1;
     };
-    const rule = perPage ? NEVER : bvecMergeRule;
+    const rule = perPage ? NEVER_MERGE : bvecMergeRule;
     for (let g = 0; g < set.groups; g++) forEachMerged(set, g, rule, 0xffff_ffff, count);
     const words = new Uint32Array(n * 4);
     let at = 0;
@@ -73,6 +71,9 @@ const needsPages = (set: RangeSet) =>
 
 export const bioVec: Representation = {
   id: "bio_vec",
+  key: "bio_vec",
+  family: "bio_vec",
+  merge: true,
   label: "bio_vec (16 B, multi-page)",
   accounting:
     "16-byte bio_vec per physically contiguous run (bio_add_page() merging, multi-page bvecs). struct bio and bvec pool rounding are not counted.",
@@ -82,6 +83,9 @@ export const bioVec: Representation = {
 
 export const bioVecPage: Representation = {
   id: "bio_vec-page",
+  key: "bio_vec-page",
+  family: "bio_vec",
+  merge: null,
   label: "bio_vec (16 B, per page)",
   accounting: "16-byte bio_vec per 4 KiB page piece: the single-page view bio_for_each_segment() walks.",
   unsupported: needsPages,

@@ -78,6 +78,9 @@ class JsLists implements Built {
 
 export const jsObjects: Representation = {
   id: "js-objects",
+  key: "js-objects",
+  family: "js-objects",
+  merge: true,
   label: "plain JS objects",
   accounting:
     "one {type, base, offset, length, extra} object per physically contiguous run in a JS array, heap growth measured with forced GC (V8 heap statistics); an estimate, labelled so, if GC cannot be forced. Efficiency is against a dense 24-byte entry.",

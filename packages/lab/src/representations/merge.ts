@@ -3,6 +3,9 @@ import { NO_PROVIDER, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js
 /** A merge rule: may range `i` extend the entry that currently ends at `end` (`len` bytes long)? */
 export type MergeRule = (set: RangeSet, i: number, prev: number, len: number) => boolean;
 
+/** Merges nothing: one entry per input range. */
+export const NEVER_MERGE: MergeRule = () => false;
+
 /** Same memory kind: both RAM, or both from one P2P provider (same pgmap). */
 export function samePgmap(set: RangeSet, i: number, prev: number): boolean {
   return set.provider[i] === set.provider[prev];

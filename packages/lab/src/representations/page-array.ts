@@ -92,6 +92,9 @@ class PageArrays implements Built {
 
 export const pageArray: Representation = {
   id: "page-array",
+  key: "page-array",
+  family: "page-array",
+  merge: null,
   label: "page array (8 B per page)",
   accounting:
     "one 8-byte struct page pointer per 4 KiB page touched, plus one (offset, size) per list that is not counted.",

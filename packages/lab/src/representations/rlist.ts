@@ -16,12 +16,16 @@ export interface RlistContext {
   readonly makeList?: (g: number, store: RangeList) => CpuRangeList;
 }
 
-/** Appends list `g` range by range, the way GUP or a dma-buf exporter would. */
+/**
+ * Appends list `g` range by range, the way GUP or a dma-buf exporter would. With `merge` false
+ * every range is stored as it came (sealed after each append, so the next one cannot extend it).
+ */
 export function appendRanges(
   set: RangeSet,
   g: number,
   list: CpuRangeList,
   providers: readonly P2pProvider[],
+  merge = true,
 ): void {
   for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
     const phys = set.phys[i]!;
@@ -34,30 +38,50 @@ export function appendRanges(
       const pfn = Math.floor(phys / PAGE_SIZE);
       list.appendPage(pfn, phys - pfn * PAGE_SIZE, set.length[i]!);
     }
+    if (!merge) list.seal();
   }
   list.seal();
 }
 
-/** List `g` of `set` as a sealed CpuRangeList over `store`. */
-export function makeList(set: RangeSet, g: number, ctx: RlistContext, store: RangeList): CpuRangeList {
-  if (ctx.makeList) return ctx.makeList(g, store);
+/**
+ * List `g` of `set` as a sealed CpuRangeList over `store` (through the context's own builder, e.g.
+ * the bio adapter, unless `merge` is false: then one entry per input range).
+ */
+export function makeList(
+  set: RangeSet,
+  g: number,
+  ctx: RlistContext,
+  store: RangeList,
+  merge = true,
+): CpuRangeList {
+  if (ctx.makeList && merge) return ctx.makeList(g, store);
   const list = new CpuRangeList(ctx.memory, { store });
-  appendRanges(set, g, list, ctx.providers);
+  appendRanges(set, g, list, ctx.providers, merge);
   return list;
 }
 
-/** Bytes described and entries/chunk figures summed over several range lists. */
-function account(stores: readonly RangeList[]): { entries: number; bytes: number; payloadBytes: number } {
+interface Accounting {
+  entries: number;
+  bytes: number;
+  payloadBytes: number;
+  lists: { entries: Uint32Array; bytes: Float64Array };
+}
+
+/** Entries, bytes and payload summed over several range lists, and per list. */
+function account(stores: readonly RangeList[]): Accounting {
   let entries = 0;
   let bytes = 0;
   let payloadBytes = 0;
-  for (const s of stores) {
+  const lists = { entries: new Uint32Array(stores.length), bytes: new Float64Array(stores.length) };
+  stores.forEach((s, g) => {
     const st = s.stats();
     entries += st.entries;
     bytes += st.bytesInUse;
     payloadBytes += st.byForm[8] * 8 + st.byForm[16] * 16 + st.byForm[24] * 24;
-  }
-  return { entries, bytes, payloadBytes };
+    lists.entries[g] = st.entries;
+    lists.bytes[g] = st.bytesInUse;
+  });
+  return { entries, bytes, payloadBytes, lists };
 }
 
 /**
@@ -68,6 +92,7 @@ abstract class StoredLists implements Built {
   readonly entries: number;
   readonly bytes: number;
   readonly payloadBytes: number;
+  readonly lists: { readonly entries: Uint32Array; readonly bytes: Float64Array };
   protected readonly stores: RangeList[] = [];
 
   constructor(set: RangeSet, newStore: () => RangeList, fill: (g: number, store: RangeList) => void) {
@@ -81,7 +106,12 @@ abstract class StoredLists implements Built {
       this.release();
       throw err;
     }
-    ({ entries: this.entries, bytes: this.bytes, payloadBytes: this.payloadBytes } = account(this.stores));
+    ({
+      entries: this.entries,
+      bytes: this.bytes,
+      payloadBytes: this.payloadBytes,
+      lists: this.lists,
+    } = account(this.stores));
   }
 
   abstract iterate(): number;
@@ -95,12 +125,12 @@ abstract class StoredLists implements Built {
 class CpuLists extends StoredLists {
   readonly #lists: CpuRangeList[];
 
-  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool) {
+  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool, merge: boolean) {
     const lists: CpuRangeList[] = [];
     super(
       set,
       () => new RangeList({ chunkBytes: pool.chunkBytes, pool }),
-      (g, store) => lists.push(makeList(set, g, ctx, store)),
+      (g, store) => lists.push(makeList(set, g, ctx, store, merge)),
     );
     this.#lists = lists;
   }
@@ -121,25 +151,32 @@ class CpuLists extends StoredLists {
   }
 }
 
-/** The variable-size rlist (8/16/24-byte entries) in chunks of `chunkBytes`. */
-export function rlistRepresentation(chunkBytes: ChunkBytes, ctx: RlistContext): Representation {
+/**
+ * The variable-size rlist (8/16/24-byte entries) in chunks of `chunkBytes`; `merge` false keeps
+ * one entry per input range instead of extending the last entry.
+ */
+export function rlistRepresentation(chunkBytes: ChunkBytes, ctx: RlistContext, merge = true): Representation {
   const pool = new ChunkPool({ chunkBytes });
+  const id = `rlist-${chunkBytes}` as RepresentationId;
   return {
-    id: `rlist-${chunkBytes}` as RepresentationId,
-    label: `rlist variable, ${chunkBytes} B chunks`,
-    accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included).`,
+    id,
+    key: merge ? id : `${id}/no-merge`,
+    family: "rlist",
+    merge,
+    label: `rlist variable, ${chunkBytes} B chunks${merge ? "" : ", no merge"}`,
+    accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included)${merge ? "" : "; every input range kept as its own entry"}.`,
     unsupported: () => null,
-    build: (set) => new CpuLists(set, ctx, pool),
+    build: (set) => new CpuLists(set, ctx, pool, merge),
   };
 }
 
 /** Byte-address entries in the fixed 16-byte codec, merged when contiguous (a phyr-style list). */
 class Fixed16Lists extends StoredLists {
-  constructor(set: RangeSet, pool: ChunkPool) {
+  constructor(set: RangeSet, pool: ChunkPool, merge: boolean) {
     const e = { type: 0, base: 0, length: 0, offset: 0, extra: 0 };
     super(
       set,
-      () => new RangeList({ codec: "fixed16", chunkBytes: pool.chunkBytes, pool, merge: true }),
+      () => new RangeList({ codec: "fixed16", chunkBytes: pool.chunkBytes, pool, merge }),
       (g, store) => {
         for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
           e.base = set.phys[i]!;
@@ -167,16 +204,18 @@ class Fixed16Lists extends StoredLists {
 
 export const FIXED16_CHUNK_BYTES: ChunkBytes = 512;
 
-export function fixed16Representation(): Representation {
+export function fixed16Representation(merge = true): Representation {
   const pool = new ChunkPool({ chunkBytes: FIXED16_CHUNK_BYTES });
   return {
     id: "fixed16",
-    label: "fixed 16 B entries, 512 B chunks",
-    accounting:
-      "the fixed16 codec (64-bit byte address, 60-bit length, 4 flag bits) in 512-byte chunks, contiguous ranges merged; whole chunks counted.",
+    key: merge ? "fixed16" : "fixed16/no-merge",
+    family: "fixed16",
+    merge,
+    label: `fixed 16 B entries, 512 B chunks${merge ? "" : ", no merge"}`,
+    accounting: `the fixed16 codec (64-bit byte address, 60-bit length, 4 flag bits) in 512-byte chunks, ${merge ? "contiguous ranges merged" : "one entry per input range"}; whole chunks counted.`,
     unsupported: (set) =>
       hasPhysical(set) ? "a fixed16 entry has no field for the P2P provider of a PHYSICAL range" : null,
-    build: (set) => new Fixed16Lists(set, pool),
+    build: (set) => new Fixed16Lists(set, pool, merge),
   };
 }
 

@@ -1,5 +1,5 @@
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
-import { forEachMerged, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
+import { forEachMerged, type MergeRule, NEVER_MERGE, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
 /** sizeof(struct scatterlist) on x86-64 with CONFIG_NEED_SG_DMA_LENGTH (and DMA_FLAGS). */
@@ -52,13 +52,16 @@ class SgTables implements Built {
   readonly #chunks: Uint32Array[] = [];
   readonly #heads: Int32Array;
 
-  constructor(set: RangeSet) {
+  readonly #rule: MergeRule;
+
+  constructor(set: RangeSet, rule: MergeRule) {
+    this.#rule = rule;
     this.#heads = new Int32Array(set.groups).fill(-1);
     let entries = 0;
     let allocated = 0;
     // Pass 1 per group: count merged entries (sg_alloc_table_from_pages counts chunks first too).
     for (let g = 0; g < set.groups; g++) {
-      const nents = forEachMerged(set, g, sgMergeRule, SG_MAX_SEGMENT, noop);
+      const nents = forEachMerged(set, g, rule, SG_MAX_SEGMENT, noop);
       if (nents === 0) continue;
       entries += nents;
       allocated += sgAllocatedEntries(nents);
@@ -77,7 +80,7 @@ class SgTables implements Built {
     let chunk = 0;
     let slot = 0;
     let written = 0;
-    forEachMerged(set, g, sgMergeRule, SG_MAX_SEGMENT, (first, phys, length) => {
+    forEachMerged(set, g, this.#rule, SG_MAX_SEGMENT, (first, phys, length) => {
       let words = this.#chunks[base + chunk]!;
       if (slot === sizes[chunk]! - 1 && chunk < sizes.length - 1) {
         // sg_chain(): the last slot links to the next chunk.
@@ -132,11 +135,20 @@ class SgTables implements Built {
 
 function noop(): void {}
 
-export const scatterlist: Representation = {
-  id: "scatterlist",
-  label: "scatterlist (32 B, chained 4 KiB)",
-  accounting:
-    "32-byte entries merged as sg_alloc_table_from_pages() does, in 4 KiB chunks of 128 where a full chunk gives its last slot to the chain link; the last chunk is allocated exactly. sg_table headers are not counted.",
-  unsupported: () => null,
-  build: (set) => new SgTables(set),
-};
+/** The scatterlist as sg_alloc_table_from_pages() builds it, or (`merge` false) one entry per input range. */
+export function scatterlistRepresentation(merge = true): Representation {
+  return {
+    id: "scatterlist",
+    key: merge ? "scatterlist" : "scatterlist/no-merge",
+    family: "scatterlist",
+    merge,
+    label: merge ? "scatterlist (32 B, chained 4 KiB)" : "scatterlist, no merge",
+    accounting: merge
+      ? "32-byte entries merged as sg_alloc_table_from_pages() does, in 4 KiB chunks of 128 where a full chunk gives its last slot to the chain link; the last chunk is allocated exactly. sg_table headers are not counted."
+      : "the same table with one entry per input range (nothing merged), as a caller filling it with sg_set_page() per page or folio gets.",
+    unsupported: () => null,
+    build: (set) => new SgTables(set, merge ? sgMergeRule : NEVER_MERGE),
+  };
+}
+
+export const scatterlist: Representation = scatterlistRepresentation(true);

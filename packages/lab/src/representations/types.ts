@@ -14,6 +14,17 @@ export const REPRESENTATION_IDS = [
 ] as const;
 export type RepresentationId = (typeof REPRESENTATION_IDS)[number];
 
+/** Families share a colour (in shades) in the report: the chunk sizes of the rlist are one family. */
+export const REPRESENTATION_FAMILIES = [
+  "rlist",
+  "fixed16",
+  "bio_vec",
+  "scatterlist",
+  "page-array",
+  "js-objects",
+] as const;
+export type RepresentationFamily = (typeof REPRESENTATION_FAMILIES)[number];
+
 /**
  * Where iterators add the addresses they read, so a walk does what a driver's does (read
  * address and length of every entry) and the JIT cannot drop the address reads.
@@ -37,10 +48,17 @@ export interface Built {
   iterate(): number;
   /** Returns chunks to their pool, if the representation has one. */
   release?(): void;
+  /** Per list (chunked representations): entries and bytes, for the list-size classes. */
+  readonly lists?: { readonly entries: Uint32Array; readonly bytes: Float64Array };
 }
 
 export interface Representation {
   readonly id: RepresentationId;
+  /** Unique per variant: the id, with "/no-merge" for the variant that does not merge. */
+  readonly key: string;
+  readonly family: RepresentationFamily;
+  /** Merges contiguous ranges (true), keeps one entry per input range (false), has no choice (null). */
+  readonly merge: boolean | null;
   readonly label: string;
   /** How the bytes are counted, for the report. */
   readonly accounting: string;

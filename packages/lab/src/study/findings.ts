@@ -15,7 +15,12 @@ export const SHORT_NAMES: Record<string, string> = {
   "js-objects": "JS objects",
 };
 
-const name = (r: RepresentationResult) => SHORT_NAMES[r.id] ?? r.label;
+/** Short name of a representation variant ("rlist-512", "rlist-512 no-merge"). */
+export function shortName(r: { id: string; key: string; label: string }): string {
+  const base = SHORT_NAMES[r.id] ?? r.label;
+  return r.key.endsWith("/no-merge") ? `${base} no-merge` : base;
+}
+const name = shortName;
 const f3 = (v: number) =>
   v >= 100 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(3)).toString();
 /** A ratio: two decimals below 10 (so 1.02x is not shown as 1x). */
@@ -25,8 +30,9 @@ const x = (a: number, b: number) => {
 };
 const n = (v: number) => v.toLocaleString("en-US");
 
+/** Supported representations in their merging form (the no-merge variants are the merging verdict's). */
 function supported(w: WorkloadResult): RepresentationResult[] {
-  return w.representations.filter((r) => r.supported);
+  return w.representations.filter((r) => r.supported && r.merge !== false);
 }
 
 /** Supported representations, smallest first (JS objects last: they are the baseline, not a contender). */
@@ -68,7 +74,7 @@ export function headline(w: WorkloadResult): string {
   }
   if (w.groups > 1)
     s += `, in ${n(w.groups)} small lists of ${f3((rlistOf(w)?.entries ?? 0) / w.groups)} entries`;
-  const cannot = w.representations.filter((r) => !r.supported);
+  const cannot = w.representations.filter((r) => !r.supported && r.merge !== false);
   if (cannot.length > 0) s += `. ${cannot.map(name).join(", ")} cannot hold it (${cannot[0]!.reason})`;
   return `${s}.`;
 }
@@ -100,13 +106,6 @@ export function workloadFindings(w: WorkloadResult): string[] {
         `With ${f3(perList)} entries per ${w.groupNoun}, ${name(lo)} fits best (${Math.round(lo.efficiency * 100)} % of its chunk bytes hold entries); ${name(hi)} costs ${x(hi.bytes, lo.bytes)} as much.`,
       );
     }
-  }
-  const walkers = supported(w).filter((r) => r.iterateEntriesPerSec > 0);
-  const fastest = [...walkers].sort((a, b) => b.iterateBytesPerSec - a.iterateBytesPerSec)[0];
-  if (fastest && rl) {
-    out.push(
-      `Fastest walk per byte described: ${name(fastest)} (${f3(fastest.iterateBytesPerSec / 2 ** 30)} GiB/s); ${name(rl)} walks ${f3(rl.iterateBytesPerSec / 2 ** 30)} GiB/s at ${f3(rl.iterateEntriesPerSec / 1e6)} M entries/s.`,
-    );
   }
   const js = supported(w).find((r) => r.id === "js-objects");
   if (js && rl)
@@ -150,17 +149,6 @@ export function computeFindings(
   mappings: readonly MappingResult[],
 ): string[] {
   const out = workloads.map(headline);
-  const rl = workloads.map(rlistOf).filter((r): r is RepresentationResult => r !== undefined);
-  const bv = workloads
-    .map((w) => supported(w).find((r) => r.id === "bio_vec"))
-    .filter((r): r is RepresentationResult => r !== undefined);
-  if (rl.length > 0 && bv.length > 0) {
-    const mean = (rs: RepresentationResult[]) =>
-      rs.reduce((a, r) => a + r.iterateEntriesPerSec, 0) / rs.length;
-    out.push(
-      `Walking entries, the rlist cursor averages ${f3(mean(rl) / 1e6)} M entries/s against ${f3(mean(bv) / 1e6)} M for a flat bio_vec array: decoding variable-size entries costs CPU, and it pays off when entries cover many pages.`,
-    );
-  }
   for (const s of [iommuSentence(mappings), mappingSentence(mappings)]) if (s !== null) out.push(s);
   return out;
 }

@@ -23,10 +23,12 @@ import type { P2pMachine } from "../machine/example-p2p.js";
 import { makeList } from "../representations/rlist.js";
 import type { Prepared } from "./prepare.js";
 import type { MappingResult } from "./results.js";
-import { bestOf } from "./timing.js";
+import { interleaved } from "./timing.js";
 
 export interface MapOptions {
-  readonly runs: number;
+  /** Interleaved timing rounds (every device once per round). */
+  readonly rounds: number;
+  /** Time the rounds may take in all for one workload, ns: fewer rounds when one call is slow. */
   readonly budgetNs: number;
 }
 
@@ -143,7 +145,9 @@ function mapAll(lists: readonly CpuRangeList[], device: DmaDevice): Figures {
 /**
  * Maps the workload for each of its devices with @rlist/dma's mapper (dma_map_rlist semantics:
  * identity for dma-direct, one IOVA range for page lists, bus addresses for BUS_ADDR P2P), reads
- * the DMA-list figures, unmaps, and times map + unmap of every list (best of N).
+ * the DMA-list figures, unmaps, and times map + unmap of every list for every device side by side
+ * in interleaved rounds (fewer rounds than asked when they would not fit in the budget; the
+ * result says how many were taken).
  */
 export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): MappingResult[] {
   const set = p.workload.ranges;
@@ -156,20 +160,41 @@ export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): Mappin
       stores.push(store);
       lists.push(makeList(set, g, p.ctx, store));
     }
-    return mapTargets(p, p2p).map((t) => {
+    interface Mapped {
+      base: Pick<MappingResult, "workload" | "device" | "p2pMapType" | "lists">;
+      f: Readonly<Figures>;
+      error: string | null;
+      /** Time of the first (figures) call, ns. */
+      ns: number;
+      /** A fresh device to time on, null when mapping failed. */
+      device: DmaDevice | null;
+    }
+    const figures = mapTargets(p, p2p).map((t): Mapped => {
       const mapType = p.p2p && t.pci !== null ? p2pMapType(p2p.provider, t.pci) : null;
       const base = { workload: p.workload.id, device: t.label, p2pMapType: mapType, lists: lists.length };
       try {
+        const t0 = process.hrtime.bigint();
         const f = mapAll(lists, t.device());
-        const device = t.device();
-        const mapNs = bestOf(o.runs, o.budgetNs, () => {
-          mapAll(lists, device);
-        });
-        return { ...base, ...f, error: null, mapNs };
+        const ns = Number(process.hrtime.bigint() - t0);
+        return { base, f, error: null, ns, device: t.device() };
       } catch (err) {
         if (!isRlistError(err)) throw err;
-        return { ...base, ...NO_FIGURES, error: err.message, mapNs: 0 };
+        return { base, f: NO_FIGURES, error: err.message, ns: 0, device: null };
       }
+    });
+    const timed = figures.filter((x) => x.device !== null);
+    const perRound = timed.reduce((a, x) => a + Math.max(x.ns, 2e6), 0);
+    const rounds = Math.max(1, Math.min(o.rounds, Math.floor(o.budgetNs / Math.max(1, perRound))));
+    const timings = interleaved(
+      timed.map((x) => () => {
+        mapAll(lists, x.device!);
+      }),
+      rounds,
+      { warmCallNs: timed.map((x) => x.ns), calibrateNs: 20e6 },
+    );
+    return figures.map((x) => {
+      const k = timed.indexOf(x);
+      return { ...x.base, ...x.f, error: x.error, map: k >= 0 ? timings[k]! : null };
     });
   } finally {
     for (const s of stores) s.clear();

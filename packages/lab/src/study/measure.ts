@@ -1,11 +1,38 @@
-import type { Built, Representation, RepresentationId } from "../representations/types.js";
+import type {
+  Built,
+  Representation,
+  RepresentationFamily,
+  RepresentationId,
+} from "../representations/types.js";
 import type { Workload } from "../workloads/workload.js";
-import { bestOf } from "./timing.js";
+import { interleaved, type Timing } from "./timing.js";
+
+/** Lists of similar length, for the chunk-size verdict: a chunk size suits a list length. */
+export const LIST_SIZE_CLASSES = [
+  { id: "1-8", label: "1-8 entries", max: 8 },
+  { id: "9-64", label: "9-64 entries", max: 64 },
+  { id: "65-512", label: "65-512 entries", max: 512 },
+  { id: "513+", label: "over 512 entries", max: Number.POSITIVE_INFINITY },
+] as const;
+export type ListSizeClass = (typeof LIST_SIZE_CLASSES)[number]["id"];
+
+/** Exact memory of the lists of one size class (chunked representations). */
+export interface ListSizeFigures {
+  readonly sizeClass: ListSizeClass;
+  readonly lists: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
 
 /** Figures for one representation holding one workload. */
 export interface RepresentationResult {
   readonly id: RepresentationId;
+  /** Unique per variant: the id, with "/no-merge" for a variant that does not merge. */
+  readonly key: string;
   readonly label: string;
+  readonly family: RepresentationFamily;
+  /** Whether the representation merges contiguous ranges (null: it has no such choice). */
+  readonly merge: boolean | null;
   readonly supported: boolean;
   /** Why not, when unsupported. */
   readonly reason?: string;
@@ -19,23 +46,25 @@ export interface RepresentationResult {
   readonly bytesPerMiB: number;
   /** True when bytes were measured on the heap rather than counted from a layout. */
   readonly measured: boolean;
-  /** Best-of-N build time (from the neutral ranges), ns. */
-  readonly buildNs: number;
-  /** Best-of-N time to walk every entry with the representation's own iterator, ns. */
-  readonly iterateNs: number;
-  /** entries / iterate time. */
-  readonly iterateEntriesPerSec: number;
-  /** bytes described / iterate time. */
-  readonly iterateBytesPerSec: number;
-  /** entries / build time. */
+  /** Per list-size class (chunked representations only): exact bytes of the lists in the class. */
+  readonly listSizes?: readonly ListSizeFigures[];
+  /** Build from the neutral ranges, per call, over the interleaved rounds (null when unsupported). */
+  readonly build: Timing | null;
+  /** Walk of every entry with the representation's own iterator, per call (null when unsupported). */
+  readonly walk: Timing | null;
+  /** entries / median build time. */
   readonly buildEntriesPerSec: number;
+  /** entries / median walk time. */
+  readonly walkEntriesPerSec: number;
 }
 
 export interface MeasureOptions {
-  /** Timing runs per figure (best is kept). */
-  readonly runs: number;
-  /** Time budget per timed figure, ns. */
-  readonly budgetNs: number;
+  /** Interleaved timing rounds (every representation once per round). */
+  readonly rounds: number;
+  /** Most time spent calibrating one contender's sample length, ns. */
+  readonly calibrateNs?: number;
+  /** Called after each timing round. */
+  readonly onRound?: (round: number) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -43,7 +72,10 @@ const MiB = 1024 * 1024;
 function unsupportedResult(rep: Representation, reason: string): RepresentationResult {
   return {
     id: rep.id,
+    key: rep.key,
     label: rep.label,
+    family: rep.family,
+    merge: rep.merge,
     supported: false,
     reason,
     entries: 0,
@@ -52,61 +84,105 @@ function unsupportedResult(rep: Representation, reason: string): RepresentationR
     efficiency: 0,
     bytesPerMiB: 0,
     measured: false,
-    buildNs: 0,
-    iterateNs: 0,
-    iterateEntriesPerSec: 0,
-    iterateBytesPerSec: 0,
+    build: null,
+    walk: null,
     buildEntriesPerSec: 0,
+    walkEntriesPerSec: 0,
   };
 }
 
+/** Exact bytes per list-size class, from a built chunked representation's per-list figures. */
+function listSizes(built: Built): ListSizeFigures[] | undefined {
+  const lists = built.lists;
+  if (lists === undefined) return undefined;
+  return LIST_SIZE_CLASSES.map((c, k) => {
+    const min = k === 0 ? 0 : LIST_SIZE_CLASSES[k - 1]!.max;
+    let n = 0;
+    let entries = 0;
+    let bytes = 0;
+    for (let g = 0; g < lists.entries.length; g++) {
+      const e = lists.entries[g]!;
+      if (e > min && e <= c.max) {
+        n++;
+        entries += e;
+        bytes += lists.bytes[g]!;
+      }
+    }
+    return { sizeClass: c.id, lists: n, entries, bytes };
+  });
+}
+
 /**
- * Builds `rep` from the workload once for its sizes, checks that it describes exactly the
- * workload's bytes, then times build and iterate. A mismatch is a bug in a representation and
+ * Builds every representation of the workload once (sizes are exact), checks that each one
+ * describes exactly the workload's bytes, then times walk and build of all of them side by side
+ * in interleaved rounds ({@link interleaved}). A mismatch is a bug in a representation and
  * throws: a figure for the wrong input is worse than none.
  */
-export function measure(rep: Representation, w: Workload, o: MeasureOptions): RepresentationResult {
-  const why = rep.unsupported(w.ranges);
-  if (why !== null) return unsupportedResult(rep, why);
-  const built = rep.build(w.ranges);
-  const described = built.iterate();
-  if (described !== w.bytes) {
-    built.release?.();
-    throw new Error(`${rep.id} on ${w.id}: describes ${described} bytes, the workload has ${w.bytes}`);
+export function measureAll(
+  reps: readonly Representation[],
+  w: Workload,
+  o: MeasureOptions,
+): RepresentationResult[] {
+  const built: (Built | null)[] = [];
+  try {
+    const reasons = reps.map((rep) => rep.unsupported(w.ranges));
+    for (const [i, rep] of reps.entries()) {
+      if (reasons[i] !== null) {
+        built.push(null);
+        continue;
+      }
+      const b = rep.build(w.ranges);
+      built.push(b);
+      const described = b.iterate();
+      if (described !== w.bytes)
+        throw new Error(`${rep.key} on ${w.id}: describes ${described} bytes, the workload has ${w.bytes}`);
+    }
+    const timed = reps.flatMap((rep, i) => (built[i] === null ? [] : [{ rep, b: built[i]! }]));
+    let sink = 0;
+    const fns: (() => void)[] = [];
+    for (const { b } of timed)
+      fns.push(() => {
+        sink += b.iterate();
+      });
+    for (const { rep } of timed)
+      fns.push(() => {
+        const x = rep.build(w.ranges, true);
+        sink += x.entries;
+        x.release?.();
+      });
+    const timings = interleaved(fns, o.rounds, {
+      ...(o.calibrateNs !== undefined && { calibrateNs: o.calibrateNs }),
+      ...(o.onRound !== undefined && { onRound: o.onRound }),
+    });
+    if (sink < 0) throw new Error("unreachable"); // keeps the timed work observable
+    return reps.map((rep, i) => {
+      const b = built[i];
+      if (b === null || b === undefined) return unsupportedResult(rep, reasons[i]!);
+      const t = timed.findIndex((x) => x.rep === rep);
+      const walk = timings[t]!;
+      const build = timings[timed.length + t]!;
+      const sizes = listSizes(b);
+      return {
+        id: rep.id,
+        key: rep.key,
+        label: rep.label,
+        family: rep.family,
+        merge: rep.merge,
+        supported: true,
+        entries: b.entries,
+        bytes: b.bytes,
+        bytesPerEntry: b.entries > 0 ? b.bytes / b.entries : 0,
+        efficiency: b.bytes > 0 ? Math.min(1, b.payloadBytes / b.bytes) : 0,
+        bytesPerMiB: w.bytes > 0 ? (b.bytes / w.bytes) * MiB : 0,
+        measured: b.measured === true,
+        ...(sizes !== undefined && { listSizes: sizes }),
+        build,
+        walk,
+        buildEntriesPerSec: (b.entries / build.medianNs) * 1e9,
+        walkEntriesPerSec: (b.entries / walk.medianNs) * 1e9,
+      };
+    });
+  } finally {
+    for (const b of built) b?.release?.();
   }
-  let sink = 0;
-  const iterateNs = Math.max(
-    1,
-    bestOf(o.runs, o.budgetNs, () => {
-      sink += built.iterate();
-    }),
-  );
-  const { entries, bytes, payloadBytes } = built;
-  const measured = built.measured === true;
-  built.release?.();
-  const buildNs = Math.max(
-    1,
-    bestOf(o.runs, o.budgetNs, () => {
-      const b: Built = rep.build(w.ranges, true);
-      sink += b.entries;
-      b.release?.();
-    }),
-  );
-  if (sink < 0) throw new Error("unreachable"); // keeps the timed work observable
-  return {
-    id: rep.id,
-    label: rep.label,
-    supported: true,
-    entries,
-    bytes,
-    bytesPerEntry: entries > 0 ? bytes / entries : 0,
-    efficiency: bytes > 0 ? Math.min(1, payloadBytes / bytes) : 0,
-    bytesPerMiB: w.bytes > 0 ? (bytes / w.bytes) * MiB : 0,
-    measured,
-    buildNs,
-    iterateNs,
-    iterateEntriesPerSec: (entries / iterateNs) * 1e9,
-    iterateBytesPerSec: (w.bytes / iterateNs) * 1e9,
-    buildEntriesPerSec: (entries / buildNs) * 1e9,
-  };
 }

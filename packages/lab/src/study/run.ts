@@ -5,13 +5,13 @@ import { bioVec, bioVecPage } from "../representations/bvec.js";
 import { jsObjects } from "../representations/js-objects.js";
 import { pageArray } from "../representations/page-array.js";
 import { fixed16Representation, rlistRepresentation } from "../representations/rlist.js";
-import { scatterlist } from "../representations/scatterlist.js";
+import { scatterlistRepresentation } from "../representations/scatterlist.js";
 import type { Representation } from "../representations/types.js";
 import { pagesTouched } from "../workloads/range-set.js";
 import type { WorkloadId } from "../workloads/workload.js";
 import { computeFindings, workloadFindings } from "./findings.js";
 import { mapWorkload } from "./mapping.js";
-import { measure } from "./measure.js";
+import { measureAll } from "./measure.js";
 import { type Prepared, prepareWorkload } from "./prepare.js";
 import {
   type MappingResult,
@@ -21,12 +21,16 @@ import {
   type WorkloadResult,
 } from "./results.js";
 import { summarizeP2pMachine, summarizeTopology } from "./topology.js";
+import { computeVerdicts } from "./verdicts.js";
 
 export interface StudyOptions {
   readonly entries: number;
   readonly seed: number;
   readonly chunkBytes: readonly ChunkBytes[];
   readonly workloads: readonly WorkloadId[];
+  /** Merge settings to compare (default both): merge on, and one entry per input range. */
+  readonly merge?: readonly ("on" | "off")[];
+  /** Interleaved timing rounds: every representation is timed once per round. */
   readonly runs: number;
   readonly liveBytes: number;
   readonly machine: Machine;
@@ -34,8 +38,10 @@ export interface StudyOptions {
   readonly machineLabel: string;
   /** Also map each workload for its devices (default true). */
   readonly mappings?: boolean;
-  /** Time budget per timed figure, ns (default 150 ms). */
-  readonly budgetNs?: number;
+  /** Time the mapping rounds of one workload may take, ns (default 3 s): fewer rounds when a map is slow. */
+  readonly mapBudgetNs?: number;
+  /** Most time spent calibrating one timed figure's sample length, ns (default 50 ms). */
+  readonly calibrateNs?: number;
   readonly version: string;
   /** Progress: a step finished. */
   readonly onStep?: (done: number, total: number, label: string) => void;
@@ -45,14 +51,28 @@ export interface StudyOptions {
   readonly onPrepared?: (p: Prepared) => void;
 }
 
-/** The representations compared, for one prepared workload. */
-export function representationsFor(p: Prepared, chunkBytes: readonly ChunkBytes[]): Representation[] {
+/**
+ * The representations compared, for one prepared workload: with merge "off", the ones that can
+ * merge (rlist, fixed16, scatterlist) also as a variant that keeps one entry per input range,
+ * right after their merging form.
+ */
+export function representationsFor(
+  p: Prepared,
+  chunkBytes: readonly ChunkBytes[],
+  merge: readonly ("on" | "off")[] = ["on", "off"],
+): Representation[] {
+  const on = merge.includes("on");
+  const off = merge.includes("off");
+  const both = <T>(make: (m: boolean) => T): T[] => [
+    ...(on ? [make(true)] : []),
+    ...(off ? [make(false)] : []),
+  ];
   return [
-    ...chunkBytes.map((c) => rlistRepresentation(c, p.ctx)),
-    fixed16Representation(),
+    ...chunkBytes.flatMap((c) => both((m) => rlistRepresentation(c, p.ctx, m))),
+    ...both(fixed16Representation),
     bioVec,
     bioVecPage,
-    scatterlist,
+    ...both(scatterlistRepresentation),
     pageArray,
     jsObjects,
   ];
@@ -60,7 +80,7 @@ export function representationsFor(p: Prepared, chunkBytes: readonly ChunkBytes[
 
 /** Runs the whole study: generate, build, measure, map, summarize. */
 export function runStudy(o: StudyOptions): StudyResults {
-  const budgetNs = o.budgetNs ?? 150e6;
+  const merge = o.merge ?? ["on", "off"];
   const p2p = exampleP2pMachine();
   const prepared: Prepared[] = [];
   const skipped: { id: WorkloadId; reason: string }[] = [];
@@ -80,27 +100,30 @@ export function runStudy(o: StudyOptions): StudyResults {
       o.onPrepared?.(p);
     }
   }
-  const repCount = o.chunkBytes.length + 6;
+  // Progress: every timing round of every workload, then one step per workload's mapping.
   const mapSteps = o.mappings === false ? 0 : prepared.length;
-  const total = prepared.length * repCount + mapSteps;
+  const total = prepared.length * o.runs + mapSteps;
   let done = 0;
   const step = (label: string) => o.onStep?.(++done, total, label);
 
-  const accounting: { id: string; label: string; accounting: string }[] = [];
+  const accounting: { id: string; key: string; label: string; accounting: string }[] = [];
   const workloads: WorkloadResult[] = prepared.map((p) => {
     const w = p.workload;
-    const reps = representationsFor(p, o.chunkBytes);
+    const reps = representationsFor(p, o.chunkBytes, merge);
     if (accounting.length === 0)
-      accounting.push(...reps.map((r) => ({ id: r.id, label: r.label, accounting: r.accounting })));
-    const representations = reps.map((rep) => {
-      const r = measure(rep, w, { runs: o.runs, budgetNs });
-      step(`${w.id} / ${rep.id}`);
-      return r;
+      accounting.push(
+        ...reps.map((r) => ({ id: r.id, key: r.key, label: r.label, accounting: r.accounting })),
+      );
+    const representations = measureAll(reps, w, {
+      rounds: o.runs,
+      ...(o.calibrateNs !== undefined && { calibrateNs: o.calibrateNs }),
+      onRound: (r) => step(`${w.id}: timing round ${r + 1} of ${o.runs}`),
     });
     const result = {
       id: w.id,
       title: w.title,
       summary: w.summary,
+      data: w.data,
       groupNoun: w.groupNoun,
       groups: w.ranges.groups,
       ranges: w.ranges.count,
@@ -115,7 +138,7 @@ export function runStudy(o: StudyOptions): StudyResults {
   const mappings: MappingResult[] = [];
   if (o.mappings !== false) {
     for (const p of prepared) {
-      mappings.push(...mapWorkload(p, p2p, { runs: o.runs, budgetNs }));
+      mappings.push(...mapWorkload(p, p2p, { rounds: o.runs, budgetNs: o.mapBudgetNs ?? 3e9 }));
       step(`${p.workload.id} / mapping`);
     }
   }
@@ -142,6 +165,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       seed: o.seed,
       chunkBytes: o.chunkBytes,
       workloads: o.workloads,
+      merge,
       runs: o.runs,
       liveBytes: o.liveBytes,
       machine: o.machineLabel,
@@ -158,5 +182,6 @@ export function runStudy(o: StudyOptions): StudyResults {
     skipped,
     mappings,
     findings: computeFindings(workloads, mappings),
+    verdicts: computeVerdicts(workloads, mappings),
   };
 }

@@ -34,3 +34,123 @@ export function bestOf(runs: number, budgetNs: number, fn: () => void): number {
   }
   return best;
 }
+
+/** A timed figure: per-call nanoseconds of every round, and their median, min and max. */
+export interface Timing {
+  readonly medianNs: number;
+  readonly minNs: number;
+  readonly maxNs: number;
+  /** Per-call time of each round, in round order (what side-by-side ratios are taken from). */
+  readonly samplesNs: readonly number[];
+}
+
+/** Median of a non-empty list (mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >>> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function timingOf(samplesNs: readonly number[]): Timing {
+  return {
+    medianNs: median(samplesNs),
+    minNs: Math.min(...samplesNs),
+    maxNs: Math.max(...samplesNs),
+    samplesNs,
+  };
+}
+
+/** Repetitions of `fn` that make one sample last at least {@link MIN_SAMPLE_NS} (after a warm-up call). */
+export function calibrate(fn: () => void, maxNs: number): number {
+  let spent = timeReps(fn, 1);
+  let reps = 1;
+  for (;;) {
+    const t = timeReps(fn, reps);
+    spent += t;
+    if (t >= MIN_SAMPLE_NS || spent >= maxNs) return reps;
+    reps *= 2;
+  }
+}
+
+/**
+ * Times several contenders side by side: `rounds` rounds, and in every round one calibrated
+ * sample of every contender, the order rotated each round so no contender always runs first
+ * (after the JIT or the machine was busy with another). Load from other processes then hits
+ * every contender in the same round, and per-round ratios cancel most of it. Returns one
+ * {@link Timing} per contender, in the order given.
+ */
+export interface InterleaveOptions {
+  /** Most time spent calibrating one contender's sample length, ns (default 50 ms). */
+  readonly calibrateNs?: number;
+  /**
+   * Per contender, the time of one call already made (warm): one that took at least
+   * {@link MIN_SAMPLE_NS} is sampled one call at a time without calibrating again.
+   */
+  readonly warmCallNs?: readonly number[];
+  /** Called after each round. */
+  readonly onRound?: (round: number) => void;
+}
+
+export function interleaved(
+  fns: readonly (() => void)[],
+  rounds: number,
+  o: InterleaveOptions = {},
+): Timing[] {
+  const reps = fns.map((fn, i) =>
+    (o.warmCallNs?.[i] ?? 0) >= MIN_SAMPLE_NS ? 1 : calibrate(fn, o.calibrateNs ?? 50e6),
+  );
+  const samples: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (k + r) % fns.length;
+      samples[i]!.push(timeReps(fns[i]!, reps[i]!) / reps[i]!);
+    }
+    o.onRound?.(r);
+  }
+  return samples.map(timingOf);
+}
+
+/**
+ * How much faster `a` is than `b`, from their per-round samples (same rounds): the median of the
+ * per-round ratios b/a, and their min and max. `decided` is true only when at least
+ * {@link MIN_ROUNDS_TO_DECIDE} rounds were taken, the rounds agree on the direction (all of them,
+ * or all but one in five on a loaded machine: {@link roundsThatMustAgree}), and the median ratio
+ * is at least {@link MIN_TIMED_EFFECT} away from 1; otherwise the difference is inside the noise.
+ */
+export interface SpeedRatio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+  /** Rounds whose ratio lies on the median's side of 1. */
+  readonly agree: number;
+  readonly decided: boolean;
+}
+
+/** Fewer rounds than this give no noise estimate: a timed comparison then decides nothing. */
+export const MIN_ROUNDS_TO_DECIDE = 3;
+/** Smallest timed effect ever claimed (10 %), however quiet the machine was. */
+export const MIN_TIMED_EFFECT = 0.1;
+
+/** Rounds that must agree on the direction: all but one in five (3 of 3, 4 of 5, 8 of 10). */
+export function roundsThatMustAgree(rounds: number): number {
+  return rounds - Math.floor(rounds / 5);
+}
+
+export function speedRatio(a: Timing, b: Timing): SpeedRatio {
+  const n = Math.min(a.samplesNs.length, b.samplesNs.length);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) ratios.push(b.samplesNs[i]! / a.samplesNs[i]!);
+  if (n === 0) return { median: 1, min: 1, max: 1, rounds: 0, agree: 0, decided: false };
+  const m = median(ratios);
+  const agree = ratios.filter((r) => (m >= 1 ? r > 1 : r < 1)).length;
+  const big = m >= 1 + MIN_TIMED_EFFECT || m <= 1 / (1 + MIN_TIMED_EFFECT);
+  return {
+    median: m,
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    rounds: n,
+    agree,
+    decided: n >= MIN_ROUNDS_TO_DECIDE && agree >= roundsThatMustAgree(n) && big,
+  };
+}

@@ -58,6 +58,7 @@ export function gpuWorkload(o: GenerateOptions & { readonly bar: BarWindow }): W
     id: "gpu-p2p",
     title: "GPU BAR dma-buf (P2P)",
     summary: `A dma-buf of VRAM blocks behind ${o.bar.name}: PHYSICAL ranges with a P2P provider, mapped for a NIC.`,
+    data: "synthetic",
     groupNoun: "dma-buf attachment",
     ranges,
     bytes: totalBytes(ranges),

@@ -181,6 +181,7 @@ export function liveWorkload(bytes: number = LIVE_DEFAULT_BYTES): LiveResult {
         id: "live",
         title: "live: this process's own buffer",
         summary: `A ${bytes >>> 20} MiB Buffer allocated and touched by the lab; its real page frames read from /proc/self/pagemap.`,
+        data: "own buffer",
         groupNoun: "buffer",
         ranges,
         bytes: totalBytes(ranges),

@@ -57,6 +57,7 @@ export function nvmeWorkload(o: GenerateOptions): Workload {
     title: "NVMe bios, 128 KiB of 4 KiB segments",
     summary:
       "128 KiB bios of single-page segments from the page cache, one in eight an O_DIRECT buffer at a 512-byte offset; one list per bio.",
+    data: "synthetic",
     groupNoun: "bio",
     ranges,
     bytes: totalBytes(ranges),

@@ -25,6 +25,7 @@ export function rdmaWorkload(o: GenerateOptions): Workload {
     title: "RDMA MR, random 4 KiB pages",
     summary:
       "ib_umem_get() on memory whose pages came from a fragmented buddy allocator: one order-0 folio per page, scattered over System RAM.",
+    data: "synthetic",
     groupNoun: "MR",
     ranges,
     bytes: totalBytes(ranges),

@@ -49,6 +49,7 @@ export function thpWorkload(o: GenerateOptions): Workload {
     title: "THP / large-folio mix",
     summary:
       "GUP on a buffer backed by order-0 pages, 16 KiB and 64 KiB mTHP and 2 MiB THP folios; each folio is one range.",
+    data: "synthetic",
     groupNoun: "buffer",
     ranges,
     bytes,

@@ -9,6 +9,9 @@ export function isWorkloadId(s: string): s is WorkloadId {
   return (WORKLOAD_IDS as readonly string[]).includes(s);
 }
 
+/** Where a workload's ranges came from: the verdicts say which data decided them. */
+export type DataSource = "synthetic" | "own buffer" | "other processes";
+
 /** One labelled fact about a workload, shown in the report ("THP share: 62 %"). */
 export interface Fact {
   readonly label: string;
@@ -21,6 +24,7 @@ export interface Workload {
   readonly title: string;
   /** One sentence: what kernel situation this models. */
   readonly summary: string;
+  readonly data: DataSource;
   /** What one group (list) is: "MR", "bio", "dma-buf attachment", "buffer". */
   readonly groupNoun: string;
   readonly ranges: RangeSet;

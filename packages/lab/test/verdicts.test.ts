@@ -1,0 +1,166 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { exampleMachine } from "../src/machine/host.js";
+import type { RepresentationResult } from "../src/study/measure.js";
+import type { StudyResults, WorkloadResult } from "../src/study/results.js";
+import { runStudy } from "../src/study/run.js";
+import { RESULTS_JSON_SCHEMA, validateResults } from "../src/study/schema.js";
+import { timingOf } from "../src/study/timing.js";
+import { computeVerdicts, VERDICT_IDS } from "../src/study/verdicts.js";
+
+function study(seed: number): StudyResults {
+  return runStudy({
+    entries: 1024,
+    seed,
+    chunkBytes: [128, 512, 4096],
+    workloads: ["rdma", "thp", "nvme", "gpu-p2p"],
+    runs: 3,
+    liveBytes: 1 << 20,
+    machine: exampleMachine(),
+    machineLabel: "example",
+    version: "test",
+    calibrateNs: 2e6,
+    mapBudgetNs: 100e6,
+  });
+}
+
+describe("verdicts of a real study", () => {
+  const a = study(5);
+  const b = study(5);
+
+  it("has every verdict, each answered with a margin and the data that decided it", () => {
+    expect(a.verdicts.map((v) => v.id)).toEqual([...VERDICT_IDS]);
+    for (const v of a.verdicts) {
+      expect(v.answer).not.toMatch(/^Not decided/);
+      expect(v.margin.length).toBeGreaterThan(10);
+      expect(v.data).toEqual(["synthetic"]);
+      expect(v.evidence.length).toBeGreaterThan(0);
+    }
+    expect(validateResults(a)).toEqual([]);
+  });
+
+  it("two runs with the same seed give the same verdicts (answers come from exact figures)", () => {
+    expect(b.verdicts.map((v) => [v.id, v.answer, v.evidence, v.margin])).toEqual(
+      a.verdicts.map((v) => [v.id, v.answer, v.evidence, v.margin]),
+    );
+    // ... although their timed figures differ from run to run.
+    const walks = (r: StudyResults) =>
+      r.workloads.flatMap((w) => w.representations.map((x) => x.walk?.medianNs));
+    expect(walks(b)).not.toEqual(walks(a));
+  });
+
+  it("answers quote the figures: variable vs fixed entry bytes, merged vs unmerged entries", () => {
+    const rdma = a.workloads.find((w) => w.id === "rdma")!;
+    const v = rdma.representations.find((r) => r.key === "rlist-512")!;
+    const f = rdma.representations.find((r) => r.key === "fixed16")!;
+    const ef = a.verdicts.find((x) => x.id === "entry-format")!;
+    expect(ef.answer).toMatch(/^Variable 8\/16\/24-byte entries: variable entries take /);
+    expect(ef.answer).toContain("cannot describe gpu-p2p (synthetic)");
+    expect(ef.evidence.find((e) => e.startsWith("rdma"))).toContain(
+      `variable ${(f.bytes / v.bytes).toFixed(2)}x smaller`,
+    );
+    const nvme = a.workloads.find((w) => w.id === "nvme")!;
+    const on = nvme.representations.find((r) => r.key === "rlist-512")!;
+    const off = nvme.representations.find((r) => r.key === "rlist-512/no-merge")!;
+    expect(off.entries).toBeGreaterThan(on.entries);
+    expect(a.verdicts.find((x) => x.id === "merging")!.evidence).toContain(
+      `nvme (synthetic): ${off.entries.toLocaleString("en-US")} entries unmerged, ${on.entries.toLocaleString("en-US")} merged (${(off.entries / on.entries).toFixed(2)}x); ${off.bytes.toLocaleString("en-US")} B against ${on.bytes.toLocaleString("en-US")} B`,
+    );
+    const cs = a.verdicts.find((x) => x.id === "chunk-size")!;
+    expect(cs.answer).toMatch(/9-64 entries: 128 B chunks/);
+    const p2p = a.verdicts.find((x) => x.id === "p2p")!;
+    expect(p2p.answer).toMatch(/bus addresses: no IOVA.*refused \(EREMOTEIO\)/);
+  });
+});
+
+describe("verdict rules", () => {
+  const rep = (
+    key: string,
+    bytes: number,
+    entries: number,
+    walkNs: number[] | null = null,
+  ): RepresentationResult => ({
+    id: key.split("/")[0] as RepresentationResult["id"],
+    key,
+    label: key,
+    family: key.startsWith("rlist") ? "rlist" : "fixed16",
+    merge: !key.endsWith("/no-merge"),
+    supported: true,
+    entries,
+    bytes,
+    bytesPerEntry: bytes / entries,
+    efficiency: 1,
+    bytesPerMiB: bytes,
+    measured: false,
+    build: null,
+    walk: walkNs === null ? null : timingOf(walkNs),
+    buildEntriesPerSec: 1,
+    walkEntriesPerSec: 1,
+  });
+  const w = (id: WorkloadResult["id"], reps: RepresentationResult[]): WorkloadResult => ({
+    id,
+    title: id,
+    summary: "",
+    data: "synthetic",
+    groupNoun: "list",
+    groups: 1,
+    ranges: 100,
+    bytes: 1 << 20,
+    pages: 256,
+    facts: [],
+    representations: reps,
+    findings: [],
+  });
+
+  it("exact figures within 2 % are no measurable difference; beyond, the winner is named", () => {
+    const tie = computeVerdicts([w("thp", [rep("rlist-512", 1000, 10), rep("fixed16", 1015, 10)])], [])[0]!;
+    expect(tie.answer).toContain("no measurable difference on thp (synthetic)");
+    const win = computeVerdicts([w("thp", [rep("rlist-512", 1000, 10), rep("fixed16", 1500, 10)])], [])[0]!;
+    expect(win.answer).toBe(
+      "Variable 8/16/24-byte entries: variable entries take 1.50x less memory than fixed 16-byte ones on thp (synthetic).",
+    );
+    const lose = computeVerdicts([w("thp", [rep("rlist-512", 1500, 10), rep("fixed16", 1000, 10)])], [])[0]!;
+    expect(lose.answer).toMatch(/^Fixed 16-byte entries: fixed 16-byte entries take 1.50x less/);
+  });
+
+  it("a timed difference inside the noise is called no measurable difference, outside it a winner", () => {
+    const noisy = computeVerdicts(
+      [w("rdma", [rep("rlist-512", 1000, 10, [10, 30, 10]), rep("fixed16", 2000, 10, [20, 15, 20])])],
+      [],
+    )[0]!;
+    expect(noisy.timed!.answer).toContain("rdma: no measurable difference between variable and fixed 16 B");
+    const clear = computeVerdicts(
+      [w("rdma", [rep("rlist-512", 1000, 10, [30, 31, 29]), rep("fixed16", 2000, 10, [10, 10, 11])])],
+      [],
+    )[0]!;
+    expect(clear.timed!.answer).toMatch(
+      /rdma: fixed 16 B 3\.00x faster than variable \(per-round 2\.64x-3\.10x\)/,
+    );
+    // The timed observation never changes the (exact) answer.
+    expect(clear.answer).toBe(noisy.answer);
+  });
+
+  it("says what is missing instead of guessing", () => {
+    const v = computeVerdicts([w("thp", [rep("rlist-512", 1000, 10)])], []);
+    expect(v.find((x) => x.id === "chunk-size")!.answer).toMatch(/^Not decided: only one chunk size/);
+    expect(v.find((x) => x.id === "merging")!.answer).toMatch(/--merge on,off/);
+    expect(v.find((x) => x.id === "p2p")!.answer).toMatch(/^Not decided: the gpu-p2p workload/);
+  });
+});
+
+describe("the published schema", () => {
+  it("is the file shipped with the package (files and exports name it)", () => {
+    const file = JSON.parse(
+      readFileSync(new URL("../results.schema.json", import.meta.url), "utf8"),
+    ) as unknown;
+    expect(RESULTS_JSON_SCHEMA).toEqual(file);
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      files: string[];
+      exports: Record<string, unknown>;
+      publishConfig: { exports: Record<string, unknown> };
+    };
+    expect(pkg.files).toContain("results.schema.json");
+    expect(pkg.exports["./results.schema.json"]).toBe("./results.schema.json");
+    expect(pkg.publishConfig.exports["./results.schema.json"]).toBe("./results.schema.json");
+  });
+});
