@@ -109,6 +109,8 @@ export {
   MIN_SAMPLE_NS,
   MIN_TIMED_EFFECT,
   median,
+  type NoiseFloor,
+  noiseFloor,
   roundsThatMustAgree,
   type SpeedRatio,
   speedRatio,

@@ -1,7 +1,7 @@
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "tsup";
+import { bundleLabCli } from "../../../scripts/lab-cli-bundle.js";
 
 export const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 export const SYSROOT = fileURLToPath(new URL("fixtures/sysroot", import.meta.url));
@@ -9,32 +9,14 @@ export const SYSROOT = fileURLToPath(new URL("fixtures/sysroot", import.meta.url
 let built: string | null = null;
 
 /**
- * Builds the real `rlist-lab` binary with tsup (src/cli.ts bundled with the @rlist packages
- * from source, shebang kept) into a per-process directory under node_modules/.cache, so
- * commander and cli-progress resolve as they do for the published bin. Call in `beforeAll`.
+ * Builds the real `rlist-lab` binary (src/cli.ts bundled with the @rlist packages from source,
+ * shebang kept; the same bundle `pnpm start` runs) into a per-process directory under
+ * node_modules/.cache, so commander, cli-progress and ajv resolve as they do for the published
+ * bin. Call in `beforeAll`.
  */
 export async function buildCli(): Promise<string> {
   if (built !== null) return built;
-  const outDir = `${PACKAGE_DIR}node_modules/.cache/rlist-lab-test-${process.pid}`;
-  await build({
-    entry: { cli: `${PACKAGE_DIR}src/cli.ts` },
-    format: ["esm"],
-    outDir,
-    noExternal: [/^@rlist\//],
-    // The bin's own dependencies stay imports, resolved from this package like the published bin.
-    external: ["commander", "cli-progress"],
-    esbuildOptions(o) {
-      o.conditions = ["@rlist/source"];
-    },
-    target: "node20",
-    splitting: false,
-    dts: false,
-    sourcemap: false,
-    clean: true,
-    silent: true,
-    config: false,
-  });
-  built = `${outDir}/cli.js`;
+  built = await bundleLabCli(`${PACKAGE_DIR}node_modules/.cache/rlist-lab-test-${process.pid}`);
   return built;
 }
 

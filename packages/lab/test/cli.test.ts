@@ -14,7 +14,7 @@ import { RangeList } from "@rlist/list";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StudyResults } from "../src/study/results.js";
 import { validateResults } from "../src/study/schema.js";
-import { buildCli, cliPath, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
+import { buildCli, cliPath, PACKAGE_DIR, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
 beforeAll(buildCli, 60_000);
@@ -100,6 +100,30 @@ describe("rlist-lab study (default command)", () => {
     expect(b.stdout).toMatch(/^0000: [0-9a-f]{8} [0-9a-f]{8} +E8 type=3 len=0x1 base=0x[0-9a-f]+/m);
     const g = runCli(["inspect", join(out, "gpu-p2p.rlist"), "--limit", "1"]);
     expect(g.stdout).toMatch(/24 B: 256\)/);
+  });
+});
+
+describe("where the report goes", () => {
+  it("prints report paths relative to where the command was typed", { timeout: 60_000 }, () => {
+    const cwd = mkdtempSync(join(tmp, "cwd-"));
+    const r = runCli([...QUICK, "--workloads", "rdma", "--out", "report"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nReport: report\/index\.html\nData: {3}report\/results\.json\n$/);
+  });
+
+  it("pnpm start builds quietly and shows the study first", { timeout: 120_000 }, () => {
+    const cwd = mkdtempSync(join(tmp, "start-"));
+    const repo = join(PACKAGE_DIR, "../..");
+    const r = spawnSync(
+      join(repo, "node_modules/.bin/tsx"),
+      [join(repo, "scripts/lab-start.ts"), ...QUICK, "--workloads", "rdma", "--merge", "on"],
+      { cwd: repo, encoding: "utf8", env: { ...process.env, INIT_CWD: cwd }, timeout: 120_000 },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/^RDMA MR, random 4 KiB pages \[rdma\]: 256 ranges/);
+    expect(r.stdout).toContain("Report: report/index.html");
+    expect(readdirSync(join(cwd, "report")).sort()).toEqual(["index.html", "results.json"]);
   });
 });
 
@@ -229,14 +253,14 @@ describe("live: the lab's own page frames", () => {
 });
 
 describe("misuse: a clear message and the documented exit code, promptly", () => {
-  it("--out under /proc exits 2 at once (no endless mkdir on procfs)", () => {
+  it("--out under /proc exits 2 at once (no endless mkdir on procfs)", { timeout: 60_000 }, () => {
     const r = runCli([...QUICK, "--out", "/proc/rlist-lab-x/report"], { timeoutMs: 20_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--out \/proc\/rlist-lab-x\/report: cannot write there \(ENOENT\)/);
     expect(r.stdout).toBe("");
   });
 
-  it("inspect --hex piped into head ends quietly (no unhandled EPIPE)", () => {
+  it("inspect --hex piped into head ends quietly (no unhandled EPIPE)", { timeout: 60_000 }, () => {
     // Big enough that the hexdump (about 1.5 MB) overflows the pipe buffer long before it is written.
     const list = new RangeList({ chunkBytes: 512 });
     for (let i = 0; i < 20_000; i++)

@@ -165,6 +165,7 @@ describe("findings are computed, not canned", () => {
     pages,
     facts: [],
     representations: reps,
+    noise: null,
     findings: [],
   });
 

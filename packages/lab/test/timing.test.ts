@@ -3,6 +3,7 @@ import {
   interleaved,
   MIN_ROUNDS_TO_DECIDE,
   median,
+  noiseFloor,
   speedRatio,
   type Timing,
   timingOf,
@@ -66,6 +67,18 @@ describe("speedRatio: a winner only outside the noise", () => {
     const one = speedRatio(fast, t(20, 20, 5, 20, 20));
     expect(one).toMatchObject({ agree: 4, rounds: 5, decided: true });
     expect(speedRatio(fast, t(20, 5, 5, 20, 20)).decided).toBe(false);
+  });
+
+  it("the noise floor sets aside the worst round in five, like the comparisons", () => {
+    expect(noiseFloor("x", t(10, 10, 10, 10, 10), t(10, 12, 50, 10, 10)).factor).toBe(1.2);
+    expect(noiseFloor("x", t(10, 10, 10), t(10, 12, 50)).factor).toBe(5);
+  });
+
+  it("an effect inside the measured noise floor is not claimed", () => {
+    const floor = noiseFloor("x", t(10, 10, 10), t(10, 25, 10));
+    expect(floor.factor).toBe(2.5);
+    expect(speedRatio(t(10, 10, 10), t(20, 20, 20), floor).decided).toBe(false);
+    expect(speedRatio(t(10, 10, 10), t(30, 30, 30), floor).decided).toBe(true);
   });
 
   it(`fewer than ${MIN_ROUNDS_TO_DECIDE} rounds never decide`, () => {

@@ -28,6 +28,13 @@ describe("verdicts of a real study", () => {
   const a = study(5);
   const b = study(5);
 
+  it("measures its own noise floor: one representation built twice and walked side by side", () => {
+    for (const w of a.workloads) {
+      expect(w.noise).toMatchObject({ control: "rlist-128", rounds: 3 });
+      expect(w.noise!.factor).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it("has every verdict, each answered with a margin and the data that decided it", () => {
     expect(a.verdicts.map((v) => v.id)).toEqual([...VERDICT_IDS]);
     for (const v of a.verdicts) {
@@ -109,6 +116,7 @@ describe("verdict rules", () => {
     pages: 256,
     facts: [],
     representations: reps,
+    noise: null,
     findings: [],
   });
 
@@ -138,6 +146,18 @@ describe("verdict rules", () => {
     );
     // The timed observation never changes the (exact) answer.
     expect(clear.answer).toBe(noisy.answer);
+    // A measured noise floor above the effect (twins differed 4x in some round) silences it.
+    const rdma = w("rdma", [
+      rep("rlist-512", 1000, 10, [30, 31, 29]),
+      rep("fixed16", 2000, 10, [10, 10, 11]),
+    ]);
+    const loud = computeVerdicts(
+      [{ ...rdma, noise: { control: "rlist-512", factor: 4, rounds: 3 } }],
+      [],
+    )[0]!;
+    expect(loud.timed!.answer).toContain(
+      "rdma: no measurable difference between variable and fixed 16 B (per-round 0.32x-0.38x; noise floor 4.00x)",
+    );
   });
 
   it("says what is missing instead of guessing", () => {

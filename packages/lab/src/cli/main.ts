@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
 import { exampleMachine, loadMachine, type Machine } from "../machine/host.js";
@@ -266,11 +266,17 @@ function runStudyCommand(
   ];
   const written = writeFilesAtomically(outDir, [...files, ...lists]);
   const report = written.find((p) => p.endsWith("index.html"))!;
-  const paths = `Report: ${report}\nData:   ${join(outDir, "results.json")}\n`;
+  const paths = `Report: ${shown(io.cwd, report)}\nData:   ${shown(io.cwd, join(outDir, "results.json"))}\n`;
   if (c.json) {
     io.out(`${JSON.stringify(r, null, 2)}\n`);
     io.err(paths);
   } else io.out(`${studyText(r)}${paths}`);
+}
+
+/** A path as the user would type it: relative to where they are when it is below, else absolute. */
+function shown(cwd: string, path: string): string {
+  const r = relative(cwd, path);
+  return r === "" || r.startsWith("..") || isAbsolute(r) ? path : r;
 }
 
 function runMapCommand(raw: RawCommon, io: Io): void {

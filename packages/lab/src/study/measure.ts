@@ -5,7 +5,7 @@ import type {
   RepresentationId,
 } from "../representations/types.js";
 import type { Workload } from "../workloads/workload.js";
-import { interleaved, type Timing } from "./timing.js";
+import { interleaved, type NoiseFloor, noiseFloor, type Timing } from "./timing.js";
 
 /** Lists of similar length, for the chunk-size verdict: a chunk size suits a list length. */
 export const LIST_SIZE_CLASSES = [
@@ -122,8 +122,9 @@ export function measureAll(
   reps: readonly Representation[],
   w: Workload,
   o: MeasureOptions,
-): RepresentationResult[] {
+): { representations: RepresentationResult[]; noise: NoiseFloor | null } {
   const built: (Built | null)[] = [];
+  let control: Built | null = null;
   try {
     const reasons = reps.map((rep) => rep.unsupported(w.ranges));
     for (const [i, rep] of reps.entries()) {
@@ -138,11 +139,20 @@ export function measureAll(
         throw new Error(`${rep.key} on ${w.id}: describes ${described} bytes, the workload has ${w.bytes}`);
     }
     const timed = reps.flatMap((rep, i) => (built[i] === null ? [] : [{ rep, b: built[i]! }]));
+    // The A/A control: the first timed representation built a second time and walked in every
+    // round beside the original. Their per-round ratio is the run's measured noise floor.
+    const first = timed[0];
+    control = first === undefined ? null : first.rep.build(w.ranges);
     let sink = 0;
     const fns: (() => void)[] = [];
     for (const { b } of timed)
       fns.push(() => {
         sink += b.iterate();
+      });
+    const c = control;
+    if (c !== null)
+      fns.push(() => {
+        sink += c.iterate();
       });
     for (const { rep } of timed)
       fns.push(() => {
@@ -155,12 +165,18 @@ export function measureAll(
       ...(o.onRound !== undefined && { onRound: o.onRound }),
     });
     if (sink < 0) throw new Error("unreachable"); // keeps the timed work observable
-    return reps.map((rep, i) => {
+    const controlWalk = c === null ? null : timings[timed.length]!;
+    const builds = c === null ? timed.length : timed.length + 1;
+    const noise =
+      controlWalk === null || first === undefined
+        ? null
+        : noiseFloor(first.rep.key, timings[0]!, controlWalk);
+    const representations = reps.map((rep, i) => {
       const b = built[i];
       if (b === null || b === undefined) return unsupportedResult(rep, reasons[i]!);
       const t = timed.findIndex((x) => x.rep === rep);
       const walk = timings[t]!;
-      const build = timings[timed.length + t]!;
+      const build = timings[builds + t]!;
       const sizes = listSizes(b);
       return {
         id: rep.id,
@@ -182,7 +198,9 @@ export function measureAll(
         walkEntriesPerSec: (b.entries / walk.medianNs) * 1e9,
       };
     });
+    return { representations, noise };
   } finally {
     for (const b of built) b?.release?.();
+    control?.release?.();
   }
 }

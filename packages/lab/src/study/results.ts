@@ -1,6 +1,6 @@
 import type { DataSource, Fact, WorkloadId } from "../workloads/workload.js";
 import type { RepresentationResult } from "./measure.js";
-import type { Timing } from "./timing.js";
+import type { NoiseFloor, Timing } from "./timing.js";
 import type { Verdict } from "./verdicts.js";
 
 /** Version tag of results.json; bump on any incompatible change (results.schema.json matches it). */
@@ -37,6 +37,8 @@ export interface WorkloadResult {
   readonly pages: number;
   readonly facts: readonly Fact[];
   readonly representations: readonly RepresentationResult[];
+  /** The measured noise floor of the timed figures (an A/A control), null when nothing was timed. */
+  readonly noise: NoiseFloor | null;
   /** Sentences about this workload computed from its figures. */
   readonly findings: readonly string[];
 }

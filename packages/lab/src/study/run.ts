@@ -114,7 +114,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       accounting.push(
         ...reps.map((r) => ({ id: r.id, key: r.key, label: r.label, accounting: r.accounting })),
       );
-    const representations = measureAll(reps, w, {
+    const { representations, noise } = measureAll(reps, w, {
       rounds: o.runs,
       ...(o.calibrateNs !== undefined && { calibrateNs: o.calibrateNs }),
       onRound: (r) => step(`${w.id}: timing round ${r + 1} of ${o.runs}`),
@@ -131,6 +131,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       pages: pagesTouched(w.ranges),
       facts: w.facts,
       representations,
+      noise,
     };
     return { ...result, findings: workloadFindings({ ...result, findings: [] }) };
   });

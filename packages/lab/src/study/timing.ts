@@ -124,6 +124,8 @@ export interface SpeedRatio {
   readonly rounds: number;
   /** Rounds whose ratio lies on the median's side of 1. */
   readonly agree: number;
+  /** The noise floor the median had to clear (1 when none was measured). */
+  readonly noise: number;
   readonly decided: boolean;
 }
 
@@ -137,20 +139,52 @@ export function roundsThatMustAgree(rounds: number): number {
   return rounds - Math.floor(rounds / 5);
 }
 
-export function speedRatio(a: Timing, b: Timing): SpeedRatio {
+/**
+ * The noise floor of a run, measured: one representation walked twice (two builds of it) in every
+ * round. Ideally every per-round ratio is 1; `factor` is the largest deviation seen (1.3 = the
+ * twins differed by 30 % in some round) once the worst round in five is set aside, and no timed
+ * effect smaller than it is claimed.
+ */
+export interface NoiseFloor {
+  /** The representation that was walked twice. */
+  readonly control: string;
+  readonly factor: number;
+  readonly rounds: number;
+}
+
+export function noiseFloor(control: string, a: Timing, b: Timing): NoiseFloor {
+  const n = Math.min(a.samplesNs.length, b.samplesNs.length);
+  const deviations: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = a.samplesNs[i]! / b.samplesNs[i]!;
+    deviations.push(Math.max(r, 1 / r));
+  }
+  // As comparisons may outvote one disturbed round in five, the floor ignores as many.
+  deviations.sort((p, q) => p - q);
+  const kept = deviations.slice(0, roundsThatMustAgree(n));
+  return { control, factor: kept.length > 0 ? kept[kept.length - 1]! : 1, rounds: n };
+}
+
+/**
+ * Compares `a` with `b` (see {@link SpeedRatio}); with a measured noise floor, the median ratio
+ * must also clear it.
+ */
+export function speedRatio(a: Timing, b: Timing, noise: NoiseFloor | null = null): SpeedRatio {
   const n = Math.min(a.samplesNs.length, b.samplesNs.length);
   const ratios: number[] = [];
   for (let i = 0; i < n; i++) ratios.push(b.samplesNs[i]! / a.samplesNs[i]!);
-  if (n === 0) return { median: 1, min: 1, max: 1, rounds: 0, agree: 0, decided: false };
+  if (n === 0) return { median: 1, min: 1, max: 1, rounds: 0, agree: 0, noise: 1, decided: false };
   const m = median(ratios);
   const agree = ratios.filter((r) => (m >= 1 ? r > 1 : r < 1)).length;
-  const big = m >= 1 + MIN_TIMED_EFFECT || m <= 1 / (1 + MIN_TIMED_EFFECT);
+  const need = Math.max(1 + MIN_TIMED_EFFECT, noise?.factor ?? 1);
+  const big = m > need || m < 1 / need;
   return {
     median: m,
     min: Math.min(...ratios),
     max: Math.max(...ratios),
     rounds: n,
     agree,
+    noise: noise?.factor ?? 1,
     decided: n >= MIN_ROUNDS_TO_DECIDE && agree >= roundsThatMustAgree(n) && big,
   };
 }

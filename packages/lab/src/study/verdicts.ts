@@ -90,13 +90,14 @@ function named(ws: readonly WorkloadResult[]): string {
 }
 
 function timedLine(label: string, r: SpeedRatio, faster: string, slower: string): string {
+  const floor = r.noise > 1 + MIN_TIMED_EFFECT ? `; noise floor ${x(r.noise)}` : "";
   if (r.rounds < MIN_ROUNDS_TO_DECIDE)
     return `${label}: not decided (${r.rounds} round${r.rounds === 1 ? "" : "s"}; ${MIN_ROUNDS_TO_DECIDE} needed for a noise estimate)`;
   if (!r.decided)
-    return `${label}: no measurable difference between ${faster} and ${slower} (per-round ${range([r.min, r.max])})`;
+    return `${label}: no measurable difference between ${faster} and ${slower} (per-round ${range([r.min, r.max])}${floor})`;
   const [a, b, q] = r.median >= 1 ? [faster, slower, r] : [slower, faster, invert(r)];
   const agree = q.agree < q.rounds ? `, ${q.agree} of ${q.rounds} rounds agree` : "";
-  return `${label}: ${a} ${x(q.median)} faster than ${b} (per-round ${range([q.min, q.max])}${agree})`;
+  return `${label}: ${a} ${x(q.median)} faster than ${b} (per-round ${range([q.min, q.max])}${agree}${floor})`;
 }
 
 function invert(r: SpeedRatio): SpeedRatio {
@@ -104,7 +105,7 @@ function invert(r: SpeedRatio): SpeedRatio {
 }
 
 function timedMargin(rounds: number): string {
-  return `median of per-round ratios over ${rounds} interleaved round${rounds === 1 ? "" : "s"}; claimed only when ${roundsThatMustAgree(rounds)} of ${rounds} rounds agree on the direction and the effect is at least ${MIN_TIMED_EFFECT * 100} %`;
+  return `median of per-round ratios over ${rounds} interleaved round${rounds === 1 ? "" : "s"}; claimed only when ${roundsThatMustAgree(rounds)} of ${rounds} rounds agree on the direction and the effect clears both ${MIN_TIMED_EFFECT * 100} % and the run's noise floor (the largest per-round ratio between two builds of one representation walked side by side)`;
 }
 
 function notStudied(id: VerdictId, question: string, why: string): Verdict {
@@ -167,7 +168,7 @@ function entryFormat(workloads: readonly WorkloadResult[]): Verdict {
     walks.length === 0
       ? null
       : {
-          answer: `Walking every entry (JS cursors): ${walks.map(({ w, v, f }) => timedLine(w.id, speedRatio(v.walk!, f.walk!), "variable", "fixed 16 B")).join("; ")}.`,
+          answer: `Walking every entry (JS cursors): ${walks.map(({ w, v, f }) => timedLine(w.id, speedRatio(v.walk!, f.walk!, w.noise), "variable", "fixed 16 B")).join("; ")}.`,
           margin: timedMargin(walks[0]!.v.walk!.samplesNs.length),
         };
   return {
@@ -301,7 +302,7 @@ function merging(workloads: readonly WorkloadResult[]): Verdict {
       walks.length === 0
         ? null
         : {
-            answer: `Walking every entry (JS cursor): ${walks.map(({ w, a, b }) => timedLine(w.id, speedRatio(a.walk!, b.walk!), "merged", "unmerged")).join("; ")}.`,
+            answer: `Walking every entry (JS cursor): ${walks.map(({ w, a, b }) => timedLine(w.id, speedRatio(a.walk!, b.walk!, w.noise), "merged", "unmerged")).join("; ")}.`,
             margin: timedMargin(walks[0]!.a.walk!.samplesNs.length),
           },
   };
@@ -360,7 +361,7 @@ function iommuMapping(workloads: readonly WorkloadResult[], maps: readonly Mappi
       timedPairs.length === 0
         ? null
         : {
-            answer: `Map + unmap: ${timedPairs.map(({ w, iommu, direct }) => timedLine(w.id, speedRatio(direct.map!, iommu.map!), "without IOMMU", "behind the IOMMU")).join("; ")}.`,
+            answer: `Map + unmap: ${timedPairs.map(({ w, iommu, direct }) => timedLine(w.id, speedRatio(direct.map!, iommu.map!, w.noise), "without IOMMU", "behind the IOMMU")).join("; ")}.`,
             margin: timedMargin(Math.min(...timedPairs.map((p) => p.iommu.map!.samplesNs.length))),
           },
   };
@@ -397,7 +398,7 @@ function p2p(workloads: readonly WorkloadResult[], maps: readonly MappingResult[
   const timed =
     bus?.map && hb?.map
       ? {
-          answer: `Map + unmap: ${timedLine("gpu-p2p", speedRatio(bus.map, hb.map), "bus addresses", "the host-bridge path")}.`,
+          answer: `Map + unmap: ${timedLine("gpu-p2p", speedRatio(bus.map, hb.map, w.noise), "bus addresses", "the host-bridge path")}.`,
           margin: timedMargin(Math.min(bus.map.samplesNs.length, hb.map.samplesNs.length)),
         }
       : null;
