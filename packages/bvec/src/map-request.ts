@@ -23,12 +23,14 @@ import {
   iovaFree,
   iovaLink,
   iovaSync,
+  type OutstandingDma,
   type P2pProvider,
   PhysicalMemory,
   p2pMapType,
   swiotlbMaxMappingSize,
+  type TrackedDma,
 } from "@rlist/dma";
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { Bio } from "./bio.js";
 import { lowBits } from "./checks.js";
 import { U32_MAX } from "./constants.js";
@@ -61,6 +63,11 @@ export interface MapRequestOptions {
   limits?: QueueLimitsInit | QueueLimits;
   /** Where ZONE_DEVICE pages find their P2P provider; default the first bio's `pgmaps` if it is one. */
   memory?: PhysicalMemory;
+  /**
+   * A label for the request (and its IOVA windows) in `DmaDevice.outstanding()` and
+   * `assertIdle()`; default "mapRequest".
+   */
+  tag?: string;
 }
 
 /** Allocation-free reader of a mapped request's segments (the `DmaEntryCursor` protocol). */
@@ -74,7 +81,7 @@ export interface RequestSegmentCursor {
 }
 
 /** A mapped request: its DMA segments, the figures, and `unmap()`. */
-export class MappedRequest {
+export class MappedRequest implements TrackedDma {
   readonly device: DmaDevice;
   readonly direction: DmaDirection;
   /** `blk_rq_dma_map_coalesce()`: the request went through one IOVA window. */
@@ -95,10 +102,12 @@ export class MappedRequest {
   #kind: Uint8Array;
   /** Per-segment IOVA windows (not coalesced), or the one window (coalesced). */
   readonly #windows: IovaState[];
+  readonly #tag: string;
+  readonly #stack: string | null;
   #live = true;
 
   /** @internal use {@link mapRequest}. */
-  constructor(device: DmaDevice, direction: DmaDirection, built: Built) {
+  constructor(device: DmaDevice, direction: DmaDirection, built: Built, tag: string) {
     this.device = device;
     this.direction = direction;
     this.coalesced = built.coalesced;
@@ -113,6 +122,25 @@ export class MappedRequest {
     this.#len = built.segs.len;
     this.#kind = built.segs.kind;
     this.#windows = built.windows;
+    this.#tag = tag;
+    this.#stack = device.callerStack();
+    device.trackDma(this);
+  }
+
+  /** @internal what `DmaDevice.outstanding()` lists for a live request. */
+  describeOutstanding(): OutstandingDma {
+    return {
+      kind: "request",
+      path: this.coalesced ? "two-step" : "per-segment",
+      direction: this.direction,
+      bytes: this.length,
+      entries: this.#count,
+      iova: this.coalesced ? this.#addr[0]! : -1,
+      cpuList: null,
+      owner: null,
+      tag: this.#tag,
+      stack: this.#stack,
+    };
   }
 
   /** DMA segments handed to the device. */
@@ -167,6 +195,7 @@ export class MappedRequest {
     if (!this.#live) throw new RlistError("EBUSY", "request already unmapped");
     releaseAll(this.device, this.direction, this.#windows, this.#count, this.#addr, this.#len, this.#kind);
     this.#live = false;
+    this.device.untrackDma(this);
     this.device.counters.unmaps++;
   }
 }
@@ -226,6 +255,9 @@ function pgmapSource(
  * `ENOMEM` (IOVA space, page tables, swiotlb), `EIO` (DMA mask).
  */
 export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptions): MappedRequest {
+  const tag = options.tag ?? "mapRequest";
+  if (typeof tag !== "string")
+    throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
   const lim = queueLimits(options.limits ?? {});
   const physLim = physVecLimits(device, lim);
   const { lookup, memory } = pgmapSource(bio, options.memory);
@@ -282,10 +314,22 @@ export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptio
     lowBits(lim.virtBoundaryMask + 1, device.mergeBoundary) === 0;
   const built =
     canIova && count > 0
-      ? mapCoalesced(device, bio, c, physLim, lookup, options.direction, p2p, firstPhys, total, gapsAligned)
-      : mapPerSegment(device, bio, c, physLim, lookup, options.direction, p2p, provider, count);
+      ? mapCoalesced(
+          device,
+          bio,
+          c,
+          physLim,
+          lookup,
+          options.direction,
+          p2p,
+          firstPhys,
+          total,
+          gapsAligned,
+          tag,
+        )
+      : mapPerSegment(device, bio, c, physLim, lookup, options.direction, p2p, provider, count, tag);
   device.counters.maps++;
-  return new MappedRequest(device, options.direction, { ...base, ...built });
+  return new MappedRequest(device, options.direction, { ...base, ...built }, tag);
 }
 
 type Mapped = Pick<Built, "coalesced" | "iovaPages" | "segs" | "windows">;
@@ -302,6 +346,7 @@ function mapCoalesced(
   firstPhys: number,
   total: number,
   gapsAligned: boolean,
+  tag: string,
 ): Mapped {
   if (!gapsAligned) {
     throw new RlistError(
@@ -310,7 +355,7 @@ function mapCoalesced(
     );
   }
   const domain = device.iommu!;
-  const state = iovaAlloc(device, total, firstPhys)!;
+  const state = iovaAlloc(device, total, firstPhys, { tag })!;
   const mmio = p2p === "THRU_HOST_BRIDGE";
   let offset = 0;
   try {
@@ -341,6 +386,7 @@ function mapPerSegment(
   p2p: RequestP2p,
   provider: P2pProvider | null,
   count: number,
+  tag: string,
 ): Mapped {
   const segs = newStore(count);
   const windows: IovaState[] = [];
@@ -357,7 +403,7 @@ function mapPerSegment(
         if (!device.dmaCapable(bus, len)) throw maskError(device, bus, len);
         pushSegment(segs, bus, len, SegmentKind.BUS_ADDR);
       } else if (domain !== null) {
-        const state = iovaAlloc(device, len, paddr)!;
+        const state = iovaAlloc(device, len, paddr, { tag })!;
         try {
           iovaLink(device, state, paddr, 0, len, dir, { mmio });
           iovaSync(device, state, 0, len);

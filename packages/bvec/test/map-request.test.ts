@@ -189,3 +189,31 @@ describe("mapRequest rules", () => {
     rq.unmap();
   });
 });
+
+describe("dma-debug view of requests (issue 12 item 7)", () => {
+  it("a live request and its IOVA windows show in outstanding() and fail assertIdle() until unmapped", () => {
+    const m = machine();
+    for (const mode of ["iommu", "direct"] as const) {
+      const dev = nvmeDevice(m, mode);
+      const bio = Bio.fromVecs(pages(0x100, 0x300), { pgmaps: m.memory, op: "WRITE" });
+      const rq = mapRequest(dev, bio, { direction: "to-device", limits: NVME, tag: "qid 3 tag 17" });
+      const out = dev.outstanding();
+      const request = out.find((e) => e.kind === "request")!;
+      expect(request).toMatchObject({ direction: "to-device", bytes: 8192, tag: "qid 3 tag 17" });
+      if (mode === "iommu") {
+        expect(out.filter((e) => e.kind === "iova-window").map((e) => e.tag)).toEqual(["qid 3 tag 17"]);
+      }
+      expect(() => dev.assertIdle()).toThrow(/qid 3 tag 17/);
+      rq.unmap();
+      dev.assertIdle();
+    }
+  });
+
+  it("a bad tag is EINVAL and maps nothing", () => {
+    const m = machine();
+    const dev = nvmeDevice(m, "iommu");
+    const bio = Bio.fromVecs(pages(0x100), { pgmaps: m.memory, op: "WRITE" });
+    expect(() => mapRequest(dev, bio, { direction: "to-device", tag: 5 as never })).toThrow(code("EINVAL"));
+    dev.assertIdle();
+  });
+});

@@ -20,7 +20,13 @@ export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./i
 export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./mapping/blocks.js";
 export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";
 export { summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
-export type { DmaDeviceCounters, DmaDeviceInit } from "./mapping/device.js";
+export type {
+  DmaDeviceCounters,
+  DmaDeviceInit,
+  OutstandingDma,
+  SyncAtResult,
+  TrackedDma,
+} from "./mapping/device.js";
 export { DmaDevice } from "./mapping/device.js";
 export type { DeviceFault, DeviceRoute, DeviceTranslation } from "./mapping/device-view.js";
 export { deviceTranslate } from "./mapping/device-view.js";
@@ -42,6 +48,7 @@ export type { IovaMapStep } from "./mapping/iova-layout.js";
 export { checkMinAlignForIommu, fillIovaMap, IovaLayout, rsiovaAlignment } from "./mapping/iova-layout.js";
 export type { DmaMapPath, MapOptions } from "./mapping/mapper.js";
 export { DmaMapping, mapRangeList } from "./mapping/mapper.js";
+export type { DmaSyncRange, MappingOrigin } from "./mapping/mapping.js";
 export type { Segmentation } from "./mapping/segmentation.js";
 export {
   NO_MAX_SEGMENT_SIZE,
@@ -66,7 +73,7 @@ export {
   swiotlbAlignOffset,
   swiotlbMaxMappingSize,
 } from "./mapping/swiotlb.js";
-export type { IovaLinkAttrs } from "./mapping/two-step.js";
+export type { IovaAllocOptions, IovaLinkAttrs } from "./mapping/two-step.js";
 export {
   IovaState,
   iovaAlloc,

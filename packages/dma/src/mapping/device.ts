@@ -4,10 +4,12 @@
  * coherence, segmentation limits, and either an IOMMU domain or none (dma-direct, with swiotlb
  * for memory the mask cannot reach).
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
 import type { PciFunction } from "../pci/topology.js";
+import type { CpuListSource } from "./cpu-source.js";
+import { type DmaDirection, isDmaDirection } from "./direction.js";
 import { noSegmentation, type Segmentation, validateSegmentation } from "./segmentation.js";
 import type { SwiotlbPool } from "./swiotlb.js";
 
@@ -28,7 +30,56 @@ export interface DmaDeviceInit {
   iommu?: IommuDomain | null;
   /** Bounce pool for dma-direct when the mask cannot reach a buffer. */
   swiotlb?: SwiotlbPool | null;
+  /**
+   * Record the JavaScript stack of every mapping call, shown by {@link DmaDevice.outstanding} and
+   * {@link DmaDevice.assertIdle} (dma-debug keeps a stack trace per entry). Costs a stack capture
+   * per map; default false.
+   */
+  captureStacks?: boolean;
 }
+
+/**
+ * One live DMA resource of a device, as {@link DmaDevice.outstanding} reports it: what dma-debug
+ * keeps per mapping in its hash (kernel/dma/debug.c, `struct dma_debug_entry`).
+ */
+export interface OutstandingDma {
+  /** A `mapRangeList` mapping, a two-step IOVA window, or a block request (`@rlist/bvec`). */
+  readonly kind: "mapping" | "iova-window" | "request";
+  /** The mapping path (`identity`, `direct`, `iommu-linear`, `iommu-per-entry`, `two-step`, ...). */
+  readonly path: string;
+  /** The mapping's direction; null for a two-step window (each link has its own). */
+  readonly direction: DmaDirection | null;
+  /** Bytes mapped (for a two-step window: the size it was allocated for). */
+  readonly bytes: number;
+  /** DMA entries (for a two-step window: granules linked now). */
+  readonly entries: number;
+  /** IOVA of the mapping's window, -1 without one. */
+  readonly iova: number;
+  /** The CPU list that was mapped, when there is one. */
+  readonly cpuList: CpuListSource | null;
+  /** Who owns the mapping when it is not the caller (a dma-buf attachment, an RDMA MR). */
+  readonly owner: string | null;
+  /** The caller's `tag`, if it gave one. */
+  readonly tag: string | null;
+  /** The mapping call's stack, with `captureStacks`. */
+  readonly stack: string | null;
+}
+
+/**
+ * @internal A live DMA resource a device tracks (`DmaMapping`, `IovaState`, `@rlist/bvec`'s
+ * `MappedRequest`).
+ */
+export interface TrackedDma {
+  describeOutstanding(): OutstandingDma;
+  /**
+   * Syncs `[dmaAddress, +size)` if this resource maps `dmaAddress`: "done", "outside" (it maps
+   * `dmaAddress` but not the whole range), "direction" (mapped with another direction) or "miss".
+   */
+  syncAt?(dmaAddress: number, size: number, dir: DmaDirection, to: "cpu" | "device"): SyncAtResult;
+}
+
+/** @internal see {@link TrackedDma.syncAt}. */
+export type SyncAtResult = "done" | "outside" | "direction" | "miss";
 
 /** Counters of the work the DMA API did for this device. */
 export interface DmaDeviceCounters {
@@ -53,6 +104,9 @@ export class DmaDevice {
   /** Like `dev->iommu->pci_32bit_workaround`: PCI devices try IOVAs below 4 GiB first. */
   readonly iommuState: IommuDeviceState;
   readonly counters: DmaDeviceCounters = { cacheSyncs: 0, maps: 0, unmaps: 0 };
+  /** Whether mapping calls record their stack (see {@link DmaDeviceInit.captureStacks}). */
+  readonly captureStacks: boolean;
+  readonly #live = new Set<TrackedDma>();
 
   constructor(init: DmaDeviceInit = {}) {
     const bits = init.dmaMaskBits ?? 64;
@@ -72,6 +126,81 @@ export class DmaDevice {
     this.iommu = init.iommu ?? null;
     this.swiotlb = init.swiotlb ?? null;
     this.iommuState = { pci32BitWorkaround: this.pci !== null };
+    this.captureStacks = init.captureStacks ?? false;
+  }
+
+  /** @internal a live mapping or window of this device (dma-debug's add_dma_entry()). */
+  trackDma(entry: TrackedDma): void {
+    this.#live.add(entry);
+  }
+
+  /** @internal it was released (dma-debug's check_unmap() found and removed it). */
+  untrackDma(entry: TrackedDma): void {
+    this.#live.delete(entry);
+  }
+
+  /** @internal the stack of the current mapping call, or null without {@link captureStacks}. */
+  callerStack(): string | null {
+    if (!this.captureStacks) return null;
+    const stack = new Error("mapped here").stack ?? "";
+    return stack.split("\n").slice(1).join("\n");
+  }
+
+  /**
+   * Live mappings and IOVA windows of this device, oldest first, with who made them: the CPU list,
+   * direction, size, path, owner, the caller's tag and (with `captureStacks`) the stack. What
+   * dma-debug's `dump` lists for one device.
+   */
+  outstanding(): OutstandingDma[] {
+    return [...this.#live].map((e) => e.describeOutstanding());
+  }
+
+  /**
+   * Throws `EBUSY` listing every live mapping and IOVA window, like dma-debug's "device driver has
+   * pending DMA allocations while released from device" when a driver unbinds
+   * (kernel/dma/debug.c, dma_debug_device_change()). Returns when the device is idle.
+   */
+  assertIdle(): void {
+    if (this.#live.size === 0) return;
+    const lines = this.outstanding().map(describeLine);
+    throw new RlistError(
+      "EBUSY",
+      `${this.name} has ${lines.length} pending DMA mapping(s):\n${lines.join("\n")}`,
+    );
+  }
+
+  /**
+   * Like dma_sync_single_for_cpu(dev, addr, size, dir): syncs `[dmaAddress, +size)` of the live
+   * mapping holding it. `EINVAL`, nothing synced, when no live mapping of this device holds
+   * `dmaAddress` ("tries to sync DMA memory it has not allocated"), when the range runs past the
+   * entry holding it ("syncs DMA memory outside allocated range") or for another direction than
+   * the mapping's unless that is bidirectional (check_sync() in kernel/dma/debug.c).
+   */
+  syncSingleForCpu(dmaAddress: number, size: number, dir: DmaDirection): void {
+    this.#syncSingle(dmaAddress, size, dir, "cpu");
+  }
+
+  /** Like dma_sync_single_for_device(); errors as {@link syncSingleForCpu}. */
+  syncSingleForDevice(dmaAddress: number, size: number, dir: DmaDirection): void {
+    this.#syncSingle(dmaAddress, size, dir, "device");
+  }
+
+  #syncSingle(dmaAddress: number, size: number, dir: DmaDirection, to: "cpu" | "device"): void {
+    if (!Number.isSafeInteger(dmaAddress) || dmaAddress < 0 || !Number.isSafeInteger(size) || size < 1) {
+      throw new RlistError("EINVAL", `sync of ${formatValue(size)} bytes at ${formatValue(dmaAddress)}`);
+    }
+    if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
+    const where = `[0x${dmaAddress.toString(16)}, +0x${size.toString(16)})`;
+    for (const e of this.#live) {
+      const r = e.syncAt?.(dmaAddress, size, dir, to) ?? "miss";
+      if (r === "done") return;
+      if (r === "outside")
+        throw new RlistError("EINVAL", `${this.name} syncs ${where}, outside the mapped range`);
+      if (r === "direction") {
+        throw new RlistError("EINVAL", `${this.name} syncs ${where} ${dir}, mapped with another direction`);
+      }
+    }
+    throw new RlistError("EINVAL", `${this.name} syncs ${where}, which it has not mapped`);
   }
 
   /** True when `[dma, dma + length)` is under the DMA mask (like dma_capable()). */
@@ -90,4 +219,18 @@ export class DmaDevice {
   get mergeBoundary(): number {
     return this.iommu === null ? 0 : this.iommu.granule - 1;
   }
+}
+
+function describeLine(e: OutstandingDma): string {
+  const what = [
+    e.kind,
+    e.path,
+    e.direction ?? "",
+    `${e.bytes} bytes`,
+    e.iova >= 0 ? `iova 0x${e.iova.toString(16)}` : "",
+    e.owner === null ? "" : `owned by ${e.owner}`,
+    e.tag === null ? "" : `tag ${JSON.stringify(e.tag)}`,
+  ].filter((x) => x !== "");
+  const head = `  ${what.join(", ")}`;
+  return e.stack === null ? head : `${head}\n${e.stack}`;
 }

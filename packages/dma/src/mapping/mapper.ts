@@ -44,6 +44,8 @@ export interface MapOptions {
   skipCpuSync?: boolean;
   /** Storage options of the DMA list (chunk size, pool). */
   list?: Omit<DmaRangeListOptions, "merge">;
+  /** A label for this mapping in `DmaDevice.outstanding()` and `assertIdle()` (e.g. "rx ring 3"). */
+  tag?: string;
   /**
    * A summary of the CPU list, checked, never trusted: the mapper knows the summary itself (kept by
    * a `CpuRangeList`, one pass for any other source) and refuses a hint that disagrees (`EINVAL`).
@@ -74,6 +76,10 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   const skip = options.skipCpuSync ?? false;
   if (typeof skip !== "boolean")
     throw new RlistError("EINVAL", `skipCpuSync must be a boolean, got ${formatValue(skip)}`);
+  const tag = options.tag ?? null;
+  if (tag !== null && typeof tag !== "string") {
+    throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
+  }
   // Made now, so bad storage options fail before any IOVA, slot or page is taken.
   const preset = options.list === undefined ? null : new DmaRangeList(listOptions(options.list));
   const cursor = cpuList.cursor();
@@ -86,11 +92,12 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
     device.iommu !== null
       ? mapIommu(device, device.iommu, cursor, summary, dir, newList, record)
       : mapDirect(device, cpuList, cursor, summary, newList, record);
-  record.entries = summary.entries;
+  record.entries = built.list.isIdentity ? summary.entries : built.list.count;
   record.bytes = summary.totalLength;
   device.counters.maps++;
   if (!device.coherent && !skip) device.counters.cacheSyncs += summary.entries;
-  return new DmaMapping(device, cpuList, built.list, dir, built.path, record, skip, built.p2pLookups);
+  const origin = { tag, stack: device.callerStack() };
+  return new DmaMapping(device, cpuList, built.list, dir, built.path, record, skip, built.p2pLookups, origin);
 }
 
 interface Built {

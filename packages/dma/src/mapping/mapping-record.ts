@@ -116,7 +116,7 @@ export class MappingRecord {
   iovaSize = 0;
   readonly iovaSpans = new IovaSpanLog();
   readonly bounces = new BounceLog();
-  /** DMA entries at map time (what cache maintenance of a non-coherent device walks). */
+  /** DMA list entries at map time (what cache maintenance of a non-coherent device walks). */
   entries = 0;
   /** Bytes mapped (the DMA list's length at map time). */
   bytes = 0;

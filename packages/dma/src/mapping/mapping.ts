@@ -6,18 +6,59 @@
  * spans, bounce slots) and releases exactly that. The DMA list it hands out is frozen while it is
  * mapped (its mutators throw `EBUSY`), so the list the caller reads is the list that was mapped.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { CpuListSource } from "./cpu-source.js";
-import type { DmaDevice } from "./device.js";
-import type { DmaDirection } from "./direction.js";
+import type { DmaDevice, OutstandingDma, SyncAtResult, TrackedDma } from "./device.js";
+import { type DmaDirection, isDmaDirection } from "./direction.js";
 import { DmaKind, type DmaRangeList, freezeDmaList } from "./dma-range-list.js";
 import type { MappingRecord } from "./mapping-record.js";
 
 /** Which implementation mapped the list. */
 export type DmaMapPath = "identity" | "direct" | "iommu-linear" | "iommu-per-entry";
 
+/**
+ * Part of a mapping to sync (`dma_sync_single_range_for_*()`): bytes `[offset, offset + length)`
+ * of the DMA list, in `direction`. Defaults: the whole list, the mapping's direction.
+ */
+export interface DmaSyncRange {
+  offset?: number;
+  length?: number;
+  direction?: DmaDirection;
+}
+
+/** Who made a mapping: the caller's tag and the call's stack (see `DmaDevice.outstanding()`). */
+export interface MappingOrigin {
+  readonly tag: string | null;
+  readonly stack: string | null;
+}
+
+let setOwner: (mapping: DmaMapping, owner: string | null) => void;
+let releaseOwned: (mapping: DmaMapping) => void;
+
+/**
+ * @internal Hands `mapping` to an owner (a dma-buf attachment, an RDMA MR): from then on only
+ * {@link releaseOwnedMapping} unmaps it, and `mapping.unmap()` is `EBUSY` naming the owner.
+ */
+export function claimMapping(mapping: DmaMapping, owner: string): void {
+  setOwner(mapping, owner);
+}
+
+/** @internal The owner's unmap of a mapping it claimed. */
+export function releaseOwnedMapping(mapping: DmaMapping): void {
+  releaseOwned(mapping);
+}
+
 /** A live mapping: the DMA list plus what is needed to sync and unmap it. */
-export class DmaMapping {
+export class DmaMapping implements TrackedDma {
+  static {
+    setOwner = (m, owner) => {
+      m.#owner = owner;
+    };
+    releaseOwned = (m) => {
+      m.#release();
+    };
+  }
+
   readonly device: DmaDevice;
   readonly cpuList: CpuListSource;
   readonly list: DmaRangeList;
@@ -25,8 +66,12 @@ export class DmaMapping {
   readonly path: DmaMapPath;
   /** Map-type computations the per-mapping P2P cache made (provider changes). */
   readonly p2pLookups: number;
+  /** The caller's tag (`MapOptions.tag`), or null. */
+  readonly tag: string | null;
   readonly #record: MappingRecord;
   readonly #skipCpuSync: boolean;
+  readonly #stack: string | null;
+  #owner: string | null = null;
   #live = true;
 
   /** @internal use {@link mapRangeList}. */
@@ -39,6 +84,7 @@ export class DmaMapping {
     record: MappingRecord,
     skipCpuSync: boolean,
     p2pLookups: number,
+    origin: MappingOrigin,
   ) {
     this.device = device;
     this.cpuList = cpuList;
@@ -48,7 +94,10 @@ export class DmaMapping {
     this.#record = record;
     this.#skipCpuSync = skipCpuSync;
     this.p2pLookups = p2pLookups;
+    this.tag = origin.tag;
+    this.#stack = origin.stack;
     freezeDmaList(list, true);
+    device.trackDma(this);
   }
 
   /** False after {@link unmap}. */
@@ -66,14 +115,33 @@ export class DmaMapping {
     return this.#record.iovaSize;
   }
 
+  /** Bytes mapped. */
+  get bytes(): number {
+    return this.#record.bytes;
+  }
+
+  /** Who owns the mapping when it is not the caller (a dma-buf attachment, an RDMA MR), or null. */
+  get owner(): string | null {
+    return this.#owner;
+  }
+
   /**
    * Like dma_unmap_rlist(): unmaps every IOVA span the mapping programmed (touching spans in one
    * call, one IOTLB flush), frees the IOVA window, copies bounce buffers back (FROM_DEVICE /
    * BIDIRECTIONAL) and releases their slots; then the DMA list is emptied and is the caller's
-   * again. `EBUSY` if already unmapped.
+   * again. `EBUSY` if already unmapped, or when an owner holds the mapping (unmap it through the
+   * dma-buf exporter or deregister the MR instead).
    */
   unmap(): void {
-    if (!this.#live) throw new RlistError("EBUSY", "mapping already unmapped");
+    this.#checkLive();
+    if (this.#owner !== null) {
+      throw new RlistError("EBUSY", `the mapping belongs to ${this.#owner}: release it there, not here`);
+    }
+    this.#release();
+  }
+
+  #release(): void {
+    this.#checkLive();
     const dev = this.device;
     const rec = this.#record;
     if (dev.iommu !== null) rec.releaseIova(dev.iommu);
@@ -82,36 +150,118 @@ export class DmaMapping {
       dev.counters.cacheSyncs += rec.entries;
     }
     this.#live = false;
+    dev.untrackDma(this);
     freezeDmaList(this.list, false);
     this.list.clear();
     dev.counters.unmaps++;
   }
 
-  /** Like dma_sync_*_for_cpu(): makes device writes visible to the CPU (bounce copy, cache sync). */
-  syncForCpu(): void {
-    this.#sync("cpu");
+  /**
+   * Like dma_sync_*_for_cpu() (`dma_sync_single_range_for_cpu()` with a range): makes device writes
+   * visible to the CPU (bounce copy, cache sync). `EBUSY` after unmap; `EINVAL` for a range outside
+   * the mapping or a direction other than the mapping's, unless it is bidirectional (check_sync()
+   * in kernel/dma/debug.c). A refused sync copies nothing.
+   */
+  syncForCpu(range?: DmaSyncRange): void {
+    this.#sync("cpu", range);
   }
 
-  /** Like dma_sync_*_for_device(): makes CPU writes visible to the device. */
-  syncForDevice(): void {
-    this.#sync("device");
+  /** Like dma_sync_*_for_device(): makes CPU writes visible to the device. Errors as {@link syncForCpu}. */
+  syncForDevice(range?: DmaSyncRange): void {
+    this.#sync("device", range);
   }
 
-  #sync(to: "cpu" | "device"): void {
+  /** @internal see `TrackedDma`. */
+  describeOutstanding(): OutstandingDma {
+    const rec = this.#record;
+    return {
+      kind: "mapping",
+      path: this.path,
+      direction: this.direction,
+      bytes: rec.bytes,
+      entries: rec.entries,
+      iova: rec.iova,
+      cpuList: this.cpuList,
+      owner: this.#owner,
+      tag: this.tag,
+      stack: this.#stack,
+    };
+  }
+
+  /** @internal see `TrackedDma`: sync by DMA address (`DmaDevice.syncSingleForCpu`). */
+  syncAt(dmaAddress: number, size: number, dir: DmaDirection, to: "cpu" | "device"): SyncAtResult {
+    const c = this.list.cursor();
+    for (let ok = c.reset(); ok; ok = c.next()) {
+      const start = c.dmaAddress;
+      if (dmaAddress < start || dmaAddress >= start + c.length) continue;
+      if (dmaAddress + size > start + c.length) return "outside";
+      if (!this.#directionOk(dir)) return "direction";
+      this.#syncRange(to, c.position + (dmaAddress - start), size, dir);
+      return "done";
+    }
+    return "miss";
+  }
+
+  #checkLive(): void {
     if (!this.#live) throw new RlistError("EBUSY", "mapping already unmapped");
+  }
+
+  #directionOk(dir: DmaDirection): boolean {
+    return this.direction === "bidirectional" || dir === this.direction;
+  }
+
+  #sync(to: "cpu" | "device", range: DmaSyncRange | undefined): void {
+    this.#checkLive();
+    const bytes = this.#record.bytes;
+    if (range !== undefined && (typeof range !== "object" || range === null)) {
+      throw new RlistError("EINVAL", `sync range must be an object, got ${formatValue(range)}`);
+    }
+    const offset = range?.offset ?? 0;
+    const length = range?.length ?? bytes - offset;
+    const dir = range?.direction ?? this.direction;
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > bytes
+    ) {
+      throw new RlistError(
+        "EINVAL",
+        `sync of [${formatValue(offset)}, +${formatValue(length)}) is outside the ${bytes}-byte mapping`,
+      );
+    }
+    if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
+    if (!this.#directionOk(dir)) {
+      throw new RlistError("EINVAL", `sync ${dir} of a mapping made ${this.direction}`);
+    }
+    this.#syncRange(to, offset, length, dir);
+  }
+
+  /** Syncs list bytes `[offset, offset + length)`: bounce copies, then cache maintenance. */
+  #syncRange(to: "cpu" | "device", offset: number, length: number, dir: DmaDirection): void {
+    if (length === 0) return;
     const dev = this.device;
+    const end = offset + length;
     const b = this.#record.bounces;
     if (b.count !== 0) {
       const tlb = dev.swiotlb!;
       const mask = dev.segmentation.minAlignMask;
       for (let i = 0; i < b.count; i++) {
-        if (to === "cpu") tlb.syncForCpu(b.tlb(i), b.length(i), this.direction, mask);
-        else tlb.syncForDevice(b.tlb(i), b.length(i), this.direction, mask);
+        const pos = b.position(i);
+        const from = Math.max(offset, pos);
+        const to_ = Math.min(end, pos + b.length(i));
+        if (from >= to_) continue;
+        const at = b.tlb(i) + (from - pos);
+        if (to === "cpu") tlb.syncForCpu(at, to_ - from, dir, mask);
+        else tlb.syncForDevice(at, to_ - from, dir, mask);
       }
     }
     if (!dev.coherent) {
       const c = this.list.cursor();
       for (let ok = c.reset(); ok; ok = c.next()) {
+        if (c.position >= end) break;
+        if (c.position + c.length <= offset) continue;
         if (c.kind !== DmaKind.BUS_ADDR && c.kind !== DmaKind.BOUNCE) dev.counters.cacheSyncs++;
       }
     }

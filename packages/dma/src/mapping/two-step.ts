@@ -30,7 +30,7 @@ import { checkU53 } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { PageIntervalSet } from "../rdma/page-intervals.js";
-import { DmaDevice } from "./device.js";
+import { DmaDevice, type OutstandingDma, type TrackedDma } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 
 /** What the library knows about a window; never reachable from the caller's object. */
@@ -44,6 +44,8 @@ interface IovaRecord {
   /** Window granules linked now (indices from the window start). */
   readonly links: PageIntervalSet;
   live: boolean;
+  readonly tag: string | null;
+  readonly stack: string | null;
 }
 
 let recordOf: (state: unknown) => IovaRecord | undefined;
@@ -52,7 +54,7 @@ let recordOf: (state: unknown) => IovaRecord | undefined;
  * Like `struct dma_iova_state`: the window's DMA address and the requested size. Only
  * {@link iovaAlloc} makes one; the functions of this module refuse any other object.
  */
-export class IovaState {
+export class IovaState implements TrackedDma {
   static {
     recordOf = (state) =>
       typeof state === "object" && state !== null && #record in state ? state.#record : undefined;
@@ -85,6 +87,33 @@ export class IovaState {
   get linkedBytes(): number {
     return this.#record.links.size * this.#record.domain.granule;
   }
+
+  /** The caller's tag (`iovaAlloc(..., { tag })`), or null. */
+  get tag(): string | null {
+    return this.#record.tag;
+  }
+
+  /** @internal see `TrackedDma`. */
+  describeOutstanding(): OutstandingDma {
+    const rec = this.#record;
+    return {
+      kind: "iova-window",
+      path: "two-step",
+      direction: null,
+      bytes: this.size,
+      entries: rec.links.size,
+      iova: this.addr,
+      cpuList: null,
+      owner: null,
+      tag: rec.tag,
+      stack: rec.stack,
+    };
+  }
+}
+
+export interface IovaAllocOptions {
+  /** A label for the window in `DmaDevice.outstanding()` and `assertIdle()`. */
+  tag?: string;
 }
 
 export interface IovaLinkAttrs {
@@ -128,24 +157,37 @@ function checkDirection(dir: DmaDirection): void {
  * same granule offset as `phys` (pass 0 for page-aligned users). Null when the device is not behind
  * an IOMMU or `size` is 0; `ENOMEM` when the IOVA space is exhausted.
  */
-export function iovaAlloc(device: DmaDevice, size: number, phys: number): IovaState | null {
+export function iovaAlloc(
+  device: DmaDevice,
+  size: number,
+  phys: number,
+  options: IovaAllocOptions = {},
+): IovaState | null {
   if (!(device instanceof DmaDevice))
     throw new RlistError("EINVAL", `${formatValue(device)} is not a DmaDevice`);
   checkU53("size", size);
   checkU53("phys", phys);
+  const tag = options?.tag ?? null;
+  if (tag !== null && typeof tag !== "string") {
+    throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
+  }
   const domain = device.iommu;
   if (domain === null || size === 0) return null;
   const pad = phys % domain.granule;
   const allocSize = domain.ivaAlign(size + pad);
   const start = domain.allocIova(allocSize, device.iovaLimit, device.iommuState);
-  return new IovaState(start + pad, size, {
+  const state = new IovaState(start + pad, size, {
     device,
     domain,
     start,
     allocSize,
     links: new PageIntervalSet(),
     live: true,
+    tag,
+    stack: device.callerStack(),
   });
+  device.trackDma(state);
+  return state;
 }
 
 /**
@@ -261,7 +303,7 @@ export function iovaDestroy(device: DmaDevice, state: IovaState, mappedLen: numb
   domain.flushIotlb();
   if (!device.coherent) device.counters.cacheSyncs++;
   rec.links.clear();
-  release(rec);
+  release(device, state, rec);
 }
 
 /** Like dma_iova_free(): returns the whole window. `EBUSY` while links are in place. */
@@ -273,10 +315,11 @@ export function iovaFree(device: DmaDevice, state: IovaState): void {
       `${rec.links.size} granule(s) are still linked: unlink them or use iovaDestroy`,
     );
   }
-  release(rec);
+  release(device, state, rec);
 }
 
-function release(rec: IovaRecord): void {
+function release(device: DmaDevice, state: IovaState, rec: IovaRecord): void {
   rec.domain.freeIova(rec.start, rec.allocSize);
   rec.live = false;
+  device.untrackDma(state);
 }
