@@ -18,6 +18,11 @@
  *   it is attached and moves are refused (`EBUSY`).
  *
  * Every failing call leaves attachments, mappings, IOMMU and pins as they were.
+ *
+ * Ownership: the attachment owns every mapping `map` returns. `DmaMapping.unmap()` on one of them
+ * (reached through {@link DmaBufExporter.mappingOf}) is `EBUSY`: only {@link DmaBufExporter.unmap}
+ * releases it, so an attachment never holds a mapping someone else released, and detach, unmap
+ * and move work in every order.
  */
 import { RlistError } from "@rlist/encoding";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
@@ -25,6 +30,7 @@ import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
 import type { DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
+import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
 import { type P2pMapType, p2pMapType } from "../pci/p2p-map.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
@@ -170,6 +176,8 @@ export class DmaBufExporter {
     this.#checkAttachment(attachment);
     if (!isDmaDirection(direction)) throw new RlistError("EINVAL", `bad DMA direction ${String(direction)}`);
     const mapping = mapRangeList(attachment.device, this.#memory, { direction });
+    // The attachment owns it: only unmap() below releases it (mapping.unmap() is EBUSY).
+    claimMapping(mapping, `dma-buf ${this.name} (attachment of ${attachment.device.name})`);
     attachment._mappings.set(mapping.list, { mapping, generation: this.#generation });
     return mapping.list;
   }
@@ -182,7 +190,7 @@ export class DmaBufExporter {
     this.#checkOwn(attachment);
     const live = attachment._mappings.get(list);
     if (live === undefined) throw new RlistError("EINVAL", "not a live mapping of this attachment");
-    live.mapping.unmap();
+    releaseOwnedMapping(live.mapping);
     attachment._mappings.delete(list);
   }
 

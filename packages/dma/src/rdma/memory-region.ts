@@ -31,6 +31,7 @@ import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, directionToProt } from "../mapping/direction.js";
 import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
+import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import { accessWritable, checkMrAccess, IB_ACCESS_ON_DEMAND } from "./access.js";
 import {
@@ -109,6 +110,7 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
   try {
     pinned = pinAll(cpuList, pins);
     mapping = mapRangeList(device, cpuList, { direction: MR_DIRECTION });
+    claimMapping(mapping, `the RDMA MR at iova 0x${iova.toString(16)} (deregister it)`);
     const c = mapping.list.cursor();
     for (let ok = c.reset(); ok; ok = c.next()) {
       if (c.kind === DmaKind.BOUNCE)
@@ -123,7 +125,7 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
     }
     return new MemoryRegion(device, cpuList, ownsList, mapping, iova, access, pageSizeBitmap, best);
   } catch (e) {
-    if (mapping?.mapped) mapping.unmap();
+    if (mapping?.mapped) releaseOwnedMapping(mapping);
     // pinAll rolls itself back when it throws (pinned stays -1).
     if (pinned >= 0) unpinAll(cpuList, pins);
     if (ownsList) cpuList.clear();
@@ -499,7 +501,7 @@ export class MemoryRegion {
       for (const [s, e] of present) this.#unmapIova(domain, s, e);
       domain.flushIotlb();
     }
-    this.#mapping.unmap();
+    releaseOwnedMapping(this.#mapping);
     for (const [s, e] of present) this.#unpinPages(s, e);
     this.#absent.clear();
     if (this.#ownsList) this.cpuList.clear();
