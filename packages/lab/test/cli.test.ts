@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StudyResults } from "../src/study/results.js";
 import { validateResults } from "../src/study/schema.js";
 import { buildCli, cliPath, PACKAGE_DIR, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
+import { FAKE_PROCESSES, fakeSysroot } from "./procs-fixture.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
 beforeAll(buildCli, 60_000);
@@ -318,5 +319,91 @@ describe("misuse: a clear message and the documented exit code, promptly", () =>
     const r = runCli(["topology", "--sysroot", empty]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--sysroot .*empty-root-\w+: no memory map \(.*proc\/iomem: ENOENT/);
+  });
+});
+
+describe("live --pid / --all-processes: memory no one here wrote", () => {
+  const isRoot = process.getuid?.() === 0;
+
+  it("reads a fake /proc (sysroot): one list per mapping, verdicts decided on other processes", {
+    timeout: 60_000,
+  }, () => {
+    const root = fakeSysroot(FAKE_PROCESSES);
+    try {
+      const out = join(tmp, "procs-fixture");
+      const r = runCli(["live", "--all-processes", "--sysroot", root, "--runs", "1", "--out", out]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain("rlist-lab: note: procs: process 300 (gone) is gone; going on without it");
+      expect(r.stdout).toMatch(/other processes: 2 processes, 3 mappings \[procs\]: 11 ranges in 3 mappings/);
+      const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+      expect(validateResults(res)).toEqual([]);
+      expect(res.workloads.map((w) => [w.id, w.data])).toEqual([["procs", "other processes"]]);
+      expect(res.verdicts.find((v) => v.id === "merging")!.data).toEqual(["other processes"]);
+      const one = runCli([
+        "live",
+        "--pid",
+        "200",
+        "--sysroot",
+        root,
+        "--runs",
+        "1",
+        "--out",
+        join(tmp, "procs-one"),
+      ]);
+      expect(one.code).toBe(0);
+      expect(one.stdout).toMatch(/other processes: 1 process, 1 mappings \[procs\]: 1 ranges/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!isRoot)(
+    "as root, reads this machine's processes within the budget",
+    { timeout: 120_000 },
+    () => {
+      const out = join(tmp, "procs-real");
+      const r = runCli(["live", "--all-processes", "--budget-mib", "16", "--runs", "1", "--out", out]);
+      expect(r.code).toBe(0);
+      const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+      const w = res.workloads[0]!;
+      expect(w.id).toBe("procs");
+      expect(w.bytes).toBeLessThanOrEqual(16 * 2 ** 20);
+      expect(w.bytes).toBeGreaterThan(0);
+      const self = runCli([
+        "live",
+        "--pid",
+        String(process.pid),
+        "--budget-mib",
+        "8",
+        "--runs",
+        "1",
+        "--out",
+        join(tmp, "procs-self"),
+      ]);
+      expect(self.code).toBe(0);
+      expect(self.stdout).toMatch(/other processes: 1 process, \d+ mappings \[procs\]/);
+    },
+  );
+
+  it("without root: a clear message and exit 1", { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "rlist-lab-nobody-procs-"));
+    chmodSync(dir, 0o777);
+    try {
+      const r = runCli(
+        ["live", "--all-processes", "--budget-mib", "4", "--runs", "1", "--out", join(dir, "a")],
+        isRoot ? { uid: 65534, gid: 65534 } : {},
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/needs root \(CAP_SYS_ADMIN\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--pid and --all-processes do not apply to study, and exclude each other", () => {
+    expect(runCli(["study", "--pid", "1"]).stderr).toMatch(/--pid does not apply to 'study'/);
+    const both = runCli(["live", "--pid", "1", "--all-processes"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/cannot be used with/);
   });
 });

@@ -9,7 +9,7 @@ import { firstListBytes } from "../representations/rlist.js";
 import { mapWorkload } from "../study/mapping.js";
 import { type Prepared, prepareWorkload } from "../study/prepare.js";
 import type { MappingResult, StudyResults } from "../study/results.js";
-import { runStudy } from "../study/run.js";
+import { runStudy, type StudyOptions } from "../study/run.js";
 import { summarizeP2pMachine, summarizeTopology } from "../study/topology.js";
 import { labVersion } from "../version.js";
 import { WORKLOAD_IDS, type WorkloadId } from "../workloads/workload.js";
@@ -17,14 +17,17 @@ import { InspectError, inspectFile } from "./inspect.js";
 import {
   CHUNK_SIZES,
   type ChunkBytes,
+  DEFAULT_BUDGET_MIB,
   DEFAULT_ENTRIES,
   DEFAULT_LIVE_MIB,
   DEFAULT_RUNS,
   DEFAULT_SEED,
+  parseBudgetMib,
   parseChunkBytes,
   parseEntries,
   parseLiveMib,
   parseMerge,
+  parsePids,
   parseRuns,
   parseSeed,
   parseWorkloads,
@@ -123,6 +126,17 @@ const OPTIONS = {
   saveLists: () =>
     new Option("--save-lists", "also save each workload's first list as <workload>.rlist (for inspect)"),
   limit: () => new Option("--limit <n>", "entries to list for a .rlist file").default("20"),
+  pid: () =>
+    new Option("--pid <list>", "study the memory of these processes (comma-separated pids; needs root)"),
+  allProcesses: () =>
+    new Option(
+      "--all-processes",
+      "study the memory of every process, largest resident set first, up to --budget-mib (needs root)",
+    ).conflicts("pid"),
+  budgetMib: () =>
+    new Option("--budget-mib <n>", "stop reading other processes after this many MiB of memory").default(
+      String(DEFAULT_BUDGET_MIB),
+    ),
   hex: () => new Option("--hex", "dump every chunk's words with decoded fields"),
 } as const;
 type OptionName = keyof typeof OPTIONS;
@@ -144,7 +158,20 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
     "saveLists",
   ],
   map: ["entries", "seed", "workloads", "runs", "liveMib", "json", "host", "sysroot"],
-  live: ["chunkBytes", "merge", "runs", "liveMib", "json", "host", "sysroot", "out", "saveLists"],
+  live: [
+    "chunkBytes",
+    "merge",
+    "runs",
+    "liveMib",
+    "pid",
+    "allProcesses",
+    "budgetMib",
+    "json",
+    "host",
+    "sysroot",
+    "out",
+    "saveLists",
+  ],
   topology: ["json", "host", "sysroot"],
   inspect: ["limit", "hex"],
 };
@@ -227,11 +254,18 @@ function common(raw: RawCommon, io: Io): Common {
   };
 }
 
-function study(c: Common, io: Io, onPrepared?: (p: Prepared) => void): StudyResults {
+function study(
+  c: Common,
+  io: Io,
+  onPrepared?: (p: Prepared) => void,
+  procs?: StudyOptions["procs"],
+): StudyResults {
   const progress = createProgress();
   try {
     return runStudy({
       ...c,
+      // Reading other processes moves the same bar (it reports processes, then the study its rounds).
+      ...(procs !== undefined && { procs: { ...procs, onProgress: (d, t, l) => progress.step(d, t, l) } }),
       ...(onPrepared && { onPrepared }),
       version: labVersion(),
       onStep: (d, t, l) => progress.step(d, t, l),
@@ -246,8 +280,10 @@ function runStudyCommand(
   raw: RawCommon & { out: string; saveLists?: boolean },
   io: Io,
   only?: WorkloadId,
+  procs?: StudyOptions["procs"],
 ): void {
-  const c = common(only ? { ...raw, workloads: only } : raw, io);
+  const c = common(raw, io);
+  if (only) c.workloads = [only];
   const outDir = isAbsolute(raw.out) ? raw.out : resolve(io.cwd, raw.out);
   prepareOutDir(outDir);
   // --save-lists keeps each workload's first list as the study built it (live: the same frames).
@@ -256,7 +292,7 @@ function runStudyCommand(
     ? (p: Prepared) =>
         lists.push({ name: `${p.workload.id}.rlist`, content: firstListBytes(p.workload.ranges, p.ctx, 512) })
     : undefined;
-  const r = study(c, io, save);
+  const r = study(c, io, save, procs);
   if (only && r.workloads.length === 0) {
     throw new Error(`no ${only} workload to report: ${r.skipped[0]?.reason ?? "skipped"}`);
   }
@@ -277,6 +313,29 @@ function runStudyCommand(
 function shown(cwd: string, path: string): string {
   const r = relative(cwd, path);
   return r === "" || r.startsWith("..") || isAbsolute(r) ? path : r;
+}
+
+interface LiveOptions {
+  pid?: string;
+  allProcesses?: boolean;
+  budgetMib?: string;
+}
+
+/** `live`: this process's own buffer, or (`--pid`, `--all-processes`) other processes' memory. */
+function runLiveCommand(raw: RawCommon & LiveOptions & { out: string; saveLists?: boolean }, io: Io): void {
+  if (raw.pid === undefined && raw.allProcesses !== true) {
+    runStudyCommand(raw, io, "live");
+    return;
+  }
+  const pids = raw.pid === undefined ? undefined : parsePids(raw.pid);
+  const budgetBytes = parseBudgetMib(raw.budgetMib ?? String(DEFAULT_BUDGET_MIB)) * 2 ** 20;
+  const root = raw.sysroot === undefined ? "/" : resolve(io.cwd, raw.sysroot);
+  runStudyCommand(raw, io, "procs", {
+    procRoot: join(root, "proc"),
+    ...(pids !== undefined && { pids }),
+    budgetBytes,
+    onNote: (m) => io.err(`rlist-lab: note: ${m}\n`),
+  });
 }
 
 function runMapCommand(raw: RawCommon, io: Io): void {
@@ -380,13 +439,11 @@ export function buildProgram(io: Io): Command {
 
   program.addCommand(
     withOptions(new Command("live"))
-      .description("study only this process's own buffer, from /proc/self/pagemap (needs root)")
-      .action((opts: RawCommon & { out: string; saveLists?: boolean }) =>
-        runStudyCommand(
-          { ...opts, entries: String(DEFAULT_ENTRIES), seed: String(DEFAULT_SEED), workloads: "live" },
-          io,
-          "live",
-        ),
+      .description(
+        "study real memory (needs root): this process's own buffer from /proc/self/pagemap, or with --pid / --all-processes the memory of running processes, one list per mapping",
+      )
+      .action((opts: RawCommon & LiveOptions & { out: string; saveLists?: boolean }) =>
+        runLiveCommand(opts, io),
       ),
   );
   // addCommand() does not pass these settings down; without them a sub-command would call

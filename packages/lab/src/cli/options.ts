@@ -9,6 +9,9 @@ export const DEFAULT_RUNS = 5;
 export const MAX_RUNS = 100;
 export const DEFAULT_LIVE_MIB = 64;
 export const MAX_LIVE_MIB = 1024;
+/** Memory of other processes read by `live --pid` / `--all-processes` by default, MiB. */
+export const DEFAULT_BUDGET_MIB = 256;
+export const MAX_BUDGET_MIB = 16384;
 /** Chunk sizes the rlist container supports (the prototype's 512, BASE_SMALL 128, PAGE_SIZE). */
 export const CHUNK_SIZES = [128, 512, 4096] as const;
 export type ChunkBytes = (typeof CHUNK_SIZES)[number];
@@ -81,4 +84,15 @@ export function parseMerge(raw: string): ("on" | "off")[] {
   if (list.length === 0 || bad !== undefined)
     throw new UsageError(`--merge takes on, off or on,off${bad !== undefined ? `, got "${bad}"` : ""}`);
   return (["on", "off"] as const).filter((m) => list.includes(m));
+}
+
+/** `--pid 123,456`: process ids. */
+export function parsePids(raw: string): number[] {
+  const list = items(raw);
+  if (list.length === 0) throw new UsageError("--pid needs one or more process ids");
+  return [...new Set(list.map((p) => integer("--pid", p, 1, 0x3fff_ffff)))];
+}
+
+export function parseBudgetMib(raw: string): number {
+  return integer("--budget-mib", raw, 1, MAX_BUDGET_MIB);
 }

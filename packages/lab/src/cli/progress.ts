@@ -20,11 +20,18 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     clearOnComplete: true,
   });
   let started = false;
+  let shownTotal = 0;
   return {
     step(done, total, label) {
       if (!started) {
         bar.start(total, 0, { label: "" });
         started = true;
+        shownTotal = total;
+      }
+      if (total !== shownTotal) {
+        // A new phase (processes read, then timing rounds) restarts the count.
+        bar.setTotal(total);
+        shownTotal = total;
       }
       bar.update(done, { label });
     },

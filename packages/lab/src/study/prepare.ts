@@ -8,6 +8,7 @@ import type { RlistContext } from "../representations/rlist.js";
 import { gpuWorkload } from "../workloads/gpu.js";
 import { liveWorkload } from "../workloads/live.js";
 import { nvmeWorkload } from "../workloads/nvme.js";
+import { type ProcsOptions, procsWorkload } from "../workloads/procs.js";
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { rdmaWorkload } from "../workloads/rdma.js";
 import { thpWorkload } from "../workloads/thp.js";
@@ -27,6 +28,8 @@ export interface PrepareOptions {
   readonly liveBytes: number;
   readonly machine: Machine;
   readonly p2p: P2pMachine;
+  /** Which processes `procs` reads (its memory map is the machine's). */
+  readonly procs?: Omit<ProcsOptions, "memory">;
 }
 
 /**
@@ -100,6 +103,13 @@ export function prepareWorkload(id: WorkloadId, o: PrepareOptions): Prepared | {
       const bar = { start: GPU_BAR1.cpuAddress, size: GPU_BAR1.size, provider: 0, name: o.p2p.provider.name };
       const workload = gpuWorkload({ ...gen, ram: [], bar });
       return { workload, ctx: { memory: o.p2p.memory, providers: [o.p2p.provider] }, p2p: true };
+    }
+    case "procs": {
+      if (o.procs === undefined)
+        return { skipped: "procs: no processes were chosen (live --pid or --all-processes)" };
+      const r = procsWorkload({ ...o.procs, memory: o.machine.memory });
+      if (!r.ok) return { skipped: r.reason };
+      return { workload: r.workload, ctx: { memory: o.machine.memory, providers: [] }, p2p: false };
     }
     case "live": {
       const r = liveWorkload(o.liveBytes);

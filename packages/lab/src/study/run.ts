@@ -12,7 +12,7 @@ import type { WorkloadId } from "../workloads/workload.js";
 import { computeFindings, workloadFindings } from "./findings.js";
 import { mapWorkload } from "./mapping.js";
 import { measureAll } from "./measure.js";
-import { type Prepared, prepareWorkload } from "./prepare.js";
+import { type Prepared, type PrepareOptions, prepareWorkload } from "./prepare.js";
 import {
   type MappingResult,
   RESULTS_SCHEMA,
@@ -33,6 +33,8 @@ export interface StudyOptions {
   /** Interleaved timing rounds: every representation is timed once per round. */
   readonly runs: number;
   readonly liveBytes: number;
+  /** Which processes the `procs` workload reads. */
+  readonly procs?: PrepareOptions["procs"];
   readonly machine: Machine;
   /** Label of the machine source for params ("host", "example", "sysroot:<dir>"). */
   readonly machineLabel: string;
@@ -91,6 +93,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       liveBytes: o.liveBytes,
       machine: o.machine,
       p2p,
+      ...(o.procs !== undefined && { procs: o.procs }),
     });
     if ("skipped" in p) {
       skipped.push({ id, reason: p.skipped });

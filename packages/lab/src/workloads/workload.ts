@@ -3,10 +3,11 @@ import type { RangeSet } from "./range-set.js";
 
 /** Workload names accepted by `--workloads`, in report order. */
 export const WORKLOAD_IDS = ["rdma", "thp", "nvme", "gpu-p2p", "live"] as const;
-export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+/** Workloads `--workloads` can name, and `procs` (other processes' memory: `live --pid`, `--all-processes`). */
+export type WorkloadId = (typeof WORKLOAD_IDS)[number] | "procs";
 
 export function isWorkloadId(s: string): s is WorkloadId {
-  return (WORKLOAD_IDS as readonly string[]).includes(s);
+  return (WORKLOAD_IDS as readonly string[]).includes(s) || s === "procs";
 }
 
 /** Where a workload's ranges came from: the verdicts say which data decided them. */
