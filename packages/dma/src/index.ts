@@ -119,3 +119,7 @@ export type { HostBridgeInit, PciFunctionInit, PciPortType, PciTopologyOptions }
 export { HostBridge, PciFunction, PciTopology } from "./pci/topology.js";
 // RDMA memory registration (ib_umem on range lists), pin table, registration memory model
 export * from "./rdma/index.js";
+// The RDMA memory region class shares its name with the physical-memory `MemoryRegion` type above,
+// which wins the star export; this alias is how callers (and the API docs) name what
+// registerMemoryRegion() returns.
+export { MemoryRegion as RdmaMemoryRegion } from "./rdma/memory-region.js";

@@ -75,6 +75,7 @@ export { createRng, deriveSeed, mulberry32, type Rng } from "./rng.js";
 export { computeFindings, headline, SHORT_NAMES, shortName, workloadFindings } from "./study/findings.js";
 export {
   HCA_SEGMENTATION,
+  type MapOptions,
   type MapTarget,
   mapTargets,
   mapWorkload,
@@ -95,6 +96,7 @@ export {
   RESULTS_SCHEMA,
   type StudyParams,
   type StudyResults,
+  type TopologyFunction,
   type TopologyResult,
   type WorkloadResult,
 } from "./study/results.js";

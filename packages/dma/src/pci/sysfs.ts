@@ -6,7 +6,7 @@ import { parseConfigSpace, portTypeOfPcie } from "./config-space.js";
 import { type HostBridge, type PciFunction, type PciPortType, PciTopology } from "./topology.js";
 
 export interface SysfsOptions {
-  /** See {@link PciTopologyOptions.cpuSupportsP2p}; e.g. `cpuSupportsP2pFromCpuinfo(cpuinfo)`. */
+  /** See {@link index!PciTopologyOptions.cpuSupportsP2p}; e.g. `cpuSupportsP2pFromCpuinfo(cpuinfo)`. */
   readonly cpuSupportsP2p?: boolean;
   /**
    * Bus address of a BAR. sysfs only shows CPU addresses, so the default is the CPU address

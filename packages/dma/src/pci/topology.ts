@@ -217,7 +217,7 @@ export interface PciTopologyOptions {
 /**
  * A PCI hierarchy: host bridges, root ports, switches (upstream + downstream ports) and endpoints
  * with their BARs and ACS settings. Build it from code, from JSON ({@link pciTopologyFromJson}) or
- * from a sysfs tree ({@link pciTopologyFromSysfs}). Every change bumps {@link generation}, which
+ * from a sysfs tree ({@link node!pciTopologyFromSysfs}). Every change bumps {@link generation}, which
  * invalidates cached P2P map types.
  */
 export class PciTopology {
