@@ -6,5 +6,8 @@ export default defineProject({
     name: "@rlist/encoding",
     include: ["test/**/*.test.ts"],
     setupFiles: ["../../scripts/fast-check-seed.ts"],
+    // A hang guard, not a speed check: seeded property runs take seconds when five engineers share
+    // two cores, past vitest's 5 s default. Speed is measured by the benchmarks.
+    testTimeout: 30_000,
   },
 });
