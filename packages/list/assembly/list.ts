@@ -123,3 +123,122 @@ export function formsVariable(first: u32, n: u32, chunkShift: u32): u32 {
   store<u32>(OUT_FORM24, n24);
   return n8;
 }
+
+// ---------------------------------------------------------------- fromBytes validation
+
+/** Validation state carried from batch to batch (scratch page): see src/kernels/image.ts. */
+const S_TOTAL: usize = 64; // u64: exact total of the entries so far
+const S_SEEN: usize = 72; // u64: entries so far
+const S_PREV_USED: usize = 80; // u32: used units of the previous chunk
+const S_LAST_AT: usize = 84; // i32: unit of the last entry seen
+const S_ERR_CHUNK: usize = 88; // u32: chunk of the first error
+const S_ERR_UNIT: usize = 92; // u32: its unit
+const S_ERR_USED: usize = 96; // u32: its used units
+/** A batch of serialised chunks (32 KiB), and the per-chunk outputs (seek index records). */
+const BATCH_IN: usize = 4096;
+const OUT_POS: usize = 40960; // f64 per chunk: start position, rounded like Number(u64)
+const OUT_POSX: usize = 43008; // u64 per chunk: exact start position
+const OUT_FIRST: usize = 45056; // f64 per chunk: index of its first entry
+
+const ERR_LINK: u32 = 1;
+const ERR_USED: u32 = 2;
+const ERR_TAG: u32 = 3;
+const ERR_END_INSIDE: u32 = 4;
+const ERR_FORM: u32 = 5;
+const ERR_CROSS: u32 = 6;
+const ERR_PACKING: u32 = 7;
+const ERR_TOTAL: u32 = 8;
+const ERR_NO_END: u32 = 9;
+const ERR_NONZERO: u32 = 10;
+
+function fail(code: u32, k: u32, at: u32, used: u32): u32 {
+  store<u32>(S_ERR_CHUNK, k);
+  store<u32>(S_ERR_UNIT, at);
+  store<u32>(S_ERR_USED, used);
+  return code;
+}
+
+/** FNV-1a over `n` u32 words at `ptr`, continuing from hash `h` (toBytes' checksum). */
+export function fnv1a(ptr: usize, n: u32, h: u32): u32 {
+  const end = ptr + ((<usize>n) << 2);
+  for (let p = ptr; p < end; p += 4) {
+    h = (h ^ load<u32>(p)) * 0x0100_0193;
+  }
+  return h;
+}
+
+/**
+ * Checks `nb` serialised chunks (chunk ordinals k0.., of `n`) copied to BATCH_IN, exactly as
+ * readImageReference() in src/serialize.ts does, in the same order; writes each chunk's start
+ * position and first entry index (the seek index records) to the OUT_* arrays. Returns 0, or the
+ * code of the first error with its chunk / unit / used units in the scratch page.
+ */
+export function validateChunks(k0: u32, nb: u32, n: u32, chunkWords: u32, fixed: u32): u32 {
+  const cap = chunkWords - 2;
+  let total = load<u64>(S_TOTAL);
+  let seen = load<u64>(S_SEEN);
+  let prevUsed = load<u32>(S_PREV_USED);
+  let lastAt = load<i32>(S_LAST_AT);
+  for (let j: u32 = 0; j < nb; j++) {
+    const k = k0 + j;
+    const o = BATCH_IN + ((<usize>(j * chunkWords)) << 2);
+    const area = o + 8;
+    const next: u32 = k + 1 < n ? k + 1 : 0xffff_ffff;
+    if (load<u32>(o) !== next) return fail(ERR_LINK, k, 0, 0);
+    const used = load<u32>(o, 4);
+    if (used === 0 || used > cap) return fail(ERR_USED, k, 0, used);
+    store<f64>(OUT_POS + ((<usize>j) << 3), <f64>total);
+    store<u64>(OUT_POSX + ((<usize>j) << 3), total);
+    store<f64>(OUT_FIRST + ((<usize>j) << 3), <f64>seen);
+    let at: u32 = 0;
+    while (at < used) {
+      const p = area + ((<usize>at) << 2);
+      const h = load<u32>(p);
+      const enc = h & 3;
+      let units: u32 = 4;
+      if (fixed !== 0) {
+        if (enc !== 0) return fail(ERR_TAG, k, at, 0);
+      } else {
+        if (enc === 3) return fail(ERR_END_INSIDE, k, at, 0);
+        units = (enc + 1) << 1;
+      }
+      if (at + units > used) return fail(ERR_CROSS, k, at, 0);
+      let lenHi: u32 = 0;
+      if (fixed !== 0) {
+        lenHi = load<u32>(p, 4);
+      } else if (enc === 1) {
+        const w1 = load<u32>(p, 4);
+        lenHi = w1 & 0xff;
+        // 16 bytes only when 8 would not do: an offset, a length or a base above 32 bits
+        if (w1 >>> 8 === 0 && lenHi === 0 && load<u32>(p, 12) === 0) return fail(ERR_FORM, k, at, 0);
+      } else if (enc === 2) {
+        lenHi = load<u32>(p, 16);
+        if (load<u32>(p, 20) === 0) {
+          // 24 bytes without extra only when 16 would not do either
+          const offset = load<u32>(p, 4);
+          if (offset === 0 && lenHi === 0 && load<u32>(p, 12) === 0) return fail(ERR_FORM, k, at, 0);
+          if (lenHi <= 0xff && offset <= 0xff_ffff) return fail(ERR_FORM, k, at, 0);
+        }
+      }
+      if (at === 0 && k > 0 && prevUsed + units <= cap) return fail(ERR_PACKING, k, 0, 0);
+      const sum = total + (((<u64>lenHi) << 28) | <u64>(h >>> 4));
+      if (sum < total) return fail(ERR_TOTAL, k, at, 0);
+      total = sum;
+      lastAt = <i32>at;
+      at += units;
+      seen++;
+    }
+    if (used < cap) {
+      if (load<u32>(area + ((<usize>used) << 2)) !== 3) return fail(ERR_NO_END, k, 0, 0);
+      for (let i = used + 1; i < cap; i++) {
+        if (load<u32>(area + ((<usize>i) << 2)) !== 0) return fail(ERR_NONZERO, k, 0, 0);
+      }
+    }
+    prevUsed = used;
+  }
+  store<u64>(S_TOTAL, total);
+  store<u64>(S_SEEN, seen);
+  store<u32>(S_PREV_USED, prevUsed);
+  store<i32>(S_LAST_AT, lastAt);
+  return 0;
+}

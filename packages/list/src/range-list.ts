@@ -33,6 +33,7 @@ import {
 } from "./constants.js";
 import { createCursor, type RangeCursor } from "./cursor.js";
 import { type ListChecksum, listChecksum } from "./kernels/checksum.js";
+import { readImage } from "./kernels/image.js";
 import { tryMerge } from "./merge.js";
 import { ChunkPool } from "./pool.js";
 import {
@@ -49,7 +50,7 @@ import {
   writeFixed16,
   writeVariable,
 } from "./raw.js";
-import { type ListImage, listToBytes, readImage } from "./serialize.js";
+import { type ListImage, listToBytes } from "./serialize.js";
 import { sliceInto, type TrimFront } from "./slice.js";
 import { listStats } from "./stats.js";
 import { truncateList } from "./truncate.js";

@@ -50,7 +50,7 @@ export interface ListImage {
   pos: Float64Array;
   first: Float64Array;
   /** Exact chunk start positions, only when the total is above 2^53-1. */
-  posBig: bigint[] | null;
+  posBig: BigUint64Array | null;
   count: number;
   total: number;
   totalBig: bigint;
@@ -58,7 +58,8 @@ export interface ListImage {
   lastAt: number;
 }
 
-function checksum(words: Uint32Array, from: number, to: number): number {
+/** FNV-1a of `words[from..to)`: the image checksum. */
+export function checksum(words: Uint32Array, from: number, to: number): number {
   let h = 0x811c_9dc5;
   for (let i = from; i < to; i++) {
     h ^= words[i] as number;
@@ -67,7 +68,7 @@ function checksum(words: Uint32Array, from: number, to: number): number {
   return h >>> 0;
 }
 
-function bad(msg: string): RlistError {
+export function bad(msg: string): RlistError {
   return new RlistError("EINVAL", `fromBytes: ${msg}`);
 }
 
@@ -103,8 +104,18 @@ export function listToBytes(list: RangeList): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** Validates `bytes` completely; throws EINVAL (nothing allocated from any pool). */
-export function readImage(bytes: unknown): ListImage {
+/** A serialised list's header, checked, and its words (header included). */
+export interface ImageHeader {
+  words: Uint32Array;
+  fixed: boolean;
+  chunkBytes: 128 | 512 | 4096;
+  nChunks: number;
+  count: number;
+  totalHdr: bigint;
+}
+
+/** Checks everything up to the chunks: type, length, magic, version, codec, chunk size, size. */
+export function readHeader(bytes: unknown): ImageHeader {
   if (!(bytes instanceof Uint8Array)) throw bad("input must be a Uint8Array");
   if (bytes.byteLength < IMAGE_HEADER_WORDS * 4 || bytes.byteLength % 4 !== 0) {
     throw bad(`length ${bytes.byteLength} is not a header plus whole words`);
@@ -120,18 +131,41 @@ export function readImage(bytes: unknown): ListImage {
   const chunkBytes = words[3] as number;
   if (!isChunkBytes(chunkBytes)) throw bad(`bad chunk size ${chunkBytes}`);
   const n = words[4] as number;
-  const cw = chunkBytes / 4;
-  if (words.length !== IMAGE_HEADER_WORDS + n * cw) {
+  if (words.length !== IMAGE_HEADER_WORDS + n * (chunkBytes / 4)) {
     throw bad(`${n} chunks of ${chunkBytes} bytes do not match the input length`);
   }
-  const count = (words[6] as number) * TWO32 + (words[5] as number);
-  const totalHdr = (BigInt(words[8] as number) << 32n) | BigInt(words[7] as number);
+  return {
+    words,
+    fixed: codecId === 1,
+    chunkBytes,
+    nChunks: n,
+    count: (words[6] as number) * TWO32 + (words[5] as number),
+    totalHdr: (BigInt(words[8] as number) << 32n) | BigInt(words[7] as number),
+  };
+}
+
+/** The checks after the chunk walk: entry count and total against the header. */
+export function checkTotals(hdr: ImageHeader, seen: number, exact: bigint): void {
+  if (seen !== hdr.count) throw bad(`header says ${hdr.count} entries, chunks hold ${seen}`);
+  if (exact !== hdr.totalHdr) {
+    throw bad(`header total ${hdr.totalHdr} does not match the entries' ${exact}`);
+  }
+}
+
+/**
+ * Validates `bytes` completely; throws EINVAL (nothing allocated from any pool). The TypeScript
+ * reference of the validation kernel (assembly/list.ts: validateChunks, fnv1a), which makes the
+ * same checks in the same order, so both report the same first error.
+ */
+export function readImageReference(bytes: unknown): ListImage {
+  const hdr = readHeader(bytes);
+  const { words, fixed, chunkBytes, nChunks: n } = hdr;
+  const cw = chunkBytes / 4;
   if (checksum(words, IMAGE_HEADER_WORDS, words.length) !== words[9]) throw bad("checksum mismatch");
-  const fixed = codecId === 1;
   const cap = entryUnits(chunkBytes);
   const pos = new Float64Array(n);
   const first = new Float64Array(n);
-  const posBigs: bigint[] = [];
+  const posBigs = new BigUint64Array(n);
   const r = newRaw();
   let seen = 0;
   let total = 0;
@@ -147,20 +181,24 @@ export function readImage(bytes: unknown): ListImage {
     if (used === 0 || used > cap) throw bad(`chunk ${k}: used units ${used} not in 1..${cap}`);
     pos[k] = big ? Number(totalBig) : total;
     first[k] = seen;
-    posBigs.push(big ? totalBig : BigInt(total));
+    posBigs[k] = big ? totalBig : BigInt(total);
     let at = 0;
     while (at < used) {
       const h = words[area + at] as number;
-      let units: number;
+      let units = 4;
       if (fixed) {
         if ((h & 3) !== 0) throw bad(`chunk ${k} unit ${at}: bad fixed16 tag`);
-        units = readFixed16(words, area + at, r);
       } else {
         if ((h & 3) === 3) throw bad(`chunk ${k} unit ${at}: END marker inside the used area`);
-        units = readVariable(words, area + at, r);
+        units = ((h & 3) + 1) * 2;
+      }
+      // Checked before the entry is read, so no read leaves the used area.
+      if (at + units > used) throw bad(`chunk ${k} unit ${at}: entry crosses the used area`);
+      if (fixed) readFixed16(words, area + at, r);
+      else {
+        readVariable(words, area + at, r);
         if (variableUnits(r) !== units) throw bad(`chunk ${k} unit ${at}: entry not in its smallest form`);
       }
-      if (at + units > used) throw bad(`chunk ${k} unit ${at}: entry crosses the used area`);
       if (at === 0 && k > 0 && prevUsed + units <= cap) {
         throw bad(`chunk ${k}: its first entry would have fit chunk ${k - 1} (not append packing)`);
       }
@@ -188,9 +226,7 @@ export function readImage(bytes: unknown): ListImage {
     }
     prevUsed = used;
   }
-  const exact = big ? totalBig : BigInt(total);
-  if (seen !== count) throw bad(`header says ${count} entries, chunks hold ${seen}`);
-  if (exact !== totalHdr) throw bad(`header total ${totalHdr} does not match the entries' ${exact}`);
+  checkTotals(hdr, seen, big ? totalBig : BigInt(total));
   return {
     codec: fixed ? "fixed16" : "variable",
     chunkBytes,
@@ -199,7 +235,7 @@ export function readImage(bytes: unknown): ListImage {
     pos,
     first,
     posBig: big ? posBigs : null,
-    count,
+    count: hdr.count,
     total: big ? Number(totalBig) : total,
     totalBig: big ? totalBig : 0n,
     tailUsed: prevUsed,
