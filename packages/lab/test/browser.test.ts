@@ -99,7 +99,8 @@ describe.skipIf(chromium === null && !inCi)("report in a real browser (headless 
   });
 
   it("writes a screenshot", () => {
-    const shot = join(tmpdir(), "rlist-lab-report.png");
+    // One file per process: several checkouts may run this test on one machine at once.
+    const shot = join(tmpdir(), `rlist-lab-report-${process.pid}.png`);
     rmSync(shot, { force: true });
     const r = load(html, [`--screenshot=${shot}`, "--window-size=1200,2000", "--hide-scrollbars"]);
     expect(r.code).toBe(0);
