@@ -15,6 +15,7 @@ import { writeEndMarker } from "./end-marker.js";
 import { RlistError } from "./errors.js";
 import { FIXED16_TAG_END, FIXED16_TAG_ENTRY, FIXED16_UNITS } from "./limits.js";
 import { newSplit, type Split, splitEntry, splitEntryBig } from "./split.js";
+import { storeEntry, storeEntryBig } from "./store.js";
 import type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 import { positionError, roomError, truncatedError, unsafeDecodeError } from "./validate.js";
 
@@ -39,7 +40,9 @@ function noOffsetExtra(s: Split): void {
 
 function writeSplit(words: Uint32Array, at: number, s: Split): number {
   noOffsetExtra(s);
-  if (!(Number.isInteger(at) && at >= 0 && at + FIXED16_UNITS <= words.length)) {
+  if (
+    !(words instanceof Uint32Array && Number.isInteger(at) && at >= 0 && at + FIXED16_UNITS <= words.length)
+  ) {
     throw roomError(words, at, FIXED16_UNITS);
   }
   words[at] = (s.lenLo << 4) | (s.type << 2) | FIXED16_TAG_ENTRY;
@@ -79,7 +82,18 @@ function badTag(h: number, at: number): RlistError {
 }
 
 function decode(words: Uint32Array, at: number, out: RangeEntry): number {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw positionError(words, at);
+  if (
+    !(
+      words instanceof Uint32Array &&
+      Number.isInteger(at) &&
+      at >= 0 &&
+      at < words.length &&
+      typeof out === "object" &&
+      out !== null
+    )
+  ) {
+    throw positionError(words, at, out);
+  }
   const h = words[at] as number;
   const tag = h & 3;
   if (tag === FIXED16_TAG_END) return 0;
@@ -89,26 +103,36 @@ function decode(words: Uint32Array, at: number, out: RangeEntry): number {
   const baseHi = words[at + 3] as number;
   if (lenHi > SAFE_LEN_HI) throw unsafeDecodeError("length", at);
   if (baseHi > SAFE_BASE_HI) throw unsafeDecodeError("base", at);
-  out.type = (h >>> 2) & 3;
-  out.length = lenHi * TWO28 + (h >>> 4);
-  out.base = baseHi * TWO32 + (words[at + 2] as number);
-  out.offset = 0;
-  out.extra = 0;
+  storeEntry(out, (h >>> 2) & 3, lenHi * TWO28 + (h >>> 4), baseHi * TWO32 + (words[at + 2] as number), 0, 0);
   return FIXED16_UNITS;
 }
 
 function decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw positionError(words, at);
+  if (
+    !(
+      words instanceof Uint32Array &&
+      Number.isInteger(at) &&
+      at >= 0 &&
+      at < words.length &&
+      typeof out === "object" &&
+      out !== null
+    )
+  ) {
+    throw positionError(words, at, out);
+  }
   const h = words[at] as number;
   const tag = h & 3;
   if (tag === FIXED16_TAG_END) return 0;
   if (tag !== FIXED16_TAG_ENTRY) throw badTag(h, at);
   if (at + FIXED16_UNITS > words.length) throw truncatedError(words, at, FIXED16_UNITS);
-  out.type = (h >>> 2) & 3;
-  out.length = (BigInt(words[at + 1] as number) << 28n) | BigInt(h >>> 4);
-  out.base = (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number);
-  out.offset = 0;
-  out.extra = 0;
+  storeEntryBig(
+    out,
+    (h >>> 2) & 3,
+    (BigInt(words[at + 1] as number) << 28n) | BigInt(h >>> 4),
+    (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number),
+    0,
+    0,
+  );
   return FIXED16_UNITS;
 }
 

@@ -3,7 +3,7 @@
  * is written in one place per codec. `Split` is a reused scratch record: no per-entry allocation.
  */
 import type { RangeEntry, RangeEntryBig } from "./types.js";
-import { entryError, entryErrorBig } from "./validate.js";
+import { entryFieldsError, entryFieldsErrorBig, notAnEntryError } from "./validate.js";
 
 /** Entry fields cut into u32-sized pieces. Length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. */
 export interface Split {
@@ -32,10 +32,11 @@ const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Validates a number-API entry and cuts it into `s`. Throws `RlistError` (ERANGE / EINVAL).
- * The inline test is the fast path; `entryError` explains a failure.
+ * Each field is read once. The inline test is the fast path; `entryFieldsError` explains a
+ * failure from the values read.
  */
 export function splitEntry(e: RangeEntry, s: Split): void {
-  if (typeof e !== "object" || e === null) throw entryError(e);
+  if (typeof e !== "object" || e === null) throw notAnEntryError(e);
   const { type, length, base, offset, extra } = e;
   if (
     !(
@@ -51,7 +52,7 @@ export function splitEntry(e: RangeEntry, s: Split): void {
       base >= 0
     )
   ) {
-    throw entryError(e);
+    throw entryFieldsError(type, length, base, offset, extra);
   }
   // `&` and `>>>` reduce modulo 2^32 exactly for any safe integer; the subtractions are exact.
   const lenLo = length & 0x0fff_ffff;
@@ -65,9 +66,9 @@ export function splitEntry(e: RangeEntry, s: Split): void {
   s.extra = extra >>> 0;
 }
 
-/** Validates a bigint-API entry and cuts it into `s`. Throws `RlistError` (ERANGE / EINVAL). */
+/** Validates a bigint-API entry and cuts it into `s`, reading each field once. Throws `RlistError` (ERANGE / EINVAL). */
 export function splitEntryBig(e: RangeEntryBig, s: Split): void {
-  if (typeof e !== "object" || e === null) throw entryErrorBig(e);
+  if (typeof e !== "object" || e === null) throw notAnEntryError(e);
   const { type, length, base, offset, extra } = e;
   if (
     !(
@@ -85,7 +86,7 @@ export function splitEntryBig(e: RangeEntryBig, s: Split): void {
       base <= MAX_BASE_BIG
     )
   ) {
-    throw entryErrorBig(e);
+    throw entryFieldsErrorBig(type, length, base, offset, extra);
   }
   s.type = type;
   // Values below 2^53 (nearly all) are cut with exact float arithmetic: BigInt shifts allocate.

@@ -42,45 +42,58 @@ function checkBig(name: string, v: unknown, max: bigint, bits: number): RlistErr
   return undefined;
 }
 
-function notAnEntry(e: unknown): RlistError | undefined {
-  if (typeof e !== "object" || e === null) {
-    return new RlistError("EINVAL", `entry must be an object, got ${formatValue(e)}`);
-  }
-  return undefined;
+/** The error for an entry argument that is not an object. */
+export function notAnEntryError(e: unknown): RlistError {
+  return new RlistError("EINVAL", `entry must be an object, got ${formatValue(e)}`);
 }
 
-/** The error for a `RangeEntry` that failed the codec's inline check (number API). */
-export function entryError(e: unknown): RlistError {
-  const bad = notAnEntry(e);
-  if (bad) return bad;
-  const r = e as Record<string, unknown>;
+/**
+ * The error for number-API entry fields that failed a codec's inline check. It takes the values
+ * the check read (never the entry again), so a getter cannot change what is reported.
+ */
+export function entryFieldsError(
+  type: unknown,
+  length: unknown,
+  base: unknown,
+  offset: unknown,
+  extra: unknown,
+): RlistError {
   return (
-    checkSmall("type", r.type, MAX_TYPE) ??
-    checkNumber64("length", r.length, 60) ??
-    checkNumber64("base", r.base, 64) ??
-    checkSmall("offset", r.offset, MAX_U32) ??
-    checkSmall("extra", r.extra, MAX_U32) ??
+    checkSmall("type", type, MAX_TYPE) ??
+    checkNumber64("length", length, 60) ??
+    checkNumber64("base", base, 64) ??
+    checkSmall("offset", offset, MAX_U32) ??
+    checkSmall("extra", extra, MAX_U32) ??
     new RlistError("EINVAL", "entry rejected")
   );
 }
 
-/** The error for a `RangeEntryBig` that failed the codec's inline check (bigint API). */
-export function entryErrorBig(e: unknown): RlistError {
-  const bad = notAnEntry(e);
-  if (bad) return bad;
-  const r = e as Record<string, unknown>;
+/** {@link entryFieldsError} for the bigint API. */
+export function entryFieldsErrorBig(
+  type: unknown,
+  length: unknown,
+  base: unknown,
+  offset: unknown,
+  extra: unknown,
+): RlistError {
   return (
-    checkSmall("type", r.type, MAX_TYPE) ??
-    checkBig("length", r.length, MAX_LENGTH_BIG, 60) ??
-    checkBig("base", r.base, MAX_BASE_BIG, 64) ??
-    checkSmall("offset", r.offset, MAX_U32) ??
-    checkSmall("extra", r.extra, MAX_U32) ??
+    checkSmall("type", type, MAX_TYPE) ??
+    checkBig("length", length, MAX_LENGTH_BIG, 60) ??
+    checkBig("base", base, MAX_BASE_BIG, 64) ??
+    checkSmall("offset", offset, MAX_U32) ??
+    checkSmall("extra", extra, MAX_U32) ??
     new RlistError("EINVAL", "entry rejected")
   );
+}
+
+/** The error for a `words` argument that is not a `Uint32Array`. */
+export function wordsError(words: unknown): RlistError {
+  return new RlistError("EINVAL", `words must be a Uint32Array, got ${formatValue(words)}`);
 }
 
 /** Throws unless `at` is a unit index with `units` words of room in `words` (encode side). */
-export function roomError(words: Uint32Array, at: unknown, units: number): RlistError {
+export function roomError(words: unknown, at: unknown, units: number): RlistError {
+  if (!(words instanceof Uint32Array)) return wordsError(words);
   if (typeof at !== "number" || !Number.isInteger(at) || at < 0) {
     return new RlistError("EINVAL", `unit index ${formatValue(at)} is not a non-negative integer`);
   }
@@ -91,8 +104,12 @@ export function roomError(words: Uint32Array, at: unknown, units: number): Rlist
   );
 }
 
-/** The error for a decode or end-marker position that is not inside `words`. */
-export function positionError(words: Uint32Array, at: unknown): RlistError {
+/** The error for a decode position that is not inside `words`, or a decode target that is no object. */
+export function positionError(words: unknown, at: unknown, out: unknown = {}): RlistError {
+  if (!(words instanceof Uint32Array)) return wordsError(words);
+  if (typeof out !== "object" || out === null) {
+    return new RlistError("EINVAL", `out must be an entry object to decode into, got ${formatValue(out)}`);
+  }
   return new RlistError("EINVAL", `unit index ${formatValue(at)} is outside 0..${words.length - 1}`);
 }
 
@@ -110,4 +127,9 @@ export function unsafeDecodeError(field: "length" | "base", at: number): RlistEr
     "ERANGE",
     `entry at unit ${at} has a ${field} above 2^53-1 that a number cannot hold exactly: use decodeBig`,
   );
+}
+
+/** The error for a decode target whose fields cannot be written (frozen, read-only, a throwing setter). */
+export function outNotWritableError(cause: unknown): RlistError {
+  return new RlistError("EINVAL", "out is not a writable entry object", { cause });
 }

@@ -14,6 +14,7 @@ import { writeEndMarker } from "./end-marker.js";
 import type { VariableForm } from "./limits.js";
 import { ENCODING_8, ENCODING_16, ENCODING_24, VAR8_UNITS, VAR16_UNITS, VAR24_UNITS } from "./limits.js";
 import { newSplit, type Split, splitEntry, splitEntryBig } from "./split.js";
+import { storeEntry, storeEntryBig } from "./store.js";
 import type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 import { positionError, roomError, truncatedError, unsafeDecodeError } from "./validate.js";
 
@@ -37,7 +38,9 @@ function unitsOfSplit(s: Split): number {
 
 function writeSplit(words: Uint32Array, at: number, s: Split): number {
   const units = unitsOfSplit(s);
-  if (!(Number.isInteger(at) && at >= 0 && at + units <= words.length)) throw roomError(words, at, units);
+  if (!(words instanceof Uint32Array && Number.isInteger(at) && at >= 0 && at + units <= words.length)) {
+    throw roomError(words, at, units);
+  }
   const low = (s.lenLo << 4) | (s.type << 2);
   if (units === VAR8_UNITS) {
     words[at] = low | ENCODING_8;
@@ -79,16 +82,23 @@ function encodeBig(words: Uint32Array, at: number, e: RangeEntryBig): number {
 }
 
 function decode(words: Uint32Array, at: number, out: RangeEntry): number {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw positionError(words, at);
+  if (
+    !(
+      words instanceof Uint32Array &&
+      Number.isInteger(at) &&
+      at >= 0 &&
+      at < words.length &&
+      typeof out === "object" &&
+      out !== null
+    )
+  ) {
+    throw positionError(words, at, out);
+  }
   const h = words[at] as number;
   const enc = h & 3;
   if (enc === ENCODING_8) {
     if (at + VAR8_UNITS > words.length) throw truncatedError(words, at, VAR8_UNITS);
-    out.type = (h >>> 2) & 3;
-    out.length = h >>> 4;
-    out.base = words[at + 1] as number;
-    out.offset = 0;
-    out.extra = 0;
+    storeEntry(out, (h >>> 2) & 3, h >>> 4, words[at + 1] as number, 0, 0);
     return VAR8_UNITS;
   }
   if (enc === ENCODING_16) {
@@ -96,11 +106,14 @@ function decode(words: Uint32Array, at: number, out: RangeEntry): number {
     const w1 = words[at + 1] as number;
     const baseHi = words[at + 3] as number;
     if (baseHi > SAFE_BASE_HI) throw unsafeDecodeError("base", at);
-    out.type = (h >>> 2) & 3;
-    out.length = (w1 & 0xff) * TWO28 + (h >>> 4);
-    out.base = baseHi * TWO32 + (words[at + 2] as number);
-    out.offset = w1 >>> 8;
-    out.extra = 0;
+    storeEntry(
+      out,
+      (h >>> 2) & 3,
+      (w1 & 0xff) * TWO28 + (h >>> 4),
+      baseHi * TWO32 + (words[at + 2] as number),
+      w1 >>> 8,
+      0,
+    );
     return VAR16_UNITS;
   }
   if (enc === ENCODING_24) {
@@ -109,46 +122,62 @@ function decode(words: Uint32Array, at: number, out: RangeEntry): number {
     const lenHi = words[at + 4] as number;
     if (lenHi > SAFE_LEN_HI) throw unsafeDecodeError("length", at);
     if (baseHi > SAFE_BASE_HI) throw unsafeDecodeError("base", at);
-    out.type = (h >>> 2) & 3;
-    out.length = lenHi * TWO28 + (h >>> 4);
-    out.base = baseHi * TWO32 + (words[at + 2] as number);
-    out.offset = words[at + 1] as number;
-    out.extra = words[at + 5] as number;
+    storeEntry(
+      out,
+      (h >>> 2) & 3,
+      lenHi * TWO28 + (h >>> 4),
+      baseHi * TWO32 + (words[at + 2] as number),
+      words[at + 1] as number,
+      words[at + 5] as number,
+    );
     return VAR24_UNITS;
   }
   return 0; // encoding 3: end marker
 }
 
 function decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number {
-  if (!(Number.isInteger(at) && at >= 0 && at < words.length)) throw positionError(words, at);
+  if (
+    !(
+      words instanceof Uint32Array &&
+      Number.isInteger(at) &&
+      at >= 0 &&
+      at < words.length &&
+      typeof out === "object" &&
+      out !== null
+    )
+  ) {
+    throw positionError(words, at, out);
+  }
   const h = words[at] as number;
   const enc = h & 3;
   if (enc === ENCODING_8) {
     if (at + VAR8_UNITS > words.length) throw truncatedError(words, at, VAR8_UNITS);
-    out.type = (h >>> 2) & 3;
-    out.length = BigInt(h >>> 4);
-    out.base = BigInt(words[at + 1] as number);
-    out.offset = 0;
-    out.extra = 0;
+    storeEntryBig(out, (h >>> 2) & 3, BigInt(h >>> 4), BigInt(words[at + 1] as number), 0, 0);
     return VAR8_UNITS;
   }
   if (enc === ENCODING_16) {
     if (at + VAR16_UNITS > words.length) throw truncatedError(words, at, VAR16_UNITS);
     const w1 = words[at + 1] as number;
-    out.type = (h >>> 2) & 3;
-    out.length = BigInt((w1 & 0xff) * TWO28 + (h >>> 4));
-    out.base = (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number);
-    out.offset = w1 >>> 8;
-    out.extra = 0;
+    storeEntryBig(
+      out,
+      (h >>> 2) & 3,
+      BigInt((w1 & 0xff) * TWO28 + (h >>> 4)),
+      (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number),
+      w1 >>> 8,
+      0,
+    );
     return VAR16_UNITS;
   }
   if (enc === ENCODING_24) {
     if (at + VAR24_UNITS > words.length) throw truncatedError(words, at, VAR24_UNITS);
-    out.type = (h >>> 2) & 3;
-    out.length = (BigInt(words[at + 4] as number) << 28n) | BigInt(h >>> 4);
-    out.base = (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number);
-    out.offset = words[at + 1] as number;
-    out.extra = words[at + 5] as number;
+    storeEntryBig(
+      out,
+      (h >>> 2) & 3,
+      (BigInt(words[at + 4] as number) << 28n) | BigInt(h >>> 4),
+      (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number),
+      words[at + 1] as number,
+      words[at + 5] as number,
+    );
     return VAR24_UNITS;
   }
   return 0;
