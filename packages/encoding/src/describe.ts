@@ -1,11 +1,22 @@
 /**
  * Debug views of a chunk's words: `describe` decodes them into records, `hexdump` renders
  * them one entry per line. Both are for reading memory dumps, so corrupt words are reported
- * as `bad` records instead of thrown.
+ * as `bad` records instead of thrown. Their arguments are checked (`EINVAL`), and a window
+ * above {@link DESCRIBE_MAX_UNITS} is refused up front (`ERANGE`): the records of a large array
+ * would otherwise exhaust the heap, an abort no caller can catch.
  */
 import { isRlistError, RlistError, type RlistErrorCode } from "./errors.js";
+import { fixed16Codec } from "./fixed16.js";
+import { formatValue } from "./format.js";
 import type { Codec, RangeEntryBig } from "./types.js";
 import { variableCodec } from "./variable.js";
+
+/**
+ * Most units `describe` / `hexdump` read in one call: 2^20 (4 MiB of words, 1024 chunks of 4 KiB).
+ * The output of a full window is at most 2^19 records or about 40 MB of text. Describe a larger
+ * array a window at a time with `{ start, end }`.
+ */
+export const DESCRIBE_MAX_UNITS = 1 << 20;
 
 /** A decoded entry. `form` is its stored size in bytes, `label` e.g. `E16` (variable) or `F16` (fixed16). */
 export interface DescribedEntry {
@@ -44,11 +55,37 @@ export interface DescribeOptions {
   end?: number;
 }
 
-function window(words: Uint32Array, options: DescribeOptions): { start: number; end: number } {
-  const start = options.start ?? 0;
-  const end = options.end ?? words.length;
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > words.length) {
-    throw new RlistError("EINVAL", `window ${start}..${end} is not inside 0..${words.length}`);
+function checkArgs(words: unknown, codec: unknown, options: unknown): { start: number; end: number } {
+  if (!(words instanceof Uint32Array)) {
+    throw new RlistError("EINVAL", `words must be a Uint32Array, got ${formatValue(words)}`);
+  }
+  if (codec !== variableCodec && codec !== fixed16Codec) {
+    throw new RlistError("EINVAL", `codec must be variableCodec or fixed16Codec, got ${formatValue(codec)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
+  }
+  const o = options as DescribeOptions;
+  const start = o.start ?? 0;
+  const end = o.end ?? words.length;
+  if (
+    !(typeof start === "number" && typeof end === "number") ||
+    !Number.isInteger(start) ||
+    !Number.isInteger(end) ||
+    start < 0 ||
+    start > end ||
+    end > words.length
+  ) {
+    throw new RlistError(
+      "EINVAL",
+      `window ${formatValue(start)}..${formatValue(end)} is not inside 0..${words.length}`,
+    );
+  }
+  if (end - start > DESCRIBE_MAX_UNITS) {
+    throw new RlistError(
+      "ERANGE",
+      `window of ${end - start} units is above DESCRIBE_MAX_UNITS (${DESCRIBE_MAX_UNITS}): pass { start, end }`,
+    );
   }
   return { start, end };
 }
@@ -68,7 +105,7 @@ export function describe(
   codec: Codec = variableCodec,
   options: DescribeOptions = {},
 ): Described[] {
-  const { start, end } = window(words, options);
+  const { start, end } = checkArgs(words, codec, options);
   const view = words.subarray(0, end);
   const result: Described[] = [];
   let at = start;
@@ -115,13 +152,62 @@ function hexWords(words: readonly number[]): string {
   return words.map((w) => w.toString(16).padStart(8, "0")).join(" ");
 }
 
-/** One line per record: `0004: 00000011 00000000 00000000 00000001  E16 type=0 len=0x1 base=0x100000000 off=0 extra=0`. */
+/**
+ * One line per record: `0004: 00000011 00000000 00000000 00000001  E16 type=0 len=0x1 base=0x100000000 off=0 extra=0`.
+ * `d` must be a record as {@link describe} makes them (EINVAL otherwise); each field is read once.
+ */
 export function formatDescribed(d: Described): string {
-  const prefix = `${d.unit.toString(16).padStart(4, "0")}: ${hexWords(d.words)}  `;
-  if (d.kind === "end") return `${prefix}END`;
-  if (d.kind === "bad") return `${prefix}BAD ${d.message}`;
-  const e = d.entry;
-  return `${prefix}${d.label} type=${e.type} len=${hex(e.length)} base=${hex(e.base)} off=${hex(e.offset)} extra=${hex(e.extra)}`;
+  if (typeof d !== "object" || d === null) throw notARecord(`got ${formatValue(d)}`);
+  const kind = d.kind;
+  const unit = d.unit;
+  if (!(Number.isSafeInteger(unit) && unit >= 0)) throw notARecord(`unit ${formatValue(unit)}`);
+  const prefix = `${unit.toString(16).padStart(4, "0")}: ${hexWords(recordWords(d.words))}  `;
+  if (kind === "end") return `${prefix}END`;
+  if (kind === "bad") {
+    const message = (d as DescribedBad).message;
+    if (typeof message !== "string") throw notARecord(`message ${formatValue(message)}`);
+    return `${prefix}BAD ${message}`;
+  }
+  if (kind !== "entry") throw notARecord(`kind ${formatValue(kind)}`);
+  const label = (d as DescribedEntry).label;
+  if (label !== "E8" && label !== "E16" && label !== "E24" && label !== "F16") {
+    throw notARecord(`label ${formatValue(label)}`);
+  }
+  const e = (d as DescribedEntry).entry;
+  if (typeof e !== "object" || e === null) throw notARecord(`entry ${formatValue(e)}`);
+  const { type, length, base, offset, extra } = e;
+  if (
+    !(
+      typeof type === "number" &&
+      (type & 3) === type &&
+      typeof length === "bigint" &&
+      typeof base === "bigint" &&
+      typeof offset === "number" &&
+      offset >>> 0 === offset &&
+      typeof extra === "number" &&
+      extra >>> 0 === extra
+    )
+  ) {
+    throw notARecord("entry fields");
+  }
+  return `${prefix}${label} type=${type} len=${hex(length)} base=${hex(base)} off=${hex(offset)} extra=${hex(extra)}`;
+}
+
+function notARecord(what: string): RlistError {
+  return new RlistError("EINVAL", `formatDescribed: not a record describe() makes (${what})`);
+}
+
+/** The record's raw words, checked to be u32s (read once each). */
+function recordWords(words: unknown): number[] {
+  if (!Array.isArray(words) || words.length > DESCRIBE_MAX_UNITS)
+    throw notARecord(`words ${formatValue(words)}`);
+  const out: number[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w: unknown = words[i];
+    if (!(typeof w === "number" && w >>> 0 === w)) throw notARecord(`word ${formatValue(w)}`);
+    out.push(w);
+  }
+  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 export type { Described, DescribedBad, DescribedEnd, DescribedEntry, DescribeOptions } from "./describe.js";
-export { describe, formatDescribed, hexdump } from "./describe.js";
+export { DESCRIBE_MAX_UNITS, describe, formatDescribed, hexdump } from "./describe.js";
 export type { RlistErrorCode } from "./errors.js";
 export { isRlistError, RlistError } from "./errors.js";
 export { fixed16Codec } from "./fixed16.js";

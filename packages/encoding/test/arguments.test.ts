@@ -1,16 +1,20 @@
 /**
  * Wrong-typed arguments to every encoding entry point give an RlistError, never a TypeError or
- * RangeError, and change nothing (issue 12, item 11). Every bad value is also tried as a
+ * RangeError, and change nothing (issue 12, items 11 and 13). Every bad value is also tried as a
  * Symbol and as an object whose toString throws, so no message template can throw instead.
  */
 import { describe, expect, it } from "vitest";
 import {
+  DESCRIBE_MAX_UNITS,
+  describe as describeWords,
   entryForm,
   entryFormBig,
   fixed16Codec,
+  formatDescribed,
   headerEncoding,
   headerLengthLow,
   headerType,
+  hexdump,
   isEndMarker,
   makeHeader,
   type RangeEntry,
@@ -157,6 +161,54 @@ describe("header helpers and variableUnitsForFields", () => {
     for (const v of junk) {
       expect(codeOf(() => variableUnitsForFields(v as number, 0, 0, 0))).toBe("EINVAL");
       expect(codeOf(() => variableUnitsForFields(0, 0, 0, v as number))).toBe("EINVAL");
+    }
+  });
+});
+
+describe("describe / hexdump / formatDescribed", () => {
+  it("refuse words, codecs and options of the wrong type with EINVAL", () => {
+    const words = new Uint32Array(4);
+    for (const w of notWords) {
+      expect(codeOf(() => describeWords(w as Uint32Array))).toBe("EINVAL");
+      expect(codeOf(() => hexdump(w as Uint32Array))).toBe("EINVAL");
+    }
+    for (const c of [...junk.filter((v) => v !== undefined), "variable", {}, { name: "variable" }]) {
+      expect(codeOf(() => describeWords(words, c as never))).toBe("EINVAL");
+    }
+    for (const o of junk.filter((v) => v !== undefined && typeof v !== "object")) {
+      expect(codeOf(() => hexdump(words, variableCodec, o as never))).toBe("EINVAL");
+    }
+    for (const v of junk.filter((x) => x !== undefined && x !== null)) {
+      expect(codeOf(() => describeWords(words, variableCodec, { start: v as number }))).toBe("EINVAL");
+      expect(codeOf(() => describeWords(words, variableCodec, { end: v as number }))).toBe("EINVAL");
+    }
+  });
+
+  it("refuse a window above DESCRIBE_MAX_UNITS up front (ERANGE) instead of exhausting the heap", () => {
+    expect(DESCRIBE_MAX_UNITS).toBe(2 ** 20);
+    const huge = new Uint32Array(2 ** 26); // the issue's case: 2^25 E8 records would not fit the heap
+    const t0 = performance.now();
+    expect(codeOf(() => hexdump(huge))).toBe("ERANGE");
+    expect(codeOf(() => describeWords(huge))).toBe("ERANGE");
+    expect(performance.now() - t0).toBeLessThan(1000); // refused before any work, not after
+    expect(codeOf(() => describeWords(huge, variableCodec, { start: 0, end: DESCRIBE_MAX_UNITS + 1 }))).toBe(
+      "ERANGE",
+    );
+    // a window at the cap is served; end markers stop the walk early
+    expect(describeWords(huge, variableCodec, { start: 2 ** 25, end: 2 ** 25 + 8 })).toHaveLength(4);
+  });
+
+  it("formatDescribed refuses anything that is not a record describe() makes (EINVAL)", () => {
+    const record = describeWords(new Uint32Array([3]))[0]!;
+    expect(formatDescribed(record)).toBe("0000: 00000003  END");
+    for (const v of [
+      ...junk,
+      {},
+      { kind: "entry" },
+      { ...record, unit: -1 },
+      { ...record, words: [Symbol("w")] },
+    ]) {
+      expect(codeOf(() => formatDescribed(v as never))).toBe("EINVAL");
     }
   });
 });
