@@ -6,6 +6,8 @@
  * monotone rounding above it, which still compares correctly against any safe target. Lists
  * whose total passes 2^53-1 also keep exact positions in `posBig` (bigint API only).
  */
+import { RlistError } from "@rlist/encoding";
+
 const MIN_CAPACITY = 16;
 
 export class ChunkIndex {
@@ -29,14 +31,22 @@ export class ChunkIndex {
     return this.ids.length;
   }
 
-  /** Makes room for `n` records (may throw only on JS heap exhaustion, before any change). */
+  /** Makes room for `n` records; ENOMEM (nothing changed) when the JS heap refuses. */
   reserve(n: number): void {
     if (n <= this.ids.length) return;
     const cap = Math.max(n, MIN_CAPACITY, Math.ceil(this.ids.length * 1.5));
-    const ids = new Uint32Array(cap);
-    const pos = new Float64Array(cap);
-    const first = new Float64Array(cap);
-    const posBig = this.posBig === null ? null : new BigUint64Array(cap);
+    let ids: Uint32Array;
+    let pos: Float64Array;
+    let first: Float64Array;
+    let posBig: BigUint64Array | null;
+    try {
+      ids = new Uint32Array(cap);
+      pos = new Float64Array(cap);
+      first = new Float64Array(cap);
+      posBig = this.posBig === null ? null : new BigUint64Array(cap);
+    } catch (cause) {
+      throw new RlistError("ENOMEM", `cannot grow the chunk index to ${cap} records`, { cause });
+    }
     ids.set(this.ids.subarray(0, this.length));
     pos.set(this.pos.subarray(0, this.length));
     first.set(this.first.subarray(0, this.length));

@@ -21,7 +21,7 @@
  * what they read before that (at most the rest of one chunk) is unspecified.
  */
 import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkBig, checkSafe, unsafeField } from "./checks.js";
 import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG, TWO28 } from "./constants.js";
 import type { RangeList } from "./range-list.js";
@@ -81,6 +81,16 @@ function stale(): RlistError {
     "EINVAL",
     "cursor is stale: the list was truncated or cleared since it was positioned",
   );
+}
+
+function checkOut(out: unknown): void {
+  if (typeof out !== "object" || out === null) {
+    throw new RlistError("EINVAL", `out must be an entry object, got ${formatValue(out)}`);
+  }
+}
+
+function notWritable(cause: unknown): RlistError {
+  return new RlistError("EINVAL", "out is not a writable entry object", { cause });
 }
 
 function corrupt(): RlistError {
@@ -175,25 +185,41 @@ abstract class CursorBase implements RangeCursor {
   }
 
   read(out: RangeEntry): RangeEntry {
-    out.type = this.type;
-    out.length = this.length;
-    out.base = this.base;
-    out.offset = this.offset;
-    out.extra = this.extra;
+    checkOut(out);
+    // Every field first (length/base may throw ERANGE), so `out` is written whole or not at all.
+    const type = this.type;
+    const length = this.length;
+    const base = this.base;
+    const offset = this.offset;
+    const extra = this.extra;
+    try {
+      out.type = type;
+      out.length = length;
+      out.base = base;
+      out.offset = offset;
+      out.extra = extra;
+    } catch (cause) {
+      throw notWritable(cause);
+    }
     return out;
   }
 
   readBig(out: RangeEntryBig): RangeEntryBig {
+    checkOut(out);
     const r = this._raw;
     if (this._state === ACTIVE) this.list._read(this._w, this._at, r);
     else {
       r.type = r.lenLo = r.lenHi = r.baseLo = r.baseHi = r.offset = r.extra = 0;
     }
-    out.type = r.type;
-    out.length = rawLengthBig(r);
-    out.base = (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
-    out.offset = r.offset;
-    out.extra = r.extra;
+    try {
+      out.type = r.type;
+      out.length = rawLengthBig(r);
+      out.base = (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+      out.offset = r.offset;
+      out.extra = r.extra;
+    } catch (cause) {
+      throw notWritable(cause);
+    }
     return out;
   }
 

@@ -13,6 +13,7 @@
 import {
   type Codec,
   fixed16Codec,
+  formatValue,
   type RangeEntry,
   type RangeEntryBig,
   RlistError,
@@ -40,13 +41,14 @@ import {
   fixed16LengthAt,
   newRaw,
   type Raw,
-  rawFromEntry,
-  rawFromEntryBig,
+  rawFromBigFields,
+  rawFromFields,
   rawLength,
   rawLengthBig,
   readFixed16,
   readVariable,
   variableLengthAt,
+  variableUnits,
   writeFixed16,
   writeVariable,
 } from "./raw.js";
@@ -121,10 +123,67 @@ export const END_MARKER = 3;
 
 const EMPTY_WORDS = new Uint32Array(8);
 
-function resolveCodec(c: Codec | CodecName | undefined): Codec {
+function resolveCodec(c: unknown): Codec {
   if (c === undefined || c === "variable" || c === variableCodec) return variableCodec;
   if (c === "fixed16" || c === fixed16Codec) return fixed16Codec;
-  throw new RlistError("EINVAL", "codec must be variableCodec, fixed16Codec, 'variable' or 'fixed16'");
+  throw new RlistError(
+    "EINVAL",
+    `codec must be variableCodec, fixed16Codec, 'variable' or 'fixed16', got ${formatValue(c)}`,
+  );
+}
+
+/** {@link RangeListOptions} read once each and checked. */
+interface Settings {
+  codec: Codec;
+  /** False when the options named no codec (`codec` is then the default). */
+  codecGiven: boolean;
+  chunkBytes: ChunkBytes | undefined;
+  pool: ChunkPool | undefined;
+  merge: boolean;
+  canMerge: MergeHook | null;
+  allocate: boolean;
+}
+
+function readOptions(options: unknown): Settings {
+  if (typeof options !== "object" || options === null) {
+    throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
+  }
+  const o = options as RangeListOptions;
+  const codecOption: unknown = o.codec;
+  const codec = resolveCodec(codecOption);
+  const chunkBytes: unknown = o.chunkBytes;
+  const pool: unknown = o.pool;
+  const merge: unknown = o.merge;
+  const canMerge: unknown = o.canMerge;
+  const allocate: unknown = o.allocate;
+  if (chunkBytes !== undefined && !isChunkBytes(chunkBytes)) {
+    throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
+  }
+  if (pool !== undefined && !(pool instanceof ChunkPool)) {
+    throw new RlistError("EINVAL", `pool must be a ChunkPool, got ${formatValue(pool)}`);
+  }
+  if (canMerge !== undefined && typeof canMerge !== "function") {
+    throw new RlistError("EINVAL", `canMerge must be a function, got ${formatValue(canMerge)}`);
+  }
+  return {
+    codec,
+    codecGiven: codecOption !== undefined,
+    chunkBytes,
+    pool,
+    merge: merge === undefined ? false : checkFlag("merge", merge),
+    canMerge: (canMerge as MergeHook | undefined) ?? null,
+    allocate: allocate === undefined ? true : checkFlag("allocate", allocate),
+  };
+}
+
+function checkFlag(name: string, v: unknown): boolean {
+  if (typeof v !== "boolean")
+    throw new RlistError("EINVAL", `${name} must be a boolean, got ${formatValue(v)}`);
+  return v;
+}
+
+function busyError(): RlistError {
+  return new RlistError("EBUSY", "the list was changed from inside its canMerge hook");
 }
 
 function newEntry(): RangeEntry {
@@ -139,8 +198,6 @@ export class RangeList implements Iterable<RangeEntry> {
   readonly unitsPerChunk: number;
   /** The user merge rule, or null for the default one. */
   readonly canMerge: MergeHook | null;
-  /** When false, appends that need a chunk beyond the reserve fail with ENOSPC (settable). */
-  allocate: boolean;
 
   // ---- internals, shared with cursors, slice and serialisation (not API) ----
   /** @internal */ readonly _fixed: boolean;
@@ -156,38 +213,33 @@ export class RangeList implements Iterable<RangeEntry> {
   /** @internal chunks held by reserve() */ _preload: number[] = [];
 
   private _merge = false;
+  private _allocate = true;
   private _fast8 = false;
   private _fast16 = false;
   /** @internal set while a canMerge hook runs (re-entrant appends: EBUSY) */ _busy = false;
   /** @internal scratch records (no per-append allocation) */ readonly _prev: Raw = newRaw();
   private readonly _next: Raw = newRaw();
+  /** The fields {@link append} read, handed to its out-of-line part (doubles from the start). */
+  private readonly _in: RangeEntry = { type: 0.5, length: 0.5, base: 0.5, offset: 0.5, extra: 0.5 };
   /** @internal */ readonly _hookPrev: RangeEntry = newEntry();
   /** @internal */ readonly _hookNext: RangeEntry = newEntry();
 
   constructor(options: RangeListOptions = {}) {
-    this.codec = resolveCodec(options.codec);
-    const pool = options.pool;
-    if (pool !== undefined && !(pool instanceof ChunkPool)) {
-      throw new RlistError("EINVAL", "pool must be a ChunkPool");
-    }
-    const chunkBytes = options.chunkBytes ?? pool?.chunkBytes ?? 512;
-    if (!isChunkBytes(chunkBytes)) {
-      throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${String(chunkBytes)}`);
-    }
+    const o = readOptions(options);
+    const pool = o.pool;
+    const chunkBytes = o.chunkBytes ?? pool?.chunkBytes ?? 512;
     if (pool !== undefined && pool.chunkBytes !== chunkBytes) {
       throw new RlistError("EINVAL", `chunkBytes ${chunkBytes} does not match the pool's ${pool.chunkBytes}`);
     }
-    if (options.canMerge !== undefined && typeof options.canMerge !== "function") {
-      throw new RlistError("EINVAL", "canMerge must be a function");
-    }
+    this.codec = o.codec;
     this.pool = pool ?? ChunkPool.shared(chunkBytes);
     this.chunkBytes = chunkBytes;
     this.unitsPerChunk = entryUnits(chunkBytes);
     this._tUsed = this.unitsPerChunk;
     this._fixed = this.codec.name === "fixed16";
-    this.canMerge = options.canMerge ?? null;
-    this.allocate = options.allocate ?? true;
-    this.merge = options.merge ?? false;
+    this.canMerge = o.canMerge;
+    this._allocate = o.allocate;
+    this.merge = o.merge;
     // Pin `_total` to V8's double field representation from the start: a field that starts
     // as a small integer and later grows past 2^31 changes the map of every RangeList and
     // deoptimises all code that touched one (measured: halves iterate/append throughput).
@@ -197,6 +249,13 @@ export class RangeList implements Iterable<RangeEntry> {
 
   /** Build a list from entries (number form); on failure nothing stays allocated. */
   static from(entries: Iterable<RangeEntry>, options?: RangeListOptions): RangeList {
+    if (
+      entries === null ||
+      entries === undefined ||
+      typeof (entries as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
+    ) {
+      throw new RlistError("EINVAL", `entries must be iterable, got ${formatValue(entries)}`);
+    }
     const list = new RangeList(options);
     try {
       for (const e of entries) list.append(e);
@@ -213,14 +272,22 @@ export class RangeList implements Iterable<RangeEntry> {
    * input: EINVAL, with nothing allocated; ENOMEM leaves nothing allocated either.
    */
   static fromBytes(bytes: Uint8Array, options: RangeListOptions = {}): RangeList {
+    const o = readOptions(options);
     const img = readImage(bytes);
-    if (options.codec !== undefined && resolveCodec(options.codec).name !== img.codec) {
+    if (o.codecGiven && o.codec.name !== img.codec) {
       throw new RlistError("EINVAL", `fromBytes: the bytes hold a ${img.codec} list`);
     }
-    if (options.chunkBytes !== undefined && options.chunkBytes !== img.chunkBytes) {
+    if (o.chunkBytes !== undefined && o.chunkBytes !== img.chunkBytes) {
       throw new RlistError("EINVAL", `fromBytes: the bytes hold ${img.chunkBytes}-byte chunks`);
     }
-    const list = new RangeList({ ...options, codec: img.codec, chunkBytes: img.chunkBytes });
+    const list = new RangeList({
+      codec: img.codec,
+      chunkBytes: img.chunkBytes,
+      merge: o.merge,
+      allocate: o.allocate,
+      ...(o.pool === undefined ? {} : { pool: o.pool }),
+      ...(o.canMerge === null ? {} : { canMerge: o.canMerge }),
+    });
     list._load(img);
     return list;
   }
@@ -231,9 +298,20 @@ export class RangeList implements Iterable<RangeEntry> {
   }
 
   set merge(on: boolean) {
-    this._merge = on === true;
+    checkFlag("merge", on);
+    if (this._busy) throw busyError();
+    this._merge = on;
     this._fast8 = !this._merge && !this._fixed;
     this._fast16 = !this._merge && this._fixed;
+  }
+
+  /** When false, appends that need a chunk beyond the reserve fail with ENOSPC (settable). */
+  get allocate(): boolean {
+    return this._allocate;
+  }
+
+  set allocate(on: boolean) {
+    this._allocate = checkFlag("allocate", on);
   }
 
   /** Number of entries. */
@@ -271,10 +349,23 @@ export class RangeList implements Iterable<RangeEntry> {
 
   /**
    * Low-level read view: fills `out` with the raw words of chunk `k` (see view.ts for the
-   * layout decoders); false when `k >= chunkCount`. For hot loops in upper layers.
+   * layout decoders); false when there is no chunk `k` (`k < 0` or `k >= chunkCount`). For hot
+   * loops in upper layers. A `k` that is not an integer is EINVAL / ERANGE, an `out` that is no
+   * writable object EINVAL.
    */
   chunkSpan(k: number, out: ChunkSpan): boolean {
-    return chunkSpanOf(this, k, out);
+    if (!(typeof k === "number" && Number.isInteger(k) && typeof out === "object" && out !== null)) {
+      if (typeof out !== "object" || out === null) {
+        throw new RlistError("EINVAL", `out must be a ChunkSpan, got ${formatValue(out)}`);
+      }
+      if (typeof k !== "number") throw new RlistError("EINVAL", `k must be a number, got ${formatValue(k)}`);
+      throw new RlistError("ERANGE", `k ${formatValue(k)} is not an integer`);
+    }
+    try {
+      return chunkSpanOf(this, k, out);
+    } catch (cause) {
+      throw new RlistError("EINVAL", "out is not a writable ChunkSpan", { cause });
+    }
   }
 
   /** An allocation-free cursor, positioned before the first entry (its `next()` acts as `reset()`). */
@@ -291,21 +382,32 @@ export class RangeList implements Iterable<RangeEntry> {
    */
   append(e: RangeEntry): void {
     // Kept small so V8 can inline it into the caller's loop: only an 8-byte entry that fits
-    // the tail is handled here (literals: see _appendOther). Everything else goes out of line.
-    if (this._fast8 === true && typeof e === "object" && e !== null) {
-      const type = e.type;
-      const length = e.length;
-      const base = e.base;
+    // the tail is handled here (literals: see _appendFields). Everything else goes out of line.
+    // Each field is read exactly once, here; every check and write after uses these reads, so
+    // a getter cannot get one value past the checks and another into the chunk.
+    if (typeof e !== "object" || e === null) this._refuse(e);
+    const type = e.type;
+    const length = e.length;
+    const base = e.base;
+    const offset = e.offset;
+    const extra = e.extra;
+    if (
+      typeof type !== "number" ||
+      typeof length !== "number" ||
+      typeof base !== "number" ||
+      typeof offset !== "number" ||
+      typeof extra !== "number"
+    ) {
+      this._refuse({ type, length, base, offset, extra });
+    }
+    if (this._fast8 === true) {
       if (
-        typeof type === "number" &&
-        typeof length === "number" &&
-        typeof base === "number" &&
         (type & 3) === type &&
         length >>> 0 === length &&
         length < 0x1000_0000 &&
         base >>> 0 === base &&
-        e.offset === 0 &&
-        e.extra === 0
+        offset === 0 &&
+        extra === 0
       ) {
         const total = this._total + length;
         const used = this._tUsed;
@@ -326,149 +428,185 @@ export class RangeList implements Iterable<RangeEntry> {
         }
       }
     }
-    this._appendOther(e);
+    // Handed over in a record, not as arguments: a call that is not inlined would box every
+    // double argument (offsets and extras above 2^31 are doubles; measured 1.5x on 24-byte entries).
+    const f = this._in;
+    f.type = type;
+    f.length = length;
+    f.base = base;
+    f.offset = offset;
+    f.extra = extra;
+    this._appendIn();
   }
 
-  /** The rest of {@link append}: chunk changes, 16/24-byte and fixed16 entries, merges, errors. */
-  private _appendOther(e: RangeEntry): void {
+  /**
+   * The rest of {@link append}, over the fields it read (in `_in`, all numbers): chunk changes,
+   * 16/24-byte and fixed16 entries, merges, errors.
+   */
+  private _appendIn(): void {
+    if (this._busy) throw busyError();
+    const { type, length, base, offset, extra } = this._in;
     // Hot path: number literals rather than the named constants (an imported or module
     // `const` is re-read from its cell with a TDZ check on every use in optimised code).
     // 0x1000_0000 = 2^28; 9007199254740991 = 2^53-1; 2 = HEADER_UNITS; hdr + 1 = HDR_USED;
     // 3 = END_MARKER.
-    if (typeof e === "object" && e !== null) {
-      const type = e.type;
-      const length = e.length;
-      const base = e.base;
-      // (`>>>` and `&` throw on a bigint: those fall through to the codec's EINVAL.)
-      if (typeof type !== "number" || typeof length !== "number" || typeof base !== "number") {
-        // not the number form: let the codec explain
-      } else if (this._fast8 === true) {
-        // 8-byte form: length < 2^28, base < 2^32, no offset, no extra.
-        if (
-          (type & 3) === type &&
-          length >>> 0 === length &&
-          length < 0x1000_0000 &&
-          base >>> 0 === base &&
-          e.offset === 0 &&
-          e.extra === 0
-        ) {
-          const total = this._total + length;
-          if (total <= 9007199254740991) {
-            let used = this._tUsed;
-            if (used + 2 > this.unitsPerChunk) {
-              this._openChunk();
-              used = 0;
-            }
-            const w = this._tw;
-            const hdr = this._tBase;
-            const at = hdr + 2 + used;
-            w[at] = (length << 4) | (type << 2);
-            w[at + 1] = base;
-            const nu = used + 2;
-            w[hdr + 1] = nu;
-            if (nu < this.unitsPerChunk) w[at + 2] = 3;
-            this._tUsed = nu;
-            this._lastAt = used;
-            this._count++;
-            this._total = total;
-            return;
+    if (this._fast8 === true) {
+      // 8-byte form: length < 2^28, base < 2^32, no offset, no extra.
+      if (
+        (type & 3) === type &&
+        length >>> 0 === length &&
+        length < 0x1000_0000 &&
+        base >>> 0 === base &&
+        offset === 0 &&
+        extra === 0
+      ) {
+        const total = this._total + length;
+        if (total <= 9007199254740991) {
+          let used = this._tUsed;
+          if (used + 2 > this.unitsPerChunk) {
+            this._openChunk();
+            used = 0;
           }
-        } else if (
-          (type & 3) === type &&
-          Number.isSafeInteger(length) &&
-          length >= 0 &&
-          Number.isSafeInteger(base) &&
-          base >= 0 &&
-          typeof e.offset === "number" &&
-          e.offset >>> 0 === e.offset &&
-          typeof e.extra === "number" &&
-          e.extra >>> 0 === e.extra
-        ) {
-          // Any other valid entry: the 16- or 24-byte form (the 8-byte one was ruled out above).
-          const total = this._total + length;
-          if (total <= 9007199254740991) {
-            const offset = e.offset;
-            const extra = e.extra;
-            const lenLo = length & 0x0fff_ffff;
-            const lenHi = (length - lenLo) / 0x1000_0000;
-            const baseLo = base >>> 0;
-            const baseHi = (base - baseLo) / 0x1_0000_0000;
-            const units = extra === 0 && lenHi <= 0xff && offset <= 0xff_ffff ? 4 : 6;
-            let used = this._tUsed;
-            if (used + units > this.unitsPerChunk) {
-              this._openChunk();
-              used = 0;
-            }
-            const w = this._tw;
-            const hdr = this._tBase;
-            const at = hdr + 2 + used;
-            if (units === 4) {
-              w[at] = (lenLo << 4) | (type << 2) | 1;
-              w[at + 1] = lenHi | (offset << 8);
-            } else {
-              w[at] = (lenLo << 4) | (type << 2) | 2;
-              w[at + 1] = offset;
-              w[at + 4] = lenHi;
-              w[at + 5] = extra;
-            }
-            w[at + 2] = baseLo;
-            w[at + 3] = baseHi;
-            const nu = used + units;
-            w[hdr + 1] = nu;
-            if (nu < this.unitsPerChunk) w[at + units] = 3;
-            this._tUsed = nu;
-            this._lastAt = used;
-            this._count++;
-            this._total = total;
-            return;
-          }
+          const w = this._tw;
+          const hdr = this._tBase;
+          const at = hdr + 2 + used;
+          w[at] = (length << 4) | (type << 2);
+          w[at + 1] = base;
+          const nu = used + 2;
+          w[hdr + 1] = nu;
+          if (nu < this.unitsPerChunk) w[at + 2] = 3;
+          this._tUsed = nu;
+          this._lastAt = used;
+          this._count++;
+          this._total = total;
+          return;
         }
-      } else if (this._fast16 === true) {
-        if (
-          (type & 3) === type &&
-          Number.isSafeInteger(length) &&
-          length >= 0 &&
-          Number.isSafeInteger(base) &&
-          base >= 0 &&
-          e.offset === 0 &&
-          e.extra === 0
-        ) {
-          const total = this._total + length;
-          if (total <= 9007199254740991) {
-            let used = this._tUsed;
-            if (used + 4 > this.unitsPerChunk) {
-              this._openChunk();
-              used = 0;
-            }
-            const w = this._tw;
-            const hdr = this._tBase;
-            const at = hdr + 2 + used;
-            const lenLo = length & 0x0fff_ffff;
-            const baseLo = base >>> 0;
-            w[at] = (lenLo << 4) | (type << 2);
-            w[at + 1] = (length - lenLo) / 0x1000_0000;
-            w[at + 2] = baseLo;
-            w[at + 3] = (base - baseLo) / 0x1_0000_0000;
-            const nu = used + 4;
-            w[hdr + 1] = nu;
-            if (nu < this.unitsPerChunk) w[at + 4] = 3;
-            this._tUsed = nu;
-            this._lastAt = used;
-            this._count++;
-            this._total = total;
-            return;
+      } else if (
+        (type & 3) === type &&
+        Number.isSafeInteger(length) &&
+        length >= 0 &&
+        Number.isSafeInteger(base) &&
+        base >= 0 &&
+        typeof offset === "number" &&
+        offset >>> 0 === offset &&
+        typeof extra === "number" &&
+        extra >>> 0 === extra
+      ) {
+        // Any other valid entry: the 16- or 24-byte form (the 8-byte one was ruled out above).
+        const total = this._total + length;
+        if (total <= 9007199254740991) {
+          const lenLo = length & 0x0fff_ffff;
+          const lenHi = (length - lenLo) / 0x1000_0000;
+          const baseLo = base >>> 0;
+          const baseHi = (base - baseLo) / 0x1_0000_0000;
+          const units = extra === 0 && lenHi <= 0xff && offset <= 0xff_ffff ? 4 : 6;
+          let used = this._tUsed;
+          if (used + units > this.unitsPerChunk) {
+            this._openChunk();
+            used = 0;
           }
+          const w = this._tw;
+          const hdr = this._tBase;
+          const at = hdr + 2 + used;
+          if (units === 4) {
+            w[at] = (lenLo << 4) | (type << 2) | 1;
+            w[at + 1] = lenHi | (offset << 8);
+          } else {
+            w[at] = (lenLo << 4) | (type << 2) | 2;
+            w[at + 1] = offset;
+            w[at + 4] = lenHi;
+            w[at + 5] = extra;
+          }
+          w[at + 2] = baseLo;
+          w[at + 3] = baseHi;
+          const nu = used + units;
+          w[hdr + 1] = nu;
+          if (nu < this.unitsPerChunk) w[at + units] = 3;
+          this._tUsed = nu;
+          this._lastAt = used;
+          this._count++;
+          this._total = total;
+          return;
+        }
+      }
+    } else if (this._fast16 === true) {
+      if (
+        (type & 3) === type &&
+        Number.isSafeInteger(length) &&
+        length >= 0 &&
+        Number.isSafeInteger(base) &&
+        base >= 0 &&
+        offset === 0 &&
+        extra === 0
+      ) {
+        const total = this._total + length;
+        if (total <= 9007199254740991) {
+          let used = this._tUsed;
+          if (used + 4 > this.unitsPerChunk) {
+            this._openChunk();
+            used = 0;
+          }
+          const w = this._tw;
+          const hdr = this._tBase;
+          const at = hdr + 2 + used;
+          const lenLo = length & 0x0fff_ffff;
+          const baseLo = base >>> 0;
+          w[at] = (lenLo << 4) | (type << 2);
+          w[at + 1] = (length - lenLo) / 0x1000_0000;
+          w[at + 2] = baseLo;
+          w[at + 3] = (base - baseLo) / 0x1_0000_0000;
+          const nu = used + 4;
+          w[hdr + 1] = nu;
+          if (nu < this.unitsPerChunk) w[at + 4] = 3;
+          this._tUsed = nu;
+          this._lastAt = used;
+          this._count++;
+          this._total = total;
+          return;
         }
       }
     }
-    const units = this.codec.unitsFor(e); // validates: throws RlistError on a bad entry
-    this._appendRaw(rawFromEntry(e, this._next), units);
+    // Merges, totals past 2^53-1, and errors: the general path over a checked raw entry.
+    const r = this._next;
+    if (
+      !rawFromFields(type, length, base, offset, extra, r) ||
+      (this._fixed && (offset !== 0 || extra !== 0))
+    ) {
+      this._refuse({ type, length, base, offset, extra });
+    }
+    this._appendRaw(r, this._fixed ? 4 : variableUnits(r));
   }
 
-  /** Appends `e` (bigint form: length up to 2^60-1, base up to 2^64-1). Same rules as {@link append}. */
+  /**
+   * Appends `e` (bigint form: length up to 2^60-1, base up to 2^64-1). Same rules as
+   * {@link append}, and each field is read exactly once as well.
+   */
   appendBig(e: RangeEntryBig): void {
-    const units = this.codec.unitsForBig(e);
-    this._appendRaw(rawFromEntryBig(e, this._next), units);
+    if (this._busy) throw busyError();
+    if (typeof e !== "object" || e === null) this._refuse(e, true);
+    const type = e.type;
+    const length = e.length;
+    const base = e.base;
+    const offset = e.offset;
+    const extra = e.extra;
+    const r = this._next;
+    if (
+      !rawFromBigFields(type, length, base, offset, extra, r) ||
+      (this._fixed && (offset !== 0 || extra !== 0))
+    ) {
+      this._refuse({ type, length, base, offset, extra }, true);
+    }
+    this._appendRaw(r, this._fixed ? 4 : variableUnits(r));
+  }
+
+  /**
+   * Throws the codec's error for an entry it refuses. `e` is the argument itself when it is not
+   * an object, else a fresh record of the values already read (never the caller's object again).
+   */
+  private _refuse(e: unknown, big = false): never {
+    if (big) this.codec.unitsForBig(e as RangeEntryBig);
+    else this.codec.unitsFor(e as RangeEntry);
+    throw new RlistError("EINVAL", "entry rejected");
   }
 
   /**
@@ -477,11 +615,13 @@ export class RangeList implements Iterable<RangeEntry> {
    * before become stale. ERANGE unless 0 <= count <= this.count.
    */
   truncate(count: number): void {
+    if (this._busy) throw busyError();
     truncateList(this, count);
   }
 
   /** Removes every entry and returns all chunks, the reserve included, to the pool. */
   clear(): void {
+    if (this._busy) throw busyError();
     this._freeChunks();
     for (const id of this._preload) this.pool.free(id);
     this._preload = [];
@@ -498,15 +638,15 @@ export class RangeList implements Iterable<RangeEntry> {
    * codec's largest form). All or nothing: on ENOMEM nothing is kept.
    */
   reserve(nEntries: number, worstCaseBytes: number = this.codec.maxUnits * 4): void {
+    if (this._busy) throw busyError();
     checkSafe("nEntries", nEntries);
-    const units = this._fixed ? 4 : worstCaseBytes / 4;
-    if (
-      !(this._fixed
-        ? worstCaseBytes === 8 || worstCaseBytes === 16 || worstCaseBytes === 24
-        : units === 2 || units === 4 || units === 6)
-    ) {
-      throw new RlistError("EINVAL", `worstCaseBytes must be 8, 16 or 24, got ${String(worstCaseBytes)}`);
+    if (!(worstCaseBytes === 8 || worstCaseBytes === 16 || worstCaseBytes === 24)) {
+      throw new RlistError(
+        "EINVAL",
+        `worstCaseBytes must be 8, 16 or 24, got ${formatValue(worstCaseBytes)}`,
+      );
     }
+    const units = this._fixed ? 4 : worstCaseBytes / 4;
     if (nEntries === 0) return;
     const cap = this.unitsPerChunk;
     const perChunk = Math.floor(cap / units);
@@ -518,6 +658,13 @@ export class RangeList implements Iterable<RangeEntry> {
     const need = Math.ceil(Math.max(0, nEntries - credit) / perChunk);
     const missing = need - this._preload.length;
     if (missing <= 0) return;
+    // Refused before anything is taken: more chunks than the pool may hand out or can name.
+    if (missing > this.pool.available || missing >= NIL) {
+      throw new RlistError(
+        "ENOMEM",
+        `reserve(${nEntries}) needs ${missing} more chunks; the pool can hand out ${this.pool.available}`,
+      );
+    }
     this._ix.reserve(this._ix.length + need);
     const got: number[] = [];
     try {
@@ -531,6 +678,7 @@ export class RangeList implements Iterable<RangeEntry> {
 
   /** Returns the unused reserve to the pool. */
   releaseReserve(): void {
+    if (this._busy) throw busyError();
     for (const id of this._preload) this.pool.free(id);
     this._preload = [];
   }
@@ -550,9 +698,13 @@ export class RangeList implements Iterable<RangeEntry> {
         `slice [${fromPosition}, ${toPosition}) is not inside [0, ${this._total}]`,
       );
     }
+    if (typeof options !== "object" || options === null) {
+      throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
+    }
     const how = options.trimFront ?? "offset";
-    if (how !== "offset" && how !== "base")
-      throw new RlistError("EINVAL", "trimFront must be 'offset' or 'base'");
+    if (how !== "offset" && how !== "base") {
+      throw new RlistError("EINVAL", `trimFront must be 'offset' or 'base', got ${formatValue(how)}`);
+    }
     const out = new RangeList({ codec: this.codec, pool: this.pool, allocate: true });
     try {
       sliceInto(this, out, fromPosition, toPosition, how);

@@ -31,32 +31,83 @@ export function newRaw(): Raw {
 export const SAFE_LEN_HI = 0x1ff_ffff;
 export const SAFE_BASE_HI = 0x1f_ffff;
 
-/** Cuts an entry already validated by a codec (`unitsFor`) into `out`. */
-export function rawFromEntry(e: RangeEntry, out: Raw): Raw {
-  const length = e.length;
-  const base = e.base;
+/**
+ * Checks number-API entry fields (read once by the caller) like `variableCodec.unitsFor` and cuts
+ * them into `out`; false (and `out` unspecified) if any is invalid. No BigInt, no allocation.
+ */
+export function rawFromFields(
+  type: unknown,
+  length: unknown,
+  base: unknown,
+  offset: unknown,
+  extra: unknown,
+  out: Raw,
+): boolean {
+  if (
+    !(
+      typeof type === "number" &&
+      (type & 3) === type &&
+      typeof length === "number" &&
+      Number.isSafeInteger(length) &&
+      length >= 0 &&
+      typeof base === "number" &&
+      Number.isSafeInteger(base) &&
+      base >= 0 &&
+      typeof offset === "number" &&
+      offset >>> 0 === offset &&
+      typeof extra === "number" &&
+      extra >>> 0 === extra
+    )
+  ) {
+    return false;
+  }
   const lenLo = length & 0x0fff_ffff;
   const baseLo = base >>> 0;
-  out.type = e.type;
+  out.type = type;
   out.lenLo = lenLo;
   out.lenHi = (length - lenLo) / TWO28;
   out.baseLo = baseLo;
   out.baseHi = (base - baseLo) / TWO32;
-  out.offset = e.offset >>> 0;
-  out.extra = e.extra >>> 0;
-  return out;
+  out.offset = offset >>> 0;
+  out.extra = extra >>> 0;
+  return true;
 }
 
-/** Cuts a bigint entry already validated by a codec (`unitsForBig`) into `out`. */
-export function rawFromEntryBig(e: RangeEntryBig, out: Raw): Raw {
-  out.type = e.type;
-  out.lenLo = Number(e.length & 0x0fff_ffffn);
-  out.lenHi = Number(e.length >> 28n);
-  out.baseLo = Number(e.base & 0xffff_ffffn);
-  out.baseHi = Number(e.base >> 32n);
-  out.offset = e.offset >>> 0;
-  out.extra = e.extra >>> 0;
-  return out;
+/** {@link rawFromFields} for the bigint API (length < 2^60, base < 2^64). */
+export function rawFromBigFields(
+  type: unknown,
+  length: unknown,
+  base: unknown,
+  offset: unknown,
+  extra: unknown,
+  out: Raw,
+): boolean {
+  if (
+    !(
+      typeof type === "number" &&
+      (type & 3) === type &&
+      typeof length === "bigint" &&
+      length >= 0n &&
+      length <= 0xfff_ffff_ffff_ffffn &&
+      typeof base === "bigint" &&
+      base >= 0n &&
+      base <= 0xffff_ffff_ffff_ffffn &&
+      typeof offset === "number" &&
+      offset >>> 0 === offset &&
+      typeof extra === "number" &&
+      extra >>> 0 === extra
+    )
+  ) {
+    return false;
+  }
+  out.type = type;
+  out.lenLo = Number(length & 0x0fff_ffffn);
+  out.lenHi = Number(length >> 28n);
+  out.baseLo = Number(base & 0xffff_ffffn);
+  out.baseHi = Number(base >> 32n);
+  out.offset = offset >>> 0;
+  out.extra = extra >>> 0;
+  return true;
 }
 
 export function rawIsSafe(r: Raw): boolean {

@@ -4,8 +4,10 @@ import { describe, expect, it } from "vitest";
 import { ChunkPool, RangeList } from "../src/index.js";
 import {
   newRaw,
+  type Raw,
   rawContiguous,
-  rawFromEntryBig,
+  rawFromBigFields,
+  rawFromFields,
   readFixed16,
   readVariable,
   variableUnits,
@@ -23,11 +25,17 @@ const e = (length: number, base = 0, type = 0, offset = 0, extra = 0): RangeEntr
   extra,
 });
 
+function rawOf(x: RangeEntryBig): Raw {
+  const r = newRaw();
+  expect(rawFromBigFields(x.type, x.length, x.base, x.offset, x.extra, r)).toBe(true);
+  return r;
+}
+
 describe("inline layouts match @rlist/encoding word for word", () => {
   it("variable and fixed16, write and read, all forms", () => {
     fc.assert(
       fc.property(arbEntry("variable", true), (x) => {
-        const r = rawFromEntryBig(x, newRaw());
+        const r = rawOf(x);
         const mine = new Uint32Array(8);
         const theirs = new Uint32Array(8);
         const units = writeVariable(mine, 1, r);
@@ -39,7 +47,7 @@ describe("inline layouts match @rlist/encoding word for word", () => {
         expect(readVariable(mine, 1, back)).toBe(units);
         expect(back).toEqual(r);
         const f: RangeEntryBig = { ...x, offset: 0, extra: 0 };
-        const rf = rawFromEntryBig(f, newRaw());
+        const rf = rawOf(f);
         mine.fill(0);
         theirs.fill(0);
         expect(writeFixed16(mine, 2, rf)).toBe(fixed16Codec.encodeBig(theirs, 2, f));
@@ -51,13 +59,54 @@ describe("inline layouts match @rlist/encoding word for word", () => {
     );
   });
 
+  it("rawFromFields / rawFromBigFields accept exactly what the codec accepts, with the same bits", () => {
+    const KEYS = ["type", "length", "base", "offset", "extra"] as const;
+    const junk = [Number.NaN, -1, -0, 1.5, 2 ** 53, 2 ** 64, 4, 1n, -1n, 1n << 64n, "1", null, Symbol("x")];
+    /** Whether the codec's own check (`check`) accepts `fields`. */
+    const accepts = (check: (e: never) => number, fields: Record<string, unknown>) => {
+      try {
+        check(fields as never);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const cut = (f: typeof rawFromFields, e: Record<string, unknown>, r: Raw) =>
+      f(e.type, e.length, e.base, e.offset, e.extra, r);
+    /** `r` with -0 read as 0 (a length of -0 is the length 0; typed arrays store it as 0). */
+    const plain = (r: Raw) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v + 0]));
+    fc.assert(
+      fc.property(
+        arbEntry("variable", true),
+        fc.constantFrom(...KEYS),
+        fc.option(fc.constantFrom(...junk)),
+        (x, key, bad) => {
+          // `x` as it is, or with one field replaced by a value of the wrong type or range
+          const big: Record<string, unknown> = bad === null ? { ...x } : { ...x, [key]: bad };
+          const r = newRaw();
+          const okBig = accepts(variableCodec.unitsForBig, big);
+          expect(cut(rawFromBigFields, big, r)).toBe(okBig);
+          if (okBig) expect(plain(r)).toEqual(plain(rawOf(big as unknown as RangeEntryBig)));
+          if (x.length > BigInt(Number.MAX_SAFE_INTEGER) || x.base > BigInt(Number.MAX_SAFE_INTEGER)) return;
+          const num: Record<string, unknown> = bad === null ? { ...toNum(x) } : { ...toNum(x), [key]: bad };
+          const okNum = accepts(variableCodec.unitsFor, num);
+          expect(cut(rawFromFields, num, r)).toBe(okNum);
+          if (!okNum) return;
+          const asBig = { ...num, length: BigInt(num.length as number), base: BigInt(num.base as number) };
+          expect(plain(r)).toEqual(plain(rawOf(asBig as unknown as RangeEntryBig)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("rawContiguous is exact over 64 bits", () => {
     fc.assert(
       fc.property(arbEntry("variable", true), arbEntry("variable", true), (a, b) => {
-        const r = rawFromEntryBig(a, newRaw());
-        const n = rawFromEntryBig({ ...b, base: (a.base + a.length) & MAX_U64 }, newRaw());
+        const r = rawOf(a);
+        const n = rawOf({ ...b, base: (a.base + a.length) & MAX_U64 });
         expect(rawContiguous(r, n)).toBe(a.base + a.length <= MAX_U64);
-        const m = rawFromEntryBig(b, newRaw());
+        const m = rawOf(b);
         expect(rawContiguous(r, m)).toBe(a.base + a.length === b.base);
       }),
       { numRuns: 300 },

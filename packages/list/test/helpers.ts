@@ -115,3 +115,28 @@ export function codeOf(fn: () => unknown): string {
   }
   throw new Error("expected a throw");
 }
+
+/**
+ * An entry whose fields are getters that count their reads: field `f` answers `first[f]` on its
+ * first read and `later[f]` on every read after (to catch an entry point that validates one read
+ * and stores another).
+ */
+export function fickleEntry<T extends object>(
+  first: T,
+  later: Partial<Record<keyof T, unknown>>,
+): { entry: T; reads: Record<string, number> } {
+  const reads: Record<string, number> = {};
+  const entry = {} as T;
+  for (const key of Object.keys(first)) {
+    reads[key] = 0;
+    Object.defineProperty(entry, key, {
+      enumerable: true,
+      get() {
+        const n = (reads[key] as number) + 1;
+        reads[key] = n;
+        return n === 1 || !(key in later) ? first[key as keyof T] : later[key as keyof T];
+      },
+    });
+  }
+  return { entry, reads };
+}
