@@ -12,11 +12,49 @@ import { checkAgainst, codeOf, expectSnapshot, snapshot } from "./helpers.js";
 import { arbEntry, type CodecName, isSafe, Model, toNum, unitsOf } from "./model.js";
 
 /**
- * A sequence with many merges, some of which grow the entry into a larger form at the end of a
- * chunk, so that it must move to a new chunk: runs of small 8-byte entries fill chunks, and
- * continuations push lengths past 2^28 or 2^36.
+ * Entries that provably make a merge move its entry to a new chunk (variable codec, merge on):
+ * `cap / 2` 8-byte entries that do not continue each other fill the first chunk exactly, then
+ * one continues the last with a length that pushes it past 2^28-1, so it needs 16 bytes and
+ * no longer fits. Types, bases and the final length vary; the move is certain.
  */
-function arbSequence(codec: CodecName): fc.Arbitrary<RangeEntryBig[]> {
+function arbForcedMove(chunkBytes: ChunkBytes): fc.Arbitrary<RangeEntryBig[]> {
+  const fill = (chunkBytes / 4 - 2) / 2;
+  return fc
+    .tuple(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.bigInt(1n, 4095n)), {
+        minLength: fill,
+        maxLength: fill,
+      }),
+      fc.bigInt(1n << 28n, 1n << 36n),
+    )
+    .map(([heads, push]) => {
+      // Bases 2^20 apart and lengths below 2^12: no entry continues the one before it.
+      const out: RangeEntryBig[] = heads.map(([type, length], i) => ({
+        type,
+        length,
+        base: BigInt(i) << 20n,
+        offset: 0,
+        extra: 0,
+      }));
+      const last = out[out.length - 1] as RangeEntryBig;
+      out.push({
+        type: last.type,
+        length: push - last.length,
+        base: last.base + last.length,
+        offset: 0,
+        extra: 0,
+      });
+      return out;
+    });
+}
+
+/**
+ * A sequence with many merges, some of which grow the entry into a larger form at the end of a
+ * chunk, so that it must move to a new chunk: it opens with {@link arbForcedMove} (so every
+ * merge-on run of the variable codec has at least one move), then runs of small 8-byte entries
+ * fill chunks and continuations push lengths past 2^28 or 2^36.
+ */
+function arbSequence(codec: CodecName, chunkBytes: ChunkBytes): fc.Arbitrary<RangeEntryBig[]> {
   const small = fc.record({
     type: fc.integer({ min: 0, max: 3 }),
     length: fc.bigInt(0n, 4095n),
@@ -35,8 +73,9 @@ function arbSequence(codec: CodecName): fc.Arbitrary<RangeEntryBig[]> {
     { weight: 2, arbitrary: arbEntry(codec, false).map((e) => ({ e, cont: false, len: 0n })) },
     { weight: 4, arbitrary: contLength.map((len) => ({ e: null, cont: true, len })) },
   );
-  return fc.array(step, { minLength: 1, maxLength: 80, size: "max" }).map((steps) => {
-    const out: RangeEntryBig[] = [];
+  const rest = fc.array(step, { minLength: 1, maxLength: 80, size: "max" });
+  return fc.tuple(arbForcedMove(chunkBytes), rest).map(([forced, steps]) => {
+    const out: RangeEntryBig[] = [...forced];
     for (const { e, cont, len } of steps) {
       const prev = out[out.length - 1];
       if (cont && prev && prev.offset === 0) {
@@ -51,12 +90,9 @@ function arbSequence(codec: CodecName): fc.Arbitrary<RangeEntryBig[]> {
         out.push(e);
       }
     }
-    return out.length > 0 ? out : [{ type: 0, length: 1n, base: 0n, offset: 0, extra: 0 }];
+    return out;
   });
 }
-
-/** Merges that moved their entry to a new chunk, over all runs (asserted > 0 below). */
-let moves = 0;
 
 function push(list: RangeList, e: RangeEntryBig): void {
   if (isSafe(e)) list.append(toNum(e));
@@ -67,7 +103,7 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
   for (const chunkBytes of [128, 512] as ChunkBytes[]) {
     it(`${chunkBytes}-byte chunks: ENOMEM at every allocation point leaves the list unchanged`, () => {
       fc.assert(
-        fc.property(arbSequence(codec), fc.boolean(), (seq, merge) => {
+        fc.property(arbSequence(codec, chunkBytes), fc.boolean(), (seq, merge) => {
           // Count the allocations of a clean run.
           const clean = new ChunkPool({ chunkBytes });
           let allocs = 0;
@@ -77,6 +113,7 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
           });
           const ref = new RangeList({ codec, pool: clean, merge });
           const model = new Model(codec, chunkBytes, merge);
+          let moves = 0; // merges that moved their entry to a new chunk
           for (const e of seq) {
             const [count, chunks] = [ref.count, ref.chunkCount];
             push(ref, e);
@@ -84,6 +121,8 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
             if (ref.count === count && ref.chunkCount > chunks) moves++;
           }
           checkAgainst(ref, model);
+          // The opening block forces a move, so failing every allocation below fails a move too.
+          if (codec === "variable" && merge) expect(moves).toBeGreaterThan(0);
           // Fail each allocation in turn.
           for (let failAt = 0; failAt < allocs; failAt++) {
             const pool = new ChunkPool({ chunkBytes });
@@ -113,9 +152,21 @@ describe.each(["variable", "fixed16"] as const)("fault injection (%s)", (codec) 
     });
   }
   if (codec === "variable") {
-    it("the sequences above include merges that move an entry to a new chunk", () => {
-      expect(moves).toBeGreaterThan(5);
-    });
+    it.each([128, 512] as ChunkBytes[])(
+      "the opening block of every sequence moves an entry (%i-byte chunks)",
+      (chunkBytes) => {
+        fc.assert(
+          fc.property(arbForcedMove(chunkBytes), (seq) => {
+            const list = new RangeList({ pool: new ChunkPool({ chunkBytes }), merge: true });
+            for (const e of seq.slice(0, -1)) push(list, e);
+            expect([list.count, list.chunkCount]).toEqual([seq.length - 1, 1]);
+            push(list, seq[seq.length - 1] as RangeEntryBig);
+            expect([list.count, list.chunkCount]).toEqual([seq.length - 1, 2]); // merged, and moved
+          }),
+          { numRuns: 50 },
+        );
+      },
+    );
   }
 });
 
