@@ -148,6 +148,7 @@ export {
   NVME_UNALIGNED_OFFSET,
   nvmeWorkload,
 } from "./workloads/nvme.js";
+export type { ProcsOptions } from "./workloads/procs.js";
 export { EXAMPLE_RAM, PfnPicker, type RamRegion } from "./workloads/ram.js";
 export {
   NO_FOLIO,
