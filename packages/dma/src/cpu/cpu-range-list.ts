@@ -35,6 +35,14 @@ export interface CpuRangeListOptions {
    * codec and must not merge on its own: stored lengths mix pages and bytes.
    */
   readonly store?: EntryStore;
+  /**
+   * Merge a PHYSICAL append into the last entry when it continues it byte for byte and has the same
+   * provider (or both have none). Off by default: the prototype's `rlscpu_append_physical()` never
+   * merges. A deliberate extension: a dma-buf of VRAM blocks that sit back to back in a BAR then
+   * costs one entry per run instead of one per block (what `sg_alloc_table_from_pages()` does for
+   * P2P pages of one pgmap).
+   */
+  readonly mergePhysical?: boolean;
 }
 
 /**
@@ -51,6 +59,8 @@ export interface CpuRangeListOptions {
  */
 export class CpuRangeList {
   readonly memory: PhysicalMemory;
+  /** See {@link CpuRangeListOptions.mergePhysical}. */
+  readonly mergePhysical: boolean;
   /** @internal encoded entries (all but the pending one). */
   readonly store: EntryStore;
   /** @internal the last entry, not yet stored. */
@@ -84,6 +94,7 @@ export class CpuRangeList {
 
   constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
     this.memory = memory;
+    this.mergePhysical = options.mergePhysical === true;
     this.#ps = memory.pageSize;
     this.#invPs = 1 / memory.pageSize;
     const store =
@@ -212,9 +223,10 @@ export class CpuRangeList {
   }
 
   /**
-   * Appends a pageless range (`rlscpu_append_physical()`), e.g. part of a P2P BAR. Never merged.
-   * With a provider the range must lie inside its BAR (`EINVAL`); the provider is registered in the
-   * memory's provider table. `provider` null means ordinary pageless memory (no P2P).
+   * Appends a pageless range (`rlscpu_append_physical()`), e.g. part of a P2P BAR. Never merged,
+   * unless the list was made with `mergePhysical` and the range continues the last entry with the
+   * same provider. With a provider the range must lie inside its BAR (`EINVAL`); the provider is
+   * registered in the memory's provider table. `provider` null means ordinary pageless memory (no P2P).
    */
   appendPhysical(phys: number, length: number, provider: P2pProvider | null = null): void {
     checkAddress("phys", phys);
@@ -232,6 +244,17 @@ export class CpuRangeList {
         );
       }
       id = this.memory.registerProvider(provider);
+    }
+    if (
+      this.mergePhysical &&
+      this._curKind === PENDING_PHYSICAL &&
+      this._curTag === id &&
+      this._curPhys + this._curLength === phys
+    ) {
+      // The join is no entry boundary any more, so isPageList cannot change.
+      this._curLength += length;
+      this.#length += length;
+      return;
     }
     this.#startEntry(PENDING_PHYSICAL, phys, length, id);
     if (provider !== null) this.#noteProvider(provider);

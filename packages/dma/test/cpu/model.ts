@@ -15,6 +15,9 @@ export class ListModel {
   /** Entry counts at which the list was sealed: no merge across those boundaries. */
   readonly seals = new Set<number>();
 
+  /** `mergePhysical`: physical ranges join the last entry like folio ranges do (same provider). */
+  constructor(readonly mergePhysical = false) {}
+
   appendFolio(phys: number, length: number, pgmap: number): void {
     const last = this.entries[this.entries.length - 1];
     if (
@@ -31,6 +34,18 @@ export class ListModel {
   }
 
   appendPhysical(phys: number, length: number, provider: number): void {
+    const last = this.entries[this.entries.length - 1];
+    if (
+      this.mergePhysical &&
+      last &&
+      !this.seals.has(this.entries.length) &&
+      last.physical &&
+      last.phys + last.length === phys &&
+      last.tag === provider
+    ) {
+      last.length += length;
+      return;
+    }
     this.entries.push({ physical: true, phys, length, tag: provider });
   }
 
