@@ -3,13 +3,15 @@
  * 1. the CPU range list (bench/cpu-list.ts): cursors next to the raw RangeList cursor, appends,
  *    seek at 1e4 / 1e5 / 1e6 entries;
  * 2. deviceTranslate() (bench/translate.ts): the BAR window index next to the old scan;
- * 3. mapping: map a 4 GiB CPU list through an IOMMU device and a direct device, for 1M random
+ * 3. strict vs lazy IOTLB invalidation (bench/flush-queue.ts): map + unmap of 1M random 4 KiB
+ *    pages, both modes interleaved;
+ * 4. mapping: map a 4 GiB CPU list through an IOMMU device and a direct device, for 1M random
  *    4 KiB pages and for 2048 random 2 MiB folios.
  * Figures are best-of-N wall clock; ratios are taken side by side in the same run (the machine is
  * shared and noisy).
  *
  * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a smaller, quicker run;
- * BENCH_ONLY=cpu-list|translate|map for one part)
+ * BENCH_ONLY=cpu-list|translate|flush-queue|map for one part)
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../src/iommu/iommu-domain.js";
@@ -18,6 +20,7 @@ import { DmaDevice } from "../src/mapping/device.js";
 import { type DmaMapping, type MapOptions, mapRangeList } from "../src/mapping/mapper.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { cpuListTable, runCpuListBench } from "./cpu-list.js";
+import { flushQueueTable, runFlushQueueBench } from "./flush-queue.js";
 import { bestOf, rng } from "./timing.js";
 import { runTranslateBench, translateTable } from "./translate.js";
 
@@ -45,6 +48,13 @@ if (ONLY === undefined || ONLY === "cpu-list") {
 if (ONLY === undefined || ONLY === "translate") {
   const rows = runTranslateBench([2, 16, 48], QUICK ? 3 : 7);
   process.stdout.write(`# deviceTranslate (Node ${process.version})\n\n${translateTable(rows)}\n\n`);
+}
+if (ONLY === undefined || ONLY === "flush-queue") {
+  const pages = QUICK ? 65536 : 1 << 20;
+  const rows = runFlushQueueBench(pages, QUICK ? 2 : 8, 5);
+  process.stdout.write(
+    `# strict vs lazy IOTLB invalidation (${(pages * 4096) / GiB} GiB of random 4 KiB pages, 1 ms simulated per map+unmap)\n\n${flushQueueTable(rows, pages)}\n\n`,
+  );
 }
 if (ONLY !== undefined && ONLY !== "map") process.exit(0);
 

@@ -10,12 +10,28 @@ export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
 export type { FaultInjector, FaultSite } from "./iommu/faults.js";
 export { CountdownFaults } from "./iommu/faults.js";
-export type { IommuCounters, IommuDeviceState, IommuDomainOptions } from "./iommu/iommu-domain.js";
+export type { FlushQueueOptions, FlushReason, IotlbExposure } from "./iommu/flush-queue.js";
+export {
+  IOVA_DEFAULT_FQ_SIZE,
+  IOVA_DEFAULT_FQ_TIMEOUT,
+  IOVA_SINGLE_FQ_SIZE,
+  IOVA_SINGLE_FQ_TIMEOUT,
+  IovaFlushQueue,
+} from "./iommu/flush-queue.js";
+export type {
+  DomainExposure,
+  IommuCounters,
+  IommuDeviceState,
+  IommuDomainOptions,
+  IotlbGather,
+} from "./iommu/iommu-domain.js";
 export { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "./iommu/iommu-domain.js";
+export { Iotlb } from "./iommu/iotlb.js";
 export type { IovaAllocatorOptions } from "./iommu/iova-allocator.js";
 export { IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE, IovaAllocator } from "./iommu/iova-allocator.js";
 export type { PageTableOptions, PteLookup } from "./iommu/page-table.js";
 export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./iommu/page-table.js";
+export { SimClock } from "./iommu/sim-clock.js";
 // DMA lists, devices, the mapper and its consumers
 export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./mapping/blocks.js";
 export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";

@@ -6,8 +6,11 @@
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53, log2Pow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
+import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
+import { Iotlb } from "./iotlb.js";
 import { IovaAllocator } from "./iova-allocator.js";
 import { IoPageTable, levelSize, type PteLookup } from "./page-table.js";
+import { SimClock } from "./sim-clock.js";
 
 export const SZ_4K = 0x1000;
 export const SZ_2M = 0x20_0000;
@@ -32,6 +35,38 @@ export interface IommuDomainOptions {
   rcache?: boolean;
   /** Fault injection for sites `"iova"` and `"pgtable"`. */
   faults?: FaultInjector;
+  /**
+   * `iommu.strict`: true (default) invalidates the IOTLB on every DMA unmap before the IOVA is
+   * freed; false is lazy mode (IOMMU_DOMAIN_DMA_FQ): DMA unmaps clear the PTEs, park the IOVA on
+   * the flush queue and leave the IOTLB as it is until the queue flushes.
+   */
+  strict?: boolean;
+  /** Flush queue size and timeout in lazy mode (default 256 slots, 10 ms). */
+  flushQueue?: FlushQueueOptions;
+  /** The clock the flush-queue timer runs on (default: a new one, see `domain.clock`). */
+  clock?: SimClock;
+  /** IOTLB entries kept in lazy mode, oldest evicted first; 0 (default) keeps every one used. */
+  iotlbEntries?: number;
+}
+
+/**
+ * Like `struct iommu_iotlb_gather`: the IOVA range an unmap cleared and still has to invalidate,
+ * and whether the invalidation is left to the flush queue (`queued`).
+ */
+export interface IotlbGather {
+  start: number;
+  end: number;
+  /** Bytes of PTEs cleared into this gather. */
+  bytes: number;
+  readonly queued: boolean;
+}
+
+/** What a lazy domain's IOTLB and flush queue exposed; all zero for a strict domain. */
+export interface DomainExposure extends IotlbExposure {
+  /** Cached IOTLB leaves whose PTE is gone or changed: reachable by the device right now. */
+  staleIotlbEntries: number;
+  /** Bytes those stale leaves cover. */
+  staleIotlbBytes: number;
 }
 
 export interface IommuCounters {
@@ -43,6 +78,11 @@ export interface IommuCounters {
   iotlbSyncs: number;
   /** IOVA allocations that succeeded. */
   iovaAllocs: number;
+  /**
+   * IOTLB invalidations: one per strict unmap sync, one per flush-queue `flush_iotlb_all()`. The
+   * hardware cost that lazy mode saves.
+   */
+  iotlbInvalidations: number;
 }
 
 export class IommuDomain {
@@ -52,8 +92,29 @@ export class IommuDomain {
   readonly apertureEnd: number;
   readonly pageTable: IoPageTable;
   readonly iovad: IovaAllocator;
-  readonly counters: IommuCounters = { mapCalls: 0, unmapCalls: 0, iotlbSyncs: 0, iovaAllocs: 0 };
+  readonly counters: IommuCounters = {
+    mapCalls: 0,
+    unmapCalls: 0,
+    iotlbSyncs: 0,
+    iovaAllocs: 0,
+    iotlbInvalidations: 0,
+  };
+  /** `iommu.strict`: false for a lazy (flush-queue) domain. */
+  readonly strict: boolean;
+  /** The flush queue of a lazy domain; null in strict mode. */
+  readonly flushQueue: IovaFlushQueue | null;
+  /** The IOTLB model of a lazy domain (what the device used and may still use); null in strict mode. */
+  readonly iotlb: Iotlb | null;
+  /** Simulated time for the flush-queue timer (advance it to let timed flushes happen). */
+  readonly clock: SimClock;
   private readonly lookup: PteLookup = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
+  /** The range unmapNoSync() cleared since the last flushIotlb(). */
+  private readonly pending: IotlbGather = {
+    start: Number.POSITIVE_INFINITY,
+    end: 0,
+    bytes: 0,
+    queued: false,
+  };
 
   constructor(options: IommuDomainOptions = {}) {
     const pageSizes = options.pageSizes ?? SZ_4K + SZ_2M + SZ_1G;
@@ -87,6 +148,22 @@ export class IommuDomain {
     });
     for (const [start, end] of options.reservedRegions ?? []) {
       this.iovad.reserve(Math.floor(start / this.granule), Math.floor(end / this.granule));
+    }
+    this.strict = options.strict ?? true;
+    this.clock = options.clock ?? new SimClock();
+    if (this.strict) {
+      this.flushQueue = null;
+      this.iotlb = null;
+    } else {
+      this.iotlb = new Iotlb(options.iotlbEntries ?? 0);
+      this.flushQueue = new IovaFlushQueue(
+        {
+          flushIotlbAll: () => this.flushIotlbAll(),
+          freeIovaFast: (pfn, pages) => this.iovad.freeFast(pfn, pages),
+        },
+        this.clock,
+        options.flushQueue,
+      );
     }
   }
 
@@ -167,19 +244,123 @@ export class IommuDomain {
   /** Like iommu_unmap(): unmaps and syncs the IOTLB once; returns the bytes unmapped. */
   unmap(iova: number, size: number): number {
     const n = this.unmapNoSync(iova, size);
-    this.counters.iotlbSyncs++;
+    this.flushIotlb();
     return n;
   }
 
   /** Like iommu_unmap_fast() into a gather: the caller flushes with {@link flushIotlb}. */
   unmapNoSync(iova: number, size: number): number {
-    this.counters.unmapCalls++;
-    return this.pageTable.unmap(iova, size);
+    return this.unmapFast(iova, size, this.pending);
   }
 
-  /** Like iommu_iotlb_sync() of a gather. */
+  /** Like iommu_iotlb_sync() of the gather {@link unmapNoSync} filled. */
   flushIotlb(): void {
+    this.iotlbSync(this.pending);
+  }
+
+  /**
+   * Like iommu_iotlb_gather_init() in __iommu_dma_unmap(): a gather for a DMA-API unmap, `queued`
+   * when the domain has a flush queue (and `queue` is not false: dma_iova_unlink() never queues).
+   */
+  gatherInit(queue = true): IotlbGather {
+    return { start: Number.POSITIVE_INFINITY, end: 0, bytes: 0, queued: queue && this.flushQueue !== null };
+  }
+
+  /** Like iommu_unmap_fast(): clears the PTEs of `[iova, iova + size)` into `gather`; bytes unmapped. */
+  unmapFast(iova: number, size: number, gather: IotlbGather): number {
+    this.counters.unmapCalls++;
+    const n = this.pageTable.unmap(iova, size);
+    if (n !== 0) {
+      if (iova < gather.start) gather.start = iova;
+      if (iova + n > gather.end) gather.end = iova + n;
+      gather.bytes += n;
+    }
+    return n;
+  }
+
+  /** Like iommu_iotlb_sync(): invalidates the gathered range in the IOTLB now, then empties the gather. */
+  iotlbSync(gather: IotlbGather): void {
     this.counters.iotlbSyncs++;
+    this.counters.iotlbInvalidations++;
+    this.iotlb?.invalidateRange(gather.start, gather.end);
+    gather.start = Number.POSITIVE_INFINITY;
+    gather.end = 0;
+    gather.bytes = 0;
+  }
+
+  /**
+   * Like iommu_dma_free_iova(): a queued gather parks the IOVA on the flush queue (its PTEs are
+   * cleared, its IOTLB entries are not invalidated yet); otherwise the IOVA is freed now (the
+   * caller synced the gather first, as __iommu_dma_unmap() does).
+   */
+  dmaFreeIova(iova: number, size: number, gather: IotlbGather): void {
+    if (!gather.queued) {
+      this.freeIova(iova, size);
+      return;
+    }
+    const pfn = iova / this.granule;
+    const pages = Math.ceil(size / this.granule);
+    // Checked now, as freeIova() would: the queue frees it later, from a timer.
+    this.iovad.checkFreeFast(pfn, pages);
+    const fq = this.flushQueue!;
+    if (fq.holds(pfn)) {
+      throw new RlistError("EINVAL", `IOVA 0x${iova.toString(16)} is already on the flush queue`);
+    }
+    fq.queue(pfn, pages, gather.bytes);
+    gather.start = Number.POSITIVE_INFINITY;
+    gather.end = 0;
+    gather.bytes = 0;
+  }
+
+  /** flush_iotlb_all(), the flush queue's invalidation: the whole IOTLB at once. */
+  private flushIotlbAll(): void {
+    this.counters.iotlbSyncs++;
+    this.counters.iotlbInvalidations++;
+    this.iotlb?.invalidateAll();
+  }
+
+  /**
+   * What the device's IOMMU returns for `iova`: the IOTLB first (lazy domains), then the page
+   * walk, which fills the IOTLB. Fills `out`; returns -1 on a fault, 1 when a stale IOTLB entry
+   * answered (its PTE is gone or changed), 0 otherwise.
+   */
+  deviceLookup(iova: number, out: PteLookup): number {
+    const tlb = this.iotlb;
+    if (tlb?.lookup(iova, out)) {
+      return this.pageTable.translate(iova) === out.phys ? 0 : 1;
+    }
+    if (!this.pageTable.lookupInto(iova, out)) return -1;
+    tlb?.fill(out);
+    return 0;
+  }
+
+  /**
+   * The exposure lazy invalidation opened (see {@link IotlbExposure}) plus the IOTLB entries that
+   * are stale right now; all zero in strict mode, where nothing outlives its unmap.
+   */
+  exposure(): DomainExposure {
+    const base: IotlbExposure = this.flushQueue?.exposure() ?? {
+      unmaps: 0,
+      unmappedBytes: 0,
+      openBytes: 0,
+      oldestOpenMs: 0,
+      byteMs: 0,
+      maxWindowMs: 0,
+      meanWindowMs: 0,
+      flushes: { full: 0, timeout: 0, explicit: 0 },
+      queued: 0,
+      queuedGranules: 0,
+    };
+    let staleIotlbEntries = 0;
+    let staleIotlbBytes = 0;
+    for (const [iova, phys, size] of this.iotlb?.entries() ?? []) {
+      // A leaf is unmapped whole (the page table refuses partial unmaps): its first byte tells.
+      if (this.pageTable.translate(iova) !== phys) {
+        staleIotlbEntries++;
+        staleIotlbBytes += size;
+      }
+    }
+    return { ...base, staleIotlbEntries, staleIotlbBytes };
   }
 
   /** Like iommu_iova_to_phys(): the physical address of `iova`, or -1 on a translation fault. */
@@ -216,7 +397,10 @@ export class IommuDomain {
     return this.pageTable.tablePages;
   }
 
-  /** True when nothing is mapped and no IOVA is held by a caller (range-cache entries are free). */
+  /**
+   * True when nothing is mapped and no IOVA is held by a caller (range-cache entries are free). In
+   * lazy mode IOVA parked on the flush queue is still held: flush the queue (or let its timer fire).
+   */
   get idle(): boolean {
     return this.mappedPages === 0 && this.iovad.outstandingGranules === 0;
   }

@@ -152,6 +152,18 @@ export class IovaAllocator {
    * range is never handed out bigger than it is.
    */
   freeFast(pfn: number, size: number): void {
+    const i = this.checkFreeFast(pfn, size);
+    const granules = this.hi[i]! - this.lo[i]! + 1;
+    if (this.rcacheInsert(pfn, granules, i)) return;
+    this.removeAt(i);
+  }
+
+  /**
+   * The checks of {@link freeFast} without the free: `EINVAL` unless `pfn` starts a live
+   * allocation of `size` granules (or of alloc_iova_fast()'s rounding of it). Returns its index.
+   * @internal also used by the flush queue, which frees later.
+   */
+  checkFreeFast(pfn: number, size: number): number {
     if (!isCount(pfn, 0) || !isCount(size, 1)) {
       throw new RlistError("EINVAL", `free of ${formatValue(size)} granules at pfn ${formatValue(pfn)}`);
     }
@@ -166,8 +178,7 @@ export class IovaAllocator {
         `free of ${size} granules at pfn ${pfn}, which holds ${granules} (freed with a different size)`,
       );
     }
-    if (this.rcacheInsert(pfn, granules, i)) return;
-    this.removeAt(i);
+    return i;
   }
 
   /** Like free_iova(): returns the range starting at `pfn` to the tree at once. */

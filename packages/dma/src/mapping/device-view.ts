@@ -7,8 +7,11 @@
  * address inside a peer BAR's bus window that the switches route peer-to-peer (`BUS_ADDR`) never
  * reaches the IOMMU; everything else goes through the IOMMU (if any) or is a CPU physical address
  * after the direct-map offset, possibly a swiotlb slot that stands for some original buffer.
+ * Behind a lazy (flush-queue) domain the IOTLB answers before the page walk, so a translation an
+ * unmap left in it keeps working until the queue flushes (`stale`).
  */
 import { MAX_SAFE } from "../iommu/bits.js";
+import type { PteLookup } from "../iommu/page-table.js";
 import { barWindows } from "../pci/bar-windows.js";
 import type { DmaDevice } from "./device.js";
 
@@ -31,23 +34,32 @@ export type DeviceTranslation =
       readonly backing: number;
       /** IOMMU protection bits for `iommu` routes (IOMMU_READ 1 | WRITE 2 | MMIO 4), else 3. */
       readonly prot: number;
+      /**
+       * True when a lazy domain's IOTLB answered with a translation whose PTE was already cleared
+       * (an unmap the flush queue has not invalidated yet): the access reaches memory the driver
+       * no longer owns. Always false in strict mode and off the IOMMU.
+       */
+      readonly stale: boolean;
     }
   | { readonly ok: false; readonly fault: DeviceFault };
 
 const FAULT_MASK: DeviceTranslation = Object.freeze({ ok: false, fault: "mask" });
 const FAULT_IOMMU: DeviceTranslation = Object.freeze({ ok: false, fault: "iommu" });
 const FAULT_ADDRESS: DeviceTranslation = Object.freeze({ ok: false, fault: "address" });
+/** Scratch for the IOMMU lookup (read before the next call). */
+const LOOKUP: PteLookup = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
 
 /** Like the hardware walk a device's DMA goes through; never throws for a safe integer address. */
 export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTranslation {
   if (!Number.isSafeInteger(dmaAddress) || dmaAddress < 0) return FAULT_ADDRESS;
   if (dmaAddress > device.dmaMask) return FAULT_MASK;
   const peer = peerBarTarget(device, dmaAddress);
-  if (peer >= 0) return { ok: true, phys: peer, route: "p2p", backing: peer, prot: 3 };
+  if (peer >= 0) return { ok: true, phys: peer, route: "p2p", backing: peer, prot: 3, stale: false };
   if (device.iommu !== null) {
-    const phys = device.iommu.translate(dmaAddress);
-    if (phys < 0) return FAULT_IOMMU;
-    return { ok: true, phys, route: "iommu", backing: phys, prot: device.iommu.protectionOf(dmaAddress) };
+    const hit = device.iommu.deviceLookup(dmaAddress, LOOKUP);
+    if (hit < 0) return FAULT_IOMMU;
+    const phys = LOOKUP.phys;
+    return { ok: true, phys, route: "iommu", backing: phys, prot: LOOKUP.prot, stale: hit === 1 };
   }
   const phys = dmaAddress - device.directOffset;
   if (phys < 0 || phys > MAX_SAFE) return FAULT_ADDRESS;
@@ -59,9 +71,10 @@ export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTr
       route: "bounce",
       backing: tlb.originalOf(phys, device.segmentation.minAlignMask),
       prot: 3,
+      stale: false,
     };
   }
-  return { ok: true, phys, route: "direct", backing: phys, prot: 3 };
+  return { ok: true, phys, route: "direct", backing: phys, prot: 3, stale: false };
 }
 
 /**

@@ -122,14 +122,16 @@ export class MappingRecord {
   bytes = 0;
 
   /**
-   * Unmaps every recorded IOVA span (one IOTLB flush) and frees the window: the release half of
-   * __iommu_dma_unmap() in drivers/iommu/dma-iommu.c.
+   * Unmaps every recorded IOVA span and frees the window: the release half of __iommu_dma_unmap()
+   * in drivers/iommu/dma-iommu.c. With `queue` (an unmap, not a rollback) a lazy domain parks the
+   * window on its flush queue and leaves the IOTLB alone; otherwise one IOTLB sync, then the free.
    */
-  releaseIova(domain: IommuDomain): void {
+  releaseIova(domain: IommuDomain, queue = false): void {
     const spans = this.iovaSpans;
-    for (let i = 0; i < spans.count; i++) domain.unmapNoSync(spans.start(i), spans.length(i));
-    if (spans.count !== 0) domain.flushIotlb();
-    if (this.iova >= 0) domain.freeIova(this.iova, this.iovaSize);
+    const gather = domain.gatherInit(queue && this.iova >= 0);
+    for (let i = 0; i < spans.count; i++) domain.unmapFast(spans.start(i), spans.length(i), gather);
+    if (spans.count !== 0 && !gather.queued) domain.iotlbSync(gather);
+    if (this.iova >= 0) domain.dmaFreeIova(this.iova, this.iovaSize, gather);
   }
 
   /**

@@ -127,10 +127,11 @@ export class DmaMapping implements TrackedDma {
 
   /**
    * Like dma_unmap_rlist(): unmaps every IOVA span the mapping programmed (touching spans in one
-   * call, one IOTLB flush), frees the IOVA window, copies bounce buffers back (FROM_DEVICE /
-   * BIDIRECTIONAL) and releases their slots; then the DMA list is emptied and is the caller's
-   * again. `EBUSY` if already unmapped, or when an owner holds the mapping (unmap it through the
-   * dma-buf exporter or deregister the MR instead).
+   * call), then, as __iommu_dma_unmap() does, syncs the IOTLB once and frees the IOVA window
+   * (strict domain) or parks the window on the flush queue with the IOTLB left as it is (lazy
+   * domain); copies bounce buffers back (FROM_DEVICE / BIDIRECTIONAL) and releases their slots;
+   * then the DMA list is emptied and is the caller's again. `EBUSY` if already unmapped, or when
+   * an owner holds the mapping (unmap it through the dma-buf exporter or deregister the MR instead).
    */
   unmap(): void {
     this.#checkLive();
@@ -144,7 +145,7 @@ export class DmaMapping implements TrackedDma {
     this.#checkLive();
     const dev = this.device;
     const rec = this.#record;
-    if (dev.iommu !== null) rec.releaseIova(dev.iommu);
+    if (dev.iommu !== null) rec.releaseIova(dev.iommu, true);
     if (dev.swiotlb !== null) rec.releaseBounces(dev.swiotlb, this.direction, dev.segmentation.minAlignMask);
     if (!dev.coherent && !this.#skipCpuSync && this.direction !== "to-device") {
       dev.counters.cacheSyncs += rec.entries;

@@ -8,7 +8,9 @@
  * `try_alloc` returns null when the device does not use an IOMMU or the size is 0 (use the
  * streaming API then), the window is sized `iova_align(size + iova_off)`.
  *
- * Not modelled: the swiotlb path for untrusted devices (`DMA_IOVA_USE_SWIOTLB`), the flush queue.
+ * Lazy domains: destroy parks the window on the flush queue (unlink always syncs, as in the
+ * kernel, where only a gather that also frees the IOVA is queued).
+ * Not modelled: the swiotlb path for untrusted devices (`DMA_IOVA_USE_SWIOTLB`).
  *
  * Stricter than the kernel, which trusts the caller: every state keeps a private record of the
  * granules linked into its window, and
@@ -27,7 +29,7 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkU53 } from "../iommu/bits.js";
-import type { IommuDomain } from "../iommu/iommu-domain.js";
+import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { PageIntervalSet } from "../rdma/page-intervals.js";
 import { DmaDevice, type OutstandingDma, type TrackedDma } from "./device.js";
@@ -277,7 +279,7 @@ export function iovaUnlink(
 
 /**
  * Like dma_iova_destroy(): unmaps every link in `[0, mappedLen)` with one IOTLB flush and frees the
- * window. `mappedLen` 0 is {@link iovaFree}. `EBUSY`, nothing changed, when a link reaches past
+ * window (a lazy domain parks it on the flush queue and leaves the IOTLB until the queue flushes). `mappedLen` 0 is {@link iovaFree}. `EBUSY`, nothing changed, when a link reaches past
  * `mappedLen` (see the module comment for what the kernel does instead).
  */
 export function iovaDestroy(device: DmaDevice, state: IovaState, mappedLen: number, dir: DmaDirection): void {
@@ -297,13 +299,14 @@ export function iovaDestroy(device: DmaDevice, state: IovaState, mappedLen: numb
       `links reach past mappedLen ${mappedLen}: unlink them first or pass the length really mapped`,
     );
   }
+  const gather = domain.gatherInit();
   rec.links.forEachIn(0, end, (s, e) => {
-    domain.unmapNoSync(rec.start + s * g, (e - s) * g);
+    domain.unmapFast(rec.start + s * g, (e - s) * g, gather);
   });
-  domain.flushIotlb();
+  if (!gather.queued) domain.iotlbSync(gather);
   if (!device.coherent) device.counters.cacheSyncs++;
   rec.links.clear();
-  release(device, state, rec);
+  release(device, state, rec, gather);
 }
 
 /** Like dma_iova_free(): returns the whole window. `EBUSY` while links are in place. */
@@ -318,8 +321,10 @@ export function iovaFree(device: DmaDevice, state: IovaState): void {
   release(device, state, rec);
 }
 
-function release(device: DmaDevice, state: IovaState, rec: IovaRecord): void {
-  rec.domain.freeIova(rec.start, rec.allocSize);
+/** Frees the window: through `gather` (iommu_dma_free_iova(), queued in a lazy domain) or at once. */
+function release(device: DmaDevice, state: IovaState, rec: IovaRecord, gather?: IotlbGather): void {
+  if (gather === undefined) rec.domain.freeIova(rec.start, rec.allocSize);
+  else rec.domain.dmaFreeIova(rec.start, rec.allocSize, gather);
   rec.live = false;
   device.untrackDma(state);
 }

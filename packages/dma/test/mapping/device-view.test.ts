@@ -27,6 +27,7 @@ describe("deviceTranslate", () => {
       route: "iommu",
       backing: 0x7abc,
       prot: 3,
+      stale: false,
     });
   });
 
