@@ -81,10 +81,12 @@ describe("HTML report", () => {
   });
 
   it("has the findings, the overview charts, a section per workload, the mapping and topology", () => {
-    for (const id of ["findings", "overview", "workloads", "mappings", "topology", "method"])
+    for (const id of ["verdicts", "findings", "overview", "workloads", "mappings", "topology", "method"])
       expect(html).toContain(`id="${id}"`);
     for (const w of results.workloads) expect(html).toContain(`id="w-${w.id}"`);
-    expect((html.match(/<svg /g) ?? []).length).toBe(3 + results.workloads.length + 1);
+    // per workload: memory, walk speed, merging and the DMA entries of its mappings
+    expect((html.match(/<svg /g) ?? []).length).toBe(4 * results.workloads.length);
+    expect(html.indexOf('id="verdicts"')).toBeLessThan(html.indexOf('id="findings"'));
     expect(html).toContain("0000:03:00.0 BAR1");
     expect(html).toContain("NOT_SUPPORTED");
   });

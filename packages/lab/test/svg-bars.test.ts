@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { esc } from "../src/render/escape.js";
-import { barChart, formatValue, niceMax } from "../src/render/svg-bars.js";
+import { barChart, formatValue, niceMax, textWidth, wrapText } from "../src/render/svg-bars.js";
 
 const series = [
   { id: "a", label: "alpha", color: "#111111" },
@@ -21,12 +21,12 @@ function wellFormed(xml: string): boolean {
   return stack.length === 0 && !/<(?![a-zA-Z/])/.test(xml.replace(/<!--.*?-->/g, ""));
 }
 
-function bars(svg: string): { series: string; value: number; width: number }[] {
+function bars(svg: string): { series: string; value: number; x: number; width: number }[] {
   return [
     ...svg.matchAll(
-      /<rect class="bar" data-series="([^"]+)" data-value="([^"]+)" x="\d+" y="[\d.]+" width="([\d.]+)"/g,
+      /<rect class="bar" data-series="([^"]+)" data-value="([^"]+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g,
     ),
-  ].map((m) => ({ series: m[1]!, value: Number(m[2]), width: Number(m[3]) }));
+  ].map((m) => ({ series: m[1]!, value: Number(m[2]), x: Number(m[3]), width: Number(m[4]) }));
 }
 
 describe("barChart", () => {
@@ -92,7 +92,15 @@ describe("barChart", () => {
         (categories) => {
           const svg = barChart({ title: "<&>", unit: "u", series, categories, width: 600 });
           expect(wellFormed(svg)).toBe(true);
-          for (const b of bars(svg)) expect(b.width).toBeLessThanOrEqual(600 - 170 - 90 + 0.1);
+          for (const b of bars(svg)) expect(b.x + b.width).toBeLessThanOrEqual(600);
+          // Every value label starts inside the drawing and, by the width estimate, ends inside it.
+          for (const m of svg.matchAll(/<text x="([\d.]+)"[^>]*class="value">([^<]*)<\/text>/g)) {
+            const anchorEnd = m[0].includes('text-anchor="end"');
+            const x = Number(m[1]);
+            const w = textWidth(m[2]!, 11);
+            expect(anchorEnd ? x - w : x + w).toBeGreaterThanOrEqual(0);
+            expect(anchorEnd ? x : x + w).toBeLessThanOrEqual(600 + 0.1);
+          }
           expect(svg.startsWith("<svg")).toBe(true);
           expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
         },
@@ -105,6 +113,30 @@ describe("barChart", () => {
     const svg = barChart({ title: "none", unit: "u", series, categories: [] });
     expect(wellFormed(svg)).toBe(true);
     expect(bars(svg)).toHaveLength(0);
+  });
+});
+
+describe("labels that fit", () => {
+  it("wraps a long label at spaces into lines no wider than asked", () => {
+    const lines = wrapText("NIC behind a denied root complex with a long name", 11, 120);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(textWidth(l, 11)).toBeLessThanOrEqual(120);
+    expect(lines.join(" ")).toBe("NIC behind a denied root complex with a long name");
+  });
+
+  it("labels each bar of a grouped chart beside it (no legend) and wraps long category labels", () => {
+    const svg = barChart({
+      title: "t",
+      unit: "u",
+      series,
+      categories: [
+        { label: "a category label long enough to need two lines in a narrow chart", values: [1, 2] },
+      ],
+      width: 240,
+    });
+    expect(svg).toContain('class="label">alpha</text>');
+    expect(svg).toMatch(/<tspan[^>]*>/);
+    expect(svg).not.toContain("legend");
   });
 });
 

@@ -1,23 +1,38 @@
-import { SHORT_NAMES } from "../study/findings.js";
+import { shortName } from "../study/findings.js";
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, TopologyResult, WorkloadResult } from "../study/results.js";
+import type { Verdict } from "../study/verdicts.js";
 import { esc } from "./escape.js";
 import { bytes, int, millions, percent, sig3 } from "./format.js";
-import { type BarCategory, type BarSeries, barChart } from "./svg-bars.js";
-import { msRange, rateRange } from "./table.js";
+import { type BarSeries, barChart } from "./svg-bars.js";
+import { rateRange } from "./table.js";
 
-/** One colour per representation, stable across charts (Okabe-Ito-like, readable in print). */
-const PALETTE: Record<string, string> = {
-  "rlist-128": "#0b6e4f",
-  "rlist-512": "#08a045",
-  "rlist-4096": "#6bbf59",
-  fixed16: "#b8d8ba",
-  bio_vec: "#0072b2",
-  "bio_vec-page": "#56b4e9",
-  scatterlist: "#d55e00",
-  "page-array": "#e69f00",
-  "js-objects": "#999999",
+/**
+ * One colour family per representation family, in distinct shades: rlist greens (dark to light
+ * by chunk size), fixed16 purple, bio_vec blues, scatterlist orange, page array gold, JS objects
+ * grey. A variant without merging takes its family's colour lighter.
+ */
+export const PALETTE: Record<string, string> = {
+  "rlist-128": "#00441b",
+  "rlist-512": "#238b45",
+  "rlist-4096": "#74c476",
+  fixed16: "#6a51a3",
+  bio_vec: "#08519c",
+  "bio_vec-page": "#6baed6",
+  scatterlist: "#d94801",
+  "page-array": "#b8860b",
+  "js-objects": "#737373",
 };
+
+/** Colour of a representation variant: its family shade, lighter without merging. */
+export function colorOf(r: { id: string; key: string }): string {
+  const base = PALETTE[r.id] ?? "#444444";
+  if (!r.key.endsWith("/no-merge")) return base;
+  const n = Number.parseInt(base.slice(1), 16);
+  const mix = (c: number) => Math.round(c + (255 - c) * 0.55);
+  const rgb = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map(mix);
+  return `#${rgb.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+}
 
 /** What each metric means, shown in the report and the README. */
 export const METRIC_DEFINITIONS: readonly [string, string][] = [
@@ -62,74 +77,102 @@ export const METRIC_DEFINITIONS: readonly [string, string][] = [
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;max-width:1100px;margin:24px auto;padding:0 16px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:16px;margin:20px 0 6px}.meta{color:#555;font-size:13px}
-table{border-collapse:collapse;margin:8px 0 12px;font-size:13px;display:block;overflow-x:auto;max-width:100%}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
-th{background:#f5f5f5;font-weight:600}td.l,th.l{text-align:left}td.na{color:#888;text-align:left;white-space:normal}td.wrap{white-space:normal;min-width:320px}
-.findings{background:#f3f8f4;border-left:4px solid #08a045;padding:10px 16px;margin:12px 0}
+h3{font-size:16px;margin:20px 0 6px}.meta{color:#555;font-size:13px;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:8px 0 12px;font-size:12.5px;max-width:100%}
+th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:right;vertical-align:top}
+th{background:#f5f5f5;font-weight:600;white-space:normal}td{white-space:nowrap}
+td.l,th.l{text-align:left}td.l{white-space:normal;overflow-wrap:anywhere}td.na{color:#888;text-align:left;white-space:normal}
+td small{display:block;color:#666;font-size:11px}
+.verdicts{display:grid;gap:10px;margin:12px 0}
+.verdict{background:#f3f8f4;border-left:4px solid #238b45;padding:8px 14px}
+.verdict h3{margin:0 0 4px;font-size:15px}.verdict p{margin:2px 0}.verdict .margin,.verdict .timed{font-size:12.5px;color:#444}
+.verdict .data{display:inline-block;font-size:11.5px;background:#e1efe4;border-radius:3px;padding:0 6px;margin-left:6px;color:#1b5e20}
+.findings{background:#f7f7f7;border-left:4px solid #999;padding:8px 16px;margin:12px 0}
 .findings li{margin:4px 0}.facts{display:flex;flex-wrap:wrap;gap:4px 18px;font-size:13px;color:#333;margin:6px 0}
-.facts b{font-weight:600}.chart{display:block;margin:12px 0;max-width:100%;height:auto}
-.note{color:#7a4b00;background:#fff7e6;padding:6px 10px;margin:6px 0;font-size:13px}
-ul.tree{list-style:none;padding-left:18px;margin:4px 0;font-family:ui-monospace,monospace;font-size:12.5px}
+.facts b{font-weight:600}
+.multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,440px),1fr));gap:8px 28px;margin:8px 0 16px}
+svg.chart{display:block;width:100%;height:auto;max-width:600px;margin:8px 0}
+.note{color:#7a4b00;background:#fff7e6;padding:6px 10px;margin:6px 0;font-size:13px;overflow-wrap:anywhere}
+ul.tree{list-style:none;padding-left:18px;margin:4px 0;font-family:ui-monospace,monospace;font-size:12.5px;overflow-wrap:anywhere}
 dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 18px}
 code{font-family:ui-monospace,monospace;font-size:12.5px}
 `;
 
-function seriesOf(ids: readonly { id: string; label: string }[]): BarSeries[] {
-  return ids.map((r) => ({ id: r.id, label: SHORT_NAMES[r.id] ?? r.label, color: PALETTE[r.id] ?? "#444" }));
+/** Supported, merging representations of a workload (the no-merge variants belong to the merging chart). */
+function contenders(w: WorkloadResult): RepresentationResult[] {
+  return w.representations.filter((x) => x.merge !== false);
 }
 
-/** Representations in the order of the first workload (all workloads use the same set). */
-function repIds(r: StudyResults): { id: string; label: string }[] {
-  return (r.workloads[0]?.representations ?? []).map((x) => ({ id: x.id, label: x.label }));
+function series(reps: readonly RepresentationResult[]): BarSeries[] {
+  return reps.map((x) => ({ id: x.key, label: shortName(x), color: colorOf(x) }));
 }
 
-function categories(r: StudyResults, value: (x: RepresentationResult) => number): BarCategory[] {
-  const ids = repIds(r);
-  return r.workloads.map((w) => {
-    const byId = new Map(w.representations.map((x) => [x.id, x]));
-    return {
-      label: w.id,
-      values: ids.map(({ id }) => {
-        const x = byId.get(id as RepresentationResult["id"]);
-        const v = x?.supported ? value(x) : 0;
-        return v > 0 ? v : null; // log axes: a zero (an empty list) is shown as missing
-      }),
-      missing: ids.map(({ id }) => {
-        const x = byId.get(id as RepresentationResult["id"]);
-        if (x && !x.supported) return "cannot hold it";
-        return x && value(x) <= 0 ? "0" : null;
-      }),
-    };
+/** One small chart per workload: a bar per representation, labelled beside it. */
+function perWorkload(
+  r: StudyResults,
+  title: (w: WorkloadResult) => string,
+  unit: string,
+  value: (x: RepresentationResult) => number,
+  range?: (x: RepresentationResult) => readonly [number, number] | null,
+): string {
+  const charts = r.workloads.map((w) => {
+    const reps = contenders(w);
+    return barChart({
+      title: title(w),
+      unit,
+      series: series(reps),
+      categories: [
+        {
+          label: `${w.id} (${w.data})`,
+          values: reps.map((x) => (x.supported && value(x) > 0 ? value(x) : null)),
+          missing: reps.map((x) => (x.supported ? null : "cannot hold it")),
+          ...(range && { ranges: reps.map((x) => (x.supported ? range(x) : null)) }),
+        },
+      ],
+      log: true,
+    });
   });
+  return `<div class="multiples">${charts.join("\n")}</div>`;
 }
 
-/** The overview charts: memory per MiB described, bytes per entry, walk speed. */
+/** The overview: memory per MiB and walk speed per workload, and what merging saves. */
 export function overviewCharts(r: StudyResults): string[] {
   if (r.workloads.length === 0) return [];
-  const series = seriesOf(repIds(r));
-  return [
-    barChart({
-      title: "Memory per MiB described (lower is better)",
-      unit: "bytes per MiB",
-      series,
-      categories: categories(r, (x) => x.bytesPerMiB),
-      log: true,
-    }),
-    barChart({
-      title: "Bytes per entry",
-      unit: "bytes per entry",
-      series,
-      categories: categories(r, (x) => x.bytesPerEntry),
-      log: true,
-    }),
-    barChart({
-      title: "Walk speed (higher is better)",
-      unit: "million entries per second",
-      series,
-      categories: categories(r, (x) => x.walkEntriesPerSec / 1e6),
-      log: true,
-    }),
+  const out = [
+    `<h3>Memory per MiB described (lower is better)</h3>${perWorkload(
+      r,
+      (w) => `${w.id}: bytes per MiB described`,
+      "bytes per MiB",
+      (x) => x.bytesPerMiB,
+    )}`,
+    `<h3>Walk speed (JavaScript iterators; whiskers: slowest and fastest round)</h3>${perWorkload(
+      r,
+      (w) => `${w.id}: million entries walked per second`,
+      "million entries per second",
+      (x) => x.walkEntriesPerSec / 1e6,
+      (x) => (x.walk === null ? null : [(x.entries / x.walk.maxNs) * 1e3, (x.entries / x.walk.minNs) * 1e3]),
+    )}`,
   ];
+  const merged = r.workloads.filter((w) => w.representations.some((x) => x.merge === false && x.supported));
+  if (merged.length > 0) {
+    const pairs = (w: WorkloadResult) =>
+      w.representations.filter(
+        (x) => x.merge !== null && x.supported && x.family !== "js-objects" && x.id !== "bio_vec",
+      );
+    const charts = merged.map((w) => {
+      const reps = pairs(w);
+      return barChart({
+        title: `${w.id}: entries with and without merging`,
+        unit: "entries",
+        series: series(reps),
+        categories: [{ label: `${w.id} (${w.data})`, values: reps.map((x) => x.entries) }],
+      });
+    });
+    out.push(
+      `<h3>Merging: entries stored, merged and not (lighter)</h3><div class="multiples">${charts.join("\n")}</div>`,
+    );
+  }
+  return out;
 }
 
 function repTable(w: WorkloadResult): string {
@@ -142,11 +185,10 @@ function repTable(w: WorkloadResult): string {
     "B/MiB",
     "build Me/s",
     "walk Me/s",
-    "walk min-max",
   ];
   const rows = w.representations.map((x) => {
     if (!x.supported)
-      return `<tr><td class="l">${esc(x.label)}</td><td class="na" colspan="8">n/a: ${esc(x.reason ?? "")}</td></tr>`;
+      return `<tr><td class="l">${esc(x.label)}</td><td class="na" colspan="${head.length - 1}">n/a: ${esc(x.reason ?? "")}</td></tr>`;
     const cells = [
       int(x.entries),
       int(x.bytes),
@@ -154,45 +196,36 @@ function repTable(w: WorkloadResult): string {
       percent(x.efficiency),
       sig3(x.bytesPerMiB),
       millions(x.buildEntriesPerSec),
-      millions(x.walkEntriesPerSec),
-      x.walk === null ? "-" : rateRange(x.entries, x.walk),
     ];
-    return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
+    const walk = `${esc(millions(x.walkEntriesPerSec))}${x.walk === null || x.walk.samplesNs.length < 2 ? "" : `<small>${esc(rateRange(x.entries, x.walk))}</small>`}`;
+    return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}<td>${walk}</td></tr>`;
   });
   return `<table><thead><tr>${head.map((h, i) => `<th${i === 0 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function workloadSection(w: WorkloadResult): string {
   const listsLabel = `${w.groupNoun}s`;
-  const facts = [
+  const facts: [string, string][] = [
     ["ranges", int(w.ranges)],
-    // Generators that count their lists themselves (nvme: "bios") already say it.
-    ...(w.facts.some((f) => f.label === listsLabel) ? [] : [[listsLabel, int(w.groups)]]),
+    [listsLabel, int(w.groups)],
     ["described", bytes(w.bytes)],
     ["pages", int(w.pages)],
-    ...w.facts.map((f) => [f.label, typeof f.value === "number" ? int(f.value) : f.value]),
   ];
-  const reps = w.representations.filter((x) => x.supported);
-  const chart =
-    reps.length > 0
-      ? barChart({
-          title: `${w.id}: bytes per MiB described`,
-          unit: "bytes per MiB",
-          series: [{ id: "bytes", label: "bytes per MiB described", color: "#08a045" }],
-          categories: reps.map((x) => ({
-            label: SHORT_NAMES[x.id] ?? x.label,
-            values: [x.bytesPerMiB > 0 ? x.bytesPerMiB : null],
-            missing: ["0"],
-          })),
-          log: true,
-        })
-      : "";
-  return `<section id="w-${esc(w.id)}"><h3>${esc(w.title)} <small>[${esc(w.id)}]</small></h3>
+  // A generator's own facts may repeat these ("pages", "bios"): each label is shown once.
+  for (const f of w.facts)
+    if (!facts.some(([k]) => k === f.label))
+      facts.push([f.label, typeof f.value === "number" ? int(f.value) : f.value]);
+  const noise =
+    w.noise === null
+      ? ""
+      : `<p class="meta">Timing noise floor of this workload: ${esc(sig3(w.noise.factor))}x (${esc(w.noise.control)} built twice and walked side by side in ${w.noise.rounds} rounds).</p>`;
+  return `<section id="w-${esc(w.id)}"><h3>${esc(w.title)} <small>[${esc(w.id)}, ${esc(w.data)}]</small></h3>
 <p>${esc(w.summary)}</p>
-<div class="facts">${facts.map(([k, v]) => `<span><b>${esc(String(k))}</b> ${esc(String(v))}</span>`).join("")}</div>
+<div class="facts">${facts.map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join("")}</div>
 ${repTable(w)}
+${noise}
 ${w.findings.length > 0 ? `<ul>${w.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ul>` : ""}
-${chart}</section>`;
+</section>`;
 }
 
 function mappingSection(maps: readonly MappingResult[]): string {
@@ -200,7 +233,6 @@ function mappingSection(maps: readonly MappingResult[]): string {
   const head = [
     "workload",
     "device",
-    "P2P",
     "path",
     "IOVA",
     "DMA entries",
@@ -211,9 +243,10 @@ function mappingSection(maps: readonly MappingResult[]): string {
     "map+unmap",
   ];
   const rows = maps.map((m) => {
-    const left = [m.workload, m.device, m.p2pMapType ?? "-"];
+    const path = [m.p2pMapType, m.path].filter((x) => x !== null).join(" / ");
+    const left = [m.workload, m.device, path];
     if (m.error !== null) {
-      return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="na" colspan="8">${esc(m.error)}</td></tr>`;
+      return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="na" colspan="${head.length - 3}">${esc(m.error)}</td></tr>`;
     }
     const cells = [
       bytes(m.iovaBytes),
@@ -222,24 +255,46 @@ function mappingSection(maps: readonly MappingResult[]): string {
       m.bestBlockSize > 0 ? bytes(m.bestBlockSize) : "-",
       int(m.blocks),
       int(m.exposedBytes),
-      m.map === null ? "-" : msRange(m.map),
     ];
-    return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}<td class="l">${esc(m.path ?? "-")}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
+    const time =
+      m.map === null
+        ? "-"
+        : `${esc(`${sig3(m.map.medianNs / 1e6)} ms`)}${m.map.samplesNs.length < 2 ? "" : `<small>${esc(`${sig3(m.map.minNs / 1e6)}-${sig3(m.map.maxNs / 1e6)}`)}</small>`}`;
+    return `<tr>${left.map((c) => `<td class="l">${esc(c)}</td>`).join("")}${cells.map((c) => `<td>${esc(c)}</td>`).join("")}<td>${time}</td></tr>`;
   });
-  const ok = maps.filter((m) => m.error === null);
-  const chart = barChart({
-    title: "DMA entries per mapping",
-    unit: "DMA entries",
-    series: [{ id: "dma", label: "DMA entries", color: "#0072b2" }],
-    categories: ok.map((m) => ({
-      label: `${m.workload} / ${m.device}`.slice(0, 26),
-      values: [Math.max(1, m.dmaEntries)],
-    })),
-    log: true,
+  const workloads = [...new Set(maps.map((m) => m.workload))];
+  const charts = workloads.flatMap((id) => {
+    const ok = maps.filter((m) => m.workload === id && m.error === null);
+    if (ok.length === 0) return [];
+    return [
+      barChart({
+        title: `${id}: DMA entries per device`,
+        unit: "DMA entries",
+        series: [{ id: "dma", label: "DMA entries", color: "#08519c" }],
+        categories: ok.map((m) => ({ label: m.device, values: [Math.max(1, m.dmaEntries)] })),
+        log: true,
+      }),
+    ];
   });
   return `<h2 id="mappings">Mappings</h2>
-<table><thead><tr>${head.map((h, i) => `<th${i < 4 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>
-${ok.length > 0 ? chart : ""}`;
+<table><thead><tr>${head.map((h, i) => `<th${i < 3 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>
+${charts.length > 0 ? `<div class="multiples">${charts.join("\n")}</div>` : ""}`;
+}
+
+/** The headline block: every verdict's question, answer, margin and the data behind it. */
+function verdictSection(verdicts: readonly Verdict[]): string {
+  if (verdicts.length === 0) return "";
+  const items = verdicts.map(
+    (
+      v,
+    ) => `<div class="verdict" id="v-${esc(v.id)}"><h3>${esc(v.question)}${v.data.map((d) => `<span class="data">${esc(d)}</span>`).join("")}</h3>
+<p>${esc(v.answer)}</p>
+<p class="margin">Margin: ${esc(v.margin)}</p>
+${v.timed === null ? "" : `<p class="timed">Timed: ${esc(v.timed.answer)}</p>`}</div>`,
+  );
+  return `<h2 id="verdicts">Verdicts</h2>
+<p class="meta">Answers are decided from exact figures (bytes, entries, IOVA, exposure, map types); timed lines name a winner only outside the measured noise. Evidence per workload is in results.json.</p>
+<div class="verdicts">${items.join("\n")}</div>`;
 }
 
 function topologySection(t: TopologyResult): string {
@@ -278,7 +333,8 @@ export function renderHtml(r: StudyResults): string {
 <title>rlist-lab report</title><style>${CSS}</style></head>
 <body>
 <h1>rlist-lab: range lists against scatterlist, bio_vec and page arrays</h1>
-<p class="meta">${esc(r.generatedAt)} · ${esc(r.tool.name)} ${esc(r.tool.version)} · node ${esc(r.tool.node)} · ${esc(r.tool.platform)} · entries ${int(p.entries)} · seed ${p.seed} · best of ${p.runs} runs · machine: ${esc(p.machine)} (${bytes(r.machine.ramBytes)} RAM) · data: <a href="results.json">results.json</a></p>
+<p class="meta">${esc(r.generatedAt)} · ${esc(r.tool.name)} ${esc(r.tool.version)} · node ${esc(r.tool.node)} · ${esc(r.tool.platform)} · entries ${int(p.entries)} · seed ${p.seed} · ${p.runs} interleaved rounds · merge ${esc(p.merge.join(", "))} · machine: ${esc(p.machine)} (${bytes(r.machine.ramBytes)} RAM) · data: <a href="results.json">results.json</a></p>
+${verdictSection(r.verdicts)}
 ${notes.map((n) => `<p class="note">${esc(n)}</p>`).join("\n")}
 <h2 id="findings">What this says</h2>
 <div class="findings"><ul>${r.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>
