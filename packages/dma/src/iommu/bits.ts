@@ -5,15 +5,18 @@
  * hi/lo u32 words or uses exact power-of-two arithmetic (`%`, `*`, `/` by 2^k are exact for safe
  * integers). No BigInt, no allocation: these sit on the mapper's hot path.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 
 export const TWO32 = 0x1_0000_0000;
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Throws `ERANGE` unless `v` is a safe non-negative integer (the `number` API's rule). */
+/** Throws `ERANGE` unless `v` is a safe non-negative integer (the `number` API's rule); `EINVAL` for a non-number. */
 export function checkU53(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
-    throw new RlistError("ERANGE", `${name} must be a safe non-negative integer, got ${v}`);
+    throw new RlistError(
+      typeof v === "number" ? "ERANGE" : "EINVAL",
+      `${name} must be a safe non-negative integer, got ${formatValue(v)}`,
+    );
   }
 }
 

@@ -1,19 +1,26 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 
 /** 2^32, the weight of the high word of a hi/lo pair. */
 export const TWO32 = 0x1_0000_0000;
 
-/** Throws `ERANGE` unless `value` is a non-negative safe integer (0..2^53-1). */
+/**
+ * Throws unless `value` is a non-negative safe integer (0..2^53-1): `EINVAL` when it is not a
+ * number at all (a bigint, a string, a Symbol...), `ERANGE` for NaN, fractions, negatives and
+ * values past 2^53-1.
+ */
 export function checkAddress(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RlistError("ERANGE", `${name} must be a safe non-negative integer, got ${value}`);
+    throw new RlistError(
+      typeof value === "number" ? "ERANGE" : "EINVAL",
+      `${name} must be a safe non-negative integer, got ${formatValue(value)}`,
+    );
   }
 }
 
 /** Throws `ERANGE` unless `value` fits an unsigned 64-bit field. */
 export function checkU64Big(name: string, value: bigint): void {
   if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
-    throw new RlistError("ERANGE", `${name} must fit in 64 bits, got ${value}`);
+    throw new RlistError("ERANGE", `${name} must fit in 64 bits, got ${formatValue(value)}`);
   }
 }
 
@@ -45,13 +52,16 @@ export function parseU64(name: string, value: unknown): bigint {
   if (typeof value === "bigint") out = value;
   else if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) {
-      throw new RlistError("ERANGE", `${name} must be a safe integer or a hex string, got ${value}`);
+      throw new RlistError(
+        "ERANGE",
+        `${name} must be a safe integer or a hex string, got ${formatValue(value)}`,
+      );
     }
     out = BigInt(value);
   } else if (typeof value === "string" && /^(0x[0-9a-f]+|[0-9]+)$/i.test(value.trim())) {
     out = BigInt(value.trim());
   } else {
-    throw new RlistError("EINVAL", `${name} is not a number: ${String(value)}`);
+    throw new RlistError("EINVAL", `${name} is not a number: ${formatValue(value)}`);
   }
   checkU64Big(name, out);
   return out;

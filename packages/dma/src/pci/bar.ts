@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { bigToSafe, hex, parseU64 } from "../memory/numbers.js";
 
 /** Description of a memory BAR; addresses as number, bigint or `0x` hex string (exact). */
@@ -24,10 +24,15 @@ export class PciBar {
   readonly prefetchable: boolean;
 
   constructor(init: PciBarInit) {
+    if (typeof init !== "object" || init === null) {
+      throw new RlistError("EINVAL", `a BAR must be an object, got ${formatValue(init)}`);
+    }
     if (!Number.isInteger(init.index) || init.index < 0 || init.index > 5) {
-      throw new RlistError("EINVAL", `BAR index must be 0..5, got ${init.index}`);
+      throw new RlistError("EINVAL", `BAR index must be 0..5, got ${formatValue(init.index)}`);
     }
     const is64 = init.is64 ?? false;
+    if (typeof is64 !== "boolean")
+      throw new RlistError("EINVAL", `BAR is64 must be a boolean, got ${formatValue(is64)}`);
     if (is64 && init.index === 5) throw new RlistError("EINVAL", "a 64-bit BAR cannot start at index 5");
     const cpu = parseU64("BAR cpuAddress", init.cpuAddress);
     const bus = init.busAddress === undefined ? cpu : parseU64("BAR busAddress", init.busAddress);

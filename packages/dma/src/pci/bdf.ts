@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 
 /** A PCI address: domain (segment), bus, device (slot) and function. */
 export interface Bdf {
@@ -12,9 +12,9 @@ const BDF = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
 
 /** Parses `0000:01:00.0` (the domain may be omitted: `01:00.0` means domain 0). `EINVAL` if malformed. */
 export function parseBdf(text: string): Bdf {
-  const m = BDF.exec(text.trim());
+  const m = typeof text === "string" ? BDF.exec(text.trim()) : null;
   if (!m)
-    throw new RlistError("EINVAL", `not a PCI address (domain:bus:device.function): ${JSON.stringify(text)}`);
+    throw new RlistError("EINVAL", `not a PCI address (domain:bus:device.function): ${formatValue(text)}`);
   const device = Number.parseInt(m[3]!, 16);
   if (device > 31) throw new RlistError("EINVAL", `PCI device number ${device} is above 31 in ${text}`);
   return {

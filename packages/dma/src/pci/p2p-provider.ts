@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkAddress, TWO32 } from "../memory/numbers.js";
 import type { PciBar } from "./bar.js";
 import type { PciFunction } from "./topology.js";
@@ -78,6 +78,7 @@ export class P2pProvider {
  * result is above 2^53-1 (use {@link busAddressBig}). No BigInt on this path.
  */
 export function busAddress(provider: P2pProvider, phys: number): number {
+  checkProvider(provider);
   checkAddress("phys", phys);
   const off = provider.offsetNumber;
   if (!Number.isNaN(off)) {
@@ -98,6 +99,16 @@ export function busAddress(provider: P2pProvider, phys: number): number {
 
 /** {@link busAddress} over the full 64-bit range. */
 export function busAddressBig(provider: P2pProvider, phys: bigint): bigint {
-  if (phys < 0n || phys >= U64) throw new RlistError("ERANGE", "phys must fit in 64 bits");
+  checkProvider(provider);
+  if (typeof phys !== "bigint")
+    throw new RlistError("EINVAL", `phys must be a bigint, got ${formatValue(phys)}`);
+  if (phys < 0n || phys >= U64)
+    throw new RlistError("ERANGE", `phys ${formatValue(phys)} does not fit in 64 bits`);
   return (phys + provider.busOffsetBig) % U64;
+}
+
+function checkProvider(provider: P2pProvider): void {
+  if (!(provider instanceof P2pProvider)) {
+    throw new RlistError("EINVAL", `${formatValue(provider)} is not a P2pProvider`);
+  }
 }

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { PciBarInit } from "./bar.js";
 import { parseConfigSpace, portTypeOfPcie } from "./config-space.js";
 import { type HostBridge, type PciFunction, type PciPortType, PciTopology } from "./topology.js";
@@ -38,11 +38,20 @@ interface Found {
  * bridges in the tree; ACS Control comes from `config` (root sees the extended space).
  */
 export function pciTopologyFromSysfs(dir: string, options: SysfsOptions = {}): PciTopology {
+  if (typeof dir !== "string")
+    throw new RlistError("EINVAL", `the sysfs directory must be a path, got ${formatValue(dir)}`);
+  if (typeof options !== "object" || options === null) {
+    throw new RlistError("EINVAL", `sysfs options must be an object, got ${formatValue(options)}`);
+  }
+  if (options.busAddress !== undefined && typeof options.busAddress !== "function") {
+    throw new RlistError("EINVAL", `busAddress must be a function, got ${formatValue(options.busAddress)}`);
+  }
   const found: Found[] = [];
-  for (const name of readdirSync(dir).sort()) {
+  for (const name of fsCall(dir, () => readdirSync(dir)).sort()) {
     if (!BDF.test(name)) continue;
     const entry = join(dir, name);
-    const target = lstatSync(entry).isSymbolicLink() ? readlinkSync(entry) : readText(join(entry, "symlink"));
+    const link = fsCall(entry, () => lstatSync(entry).isSymbolicLink());
+    const target = link ? fsCall(entry, () => readlinkSync(entry)) : readText(join(entry, "symlink"));
     found.push({ name, ...splitDevicePath(name, target) });
   }
   found.sort((a, b) => a.chain.length - b.chain.length || (a.name < b.name ? -1 : 1));
@@ -152,12 +161,20 @@ function inferBridgeType(parent: HostBridge | PciFunction): PciPortType {
   }
 }
 
-function readText(path: string): string {
+/** A file-system call whose failure (ENOENT, EACCES, ...) becomes an `EINVAL` with the cause attached. */
+function fsCall<T>(path: string, call: () => T): T {
   try {
-    return readFileSync(path, "utf8");
+    return call();
   } catch (err) {
-    throw new RlistError("EINVAL", `cannot read ${path}`, { cause: err });
+    const code = (err as { code?: unknown }).code;
+    throw new RlistError("EINVAL", `cannot read ${path}${typeof code === "string" ? ` (${code})` : ""}`, {
+      cause: err,
+    });
   }
+}
+
+function readText(path: string): string {
+  return fsCall(path, () => readFileSync(path, "utf8"));
 }
 
 function readOptional(path: string): Uint8Array | null {

@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { type AcsFlags, acsControlOf, acsRedirects } from "./acs.js";
 import { type HostBridgeP2p, hostBridgeP2pFor } from "./allowlist.js";
 import { PciBar, type PciBarInit } from "./bar.js";
@@ -94,7 +94,7 @@ export class HostBridge {
   /** Sets (or with `undefined` clears) the explicit policy. */
   set p2p(policy: HostBridgeP2p | undefined) {
     if (policy !== undefined && !HOST_BRIDGE_P2P.includes(policy)) {
-      throw new RlistError("EINVAL", `unknown host bridge P2P policy ${policy}`);
+      throw new RlistError("EINVAL", `unknown host bridge P2P policy ${formatValue(policy)}`);
     }
     this.#p2p = policy;
     this.topology.bumpGeneration();
@@ -263,14 +263,15 @@ export class PciTopology {
   }
 
   addHostBridge(init: HostBridgeInit = {}): HostBridge {
+    checkObject("host bridge init", init);
     const domain = init.domain ?? 0;
     const bus = init.bus ?? 0;
     if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff_ffff) {
-      throw new RlistError("EINVAL", `PCI domain must be a u32, got ${domain}`);
+      throw new RlistError("EINVAL", `PCI domain must be a u32, got ${formatValue(domain)}`);
     }
     checkBusNumber(bus);
     if (init.p2p !== undefined && !HOST_BRIDGE_P2P.includes(init.p2p)) {
-      throw new RlistError("EINVAL", `unknown host bridge P2P policy ${init.p2p}`);
+      throw new RlistError("EINVAL", `unknown host bridge P2P policy ${formatValue(init.p2p)}`);
     }
     if (this.#hostBridges.some((h) => h.domain === domain && h.bus === bus)) {
       throw new RlistError("EINVAL", `host bridge for ${domain}:${bus} already exists`);
@@ -295,12 +296,61 @@ export class PciTopology {
    * bus or on the bridge's one secondary bus, and that bus must not belong to another parent.
    */
   addFunction(parent: HostBridge | PciFunction, init: PciFunctionInit): PciFunction {
+    const planned = this.#plan(parent, init, []);
+    this.#commit([planned]);
+    return planned.fn;
+  }
+
+  /**
+   * Adds a PCIe switch below `parent`: an upstream port and its downstream ports (each on the
+   * upstream port's secondary bus). Returns the ports so endpoints can be added below them. The
+   * whole switch is validated before anything is added: a failing call adds nothing, so the
+   * corrected call succeeds.
+   */
+  addSwitch(
+    parent: HostBridge | PciFunction,
+    init: { upstream: string | PciFunctionInit; downstream: readonly (string | PciFunctionInit)[] },
+  ): { upstream: PciFunction; downstream: PciFunction[] } {
+    checkObject("switch init", init);
+    if (!Array.isArray(init.downstream)) {
+      throw new RlistError(
+        "EINVAL",
+        `switch downstream must be an array, got ${formatValue(init.downstream)}`,
+      );
+    }
+    const asInit = (x: string | PciFunctionInit, type: PciPortType): PciFunctionInit => {
+      if (typeof x === "string") return { bdf: x, type };
+      checkObject("switch port", x);
+      return { ...x, type };
+    };
+    const plan: Planned[] = [];
+    const upstream = this.#plan(parent, asInit(init.upstream, "upstream-port"), plan);
+    plan.push(upstream);
+    for (const d of init.downstream) plan.push(this.#plan(upstream.fn, asInit(d, "downstream-port"), plan));
+    this.#commit(plan);
+    return { upstream: upstream.fn, downstream: plan.slice(1).map((p) => p.fn) };
+  }
+
+  /**
+   * Validates `init` below `parent` (which may itself be planned, not yet added) against the
+   * topology and the functions already `planned`, and builds the function without adding it.
+   */
+  #plan(parent: HostBridge | PciFunction, init: PciFunctionInit, planned: readonly Planned[]): Planned {
+    if (!(parent instanceof HostBridge) && !(parent instanceof PciFunction)) {
+      throw new RlistError(
+        "EINVAL",
+        `parent must be a host bridge or a PCI function, got ${formatValue(parent)}`,
+      );
+    }
     if (parent.topology !== this) throw new RlistError("EINVAL", "parent belongs to another topology");
+    checkObject("PCI function init", init);
     const addr = parseBdf(init.bdf);
     const bdf = formatBdf(addr);
-    if (this.#functions.has(bdf)) throw new RlistError("EINVAL", `${bdf} already exists`);
+    if (this.#functions.has(bdf) || planned.some((p) => p.fn.bdf === bdf)) {
+      throw new RlistError("EINVAL", `${bdf} already exists`);
+    }
     if (init.type !== undefined && !PORT_TYPES.includes(init.type)) {
-      throw new RlistError("EINVAL", `unknown PCI function type ${init.type}`);
+      throw new RlistError("EINVAL", `unknown PCI function type ${formatValue(init.type)}`);
     }
     checkId("vendor", init.vendor, 0xffff);
     checkId("device", init.device, 0xffff);
@@ -312,35 +362,28 @@ export class PciTopology {
     } else {
       if (!parent.isBridge)
         throw new RlistError("EINVAL", `${parent.bdf} is an endpoint and has no secondary bus`);
-      const sibling = parent.children[0];
+      const sibling = parent.children[0] ?? planned.find((p) => p.parent === parent)?.fn;
       if (sibling && sibling.bus !== addr.bus) {
         throw new RlistError("EINVAL", `${bdf} is not on ${parent.bdf}'s secondary bus ${sibling.bus}`);
       }
-      const owner = this.#busOwner(addr.domain, addr.bus);
+      const owner =
+        this.#busOwner(addr.domain, addr.bus) ??
+        planned.find((p) => p.fn.domain === addr.domain && p.fn.bus === addr.bus)?.parent;
       if (owner !== undefined && owner !== parent) {
         throw new RlistError("EINVAL", `bus ${addr.bus} already belongs to another bridge or host bridge`);
       }
     }
     const fn = new PciFunction(this, hb, parent instanceof HostBridge ? null : parent, addr, init);
-    parent.insertChild(fn);
-    this.#functions.set(bdf, fn);
-    this.bumpGeneration();
-    return fn;
+    return { fn, parent };
   }
 
-  /**
-   * Adds a PCIe switch below `parent`: an upstream port and its downstream ports (each on the
-   * upstream port's secondary bus). Returns the ports so endpoints can be added below them.
-   */
-  addSwitch(
-    parent: HostBridge | PciFunction,
-    init: { upstream: string | PciFunctionInit; downstream: readonly (string | PciFunctionInit)[] },
-  ): { upstream: PciFunction; downstream: PciFunction[] } {
-    const asInit = (x: string | PciFunctionInit, type: PciPortType): PciFunctionInit =>
-      typeof x === "string" ? { bdf: x, type } : { ...x, type };
-    const upstream = this.addFunction(parent, asInit(init.upstream, "upstream-port"));
-    const downstream = init.downstream.map((d) => this.addFunction(upstream, asInit(d, "downstream-port")));
-    return { upstream, downstream };
+  /** Adds planned functions, parents first (nothing here can fail). */
+  #commit(plan: readonly Planned[]): void {
+    for (const { fn, parent } of plan) {
+      parent.insertChild(fn);
+      this.#functions.set(fn.bdf, fn);
+      this.bumpGeneration();
+    }
   }
 
   /** The function with this address, or null. */
@@ -366,14 +409,29 @@ export class PciTopology {
   }
 }
 
+/** A function validated and built, not yet in the topology. */
+interface Planned {
+  readonly fn: PciFunction;
+  readonly parent: HostBridge | PciFunction;
+}
+
+function checkObject(what: string, value: unknown): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RlistError("EINVAL", `${what} must be an object, got ${formatValue(value)}`);
+  }
+}
+
 function checkBusNumber(bus: number): void {
   if (!Number.isInteger(bus) || bus < 0 || bus > 0xff)
-    throw new RlistError("EINVAL", `bus must be 0..255, got ${bus}`);
+    throw new RlistError("EINVAL", `bus must be 0..255, got ${formatValue(bus)}`);
 }
 
 function checkId(what: string, value: number | undefined, max: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max)) {
-    throw new RlistError("EINVAL", `${what} must be an integer 0..0x${max.toString(16)}, got ${value}`);
+    throw new RlistError(
+      "EINVAL",
+      `${what} must be an integer 0..0x${max.toString(16)}, got ${formatValue(value)}`,
+    );
   }
 }
 
@@ -381,14 +439,19 @@ function normalizeAcs(acs: number | AcsFlags | undefined): number | null {
   if (acs === undefined) return null;
   if (typeof acs === "number") {
     if (!Number.isInteger(acs) || acs < 0 || acs > 0xffff) {
-      throw new RlistError("EINVAL", `ACS control must be a u16, got ${acs}`);
+      throw new RlistError("EINVAL", `ACS control must be a u16, got ${formatValue(acs)}`);
     }
     return acs;
+  }
+  if (typeof acs !== "object" || acs === null) {
+    throw new RlistError("EINVAL", `ACS must be a u16 control word or flags, got ${formatValue(acs)}`);
   }
   return acsControlOf(acs);
 }
 
 function makeBars(inits: readonly PciBarInit[]): PciBar[] {
+  if (!Array.isArray(inits))
+    throw new RlistError("EINVAL", `bars must be an array, got ${formatValue(inits)}`);
   const bars = inits.map((b) => new PciBar(b)).sort((a, b) => a.index - b.index);
   const used = new Set<number>();
   for (const bar of bars) {
