@@ -150,7 +150,10 @@ export class CpuRangeList {
 
   // ---- summary -----------------------------------------------------------------------------
 
-  /** Total bytes (`rlist_cpu_length()`, INTENDED: bytes, not stored units). */
+  /**
+   * Total bytes (`rlist_cpu_length()`, INTENDED: bytes, not stored units). Always exact: an append
+   * that would take it past 2^53 - 1 is refused with `ERANGE`.
+   */
   get length(): number {
     return this.#length;
   }
@@ -232,6 +235,7 @@ export class CpuRangeList {
     checkAddress("phys", phys);
     checkLength(length);
     checkAddress("phys end", phys + length);
+    this.#checkTotal(length);
     let id = 0;
     if (provider !== null) {
       if (!(provider instanceof P2pProvider))
@@ -386,6 +390,7 @@ export class CpuRangeList {
   #appendFolioRange(start: number, length: number): void {
     checkLength(length);
     checkAddress("end", start + length);
+    this.#checkTotal(length);
     const inv = this.#invPs;
     const firstPfn = Math.floor(start * inv);
     const lastPfn = Math.floor((start + length - 1) * inv);
@@ -425,6 +430,20 @@ export class CpuRangeList {
     this._curLength = length;
     this._curTag = tag;
     this.#length += length;
+  }
+
+  /**
+   * `ERANGE` when `length` more bytes would take {@link length} past 2^53 - 1: the total is a
+   * `number` and stays exact, so the append that would overflow it is refused before anything
+   * changes.
+   */
+  #checkTotal(length: number): void {
+    if (this.#length + length > Number.MAX_SAFE_INTEGER) {
+      throw new RlistError(
+        "ERANGE",
+        `${length} more bytes would take the list's total past 2^53 - 1 (it holds ${this.#length})`,
+      );
+    }
   }
 
   /** `x % pageSize === 0` without a floating-point remainder. */

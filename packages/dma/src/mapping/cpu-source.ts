@@ -3,6 +3,7 @@
  * entry cursor with the physical address of each entry, and the P2P provider of entries that live
  * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
  */
+import { RlistError } from "@rlist/encoding";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
@@ -75,6 +76,9 @@ export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuL
     if (phys < physStart) physStart = phys;
     entries++;
     total += len;
+    if (total > Number.MAX_SAFE_INTEGER) {
+      throw new RlistError("ERANGE", "the CPU list's total length passes 2^53 - 1");
+    }
   }
   if (entries === 0) physStart = 0;
   return { entries, totalLength: total, hasP2p, isPagelist: pagelist, firstPhys, physStart, physEnd };
