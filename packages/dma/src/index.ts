@@ -85,6 +85,7 @@ export {
   IO_TLB_SEGSIZE,
   IO_TLB_SHIFT,
   IO_TLB_SIZE,
+  SWIOTLB_MAX_SIZE,
   SwiotlbPool,
   swiotlbAlignOffset,
   swiotlbMaxMappingSize,

@@ -21,6 +21,11 @@ export const IO_TLB_SIZE = 2048;
 export const IO_TLB_SEGSIZE = 128;
 /** IO_TLB_DEFAULT_SIZE: 64 MiB. */
 export const IO_TLB_DEFAULT_SIZE = 64 * 1024 * 1024;
+/**
+ * Largest pool the model builds (4 GiB, 2M slots: 36 MiB of slot arrays). Bigger is `ENOMEM` before
+ * any slot array is allocated; the kernel's default pool is 64 MiB.
+ */
+export const SWIOTLB_MAX_SIZE = 2 ** 32;
 
 const INVALID = -1;
 
@@ -80,6 +85,12 @@ export class SwiotlbPool {
     checkU53("size", size);
     if (size === 0 || size % (IO_TLB_SIZE * IO_TLB_SEGSIZE) !== 0) {
       throw new RlistError("EINVAL", "swiotlb size must be a non-zero multiple of 256 KiB");
+    }
+    if (size > SWIOTLB_MAX_SIZE) {
+      throw new RlistError(
+        "ENOMEM",
+        `a ${size}-byte swiotlb pool is above SWIOTLB_MAX_SIZE (${SWIOTLB_MAX_SIZE})`,
+      );
     }
     this.base = options.base;
     this.nslabs = size / IO_TLB_SIZE;

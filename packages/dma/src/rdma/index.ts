@@ -37,7 +37,7 @@ export {
   sgEntriesForRun,
 } from "./memory-model.js";
 export type { RegisterMemoryRegionOptions } from "./memory-region.js";
-export { MemoryRegion, MrBlockCursor, registerMemoryRegion } from "./memory-region.js";
+export { MemoryRegion, MR_PAGE_LIST_MAX, MrBlockCursor, registerMemoryRegion } from "./memory-region.js";
 export { PageIntervalSet } from "./page-intervals.js";
 export type { FolioLookup } from "./pin-table.js";
 export { MAX_PIN_COUNT, PinTable, pinTable } from "./pin-table.js";

@@ -150,6 +150,12 @@ function listProblem(list: CpuRangeList, iova: number): ["EINVAL" | "ERANGE", st
   return null;
 }
 
+/**
+ * Most pages {@link MemoryRegion.pageList} puts in an array (2^20: a 4 GiB MR of 4 KiB pages);
+ * larger page lists are walked with {@link MemoryRegion.blocks}, which allocates nothing per page.
+ */
+export const MR_PAGE_LIST_MAX = 2 ** 20;
+
 /** ib_umem_get() maps BIDIRECTIONAL whatever the access flags. */
 const MR_DIRECTION: DmaDirection = "bidirectional";
 
@@ -355,8 +361,18 @@ export class MemoryRegion {
     return new MrBlockCursor(this, this.#absent, pageSize);
   }
 
-  /** The HW page list as an array of DMA addresses (allocates). */
+  /**
+   * The HW page list as an array of DMA addresses (allocates). `ENOMEM` above
+   * {@link MR_PAGE_LIST_MAX} pages, before anything is built: walk {@link blocks} instead.
+   */
   pageList(pageSize: number = this.#best): number[] {
+    const n = this.numBlocks(pageSize);
+    if (n > MR_PAGE_LIST_MAX) {
+      throw new RlistError(
+        "ENOMEM",
+        `the page list would hold ${n} pages, more than MR_PAGE_LIST_MAX (${MR_PAGE_LIST_MAX}): walk mr.blocks()`,
+      );
+    }
     const out: number[] = [];
     const c = this.blocks(pageSize);
     for (let ok = c.reset(); ok; ok = c.next()) out.push(c.dmaAddress);
