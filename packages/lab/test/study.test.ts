@@ -43,9 +43,13 @@ describe("runStudy", () => {
     expect(validateResults(a)).toEqual([]);
     expect(a.workloads.map((w) => w.id)).toEqual(["rdma", "thp", "nvme", "gpu-p2p"]);
     // 9 representations, and the 5 that can merge (3 rlist, fixed16, scatterlist) once more without.
-    for (const w of a.workloads) expect(w.representations).toHaveLength(9 + 5);
-    expect(a.representations.map((r) => r.key)).toEqual(a.workloads[0]!.representations.map((r) => r.key));
-    expect(new Set(a.representations.map((r) => r.key)).size).toBe(14);
+    // ... and for P2P, the rlist with contiguous same-provider PHYSICAL ranges merged.
+    for (const w of a.workloads) expect(w.representations).toHaveLength(9 + 5 + (w.id === "gpu-p2p" ? 1 : 0));
+    expect(a.representations.map((r) => r.key)).toEqual([
+      ...a.workloads[0]!.representations.map((r) => r.key),
+      "rlist-512/p2p-merge",
+    ]);
+    expect(new Set(a.representations.map((r) => r.key)).size).toBe(15);
     expect(a.findings.length).toBeGreaterThanOrEqual(4);
     expect(a.machine.topologies.at(-1)?.p2p.map((p) => p.mapType)).toEqual([
       "BUS_ADDR",

@@ -73,6 +73,17 @@ describe("verdicts of a real study", () => {
     expect(a.verdicts.find((x) => x.id === "merging")!.evidence).toContain(
       `nvme (synthetic): ${off.entries.toLocaleString("en-US")} entries unmerged, ${on.entries.toLocaleString("en-US")} merged (${(off.entries / on.entries).toFixed(2)}x); ${off.bytes.toLocaleString("en-US")} B against ${on.bytes.toLocaleString("en-US")} B`,
     );
+    // P2P: the rlist with contiguous same-provider PHYSICAL ranges merged, beside the faithful one.
+    const gpu = a.workloads.find((w) => w.id === "gpu-p2p")!;
+    const faithful = gpu.representations.find((r) => r.key === "rlist-512")!;
+    const p2pMerged = gpu.representations.find((r) => r.key === "rlist-512/p2p-merge")!;
+    const sg = gpu.representations.find((r) => r.key === "scatterlist")!;
+    expect(p2pMerged.entries).toBeLessThan(faithful.entries);
+    expect(p2pMerged.entries).toBe(sg.entries); // same rule as sg_alloc_table_from_pages() for one pgmap
+    expect(a.verdicts.find((x) => x.id === "merging")!.answer).toContain(
+      `P2P: merging contiguous ranges of one provider (CpuRangeList mergePhysical) stores ${(faithful.entries / p2pMerged.entries).toFixed(2)}x fewer entries on gpu-p2p (synthetic)`,
+    );
+    expect(a.representations.map((r) => r.key)).toContain("rlist-512/p2p-merge");
     const cs = a.verdicts.find((x) => x.id === "chunk-size")!;
     expect(cs.answer).toMatch(/9-64 entries: 128 B chunks/);
     const p2p = a.verdicts.find((x) => x.id === "p2p")!;

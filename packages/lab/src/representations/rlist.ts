@@ -53,9 +53,10 @@ export function makeList(
   ctx: RlistContext,
   store: RangeList,
   merge = true,
+  mergePhysical = false,
 ): CpuRangeList {
-  if (ctx.makeList && merge) return ctx.makeList(g, store);
-  const list = new CpuRangeList(ctx.memory, { store });
+  if (ctx.makeList && merge && !mergePhysical) return ctx.makeList(g, store);
+  const list = new CpuRangeList(ctx.memory, { store, mergePhysical });
   appendRanges(set, g, list, ctx.providers, merge);
   return list;
 }
@@ -125,12 +126,12 @@ abstract class StoredLists implements Built {
 class CpuLists extends StoredLists {
   readonly #lists: CpuRangeList[];
 
-  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool, merge: boolean) {
+  constructor(set: RangeSet, ctx: RlistContext, pool: ChunkPool, merge: boolean, mergePhysical: boolean) {
     const lists: CpuRangeList[] = [];
     super(
       set,
       () => new RangeList({ chunkBytes: pool.chunkBytes, pool }),
-      (g, store) => lists.push(makeList(set, g, ctx, store, merge)),
+      (g, store) => lists.push(makeList(set, g, ctx, store, merge, mergePhysical)),
     );
     this.#lists = lists;
   }
@@ -155,18 +156,24 @@ class CpuLists extends StoredLists {
  * The variable-size rlist (8/16/24-byte entries) in chunks of `chunkBytes`; `merge` false keeps
  * one entry per input range instead of extending the last entry.
  */
-export function rlistRepresentation(chunkBytes: ChunkBytes, ctx: RlistContext, merge = true): Representation {
+export function rlistRepresentation(
+  chunkBytes: ChunkBytes,
+  ctx: RlistContext,
+  merge = true,
+  mergePhysical = false,
+): Representation {
   const pool = new ChunkPool({ chunkBytes });
   const id = `rlist-${chunkBytes}` as RepresentationId;
+  const variant = mergePhysical ? "P2P ranges merged" : merge ? "" : "no merge";
   return {
     id,
-    key: merge ? id : `${id}/no-merge`,
+    key: mergePhysical ? `${id}/p2p-merge` : merge ? id : `${id}/no-merge`,
     family: "rlist",
-    merge,
-    label: `rlist variable, ${chunkBytes} B chunks${merge ? "" : ", no merge"}`,
-    accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included)${merge ? "" : "; every input range kept as its own entry"}.`,
+    merge: merge || mergePhysical,
+    label: `rlist variable, ${chunkBytes} B chunks${variant === "" ? "" : `, ${variant}`}`,
+    accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included)${merge ? "" : "; every input range kept as its own entry"}${mergePhysical ? "; contiguous PHYSICAL ranges of one P2P provider merged (CpuRangeList mergePhysical, an extension of the prototype)" : ""}.`,
     unsupported: () => null,
-    build: (set) => new CpuLists(set, ctx, pool, merge),
+    build: (set) => new CpuLists(set, ctx, pool, merge, mergePhysical),
   };
 }
 

@@ -18,6 +18,7 @@ export const SHORT_NAMES: Record<string, string> = {
 /** Short name of a representation variant ("rlist-512", "rlist-512 no-merge"). */
 export function shortName(r: { id: string; key: string; label: string }): string {
   const base = SHORT_NAMES[r.id] ?? r.label;
+  if (r.key.endsWith("/p2p-merge")) return `${base} P2P-merged`;
   return r.key.endsWith("/no-merge") ? `${base} no-merge` : base;
 }
 const name = shortName;

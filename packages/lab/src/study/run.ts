@@ -69,8 +69,15 @@ export function representationsFor(
     ...(on ? [make(true)] : []),
     ...(off ? [make(false)] : []),
   ];
+  // P2P: the rlist with contiguous same-provider PHYSICAL ranges merged too (an extension of the
+  // prototype, which never merges them), beside the faithful form, for the merging verdict.
+  const p2pMerge =
+    on && p.p2p
+      ? [rlistRepresentation(chunkBytes.includes(512) ? 512 : chunkBytes[0]!, p.ctx, true, true)]
+      : [];
   return [
     ...chunkBytes.flatMap((c) => both((m) => rlistRepresentation(c, p.ctx, m))),
+    ...p2pMerge,
     ...both(fixed16Representation),
     bioVec,
     bioVecPage,
@@ -113,10 +120,10 @@ export function runStudy(o: StudyOptions): StudyResults {
   const workloads: WorkloadResult[] = prepared.map((p) => {
     const w = p.workload;
     const reps = representationsFor(p, o.chunkBytes, merge);
-    if (accounting.length === 0)
-      accounting.push(
-        ...reps.map((r) => ({ id: r.id, key: r.key, label: r.label, accounting: r.accounting })),
-      );
+    // Every variant studied anywhere (the P2P-merged rlist exists for P2P workloads only).
+    for (const r of reps)
+      if (!accounting.some((a) => a.key === r.key))
+        accounting.push({ id: r.id, key: r.key, label: r.label, accounting: r.accounting });
     const { representations, noise } = measureAll(reps, w, {
       rounds: o.runs,
       ...(o.calibrateNs !== undefined && { calibrateNs: o.calibrateNs }),

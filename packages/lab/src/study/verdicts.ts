@@ -190,7 +190,7 @@ function chunkSize(workloads: readonly WorkloadResult[]): Verdict {
     ...new Set(
       workloads.flatMap((w) =>
         w.representations
-          .filter((r) => r.family === "rlist" && r.merge !== false && r.supported)
+          .filter((r) => r.family === "rlist" && r.key === r.id && r.supported)
           .map((r) => r.key),
       ),
     ),
@@ -281,7 +281,19 @@ function merging(workloads: readonly WorkloadResult[]): Verdict {
     const sg = rep(w, "scatterlist");
     const sgOff = rep(w, "scatterlist/no-merge");
     const rl = rep(w, on);
-    if (pageless(w) && sg && rl && sgOff && sg.entries < rl.entries) {
+    if (!pageless(w) || !rl) continue;
+    const p2pMerged = w.representations.find((r) => r.key.endsWith("/p2p-merge") && r.supported);
+    if (p2pMerged) {
+      const ratio = rl.entries / p2pMerged.entries;
+      parts.push(
+        ratio >= 1 + EXACT_TIE
+          ? `P2P: merging contiguous ranges of one provider (CpuRangeList mergePhysical) stores ${x(ratio)} fewer entries on ${named([w])} (${n(rl.entries)} -> ${n(p2pMerged.entries)}${sg ? `, as few as the scatterlist's ${n(sg.entries)}` : ""}); the prototype never merges PHYSICAL entries`
+          : `P2P: no measurable difference from merging contiguous ranges of one provider on ${named([w])}`,
+      );
+      evidence.push(
+        `${w.id} (${w.data}): rlist ${n(rl.entries)} entries with PHYSICAL ranges unmerged (as rlscpu_append_physical()), ${n(p2pMerged.entries)} merged (${x(ratio)}; ${n(rl.bytes)} B against ${n(p2pMerged.bytes)} B)${sg && sgOff ? `; scatterlist ${n(sgOff.entries)} unmerged, ${n(sg.entries)} merged` : ""}`,
+      );
+    } else if (sg && sgOff && sg.entries < rl.entries) {
       parts.push(
         `P2P ranges are not merged by the rlist (PHYSICAL entries never merge, as in rlscpu_append_physical()): ${n(rl.entries)} entries where the scatterlist merges contiguous same-provider ranges into ${n(sg.entries)}`,
       );
