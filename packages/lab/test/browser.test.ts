@@ -96,7 +96,7 @@ describe.skipIf(chromium === null && !inCi)("report in a real browser (headless 
     expect(v).toBeGreaterThan(0);
     for (const id of ["findings", "overview", "workloads", "mappings"])
       expect(r.dom.indexOf(`id="${id}"`)).toBeGreaterThan(v);
-    for (const id of ["entry-format", "chunk-size", "merging", "iommu-mapping", "p2p"])
+    for (const id of ["entry-format", "chunk-size", "merging", "iommu-mapping", "iotlb-invalidation", "p2p"])
       expect(r.dom).toContain(`id="v-${id}"`);
     // memory and walk per workload (4 each), merging per workload (4), DMA entries per mapped workload (4)
     const charts = r.dom.match(/<svg [^>]*class="chart"/g) ?? [];

@@ -47,7 +47,7 @@ describe("rlist-lab study (default command)", () => {
     // The verdicts come last, each with its question, answer and margin.
     const verdicts = run.stdout.indexOf("\nVerdicts\n");
     expect(verdicts).toBeGreaterThan(run.stdout.indexOf("What this says"));
-    for (const id of ["entry-format", "chunk-size", "merging", "iommu-mapping", "p2p"])
+    for (const id of ["entry-format", "chunk-size", "merging", "iommu-mapping", "iotlb-invalidation", "p2p"])
       expect(run.stdout.indexOf(`[${id}] `)).toBeGreaterThan(verdicts);
     expect(run.stdout.slice(verdicts)).toMatch(/margin: exact/);
     expect(run.stdout).toContain(`Report: ${join(out, "index.html")}`);

@@ -97,7 +97,15 @@ describe("mappings", () => {
   };
 
   it("RDMA pages: one IOVA range behind the IOMMU, the CPU list itself without", () => {
-    const [iommu, direct] = mapWorkload(prep("rdma"), p2p, { rounds: 1, budgetNs: 1e6 });
+    const [iommu, lazy, direct] = mapWorkload(prep("rdma"), p2p, { rounds: 1, budgetNs: 1e6 });
+    // Strict vs lazy invalidation (exact, simulated clock): one unmap, so strict invalidates once
+    // and lazy leaves the page reachable until its flush queue's timer (10 ms) or a final flush.
+    expect(iommu!.iotlb).toMatchObject({ strict: true, unmaps: 1, invalidations: 1, exposedByteMs: 0 });
+    expect(lazy!.device).toMatch(/lazy IOMMU \(iommu\.strict=0\)/);
+    expect(lazy!.iotlb!.strict).toBe(false);
+    expect(lazy!.iotlb!.exposedByteMs).toBeGreaterThan(0);
+    expect(lazy!.dmaEntries).toBe(iommu!.dmaEntries);
+    expect(direct!.iotlb).toBeNull();
     expect(iommu).toMatchObject({
       path: "iommu-linear",
       dmaEntries: 1,

@@ -128,7 +128,10 @@ function mappingSentence(maps: readonly MappingResult[]): string | null {
 }
 
 function iommuSentence(maps: readonly MappingResult[]): string | null {
-  const iommu = maps.filter((m) => m.error === null && m.p2pMapType === null && m.iovaBytes > 0);
+  // The strict domain only: the lazy one maps the same way (its figures are the iotlb verdict's).
+  const iommu = maps.filter(
+    (m) => m.error === null && m.p2pMapType === null && m.iovaBytes > 0 && m.iotlb?.strict !== false,
+  );
   if (iommu.length === 0) return null;
   const parts = iommu.map((m) => {
     const shape =

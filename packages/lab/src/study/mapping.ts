@@ -22,7 +22,7 @@ import { ChunkPool, RangeList } from "@rlist/list";
 import type { P2pMachine } from "../machine/example-p2p.js";
 import { makeList } from "../representations/rlist.js";
 import type { Prepared } from "./prepare.js";
-import type { MappingResult } from "./results.js";
+import type { IotlbFigures, MappingResult } from "./results.js";
 import { interleaved } from "./timing.js";
 
 export interface MapOptions {
@@ -57,9 +57,13 @@ export const NVME_SEGMENTATION: Segmentation = {
   blockSizes: SZ_4K,
 };
 
-function iommu(): IommuDomain {
-  return new IommuDomain({ pageSizes: SZ_4K | SZ_2M | SZ_1G });
+/** An IOMMU domain with 4K/2M/1G pages; `strict` false is lazy invalidation (iommu.strict=0, a flush queue). */
+function iommu(strict = true): IommuDomain {
+  return new IommuDomain({ pageSizes: SZ_4K | SZ_2M | SZ_1G, strict });
 }
+
+/** Simulated time between the map + unmap of one list and the next, for the flush-queue figures. */
+export const LIST_INTERVAL_MS = 1;
 
 /** The devices a workload is mapped for: the GPU's NICs for P2P, else one device with and without IOMMU. */
 export function mapTargets(p: Prepared, p2p: P2pMachine): MapTarget[] {
@@ -79,6 +83,11 @@ export function mapTargets(p: Prepared, p2p: P2pMachine): MapTarget[] {
       label: `${what} behind an IOMMU`,
       pci: null,
       device: () => new DmaDevice({ name: what, iommu: iommu(), segmentation: seg }),
+    },
+    {
+      label: `${what} behind a lazy IOMMU (iommu.strict=0)`,
+      pci: null,
+      device: () => new DmaDevice({ name: what, iommu: iommu(false), segmentation: seg }),
     },
     {
       label: `${what} without IOMMU`,
@@ -143,6 +152,29 @@ function mapAll(lists: readonly CpuRangeList[], device: DmaDevice): Figures {
 }
 
 /**
+ * What IOTLB invalidation costs and exposes: every list mapped and unmapped in turn on a fresh
+ * device, {@link LIST_INTERVAL_MS} of simulated time after each (the flush-queue timer runs on it),
+ * then the queue's exposure read before a final flush. All exact: the clock is simulated.
+ */
+function iotlbFigures(lists: readonly CpuRangeList[], device: DmaDevice): IotlbFigures | null {
+  const domain = device.iommu;
+  if (domain === null || domain === undefined) return null;
+  for (const list of lists) {
+    mapRangeList(device, list, { direction: "bidirectional" }).unmap();
+    domain.clock.advance(LIST_INTERVAL_MS);
+  }
+  const e = domain.exposure();
+  return {
+    strict: domain.strict,
+    unmaps: lists.length,
+    invalidations: domain.counters.iotlbInvalidations,
+    exposedByteMs: e.byteMs,
+    meanWindowMs: e.meanWindowMs,
+    maxWindowMs: e.maxWindowMs,
+  };
+}
+
+/**
  * Maps the workload for each of its devices with @rlist/dma's mapper (dma_map_rlist semantics:
  * identity for dma-direct, one IOVA range for page lists, bus addresses for BUS_ADDR P2P), reads
  * the DMA-list figures, unmaps, and times map + unmap of every list for every device side by side
@@ -168,6 +200,7 @@ export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): Mappin
       ns: number;
       /** A fresh device to time on, null when mapping failed. */
       device: DmaDevice | null;
+      iotlb: IotlbFigures | null;
     }
     const figures = mapTargets(p, p2p).map((t): Mapped => {
       const mapType = p.p2p && t.pci !== null ? p2pMapType(p2p.provider, t.pci) : null;
@@ -176,10 +209,10 @@ export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): Mappin
         const t0 = process.hrtime.bigint();
         const f = mapAll(lists, t.device());
         const ns = Number(process.hrtime.bigint() - t0);
-        return { base, f, error: null, ns, device: t.device() };
+        return { base, f, error: null, ns, device: t.device(), iotlb: iotlbFigures(lists, t.device()) };
       } catch (err) {
         if (!isRlistError(err)) throw err;
-        return { base, f: NO_FIGURES, error: err.message, ns: 0, device: null };
+        return { base, f: NO_FIGURES, error: err.message, ns: 0, device: null, iotlb: null };
       }
     });
     const timed = figures.filter((x) => x.device !== null);
@@ -194,7 +227,7 @@ export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): Mappin
     );
     return figures.map((x) => {
       const k = timed.indexOf(x);
-      return { ...x.base, ...x.f, error: x.error, map: k >= 0 ? timings[k]! : null };
+      return { ...x.base, ...x.f, error: x.error, map: k >= 0 ? timings[k]! : null, iotlb: x.iotlb };
     });
   } finally {
     for (const s of stores) s.clear();

@@ -70,6 +70,26 @@ export interface MappingResult {
   readonly isolated: boolean;
   /** Map and unmap of every list, per call, over interleaved rounds (null when mapping failed). */
   readonly map: Timing | null;
+  /** IOTLB invalidation and what it leaves exposed (behind an IOMMU), null without one. */
+  readonly iotlb: IotlbFigures | null;
+}
+
+/**
+ * Strict vs lazy IOTLB invalidation for one workload on one device: every list mapped and unmapped
+ * in turn, 1 ms of simulated time apart (the flush-queue model of @rlist/dma; exact figures).
+ */
+export interface IotlbFigures {
+  /** iommu.strict: invalidate on every unmap (true) or through the flush queue (false). */
+  readonly strict: boolean;
+  readonly unmaps: number;
+  /** IOTLB invalidations issued (strict: one per unmap; lazy: one per queue flush). */
+  readonly invalidations: number;
+  /** Bytes reachable by the device after their unmap x ms until the flush (0 when strict). */
+  readonly exposedByteMs: number;
+  /** How long an unmapped byte stays reachable on average, ms. */
+  readonly meanWindowMs: number;
+  /** The longest such window, ms. */
+  readonly maxWindowMs: number;
 }
 
 export interface TopologyFunction {
