@@ -1,8 +1,9 @@
-import { type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
+import { formatValue, type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, newChunkSpan, RangeList, type RangeListStats } from "@rlist/list";
+import { checkBytes, checkFunction, checkInstance, checkObject } from "../args.js";
 import type { Folio } from "../memory/folio.js";
 import { checkAddress } from "../memory/numbers.js";
-import type { PhysicalMemory } from "../memory/physical-memory.js";
+import { PhysicalMemory } from "../memory/physical-memory.js";
 import { P2pProvider } from "../pci/p2p-provider.js";
 import {
   PENDING_FOLIO,
@@ -93,6 +94,8 @@ export class CpuRangeList {
   readonly #invPs: number = 0;
 
   constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
+    checkInstance("memory", memory, PhysicalMemory);
+    checkObject("CPU range list options", options);
     this.memory = memory;
     this.mergePhysical = options.mergePhysical === true;
     this.#ps = memory.pageSize;
@@ -139,6 +142,9 @@ export class CpuRangeList {
     options?: CpuRangeListOptions,
   ): CpuRangeList {
     const list = new CpuRangeList(memory, options);
+    if (typeof pfns !== "object" || pfns === null || !Number.isSafeInteger(pfns.length)) {
+      throw new RlistError("EINVAL", `pfns must be an array of page frame numbers, got ${formatValue(pfns)}`);
+    }
     try {
       for (let i = 0; i < pfns.length; i++) list.appendPage(pfns[i]!, 0, memory.pageSize);
     } catch (err) {
@@ -198,6 +204,7 @@ export class CpuRangeList {
    * of the range has no struct page; `ERANGE` for unsafe numbers.
    */
   appendFolio(folio: Folio, offset: number, length: number): void {
+    checkObject("folio", folio);
     checkAddress("folio pfn", folio.pfn);
     if (this.memory.folioHead(folio.pfn) !== folio.pfn || this.memory.folioOrder(folio.pfn) !== folio.order) {
       throw new RlistError(
@@ -281,6 +288,7 @@ export class CpuRangeList {
    * prototype's `rls_preload()`, e.g. before pinning pages in atomic context). Default store only.
    */
   reserve(entries: number): void {
+    checkAddress("entries", entries);
     this.#rangeList("reserve").reserve(entries + 1, 24);
   }
 
@@ -526,18 +534,21 @@ export class CpuRangeList {
 
   /** Calls `fn` with one cursor per entry (the same object each time); `false` from `fn` stops. */
   forEachEntry(fn: (entry: CpuEntryCursor) => boolean | undefined): void {
+    checkFunction("fn", fn);
     const c = this.cursor();
     while (c.next()) if (fn(c) === false) return;
   }
 
   /** Calls `fn` per folio piece (`rlscpu_for_each_folio`); physical entries come whole. */
   forEachFolio(fn: (piece: CpuFolioCursor) => boolean | undefined): void {
+    checkFunction("fn", fn);
     const c = this.folioCursor();
     while (c.next()) if (fn(c) === false) return;
   }
 
   /** Calls `fn` per page piece (`rlscpu_for_each_page`); physical entries are split at page frames too. */
   forEachPage(fn: (piece: CpuPageCursor) => boolean | undefined): void {
+    checkFunction("fn", fn);
     const c = this.pageCursor();
     while (c.next()) if (fn(c) === false) return;
   }
@@ -548,11 +559,13 @@ export class CpuRangeList {
    * range passes the list's end or touches a byte that is not memory; then nothing is copied.
    */
   copyTo(buffer: Uint8Array, position: number): void {
+    checkBytes("buffer", buffer);
     copyBetween(this, buffer, position, true);
   }
 
   /** Copies `buffer` into the list's bytes from `position` (`sg_copy_from_buffer()`); errors as {@link copyTo}. */
   copyFrom(buffer: Uint8Array, position: number): void {
+    checkBytes("buffer", buffer);
     copyBetween(this, buffer, position, false);
   }
 

@@ -25,7 +25,8 @@
  * and move work in every order.
  */
 import { RlistError } from "@rlist/encoding";
-import type { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { checkInstance, checkObject, checkString } from "../args.js";
+import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
 import type { DmaRangeList } from "../mapping/dma-range-list.js";
@@ -127,6 +128,9 @@ export class DmaBufExporter {
   #moving = false;
 
   constructor(memory: CpuRangeList, options: DmaBufExporterOptions = {}) {
+    checkInstance("a dma-buf's memory", memory, CpuRangeList);
+    checkObject("dma-buf exporter options", options);
+    if (options.name !== undefined) checkString("name", options.name);
     if (memory.isEmpty) throw new RlistError("EINVAL", "a dma-buf needs at least one byte");
     this.#memory = memory;
     this.name = options.name ?? "dma-buf";
@@ -230,6 +234,7 @@ export class DmaBufExporter {
    * size; `EREMOTEIO` when an attached importer could not reach the new memory.
    */
   move(memory: CpuRangeList): void {
+    checkInstance("the new memory", memory, CpuRangeList);
     if (this.#moving) throw new RlistError("EBUSY", "move from inside moveNotify");
     if (memory.length !== this.#memory.length) {
       throw new RlistError(

@@ -11,6 +11,7 @@
  * regression figures (docs/rdma-dmabuf.md#splitting-at-uint_max, vector DMABUF-1).
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkCursor } from "../args.js";
 import type { DmaEntryCursor } from "../mapping/dma-entries.js";
 
 /** `dma_length` is a u32: the largest scatterlist DMA segment. */
@@ -107,6 +108,7 @@ export function sgSplit(addr: number, length: number, options: SgSplitOptions = 
  * split at UINT_MAX. A 64 GiB BAR is one range-list entry and 17 scatterlist entries.
  */
 export function sgEntriesForDmaList(entries: DmaEntryCursor): number {
+  checkCursor("entries", entries);
   let n = 0;
   for (let ok = entries.reset(); ok; ok = entries.next()) n += sgSplitCount(entries.length);
   return n;

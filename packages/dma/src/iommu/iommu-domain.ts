@@ -4,6 +4,7 @@
  * leaves mapped per page size, page-table pages, IOTLB syncs.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { checkU53, log2Pow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
@@ -117,6 +118,7 @@ export class IommuDomain {
   };
 
   constructor(options: IommuDomainOptions = {}) {
+    checkObject("IOMMU domain options", options);
     const pageSizes = options.pageSizes ?? SZ_4K + SZ_2M + SZ_1G;
     checkU53("pageSizes", pageSizes);
     for (let s = pageSizes, bit = 2 ** 52; s > 0; bit /= 2) {

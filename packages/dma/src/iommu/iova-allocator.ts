@@ -18,6 +18,7 @@
  * returns everything to the tree.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { checkU53, isPow2, log2Pow2, orderBase2, roundupPow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
@@ -72,6 +73,7 @@ export class IovaAllocator {
   private readonly parked = new Map<number, number>();
 
   constructor(options: IovaAllocatorOptions = {}) {
+    checkObject("IOVA allocator options", options);
     const granule = options.granule ?? 4096;
     if (!isPow2(granule)) throw new RlistError("EINVAL", `IOVA granule ${granule} is not a power of two`);
     this.granule = granule;

@@ -12,7 +12,8 @@
  * Differences from the kernel: unmapping part of a large page is refused (`EINVAL`) instead of
  * splitting it (ARM LPAE) or silently unmapping all of it (VT-d); the mapper never needs either.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { hi32, TWO32 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
@@ -83,6 +84,7 @@ export class IoPageTable {
   private readonly walkWords: number[] = [0, 0, 0, 0, 0];
 
   constructor(options: PageTableOptions = {}) {
+    checkObject("page table options", options);
     const levels = options.levels ?? 4;
     if (!Number.isInteger(levels) || levels < 3 || levels > 4) {
       throw new RlistError("EINVAL", `page table levels must be 3 or 4, got ${levels}`);
@@ -132,9 +134,17 @@ export class IoPageTable {
    * table page cannot be allocated, `ERANGE` beyond the IOVA width.
    */
   map(iova: number, phys: number, size: number, prot: number): void {
+    if (typeof prot !== "number" || prot >>> 0 !== prot || prot > PROT_MASK) {
+      throw new RlistError(
+        "EINVAL",
+        `IOMMU protection must be IOMMU_READ | IOMMU_WRITE | IOMMU_MMIO, got ${formatValue(prot)}`,
+      );
+    }
     // Fast path: one 4 KiB page in the leaf table of the last 2 MiB region touched.
     if (
       size === 0x1000 &&
+      typeof iova === "number" &&
+      typeof phys === "number" &&
       iova % 0x1000 === 0 &&
       phys % 0x1000 === 0 &&
       phys >= 0 &&
@@ -152,8 +162,11 @@ export class IoPageTable {
       return;
     }
     checkPageRange(iova, size, this.ivaLimit);
-    if (phys % 4096 !== 0 || !Number.isSafeInteger(phys) || phys < 0 || phys + size > 2 ** 52) {
-      throw new RlistError("ERANGE", `phys ${phys} is not a 4 KiB-aligned address below 2^52`);
+    if (!Number.isSafeInteger(phys) || phys % 4096 !== 0 || phys < 0 || phys + size > 2 ** 52) {
+      throw new RlistError(
+        typeof phys === "number" ? "ERANGE" : "EINVAL",
+        `phys ${formatValue(phys)} is not a 4 KiB-aligned address below 2^52`,
+      );
     }
     let done = 0;
     try {
@@ -420,7 +433,10 @@ export class IoPageTable {
 
 function checkPageRange(iova: number, size: number, limit: number): void {
   if (!Number.isSafeInteger(iova) || iova < 0 || !Number.isSafeInteger(size) || size < 0) {
-    throw new RlistError("ERANGE", "IOVA and size must be safe non-negative integers");
+    throw new RlistError(
+      typeof iova === "number" && typeof size === "number" ? "ERANGE" : "EINVAL",
+      `IOVA ${formatValue(iova)} and size ${formatValue(size)} must be safe non-negative integers`,
+    );
   }
   if (iova % 4096 !== 0 || size % 4096 !== 0) {
     throw new RlistError("EINVAL", `IOVA ${iova} / size ${size} not 4 KiB aligned`);

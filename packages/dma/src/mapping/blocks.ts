@@ -7,7 +7,8 @@
  * Zero-length entries hold no bytes, so every helper here skips them (the prototype's block
  * counter wraps on them, bug 19 in docs/prototype.md#bugs-we-fixed).
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkCursor } from "../args.js";
 import {
   bitsPer,
   checkU53,
@@ -49,7 +50,7 @@ function vaSpanBits(va: number, total: number): number {
 }
 
 function checkBlockSize(bs: number): void {
-  if (!isPow2(bs)) throw new RlistError("EINVAL", `block size ${bs} is not a power of two`);
+  if (!isPow2(bs)) throw new RlistError("EINVAL", `block size ${formatValue(bs)} is not a power of two`);
 }
 
 /**
@@ -59,7 +60,9 @@ function checkBlockSize(bs: number): void {
  * `blockSizes == 0`, where the kernel WARNs). `hwva` defaults to the first entry's DMA address.
  */
 export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, hwva?: number): number {
+  checkCursor("entries", entries);
   checkU53("blockSizes", blockSizes);
+  if (hwva !== undefined) checkU53("hwva", hwva);
   if (blockSizes === 0) return 0;
   const total = totalLength(entries);
   let va = hwva;
@@ -91,6 +94,7 @@ export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, h
 
 /** Like rlist_dma_block_offset() / ib_umem_dma_offset(): first DMA address mod `bs`; 0 if empty. */
 export function blockOffset(entries: DmaEntryCursor, bs: number): number {
+  checkCursor("entries", entries);
   checkBlockSize(bs);
   for (let ok = entries.reset(); ok; ok = entries.next()) {
     if (entries.length !== 0) return lowBits(entries.dmaAddress, bs);
@@ -123,6 +127,7 @@ export class BlockCursor {
     private readonly entries: DmaEntryCursor,
     readonly blockSize: number,
   ) {
+    checkCursor("entries", entries);
     checkBlockSize(blockSize);
   }
 

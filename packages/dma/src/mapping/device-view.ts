@@ -10,10 +10,12 @@
  * Behind a lazy (flush-queue) domain the IOTLB answers before the page walk, so a translation an
  * unmap left in it keeps working until the queue flushes (`stale`).
  */
+
+import { checkInstance } from "../args.js";
 import { MAX_SAFE } from "../iommu/bits.js";
 import type { PteLookup } from "../iommu/page-table.js";
 import { barWindows } from "../pci/bar-windows.js";
-import type { DmaDevice } from "./device.js";
+import { DmaDevice } from "./device.js";
 
 /** How a DMA address reached memory. */
 export type DeviceRoute = "iommu" | "direct" | "p2p" | "bounce";
@@ -51,6 +53,7 @@ const LOOKUP: PteLookup = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
 
 /** Like the hardware walk a device's DMA goes through; never throws for a safe integer address. */
 export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTranslation {
+  checkInstance("device", device, DmaDevice);
   if (!Number.isSafeInteger(dmaAddress) || dmaAddress < 0) return FAULT_ADDRESS;
   if (dmaAddress > device.dmaMask) return FAULT_MASK;
   const peer = peerBarTarget(device, dmaAddress);

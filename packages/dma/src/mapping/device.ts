@@ -5,6 +5,7 @@
  * for memory the mask cannot reach).
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { checkU53, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
 import type { PciFunction } from "../pci/topology.js";
@@ -109,6 +110,7 @@ export class DmaDevice {
   readonly #live = new Set<TrackedDma>();
 
   constructor(init: DmaDeviceInit = {}) {
+    checkObject("DMA device init", init);
     const bits = init.dmaMaskBits ?? 64;
     if (!Number.isInteger(bits) || bits < 1 || bits > 64) {
       throw new RlistError("EINVAL", `dmaMaskBits must be 1..64, got ${bits}`);
@@ -206,6 +208,7 @@ export class DmaDevice {
   /** True when `[dma, dma + length)` is under the DMA mask (like dma_capable()). */
   dmaCapable(dma: number, length: number): boolean {
     checkU53("dma", dma);
+    checkU53("length", length);
     return length === 0 ? dma <= this.dmaMask : dma + length - 1 <= this.dmaMask;
   }
 

@@ -21,8 +21,9 @@
  * A list a live `DmaMapping` handed out is frozen: its mutators throw `EBUSY` until the mapping
  * is unmapped.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
+import { checkObject } from "../args.js";
 import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./blocks.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
@@ -128,6 +129,7 @@ export class DmaRangeList {
     options: DmaRangeListOptions = {},
     identity?: { source: PhysEntrySource; directOffset: number },
   ) {
+    checkObject("DMA list options", options);
     if (identity !== undefined) {
       this._list = null;
       this._source = identity.source;
@@ -149,6 +151,9 @@ export class DmaRangeList {
    * physical address + `directOffset`, kind `DIRECT`. Nothing is copied or allocated.
    */
   static identity(source: PhysEntrySource, directOffset = 0): DmaRangeList {
+    if (typeof (source as Partial<PhysEntrySource> | null)?.cursor !== "function") {
+      throw new RlistError("EINVAL", `${formatValue(source)} is not a CPU list`);
+    }
     if (!Number.isSafeInteger(directOffset))
       throw new RlistError("ERANGE", "directOffset must be a safe integer");
     return new DmaRangeList({}, { source, directOffset });
@@ -217,7 +222,7 @@ export class DmaRangeList {
     checkU53("dmaAddress", dmaAddress);
     checkU53("length", length);
     if (kind !== 0 && kind !== 1 && kind !== 2 && kind !== 3)
-      throw new RlistError("EINVAL", `bad DMA kind ${kind}`);
+      throw new RlistError("EINVAL", `bad DMA kind ${formatValue(kind)}`);
     const e = this._scratch;
     e.type = kind;
     e.length = length;

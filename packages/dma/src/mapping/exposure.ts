@@ -9,9 +9,11 @@
  * - DIRECT and BUS_ADDR entries: 0 here; without an IOMMU the device is not isolated at all (it can
  *   reach anything under its mask), which {@link MappingExposure.isolated} says.
  */
+
+import { checkInstance } from "../args.js";
 import { alignDown, alignUp, lowBits } from "../iommu/bits.js";
 import { DmaKind } from "./dma-range-list.js";
-import type { DmaMapping } from "./mapper.js";
+import { DmaMapping } from "./mapping.js";
 import { IO_TLB_SIZE } from "./swiotlb.js";
 
 export interface MappingExposure {
@@ -27,6 +29,7 @@ export interface MappingExposure {
 
 /** Exposure of a live mapping. */
 export function mappingExposure(mapping: DmaMapping): MappingExposure {
+  checkInstance("mapping", mapping, DmaMapping);
   const dev = mapping.device;
   const g = dev.iommu?.granule ?? 0;
   let requested = 0;

@@ -12,7 +12,7 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { alignDown, alignUp, lowBits, roundupPow2 } from "../iommu/bits.js";
-import { NO_SEGMENT_BOUNDARY, numSegmentsFor, type Segmentation } from "./segmentation.js";
+import { NO_SEGMENT_BOUNDARY, type Segmentation, segmentsFor } from "./segmentation.js";
 
 /** One IOMMU mapping: granule-aligned IOVA, phys and length. */
 export interface IovaMapStep {
@@ -85,14 +85,13 @@ export class IovaLayout {
     let start = this.cur + off;
     const B = this.window;
     if (B > g && length !== 0) {
-      const cpuSegs = numSegmentsFor(this.seg, phys, length);
-      if (numSegmentsFor(this.seg, start, length) > cpuSegs) {
+      const cpuSegs = segmentsFor(this.seg, phys, length);
+      if (segmentsFor(this.seg, start, length) > cpuSegs) {
         // The prototype's rule: restart at the next boundary with the same in-granule offset.
         start = alignUp(this.cur, B) + off;
         // Still worse (a max segment size that the new offset splits differently): mirror the
         // CPU range's offset inside the boundary window, which gives the very same segments.
-        if (numSegmentsFor(this.seg, start, length) > cpuSegs)
-          start = alignUp(this.cur, B) + lowBits(phys, B);
+        if (segmentsFor(this.seg, start, length) > cpuSegs) start = alignUp(this.cur, B) + lowBits(phys, B);
         this.padded++;
       }
     }

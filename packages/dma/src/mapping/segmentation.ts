@@ -9,6 +9,7 @@
  * (prototype bug 16, docs/prototype.md#bugs-we-fixed) and they also hold for addresses above 2^53.
  */
 import { RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { alignDown, checkU53, isLowMask, lowBits, MAX_SAFE } from "../iommu/bits.js";
 
 /** Like `struct rlist_dma_segmentation` / `device_dma_parameters`. */
@@ -49,6 +50,7 @@ export const pciDefaultSegmentation: Segmentation = Object.freeze({
 
 /** Throws `ERANGE` / `EINVAL` unless `seg` is well-formed. */
 export function validateSegmentation(seg: Segmentation): void {
+  checkObject("segmentation", seg);
   checkU53("minAlignMask", seg.minAlignMask);
   checkU53("segmentBoundaryMask", seg.segmentBoundaryMask);
   checkU53("maxSegmentSize", seg.maxSegmentSize);
@@ -67,9 +69,17 @@ export function validateSegmentation(seg: Segmentation): void {
 
 /**
  * Like get_max_segment_size(): bytes of the segment starting at `addr`, at most `remaining`,
- * cut at the next `mask + 1` boundary and at `maxSeg`.
+ * cut at the next `mask + 1` boundary and at `maxSeg`. Arguments are checked (`ERANGE` / `EINVAL`).
  */
 export function segmentLength(addr: number, remaining: number, mask: number, maxSeg: number): number {
+  checkU53("addr", addr);
+  checkU53("remaining", remaining);
+  checkLimits(mask, maxSeg);
+  return cutSegment(addr, remaining, mask, maxSeg);
+}
+
+/** @internal {@link segmentLength} without the checks (the segment cursor's per-segment step). */
+export function cutSegment(addr: number, remaining: number, mask: number, maxSeg: number): number {
   let len = Math.min(remaining, maxSeg);
   if (mask !== NO_SEGMENT_BOUNDARY) {
     const toBoundary = mask + 1 - lowBits(addr, mask + 1);
@@ -84,9 +94,16 @@ function ceilDiv(a: number, b: number): number {
 
 /**
  * Like rlist_dma_num_segments(), INTENDED: split [start, start + length) at every multiple of
- * `mask + 1` and sum ceil(piece / maxSeg). Length 0 gives 0 segments.
+ * `mask + 1` and sum ceil(piece / maxSeg). Length 0 gives 0 segments. Arguments are checked.
  */
 export function numSegmentsRange(start: number, length: number, mask: number, maxSeg: number): number {
+  checkU53("start", start);
+  checkU53("length", length);
+  checkLimits(mask, maxSeg);
+  return segmentsInRange(start, length, mask, maxSeg);
+}
+
+function segmentsInRange(start: number, length: number, mask: number, maxSeg: number): number {
   if (length === 0) return 0;
   if (mask === NO_SEGMENT_BOUNDARY) return maxSeg === NO_MAX_SEGMENT_SIZE ? 1 : ceilDiv(length, maxSeg);
   const window = mask + 1;
@@ -100,13 +117,28 @@ export function numSegmentsRange(start: number, length: number, mask: number, ma
   );
 }
 
-/** Segments of one range under `seg` (boundary mask and max size). */
+/** Segments of one range under `seg` (boundary mask and max size). Arguments are checked. */
 export function numSegmentsFor(seg: Segmentation, start: number, length: number): number {
-  return numSegmentsRange(start, length, seg.segmentBoundaryMask, seg.maxSegmentSize);
+  validateSegmentation(seg);
+  checkU53("start", start);
+  checkU53("length", length);
+  return segmentsFor(seg, start, length);
 }
 
-/** True when [start, start + length) lies inside one `mask + 1` window. */
+/** @internal {@link numSegmentsFor} for a validated `seg` and numbers (the layout's hot path). */
+export function segmentsFor(seg: Segmentation, start: number, length: number): number {
+  return segmentsInRange(start, length, seg.segmentBoundaryMask, seg.maxSegmentSize);
+}
+
+/** True when [start, start + length) lies inside one `mask + 1` window. Arguments are checked. */
 export function withinBoundary(start: number, length: number, mask: number): boolean {
+  checkU53("start", start);
+  checkU53("length", length);
+  checkLimits(mask, 1);
+  return inOneWindow(start, length, mask);
+}
+
+function inOneWindow(start: number, length: number, mask: number): boolean {
   if (mask === NO_SEGMENT_BOUNDARY || length === 0) return true;
   const window = mask + 1;
   return alignDown(start, window) === alignDown(start + length - 1, window);
@@ -117,10 +149,24 @@ export function withinBoundary(start: number, length: number, mask: number): boo
  * physical address, and mapping did not add segments (CPU segments >= DMA segments).
  */
 export function segmentationOk(seg: Segmentation, phys: number, dma: number, length: number): boolean {
+  validateSegmentation(seg);
+  checkU53("phys", phys);
+  checkU53("dma", dma);
+  checkU53("length", length);
   if (seg.minAlignMask !== 0) {
     const a = seg.minAlignMask + 1;
     if (lowBits(phys, a) !== lowBits(dma, a)) return false;
   }
-  if (withinBoundary(dma, length, seg.segmentBoundaryMask)) return true;
-  return numSegmentsFor(seg, phys, length) >= numSegmentsFor(seg, dma, length);
+  if (inOneWindow(dma, length, seg.segmentBoundaryMask)) return true;
+  return segmentsFor(seg, phys, length) >= segmentsFor(seg, dma, length);
+}
+
+/** A boundary mask `2^k - 1` (k >= 1) and a max segment size >= 1, or `EINVAL` / `ERANGE`. */
+function checkLimits(mask: number, maxSeg: number): void {
+  checkU53("segment boundary mask", mask);
+  checkU53("max segment size", maxSeg);
+  if (mask === 0 || !isLowMask(mask)) {
+    throw new RlistError("EINVAL", `segment boundary mask ${mask} is not 2^k - 1 (k >= 1)`);
+  }
+  if (maxSeg < 1) throw new RlistError("EINVAL", "max segment size must be >= 1");
 }

@@ -5,8 +5,10 @@
  * the block layer's get_max_segment_size()). Entries are never merged, so the count equals
  * {@link numSegments}.
  */
+
+import { checkCursor } from "../args.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
-import { numSegmentsFor, type Segmentation, segmentLength, validateSegmentation } from "./segmentation.js";
+import { cutSegment, type Segmentation, segmentsFor, validateSegmentation } from "./segmentation.js";
 
 /** Allocation-free segment cursor; fields are valid after `reset()` / `next()` return true. */
 export class SegmentCursor {
@@ -24,6 +26,7 @@ export class SegmentCursor {
     private readonly entries: DmaEntryCursor,
     seg: Segmentation,
   ) {
+    checkCursor("entries", entries);
     validateSegmentation(seg);
     this.mask = seg.segmentBoundaryMask;
     this.maxSeg = seg.maxSegmentSize;
@@ -61,7 +64,7 @@ export class SegmentCursor {
   }
 
   private cut(): void {
-    const len = segmentLength(this.dmaAddress, this.entryLeft, this.mask, this.maxSeg);
+    const len = cutSegment(this.dmaAddress, this.entryLeft, this.mask, this.maxSeg);
     this.length = len;
     this.entryLeft -= len;
   }
@@ -69,9 +72,10 @@ export class SegmentCursor {
 
 /** Like rlist_dma_num_segments() summed over a list: segments {@link SegmentCursor} yields. */
 export function numSegments(entries: DmaEntryCursor, seg: Segmentation): number {
+  checkCursor("entries", entries);
   validateSegmentation(seg);
   let n = 0;
   for (let ok = entries.reset(); ok; ok = entries.next())
-    n += numSegmentsFor(seg, entries.dmaAddress, entries.length);
+    n += segmentsFor(seg, entries.dmaAddress, entries.length);
   return n;
 }

@@ -10,6 +10,7 @@
  * typed arrays.
  */
 import { RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { alignUp, checkU53, isLowMask, lowBits } from "../iommu/bits.js";
 import type { FaultInjector } from "../iommu/faults.js";
 import type { DmaDirection } from "./direction.js";
@@ -78,6 +79,7 @@ export class SwiotlbPool {
   bouncedToCpu = 0;
 
   constructor(options: SwiotlbOptions) {
+    checkObject("swiotlb options", options);
     checkU53("base", options.base);
     if (options.base % IO_TLB_SIZE !== 0)
       throw new RlistError("EINVAL", "swiotlb base must be 2 KiB aligned");

@@ -1,4 +1,5 @@
 import { RlistError } from "@rlist/encoding";
+import { checkString } from "../args.js";
 import { bigToSafe } from "./numbers.js";
 
 /** One line of `/proc/iomem` with its nested lines, addresses exact (inclusive `end`, as printed). */
@@ -28,6 +29,7 @@ const LINE = /^( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)$/;
  * on overlapping siblings, and on the all-zero listing the kernel shows to non-root readers.
  */
 export function parseIomemBig(text: string): IomemResourceBig[] {
+  checkString("/proc/iomem text", text);
   const roots: MutableResource[] = [];
   const stack: MutableResource[] = [];
   const lines = text.split("\n");

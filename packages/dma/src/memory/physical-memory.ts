@@ -1,4 +1,5 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkBytes, checkObject } from "../args.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import type { Folio, Pgmap } from "./folio.js";
 import { parseIomem } from "./iomem.js";
@@ -53,9 +54,16 @@ export class PhysicalMemory {
   #lastRam: MemoryRegion | null = null;
 
   constructor(options: PhysicalMemoryOptions = {}) {
+    checkObject("physical memory options", options);
+    if (options.regions !== undefined && !Array.isArray(options.regions)) {
+      throw new RlistError("EINVAL", `regions must be an array, got ${formatValue(options.regions)}`);
+    }
     const ps = options.pageSize ?? 4096;
     if (!isPowerOfTwo(ps) || ps < 4096 || ps > 1 << 20) {
-      throw new RlistError("EINVAL", `page size must be a power of two from 4096 to 1 MiB, got ${ps}`);
+      throw new RlistError(
+        "EINVAL",
+        `page size must be a power of two from 4096 to 1 MiB, got ${formatValue(ps)}`,
+      );
     }
     this.pageSize = ps;
     this.pageShift = log2Exact(ps);
@@ -65,6 +73,7 @@ export class PhysicalMemory {
 
   /** A memory whose address map is a parsed `/proc/iomem` (see {@link regionsFromIomem}). */
   static fromIomem(text: string, options: { pageSize?: number } = {}): PhysicalMemory {
+    checkObject("options", options);
     return new PhysicalMemory({ ...options, regions: regionsFromIomem(parseIomem(text)) });
   }
 
@@ -184,7 +193,7 @@ export class PhysicalMemory {
   declareFolio(pfn: number, order: number): Folio {
     checkAddress("pfn", pfn);
     if (!Number.isInteger(order) || order < 1 || order > MAX_FOLIO_ORDER) {
-      throw new RlistError("EINVAL", `folio order must be 1..${MAX_FOLIO_ORDER}, got ${order}`);
+      throw new RlistError("EINVAL", `folio order must be 1..${MAX_FOLIO_ORDER}, got ${formatValue(order)}`);
     }
     const nr = 2 ** order;
     if (pfn % nr !== 0)
@@ -286,12 +295,14 @@ export class PhysicalMemory {
 
   /** Reads `out.length` bytes at `phys`; `EFAULT` (and `out` untouched) if any byte is not memory. */
   read(phys: number, out: Uint8Array): void {
+    checkBytes("out", out);
     this.#checkAccess(phys, out.length);
     this.#store.read(phys, out);
   }
 
   /** Writes `data` at `phys`; `EFAULT` (and nothing written) if any byte is not memory. */
   write(phys: number, data: Uint8Array): void {
+    checkBytes("data", data);
     this.#checkAccess(phys, data.length);
     this.#store.write(phys, data);
   }

@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { IomemResource } from "./iomem.js";
 import { checkAddress } from "./numbers.js";
 
@@ -113,6 +113,12 @@ const PCI_BUS = /^PCI Bus [0-9a-f]{4,}:[0-9a-f]{2}$/i;
  * Unclaimed parts of PCI windows and unlisted addresses stay holes.
  */
 export function regionsFromIomem(resources: readonly IomemResource[]): MemoryRegionInit[] {
+  if (!Array.isArray(resources)) {
+    throw new RlistError(
+      "EINVAL",
+      `resources must be the array parseIomem returns, got ${formatValue(resources)}`,
+    );
+  }
   const out: MemoryRegionInit[] = [];
   const region = (r: IomemResource, kind: RegionKind) =>
     out.push({ start: r.start, size: r.end - r.start + 1, kind, name: r.name });

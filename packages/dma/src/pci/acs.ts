@@ -1,3 +1,6 @@
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
+
 /**
  * ACS Control register bits (PCIe ACS Extended Capability, offset 6), as in `PCI_ACS_*`.
  * The P2P path walk only cares about the three redirecting ones, like `pci_bridge_has_acs_redir()`.
@@ -22,6 +25,7 @@ export interface AcsFlags {
 
 /** The ACS Control word for `flags`. */
 export function acsControlOf(flags: AcsFlags): number {
+  checkObject("ACS flags", flags);
   return (
     (flags.requestRedirect ? ACS_REQUEST_REDIRECT : 0) |
     (flags.completionRedirect ? ACS_COMPLETION_REDIRECT : 0) |
@@ -31,5 +35,8 @@ export function acsControlOf(flags: AcsFlags): number {
 
 /** True when `control` redirects peer requests or completions upstream (RR, CR or EC set). */
 export function acsRedirects(control: number): boolean {
+  if (typeof control !== "number" || !Number.isInteger(control) || control < 0 || control > 0xffff) {
+    throw new RlistError("EINVAL", `ACS control must be a u16, got ${formatValue(control)}`);
+  }
   return (control & ACS_REDIRECT_MASK) !== 0;
 }

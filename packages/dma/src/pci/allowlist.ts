@@ -1,3 +1,4 @@
+import { checkString } from "../args.js";
 /**
  * Whether a host bridge forwards peer-to-peer traffic between its root ports:
  * - `allowed`: across its own root ports and to other allowed bridges (whitelist entry, no flags);
@@ -49,6 +50,7 @@ export function hostBridgeP2pFor(vendor: number, device: number): HostBridgeP2p 
  * `/proc/cpuinfo` text. Such CPUs route P2P through any of their root complexes.
  */
 export function cpuSupportsP2pFromCpuinfo(cpuinfo: string): boolean {
+  checkString("/proc/cpuinfo text", cpuinfo);
   const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(cpuinfo)?.[1];
   const family = /^cpu family\s*:\s*(\d+)/m.exec(cpuinfo)?.[1];
   return vendor === "AuthenticAMD" && family !== undefined && Number(family) >= 0x17;

@@ -1,4 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 
 /** A PCI address: domain (segment), bus, device (slot) and function. */
 export interface Bdf {
@@ -27,6 +28,18 @@ export function parseBdf(text: string): Bdf {
 
 /** Formats like the kernel's `pci_name()`: `dddd:bb:dd.f`, lower-case hex. */
 export function formatBdf(a: Bdf): string {
+  checkObject("PCI address", a);
+  const fields: Array<[string, number, number]> = [
+    ["domain", a.domain, 0xffff_ffff],
+    ["bus", a.bus, 0xff],
+    ["device", a.device, 31],
+    ["function", a.fn, 7],
+  ];
+  for (const [name, v, max] of fields) {
+    if (!Number.isInteger(v) || v < 0 || v > max) {
+      throw new RlistError("EINVAL", `PCI ${name} must be an integer 0..${max}, got ${formatValue(v)}`);
+    }
+  }
   const h = (v: number, w: number) => v.toString(16).padStart(w, "0");
   return `${h(a.domain, 4)}:${h(a.bus, 2)}:${h(a.device, 2)}.${a.fn}`;
 }

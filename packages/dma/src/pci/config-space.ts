@@ -1,3 +1,4 @@
+import { checkBytes } from "../args.js";
 import type { PciPortType } from "./topology.js";
 
 /** What the P2P model needs from a function's configuration space. */
@@ -20,6 +21,7 @@ const EXT_CAP_ID_ACS = 0x000d;
  * end the walk instead of throwing.
  */
 export function parseConfigSpace(bytes: Uint8Array): ConfigSpaceInfo {
+  checkBytes("config space", bytes);
   const u8 = (o: number) => (o < bytes.length ? bytes[o]! : 0);
   const u16 = (o: number) => u8(o) | (u8(o + 1) << 8);
   const u32 = (o: number) => (u16(o) | (u16(o + 2) << 16)) >>> 0;

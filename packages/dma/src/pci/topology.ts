@@ -227,6 +227,7 @@ export class PciTopology {
   #generation = 0;
 
   constructor(options: PciTopologyOptions = {}) {
+    checkObject("PCI topology options", options);
     this.#cpuSupportsP2p = options.cpuSupportsP2p ?? false;
   }
 

@@ -2,7 +2,7 @@
  * MR access flags, like `enum ib_access_flags` (the subset the MR model acts on) and the checks
  * `ib_check_mr_access()` makes before a registration.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 
 export const IB_ACCESS_LOCAL_WRITE = 1 << 0;
 export const IB_ACCESS_REMOTE_WRITE = 1 << 1;
@@ -25,8 +25,8 @@ const KNOWN =
  * without local write (the HCA would write memory the owner declared read-only).
  */
 export function checkMrAccess(access: number): void {
-  if (!Number.isInteger(access) || access < 0 || (access & ~KNOWN) !== 0) {
-    throw new RlistError("EINVAL", `unknown MR access flags 0x${access.toString(16)}`);
+  if (typeof access !== "number" || !Number.isInteger(access) || access < 0 || (access & ~KNOWN) !== 0) {
+    throw new RlistError("EINVAL", `unknown MR access flags ${formatValue(access)}`);
   }
   if (
     (access & (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_ATOMIC)) !== 0 &&

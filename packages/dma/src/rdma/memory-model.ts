@@ -15,6 +15,7 @@
  *   back-filling (docs/prototype.md#chunks, docs/vectors.md#chunk-packing), counted in whole chunks.
  */
 import { RlistError, variableUnitsForFields } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 import { checkU53, isPow2 } from "../iommu/bits.js";
 
 /** Bytes of one `struct page *`. */
@@ -186,6 +187,7 @@ export interface RegistrationFootprint extends MrMemoryReport {
  * its entries for the DMA addresses, so it has no separate DMA cost).
  */
 export function registrationFootprint(layout: RegistrationLayout): RegistrationFootprint {
+  checkObject("registration layout", layout);
   const ps = layout.pageSize ?? 4096;
   const length = layout.lengthBytes;
   const folio = layout.folioBytes;

@@ -20,19 +20,20 @@
  * - memory the device can only reach through swiotlb is refused (`EIO`): a long-lived MR cannot
  *   work through bounce buffers.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
+import { checkInstance, checkObject } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { alignDown, alignUp, checkU53, isPow2, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../mapping/blocks.js";
-import type { DmaDevice } from "../mapping/device.js";
+import { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, directionToProt } from "../mapping/direction.js";
 import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
-import type { PhysicalMemory } from "../memory/physical-memory.js";
+import { PhysicalMemory } from "../memory/physical-memory.js";
 import { accessWritable, checkMrAccess, IB_ACCESS_ON_DEMAND } from "./access.js";
 import {
   cpuFolioEntryBytes,
@@ -80,6 +81,13 @@ export interface RegisterMemoryRegionOptions {
  * `ENOMEM`, `EIO` (the HCA would need bounce buffers), `ERANGE`.
  */
 export function registerMemoryRegion(options: RegisterMemoryRegionOptions): MemoryRegion {
+  checkObject("MR options", options);
+  checkInstance("device", options.device, DmaDevice);
+  if (options.cpuList !== undefined) checkInstance("cpuList", options.cpuList, CpuRangeList);
+  if (options.memory !== undefined) checkInstance("memory", options.memory, PhysicalMemory);
+  if (options.pages !== undefined && (typeof options.pages !== "object" || options.pages === null)) {
+    throw new RlistError("EINVAL", `pages must be an array of pfns, got ${formatValue(options.pages)}`);
+  }
   const { device, iova, access, pageSizeBitmap } = options;
   checkU53("iova", iova);
   checkMrAccess(access);

@@ -7,6 +7,7 @@
  * with a VM_BUG_ON) is a checked, typed condition.
  */
 import { RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
 
 /** What the pin table needs from physical memory (a `PhysicalMemory` satisfies it). */
 export interface FolioLookup {
@@ -24,6 +25,7 @@ const tables = new WeakMap<FolioLookup, PinTable>();
 
 /** The pin table of `memory`, created on first use (one per physical memory). */
 export function pinTable(memory: FolioLookup): PinTable {
+  checkObject("memory", memory);
   let t = tables.get(memory);
   if (t === undefined) {
     t = new PinTable(memory);

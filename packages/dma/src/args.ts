@@ -1,0 +1,67 @@
+/**
+ * Argument checks shared by the public entry points: an argument of the wrong type (null for an
+ * object, a string for a byte buffer, a Symbol, a number where a callback goes) is an `EINVAL`
+ * `RlistError` naming the value, never a `TypeError` thrown half way through the call. Each check
+ * runs before the call changes anything.
+ */
+import { formatValue, RlistError } from "@rlist/encoding";
+
+/** `EINVAL` unless `value` is a non-null object (arrays excluded). */
+export function checkObject(what: string, value: unknown): asserts value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RlistError("EINVAL", `${what} must be an object, got ${formatValue(value)}`);
+  }
+}
+
+/** An optional options object: `undefined` gives `{}`, anything but an object is `EINVAL`. */
+export function optionsObject<T extends object>(
+  what: string,
+  value: T | undefined,
+): T | Record<never, never> {
+  if (value === undefined) return {};
+  checkObject(what, value);
+  return value;
+}
+
+/** `EINVAL` unless `value` is a function. */
+export function checkFunction(what: string, value: unknown): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== "function") {
+    throw new RlistError("EINVAL", `${what} must be a function, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` is a `Uint8Array`. */
+export function checkBytes(what: string, value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new RlistError("EINVAL", `${what} must be a Uint8Array, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` is a string. */
+export function checkString(what: string, value: unknown): asserts value is string {
+  if (typeof value !== "string") {
+    throw new RlistError("EINVAL", `${what} must be a string, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` is a `ctor` instance. */
+export function checkInstance<T>(
+  what: string,
+  value: unknown,
+  ctor: abstract new (...args: never[]) => T,
+): asserts value is T {
+  if (!(value instanceof ctor)) {
+    throw new RlistError("EINVAL", `${what} must be a ${ctor.name}, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` has the `reset()` / `next()` cursor protocol. */
+export function checkCursor(what: string, value: unknown): void {
+  const c = value as { reset?: unknown; next?: unknown } | null;
+  if (typeof c !== "object" || c === null || typeof c.reset !== "function" || typeof c.next !== "function") {
+    throw new RlistError(
+      "EINVAL",
+      `${what} must be a cursor (reset() and next()), got ${formatValue(value)}`,
+    );
+  }
+}

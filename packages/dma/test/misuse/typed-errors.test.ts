@@ -1,0 +1,253 @@
+/**
+ * Issue 12 item 11 (dma part): every public entry point, called with each argument replaced in
+ * turn by a hostile value (null, undefined, NaN, -1, 0.5, 2^53 + 1, 2^64, a bigint, a string, a
+ * Symbol, {}, [], a function, -0, Infinity, an object whose getter throws), either works or throws
+ * an RlistError: never a TypeError, a RangeError or a hang. A getter the caller wrote may throw its
+ * own error; nothing else may.
+ */
+import { isRlistError } from "@rlist/encoding";
+import { describe, expect, it } from "vitest";
+import * as dma from "../../src/index.js";
+
+const GETTER = new Error("the caller's getter");
+const hostile = (): unknown[] => [
+  undefined,
+  null,
+  Number.NaN,
+  -1,
+  0.5,
+  2 ** 53 + 1,
+  2 ** 64,
+  5n,
+  "0x10",
+  Symbol("s"),
+  {},
+  [],
+  () => 0,
+  -0,
+  Number.POSITIVE_INFINITY,
+  Object.defineProperty({}, "x", {
+    get() {
+      throw GETTER;
+    },
+  }),
+];
+/** Stands for "the attachment made in the call" in a base argument list. */
+const ATT = Symbol("attachment");
+
+const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 32, kind: "ram" }] });
+const mkList = () => dma.CpuRangeList.fromPfns(memory, [0x100, 0x101, 0x300]);
+const iommu = () => new dma.IommuDomain();
+const dev = () => new dma.DmaDevice({ iommu: iommu() });
+// top-level functions and constructors, each with a valid base argument set
+type Case = [string, (...a: unknown[]) => unknown, unknown[]];
+const cases: Case[] = [
+  ["parseIomem", dma.parseIomem as never, ["00000000-00000fff : Reserved\n"]],
+  ["parseIomemBig", dma.parseIomemBig as never, ["00000000-00000fff : Reserved\n"]],
+  ["PhysicalMemory.fromIomem", dma.PhysicalMemory.fromIomem as never, ["00001000-0009ffff : System RAM\n"]],
+  ["new PhysicalMemory", (o) => new dma.PhysicalMemory(o as never), [{}]],
+  ["memory.read", (a, b) => memory.read(a as never, b as never), [0x1000, new Uint8Array(4)]],
+  ["memory.write", (a, b) => memory.write(a as never, b as never), [0x1000, new Uint8Array(4)]],
+  ["memory.isAccessible", (a, b) => memory.isAccessible(a as never, b as never), [0x1000, 4]],
+  ["memory.folioOf", (a) => memory.folioOf(a as never), [0x100]],
+  [
+    "memory.declareFolio",
+    (a, b) =>
+      new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 32, kind: "ram" }] }).declareFolio(
+        a as never,
+        b as never,
+      ),
+    [0x200, 9],
+  ],
+  ["new CpuRangeList", (m, o) => new dma.CpuRangeList(m as never, o as never), [memory, {}]],
+  ["CpuRangeList.fromPfns", (m, p) => dma.CpuRangeList.fromPfns(m as never, p as never), [memory, [0x100]]],
+  [
+    "list.appendPage",
+    (a, b, c) => mkList().appendPage(a as never, b as never, c as never),
+    [0x500, 0, 0x1000],
+  ],
+  [
+    "list.appendPhysical",
+    (a, b, c) => mkList().appendPhysical(a as never, b as never, c as never),
+    [0x500000, 0x1000, null],
+  ],
+  [
+    "list.appendFolio",
+    (a, b, c) => mkList().appendFolio(a as never, b as never, c as never),
+    [memory.folioOf(0x500), 0, 0x1000],
+  ],
+  ["list.seek", (a) => mkList().seek(a as never), [0x800]],
+  ["list.copyTo", (a, b) => mkList().copyTo(a as never, b as never), [new Uint8Array(4), 0]],
+  ["list.copyFrom", (a, b) => mkList().copyFrom(a as never, b as never), [new Uint8Array(4), 0]],
+  ["list.reserve", (a) => mkList().reserve(a as never), [4]],
+  ["list.forEachEntry", (a) => mkList().forEachEntry(a as never), [() => true]],
+  ["new IommuDomain", (o) => new dma.IommuDomain(o as never), [{}]],
+  ["domain.allocIova", (a, b) => iommu().allocIova(a as never, b as never), [0x1000, 2 ** 40]],
+  [
+    "domain.map",
+    (a, b, c, d) => iommu().map(a as never, b as never, c as never, d as never),
+    [0x1000, 0x1000, 0x1000, 1],
+  ],
+  ["domain.unmap", (a, b) => iommu().unmap(a as never, b as never), [0x1000, 0x1000]],
+  ["domain.translate", (a) => iommu().translate(a as never), [0x1000]],
+  ["new IovaAllocator", (o) => new dma.IovaAllocator(o as never), [{}]],
+  ["new IoPageTable", (o) => new dma.IoPageTable(o as never), [{}]],
+  ["new DmaDevice", (o) => new dma.DmaDevice(o as never), [{}]],
+  ["dev.dmaCapable", (a, b) => dev().dmaCapable(a as never, b as never), [0x1000, 1]],
+  [
+    "mapRangeList",
+    (d, l, o) => dma.mapRangeList(d as never, l as never, o as never),
+    [dev(), mkList(), { direction: "to-device" }],
+  ],
+  ["new DmaRangeList", (o) => new dma.DmaRangeList(o as never), [{}]],
+  ["DmaRangeList.identity", (a, b) => dma.DmaRangeList.identity(a as never, b as never), [mkList(), 0]],
+  [
+    "dmalist.append",
+    (a, b, c) => new dma.DmaRangeList().append(a as never, b as never, c as never),
+    [1, 0x1000, 0x1000],
+  ],
+  [
+    "dmalist.appendBig",
+    (a, b, c) => new dma.DmaRangeList().appendBig(a as never, b as never, c as never),
+    [1, 0x1000n, 0x1000n],
+  ],
+  ["dmalist.setBase", (a) => new dma.DmaRangeList().setBase(a as never), [0x1000]],
+  ["dmalist.truncate", (a) => new dma.DmaRangeList().truncate(a as never), [0]],
+  ["dmalist.segments", (a) => new dma.DmaRangeList().segments(a as never), [dma.noSegmentation]],
+  ["dmalist.blocks", (a) => new dma.DmaRangeList().blocks(a as never), [4096]],
+  ["dmalist.numBlocks", (a) => new dma.DmaRangeList().numBlocks(a as never), [4096]],
+  [
+    "findBestBlockSize",
+    (a, b, c) => dma.findBestBlockSize(a as never, b as never, c as never),
+    [new dma.ArrayDmaCursor([[0, 4096]]), 4096, 0],
+  ],
+  [
+    "numSegments",
+    (a, b) => dma.numSegments(a as never, b as never),
+    [new dma.ArrayDmaCursor([[0, 4096]]), dma.noSegmentation],
+  ],
+  [
+    "new SegmentCursor",
+    (a, b) => new dma.SegmentCursor(a as never, b as never),
+    [new dma.ArrayDmaCursor([[0, 4096]]), dma.noSegmentation],
+  ],
+  [
+    "numSegmentsRange",
+    (a, b, c, d) => dma.numSegmentsRange(a as never, b as never, c as never, d as never),
+    [0, 4096, 0xfff, 4096],
+  ],
+  [
+    "segmentationOk",
+    (a, b, c, d) => dma.segmentationOk(a as never, b as never, c as never, d as never),
+    [dma.noSegmentation, 0, 0, 4096],
+  ],
+  ["validateSegmentation", (a) => dma.validateSegmentation(a as never), [dma.noSegmentation]],
+  ["new SwiotlbPool", (o) => new dma.SwiotlbPool(o as never), [{ base: 0, size: 0x40000 }]],
+  [
+    "swiotlb.map",
+    (a, b, c) => new dma.SwiotlbPool({ base: 0, size: 0x40000 }).map(a as never, b as never, c as never),
+    [0x100000, 0x100, 0],
+  ],
+  ["iovaAlloc", (a, b, c) => dma.iovaAlloc(a as never, b as never, c as never), [dev(), 0x1000, 0]],
+  ["deviceTranslate", (a, b) => dma.deviceTranslate(a as never, b as never), [dev(), 0x1000]],
+  [
+    "mappingExposure",
+    (a) => dma.mappingExposure(a as never),
+    [dma.mapRangeList(dev(), mkList(), { direction: "to-device" })],
+  ],
+  ["new PciTopology", (o) => new dma.PciTopology(o as never), [{}]],
+  ["parseBdf", (a) => dma.parseBdf(a as never), ["0000:00:01.0"]],
+  ["formatBdf", (a) => dma.formatBdf(a as never), [{ domain: 0, bus: 0, device: 1, fn: 0 }]],
+  ["parseConfigSpace", (a) => dma.parseConfigSpace(a as never), [new Uint8Array(256)]],
+  ["pciTopologyFromJson", (a) => dma.pciTopologyFromJson(a as never), [{ hostBridges: [] }]],
+  ["new PciBar", (a) => new dma.PciBar(a as never), [{ index: 0, cpuAddress: 0, size: 16 }]],
+  [
+    "cpuSupportsP2pFromCpuinfo",
+    (a) => dma.cpuSupportsP2pFromCpuinfo(a as never),
+    ["vendor_id : AuthenticAMD\ncpu family : 25\n"],
+  ],
+  ["hostBridgeP2pFor", (a, b) => dma.hostBridgeP2pFor(a as never, b as never), [0x8086, 0x2020]],
+  ["acsControlOf", (a) => dma.acsControlOf(a as never), [{}]],
+  ["acsRedirects", (a) => dma.acsRedirects(a as never), [4]],
+  [
+    "regionsFromIomem",
+    (a) => dma.regionsFromIomem(a as never),
+    [dma.parseIomem("00001000-0009ffff : System RAM\n")],
+  ],
+  ["new DmaBufExporter", (a, b) => new dma.DmaBufExporter(a as never, b as never), [mkList(), {}]],
+  ["sgSplit", (a, b, c) => dma.sgSplit(a as never, b as never, c as never), [0, 0x1000, {}]],
+  ["sgSplitBig", (a, b, c) => dma.sgSplitBig(a as never, b as never, c as never), [0n, 0x1000n, {}]],
+  ["sgSplitCount", (a) => dma.sgSplitCount(a as never), [0x1000]],
+  ["sgEntriesForDmaList", (a) => dma.sgEntriesForDmaList(a as never), [new dma.ArrayDmaCursor([[0, 4096]])]],
+  [
+    "registerMemoryRegion",
+    (a) => dma.registerMemoryRegion(a as never),
+    [{ device: dev(), pages: [0x100], memory, iova: 0, access: 1, pageSizeBitmap: 4096 }],
+  ],
+  ["checkMrAccess", (a) => dma.checkMrAccess(a as never), [1]],
+  ["pinTable", (a) => dma.pinTable(a as never), [memory]],
+  [
+    "registrationFootprint",
+    (a) => dma.registrationFootprint(a as never),
+    [{ lengthBytes: 2 ** 20, folioBytes: 4096, contiguous: false }],
+  ],
+
+  [
+    "mapping.syncForCpu",
+    (a) => dma.mapRangeList(dev(), mkList(), { direction: "to-device" }).syncForCpu(a as never),
+    [{}],
+  ],
+  [
+    "iovaLink",
+    (a, b, c, d) => {
+      const d0 = dev();
+      const s0 = dma.iovaAlloc(d0, 0x4000, 0)!;
+      dma.iovaLink(d0, s0, a as never, b as never, c as never, d as never);
+    },
+    [0x10000, 0, 0x1000, "to-device"],
+  ],
+  ["exp.attach", (a) => new dma.DmaBufExporter(mkList()).attach(a as never), [{ device: dev() }]],
+  [
+    "exp.map",
+    (a, b) => {
+      const e = new dma.DmaBufExporter(mkList());
+      const att = e.attach({ device: dev() });
+      return e.map((a === ATT ? att : a) as never, b as never);
+    },
+    [ATT, "to-device"],
+  ],
+  ["exp.move", (a) => new dma.DmaBufExporter(mkList()).move(a as never), [mkList()]],
+];
+
+describe("wrong-typed arguments are RlistErrors (issue 12 item 11)", () => {
+  for (const [name, fn, base] of cases) {
+    it(name, () => {
+      fn(...base); // the base call works, so each failure below is the hostile argument's
+      for (let pos = 0; pos < Math.max(base.length, 1); pos++) {
+        for (const v of hostile()) {
+          const args = [...base];
+          args[pos] = v;
+          try {
+            fn(...args);
+          } catch (e) {
+            if (e === GETTER) continue;
+            expect(
+              isRlistError(e),
+              `${name}, argument ${pos} = ${typeof v === "symbol" ? "Symbol" : String(v)}: ${String(e)}`,
+            ).toBe(true);
+          }
+        }
+      }
+    });
+  }
+
+  it("PhysicalMemory.write(0, 'abcd') touches nothing", () => {
+    const m = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 32, kind: "ram" }] });
+    expect(() => m.write(0, "abcd" as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(m.touchedPages).toBe(0);
+  });
+
+  it("parseIomem(42) is EINVAL", () => {
+    expect(() => dma.parseIomem(42 as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+});
