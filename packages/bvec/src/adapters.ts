@@ -6,10 +6,10 @@
  * - `CpuRangeList` → a bio chain, at most `maxVecs` bvecs a bio, a new bio whenever the pgmap
  *   changes (one bio never mixes P2P kinds or providers), block-aligned cuts between bios.
  */
-import { CpuRangeList, type CpuRangeListOptions, type PhysicalMemory } from "@rlist/dma";
+import { CpuRangeList, type CpuRangeListOptions, PhysicalMemory } from "@rlist/dma";
 import { RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
-import { checkPositive, isPowerOfTwo } from "./checks.js";
+import { checkInstance, checkObject, checkPositive, isPowerOfTwo } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import type { BioOp } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
@@ -66,6 +66,9 @@ export function bioToCpuRangeList(
   bio: Bio,
   options: BioToListOptions = {},
 ): BioListResult {
+  checkInstance("memory", memory, PhysicalMemory);
+  checkInstance("bio", bio, Bio);
+  checkObject("options", options);
   checkPageSize(memory);
   const { chain = true, list: target, ...listOptions } = options;
   if (target !== undefined) {
@@ -118,6 +121,8 @@ export interface ListToBiosOptions {
  * The list is never modified.
  */
 export function cpuRangeListToBios(list: CpuRangeList, options: ListToBiosOptions = {}): Bio {
+  checkInstance("list", list, CpuRangeList);
+  checkObject("options", options);
   const memory = list.memory;
   checkPageSize(memory);
   const maxVecs = options.maxVecs ?? BIO_MAX_VECS;

@@ -1,8 +1,8 @@
 /**
  * `struct bio_vec` and the bvec table a bio points at (`bi_io_vec`), stored compactly.
  */
-import { RlistError } from "@rlist/encoding";
-import { checkPositive, checkU32 } from "./checks.js";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject, checkPositive, checkU32 } from "./checks.js";
 import { BIO_MAX_VECS, MAX_PFN, MAX_PHYS, PAGE_SIZE, U32_SPAN } from "./constants.js";
 
 /**
@@ -26,6 +26,8 @@ export const BVEC_BYTES = BVEC_WORDS * 4;
 
 /** Physical address of a bvec's first byte: `bvec_phys()`. */
 export function bvecPhys(v: BioVec): number {
+  checkObject("bvec", v);
+  checkBioVec(v.page, v.len, v.offset);
   return v.page * PAGE_SIZE + v.offset;
 }
 
@@ -64,8 +66,14 @@ export class BvecArray {
   }
 
   /** A table holding `vecs` (capacity at least `vecs.length`). Validates every bvec. */
-  static from(vecs: readonly BioVec[], capacity: number = Math.max(vecs.length, 1)): BvecArray {
-    for (const v of vecs) checkBioVec(v.page, v.len, v.offset);
+  static from(vecs: readonly BioVec[], capacity?: number): BvecArray {
+    if (!Array.isArray(vecs))
+      throw new RlistError("EINVAL", `bvecs must be an array, got ${formatValue(vecs)}`);
+    capacity ??= Math.max(vecs.length, 1);
+    for (const v of vecs as readonly BioVec[]) {
+      checkObject("bvec", v as unknown);
+      checkBioVec(v.page, v.len, v.offset);
+    }
     if (capacity < vecs.length) {
       throw new RlistError("EINVAL", `capacity ${capacity} is below the ${vecs.length} bvecs given`);
     }

@@ -5,9 +5,9 @@
 import { RlistError } from "@rlist/encoding";
 import { type BioVec, BvecArray, checkBioVec } from "./bio-vec.js";
 import { BvecIter, type BvecIterInit, bvecIterAdvance } from "./bvec-iter.js";
-import { checkU32 } from "./checks.js";
+import { checkInstance, checkMask, checkObject, checkPositive, checkU32 } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
-import { biovecPhysMergeable, type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
+import { physMergeable, type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
 import { type BioOp, opHasData } from "./ops.js";
 import { NO_PGMAP, P2pMixError, type PgmapLookup } from "./pgmap.js";
 import { splitBio, splitToLimits } from "./split.js";
@@ -47,6 +47,8 @@ export class Bio {
 
   /** A new, empty bio with its own bvec table (`bio_alloc`). */
   constructor(init: BioInit = {}, vecs?: BvecArray, cloned = false) {
+    checkObject("bio init", init);
+    if (vecs !== undefined) checkInstance("bvec table", vecs, BvecArray);
     this.op = init.op ?? "READ";
     this.iter = new BvecIter({ sector: init.sector ?? 0 });
     this.vecs = vecs ?? new BvecArray(init.maxVecs ?? BIO_MAX_VECS);
@@ -61,6 +63,7 @@ export class Bio {
    * iterator covering every bvec unless `size` says otherwise.
    */
   static fromVecs(vecs: BvecArray | readonly BioVec[], init: BioInit & { size?: number } = {}): Bio {
+    checkObject("bio init", init);
     const table = vecs instanceof BvecArray ? vecs : BvecArray.from(vecs);
     let total = 0;
     for (let i = 0; i < table.count; i++) total += table.len(i);
@@ -143,6 +146,11 @@ export class Bio {
    * - `EINVAL` on a clone or a zero length; `EFAULT` for a frame without struct page.
    */
   addPage(page: number, len: number, offset: number, limits?: QueueLimits): AddPageResult {
+    if (limits !== undefined) {
+      checkObject("queue limits", limits);
+      checkMask("segBoundaryMask", limits.segBoundaryMask);
+      checkPositive("maxSegmentSize", limits.maxSegmentSize, U32_MAX);
+    }
     if (this.cloned) throw new RlistError("EINVAL", "cannot add pages to a cloned bio (BIO_CLONED)");
     checkBioVec(page, len, offset);
     if (len === 0) throw new RlistError("EINVAL", "bio_add_page with a zero length");
@@ -164,7 +172,7 @@ export class Bio {
       const mergeable =
         limits === undefined
           ? lastPhys + lastLen === phys
-          : biovecPhysMergeable(limits, lastPhys, lastLen, phys, len) &&
+          : physMergeable(limits.segBoundaryMask, lastPhys, lastLen, phys, len) &&
             lastLen + len <= limits.maxSegmentSize;
       if (mergeable) {
         v.setLen(last, lastLen + len);

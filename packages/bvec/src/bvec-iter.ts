@@ -3,8 +3,8 @@
  * Free functions take the bvec table first, like the kernel macros take `bi_io_vec`.
  */
 import { RlistError } from "@rlist/encoding";
-import type { BvecArray } from "./bio-vec.js";
-import { checkSafe, checkU32 } from "./checks.js";
+import { BvecArray } from "./bio-vec.js";
+import { checkInstance, checkObject, checkSafe, checkU32 } from "./checks.js";
 import { MAX_PHYS, PAGE_SHIFT, PAGE_SIZE, U32_SPAN } from "./constants.js";
 
 /** Initial fields of a {@link BvecIter}; all default to 0. */
@@ -30,6 +30,7 @@ export class BvecIter {
   private sectorHi = 0;
 
   constructor(init: BvecIterInit = {}) {
+    checkObject("bvec_iter init", init);
     const { sector = 0, size = 0, idx = 0, bvecDone = 0 } = init;
     checkSafe("bi_sector", sector);
     checkU32("bi_size", size);
@@ -100,7 +101,23 @@ export class BvecIter {
   }
 }
 
+/**
+ * `vecs` is a bvec table and `it` an iterator whose fields are integers (they are public, so a
+ * caller can corrupt them; a NaN size would make an advance loop forever). `EINVAL` otherwise.
+ */
+function checkIter(vecs: BvecArray, it: BvecIter): void {
+  checkInstance("bvec table", vecs, BvecArray);
+  checkInstance("bvec_iter", it, BvecIter);
+  if (!Number.isInteger(it.size) || !Number.isInteger(it.idx) || !Number.isInteger(it.bvecDone)) {
+    throw new RlistError("EINVAL", "the bvec_iter's size, idx or bvecDone is not an integer");
+  }
+  if (it.size < 0 || it.idx < 0 || it.bvecDone < 0) {
+    throw new RlistError("EINVAL", "the bvec_iter's size, idx or bvecDone is negative");
+  }
+}
+
 function checkCurrent(vecs: BvecArray, it: BvecIter): void {
+  checkIter(vecs, it);
   if (it.idx >= vecs.count) {
     throw new RlistError("EFAULT", `bi_idx ${it.idx} is past the ${vecs.count} bvecs of the table`);
   }
@@ -149,6 +166,7 @@ export function bvecIterPage(vecs: BvecArray, it: BvecIter): number {
  * Throws `EFAULT` (iterator unchanged) if `size` claims more bytes than the table holds.
  */
 export function bvecIterAdvance(vecs: BvecArray, it: BvecIter, bytes: number): boolean {
+  checkIter(vecs, it);
   checkU32("bytes", bytes);
   const fits = bytes <= it.size;
   const step = fits ? bytes : it.size;
@@ -173,6 +191,7 @@ export function bvecIterAdvance(vecs: BvecArray, it: BvecIter, bytes: number): b
  * Like `bvecIterAdvance` but strict: `ERANGE` and the iterator unchanged when `bytes > size`.
  */
 export function bvecIterAdvanceExact(vecs: BvecArray, it: BvecIter, bytes: number): void {
+  checkIter(vecs, it);
   checkU32("bytes", bytes);
   if (bytes > it.size) {
     throw new RlistError("ERANGE", `cannot advance ${bytes} bytes: only ${it.size} left`);

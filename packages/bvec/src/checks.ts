@@ -1,5 +1,5 @@
 /** Argument checks shared by the package: every failure is an `RlistError` naming the field. */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { MAX_PHYS, U32_MAX } from "./constants.js";
 
 /** A u32 field (`bv_len`, `bv_offset`, `bi_size`, ...). */
@@ -54,4 +54,29 @@ export function lowBits(x: number, mask: number): number {
 /** `x | mask` for a mask 2^k - 1 (the last address of x's boundary window). */
 export function windowEnd(x: number, mask: number): number {
   return x - lowBits(x, mask) + mask;
+}
+
+/** `EINVAL` unless `value` is a non-null object (arrays excluded). */
+export function checkObject(what: string, value: unknown): asserts value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RlistError("EINVAL", `${what} must be an object, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` is a `ctor` instance. */
+export function checkInstance<T>(
+  what: string,
+  value: unknown,
+  ctor: abstract new (...args: never[]) => T,
+): asserts value is T {
+  if (!(value instanceof ctor)) {
+    throw new RlistError("EINVAL", `${what} must be a ${ctor.name}, got ${formatValue(value)}`);
+  }
+}
+
+/** `EINVAL` unless `value` is a function. */
+export function checkFunction(what: string, value: unknown): void {
+  if (typeof value !== "function") {
+    throw new RlistError("EINVAL", `${what} must be a function, got ${formatValue(value)}`);
+  }
 }

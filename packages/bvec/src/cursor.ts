@@ -9,9 +9,10 @@
  * ```
  */
 import { RlistError } from "@rlist/encoding";
-import type { Bio } from "./bio.js";
+import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
+import { checkFunction, checkInstance } from "./checks.js";
 import { PAGE_SIZE } from "./constants.js";
 import { opHasData } from "./ops.js";
 
@@ -34,6 +35,7 @@ abstract class BioCursor {
 
   /** Starts at `bio.iter` (a copy: the bio is not advanced); `chain` follows `bi_next`. */
   reset(bio: Bio, chain = false): this {
+    checkInstance("bio", bio, Bio);
     this.chain = chain;
     this.position = 0;
     this.len = 0;
@@ -109,6 +111,7 @@ export function forEachSegment(
   fn: (page: number, offset: number, len: number) => void,
   chain = false,
 ): void {
+  checkFunction("fn", fn);
   const c = new SegmentCursor().reset(bio, chain);
   while (c.next()) fn(c.page, c.offset, c.len);
 }
@@ -119,6 +122,7 @@ export function forEachBvec(
   fn: (page: number, offset: number, len: number) => void,
   chain = false,
 ): void {
+  checkFunction("fn", fn);
   const c = new BvecCursor().reset(bio, chain);
   while (c.next()) fn(c.page, c.offset, c.len);
 }

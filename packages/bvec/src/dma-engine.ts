@@ -5,8 +5,9 @@
  * "from the device" and reading it back through the CPU range list is the end-to-end check that a
  * mapping loses and misplaces nothing.
  */
-import { type DmaDevice, deviceTranslate } from "@rlist/dma";
-import { RlistError } from "@rlist/encoding";
+import { DmaDevice, deviceTranslate } from "@rlist/dma";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkSafe } from "./checks.js";
 import { PAGE_SIZE } from "./constants.js";
 
 /** IOMMU protection bits (IOMMU_READ / IOMMU_WRITE). */
@@ -36,12 +37,27 @@ export interface DmaTransferStats {
   pieces: number;
 }
 
+/**
+ * Most bytes one {@link DmaEngine.read} returns (1 GiB): the result is a fresh buffer, so a larger
+ * read is `ENOMEM` before anything is translated or allocated. Read a big list in parts.
+ */
+export const DMA_ENGINE_MAX_READ = 2 ** 30;
+
 export class DmaEngine {
   readonly memory: DmaByteMemory;
   /** Transfers done and bytes moved, over the engine's life. */
   readonly totals = { transfers: 0, bytes: 0 };
 
   constructor(memory: DmaByteMemory) {
+    const m = memory as Partial<DmaByteMemory> | null;
+    if (
+      typeof m !== "object" ||
+      m === null ||
+      typeof m.read !== "function" ||
+      typeof m.write !== "function"
+    ) {
+      throw new RlistError("EINVAL", `memory must have read() and write(), got ${formatValue(memory)}`);
+    }
     this.memory = memory;
   }
 
@@ -52,6 +68,9 @@ export class DmaEngine {
    * swiotlb slot no mapping owns.
    */
   write(device: DmaDevice, list: DmaSegmentSource, data: Uint8Array): DmaTransferStats {
+    checkTransfer(device, list);
+    if (!(data instanceof Uint8Array))
+      throw new RlistError("EINVAL", `data must be a Uint8Array, got ${formatValue(data)}`);
     const pieces = this.plan(device, list, data.length, PROT_WRITE);
     let at = 0;
     for (let i = 0; i < pieces.count; i++) {
@@ -67,7 +86,15 @@ export class DmaEngine {
    * memory-to-device transfer). Errors as {@link write}, with read permission.
    */
   read(device: DmaDevice, list: DmaSegmentSource, length?: number): Uint8Array {
+    checkTransfer(device, list);
+    if (length !== undefined) checkSafe("length", length);
     const total = length ?? listLength(list);
+    if (total > DMA_ENGINE_MAX_READ) {
+      throw new RlistError(
+        "ENOMEM",
+        `a ${total}-byte read is above DMA_ENGINE_MAX_READ (${DMA_ENGINE_MAX_READ})`,
+      );
+    }
     const pieces = this.plan(device, list, total, PROT_READ);
     const out = new Uint8Array(total);
     let at = 0;
@@ -119,6 +146,14 @@ export class DmaEngine {
     if (left > 0)
       throw new RlistError("EINVAL", `the DMA list holds ${total - left} bytes, ${total} requested`);
     return pieces;
+  }
+}
+
+function checkTransfer(device: DmaDevice, list: DmaSegmentSource): void {
+  if (!(device instanceof DmaDevice))
+    throw new RlistError("EINVAL", `${formatValue(device)} is not a DmaDevice`);
+  if (typeof (list as Partial<DmaSegmentSource> | null)?.cursor !== "function") {
+    throw new RlistError("EINVAL", `${formatValue(list)} is not a list of DMA segments`);
   }
 }
 

@@ -20,7 +20,7 @@ export {
 export * from "./constants.js";
 export { BvecCursor, forEachBvec, forEachSegment, SegmentCursor } from "./cursor.js";
 export type { DmaByteMemory, DmaSegmentSource, DmaTransferStats } from "./dma-engine.js";
-export { DmaEngine } from "./dma-engine.js";
+export { DMA_ENGINE_MAX_READ, DmaEngine } from "./dma-engine.js";
 export type { QueueLimits, QueueLimitsInit } from "./limits.js";
 export { biovecPhysMergeable, bvecGapToPrev, getMaxSegmentSize, queueLimits } from "./limits.js";
 export type { MapRequestOptions, RequestP2p, RequestSegmentCursor } from "./map-request.js";

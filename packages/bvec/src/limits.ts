@@ -4,7 +4,16 @@
  * docs/block.md#merge-rules, #queue-limits).
  */
 import { RlistError } from "@rlist/encoding";
-import { checkMask, checkPositive, isPowerOfTwo, lowBits, windowEnd } from "./checks.js";
+import {
+  checkMask,
+  checkObject,
+  checkPositive,
+  checkSafe,
+  checkU32,
+  isPowerOfTwo,
+  lowBits,
+  windowEnd,
+} from "./checks.js";
 import {
   BLK_MAX_SEGMENT_SIZE,
   BLK_MAX_SEGMENTS,
@@ -52,6 +61,7 @@ export type QueueLimitsInit = Partial<QueueLimits>;
  * - `chunkSectors` is a u32 (0: no chunk boundary).
  */
 export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
+  checkObject("queue limits", init);
   const virtBoundaryMask = init.virtBoundaryMask ?? 0;
   checkMask("virtBoundaryMask", virtBoundaryMask);
   if (virtBoundaryMask !== 0 && init.maxSegmentSize !== undefined && init.maxSegmentSize !== U32_MAX) {
@@ -111,6 +121,14 @@ export function queueLimits(init: QueueLimitsInit = {}): QueueLimits {
  * segment boundary and at most `maxSegmentSize`.
  */
 export function getMaxSegmentSize(lim: QueueLimits, paddr: number, len: number): number {
+  const l = queueLimits(lim);
+  checkSafe("paddr", paddr);
+  checkU32("len", len);
+  return segmentBytes(l, paddr, len);
+}
+
+/** @internal {@link getMaxSegmentSize} for limits `queueLimits()` made and checked numbers. */
+export function segmentBytes(lim: QueueLimits, paddr: number, len: number): number {
   const toBoundary = lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask);
   return Math.min(len, Math.min(toBoundary, lim.maxSegmentSize - 1) + 1);
 }
@@ -126,8 +144,24 @@ export function biovecPhysMergeable(
   phys2: number,
   len2: number,
 ): boolean {
+  checkObject("queue limits", lim);
+  checkMask("segBoundaryMask", lim.segBoundaryMask);
+  checkSafe("phys1", phys1);
+  checkU32("len1", len1);
+  checkSafe("phys2", phys2);
+  checkU32("len2", len2);
+  return physMergeable(lim.segBoundaryMask, phys1, len1, phys2, len2);
+}
+
+/** @internal {@link biovecPhysMergeable} for a checked mask and numbers (the add-page hot path). */
+export function physMergeable(
+  mask: number,
+  phys1: number,
+  len1: number,
+  phys2: number,
+  len2: number,
+): boolean {
   if (phys1 + len1 !== phys2) return false;
-  const mask = lim.segBoundaryMask;
   return windowEnd(phys1, mask) === windowEnd(phys2 + len2 - 1, mask);
 }
 
@@ -141,7 +175,16 @@ export function bvecGapToPrev(
   prevLen: number,
   nextOffset: number,
 ): boolean {
-  const vbm = lim.virtBoundaryMask;
+  checkObject("queue limits", lim);
+  checkMask("virtBoundaryMask", lim.virtBoundaryMask);
+  checkU32("prevOffset", prevOffset);
+  checkU32("prevLen", prevLen);
+  checkU32("nextOffset", nextOffset);
+  return gapToPrev(lim.virtBoundaryMask, prevOffset, prevLen, nextOffset);
+}
+
+/** @internal {@link bvecGapToPrev} for a checked mask and numbers. */
+export function gapToPrev(vbm: number, prevOffset: number, prevLen: number, nextOffset: number): boolean {
   if (vbm === 0) return false;
   return lowBits(nextOffset, vbm) !== 0 || lowBits(prevOffset + prevLen, vbm) !== 0;
 }

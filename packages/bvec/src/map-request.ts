@@ -15,7 +15,7 @@
  */
 import {
   busAddress,
-  type DmaDevice,
+  DmaDevice,
   type DmaDirection,
   type IovaState,
   iovaAlloc,
@@ -23,6 +23,7 @@ import {
   iovaFree,
   iovaLink,
   iovaSync,
+  isDmaDirection,
   type OutstandingDma,
   type P2pProvider,
   PhysicalMemory,
@@ -31,8 +32,8 @@ import {
   type TrackedDma,
 } from "@rlist/dma";
 import { formatValue, RlistError } from "@rlist/encoding";
-import type { Bio } from "./bio.js";
-import { lowBits } from "./checks.js";
+import { Bio } from "./bio.js";
+import { checkInstance, checkObject, lowBits } from "./checks.js";
 import { U32_MAX } from "./constants.js";
 import { type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
 import { NO_PGMAP, P2pMixError, type PgmapLookup } from "./pgmap.js";
@@ -255,6 +256,13 @@ function pgmapSource(
  * `ENOMEM` (IOVA space, page tables, swiotlb), `EIO` (DMA mask).
  */
 export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptions): MappedRequest {
+  checkInstance("device", device, DmaDevice);
+  checkInstance("bio", bio, Bio);
+  checkObject("map options", options);
+  if (!isDmaDirection(options.direction)) {
+    throw new RlistError("EINVAL", `bad DMA direction ${formatValue(options.direction)}`);
+  }
+  if (options.memory !== undefined) checkInstance("memory", options.memory, PhysicalMemory);
   const tag = options.tag ?? "mapRequest";
   if (typeof tag !== "string")
     throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);

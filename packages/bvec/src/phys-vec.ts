@@ -4,10 +4,10 @@
  * physically and the merged range stays one segment.
  */
 import { RlistError } from "@rlist/encoding";
-import type { Bio } from "./bio.js";
+import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { lowBits } from "./checks.js";
+import { checkInstance, checkMask, checkObject, checkPositive, lowBits } from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
 import type { QueueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -23,6 +23,9 @@ export interface PhysVecLimits {
 
 /** What `blk_map_iter_next` caps each phys_vec at: the queue's segment rules and UINT_MAX. */
 export function requestPhysVecLimits(lim: QueueLimits): PhysVecLimits {
+  checkObject("queue limits", lim);
+  checkMask("segBoundaryMask", lim.segBoundaryMask);
+  checkPositive("maxSegmentSize", lim.maxSegmentSize, MAX_PHYS);
   return { segBoundaryMask: lim.segBoundaryMask, maxSegmentSize: Math.min(lim.maxSegmentSize, U32_MAX) };
 }
 
@@ -69,6 +72,8 @@ export class PhysVecCursor {
     pgmaps: PgmapLookup | null = null,
     chain = true,
   ): this {
+    checkInstance("bio", bio, Bio);
+    checkObject("phys_vec limits", lim);
     this.lim = lim;
     this.pgmaps = pgmaps;
     this.chain = chain;

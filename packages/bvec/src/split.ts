@@ -4,11 +4,11 @@
  * docs/block.md#splitting-a-bio).
  */
 import { RlistError } from "@rlist/encoding";
-import type { Bio } from "./bio.js";
+import { Bio } from "./bio.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkPositive, checkSafe, checkU32, lowBits } from "./checks.js";
+import { checkInstance, checkPositive, checkSafe, checkU32, lowBits } from "./checks.js";
 import { PAGE_SIZE, SECTOR_SHIFT, SECTOR_SIZE, U32_MAX } from "./constants.js";
-import { bvecGapToPrev, getMaxSegmentSize, type QueueLimits, SPLIT_FAST_PATH_SIZE } from "./limits.js";
+import { gapToPrev, type QueueLimits, queueLimits, SPLIT_FAST_PATH_SIZE, segmentBytes } from "./limits.js";
 import { opHasData } from "./ops.js";
 
 /** What `bio_split_rw_at()` found. */
@@ -47,6 +47,10 @@ export function chunkSectorsLeft(sector: number | bigint, chunkSectors: number):
  * bigint for the full u64 range.
  */
 export function getMaxIoSize(sector: number | bigint, lim: QueueLimits): number {
+  return maxIoSectors(sector, queueLimits(lim));
+}
+
+function maxIoSectors(sector: number | bigint, lim: QueueLimits): number {
   const pbs = lim.physicalBlockSize >>> SECTOR_SHIFT;
   const lbs = lim.logicalBlockSize >>> SECTOR_SHIFT;
   let maxSectors = lim.maxSectors;
@@ -73,7 +77,7 @@ function splitSegs(
   let len = Math.min(bvLen, maxLen);
   let total = 0;
   while (len > 0 && state.segments < lim.maxSegments) {
-    const seg = getMaxSegmentSize(lim, phys + total, len);
+    const seg = segmentBytes(lim, phys + total, len);
     state.segments++;
     total += seg;
     len -= seg;
@@ -92,7 +96,12 @@ function splitSegs(
  * the aligned split point is 0 (the limits cannot be met without splitting a block).
  */
 export function bioSplitRwAt(bio: Bio, lim: QueueLimits, maxBytes: number): SplitPoint {
+  checkInstance("bio", bio, Bio);
   checkU32("maxBytes", maxBytes);
+  return splitPoint(bio, queueLimits(lim), maxBytes);
+}
+
+function splitPoint(bio: Bio, lim: QueueLimits, maxBytes: number): SplitPoint {
   const v = bio.vecs;
   const it = new BvecIter().copyFrom(bio.iter);
   const state = { segments: 0, bytes: 0, split: false };
@@ -105,7 +114,7 @@ export function bioSplitRwAt(bio: Bio, lim: QueueLimits, maxBytes: number): Spli
     if (i >= v.count) throw new RlistError("EFAULT", `bi_size runs past the ${v.count} bvecs of the table`);
     const offset = v.offset(i) + it.bvecDone;
     const len = Math.min(it.size, v.len(i) - it.bvecDone);
-    if (havePrev && bvecGapToPrev(lim, prevOffset, prevLen, offset)) {
+    if (havePrev && gapToPrev(lim.virtBoundaryMask, prevOffset, prevLen, offset)) {
       split = true;
       break;
     }
@@ -146,6 +155,7 @@ export function bioSplitRwAt(bio: Bio, lim: QueueLimits, maxBytes: number): Spli
  * advancing `bio` past them. `EINVAL` unless 0 < sectors < bio_sectors, or for an atomic bio.
  */
 export function bioSplit(bio: Bio, sectors: number): Bio {
+  checkInstance("bio", bio, Bio);
   if (!Number.isInteger(sectors) || sectors <= 0 || sectors >= bio.sectors) {
     throw new RlistError("EINVAL", `cannot split ${String(sectors)} sectors off a ${bio.sectors}-sector bio`);
   }
@@ -163,9 +173,14 @@ export function bioSplit(bio: Bio, sectors: number): Bio {
  * `EOPNOTSUPP` for no-data ops (the kernel splits those by other rules).
  */
 export function splitBio(bio: Bio, lim: QueueLimits): Bio | null {
+  checkInstance("bio", bio, Bio);
+  return splitOnce(bio, queueLimits(lim));
+}
+
+function splitOnce(bio: Bio, lim: QueueLimits): Bio | null {
   if (!opHasData(bio.op)) throw new RlistError("EOPNOTSUPP", `splitting ${bio.op} bios is not modelled`);
-  const maxBytes = getMaxIoSize(bio.iter.sectorBig, lim) * SECTOR_SIZE;
-  const { sectors } = bioSplitRwAt(bio, lim, Math.min(maxBytes, U32_MAX));
+  const maxBytes = maxIoSectors(bio.iter.sectorBig, lim) * SECTOR_SIZE;
+  const { sectors } = splitPoint(bio, lim, Math.min(maxBytes, U32_MAX));
   if (sectors === 0) return null;
   return bioSplit(bio, sectors);
 }
@@ -175,10 +190,13 @@ export function splitBio(bio: Bio, lim: QueueLimits): Bio | null {
  * All or nothing: if a later split fails, `bio` is restored and the error rethrown.
  */
 export function splitToLimits(bio: Bio, lim: QueueLimits): Bio[] {
+  checkInstance("bio", bio, Bio);
+  const limits = queueLimits(lim);
   const saved = new BvecIter().copyFrom(bio.iter);
   const parts: Bio[] = [];
   try {
-    for (let front = splitBio(bio, lim); front !== null; front = splitBio(bio, lim)) parts.push(front);
+    for (let front = splitOnce(bio, limits); front !== null; front = splitOnce(bio, limits))
+      parts.push(front);
   } catch (e) {
     bio.iter.copyFrom(saved);
     throw e;

@@ -1,0 +1,189 @@
+/**
+ * Issue 12 item 11 (bvec part): every public entry point, called with each argument replaced in
+ * turn by a hostile value, either works or throws an RlistError: never a TypeError, a RangeError or
+ * a hang (a bvec_iter with a NaN field used to loop forever in bvecIterAdvance).
+ */
+import * as dma from "@rlist/dma";
+import { isRlistError } from "@rlist/encoding";
+import { describe, expect, it } from "vitest";
+import * as bvec from "../src/index.js";
+
+const GETTER = new Error("the caller's getter");
+const hostile = (): unknown[] => [
+  undefined,
+  null,
+  Number.NaN,
+  -1,
+  0.5,
+  2 ** 53 + 1,
+  2 ** 64,
+  5n,
+  "0x10",
+  Symbol("s"),
+  {},
+  [],
+  () => 0,
+  -0,
+  Number.POSITIVE_INFINITY,
+  Object.defineProperty({}, "x", {
+    get() {
+      throw GETTER;
+    },
+  }),
+];
+
+const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 32, kind: "ram" }] });
+const mkList = () => dma.CpuRangeList.fromPfns(memory, [0x100, 0x101, 0x300]);
+const dev = () => new dma.DmaDevice({ iommu: new dma.IommuDomain() });
+
+type Case = [string, (...a: unknown[]) => unknown, unknown[]];
+const cases: Case[] = [
+  ["new BvecArray", (a) => new bvec.BvecArray(a as never), [4]],
+  ["BvecArray.from", (a) => bvec.BvecArray.from(a as never), [[{ page: 1, offset: 0, len: 4096 }]]],
+  ["bvecs.push", (a, b, c) => new bvec.BvecArray(4).push(a as never, b as never, c as never), [1, 4096, 0]],
+  ["checkBioVec", (a, b, c) => bvec.checkBioVec(a as never, b as never, c as never), [1, 4096, 0]],
+  ["bvecPhys", (a) => bvec.bvecPhys(a as never), [{ page: 1, offset: 0, len: 4096 }]],
+  [
+    "Bio.fromVecs",
+    (a, b) => bvec.Bio.fromVecs(a as never, b as never),
+    [[{ page: 1, offset: 0, len: 4096 }], {}],
+  ],
+  ["new Bio", (a) => new bvec.Bio(a as never), [{}]],
+  [
+    "bio.addPage",
+    (a, b, c) => new bvec.Bio({ maxVecs: 4 }).addPage(a as never, b as never, c as never),
+    [1, 4096, 0],
+  ],
+  ["new BvecIter", (a) => new bvec.BvecIter(a as never), [{}]],
+  [
+    "bvecIterAdvance",
+    (a, b, c) => bvec.bvecIterAdvance(a as never, b as never, c as never),
+    [bvec.BvecArray.from([{ page: 1, offset: 0, len: 4096 }]), new bvec.BvecIter({ size: 4096 }), 512],
+  ],
+  ["queueLimits", (a) => bvec.queueLimits(a as never), [{}]],
+  [
+    "getMaxSegmentSize",
+    (a, b, c) => bvec.getMaxSegmentSize(a as never, b as never, c as never),
+    [bvec.queueLimits({}), 0x1000, 0x1000],
+  ],
+  [
+    "bioSplit",
+    (a, b) => bvec.bioSplit(a as never, b as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), 4],
+  ],
+  [
+    "splitBio",
+    (a, b) => bvec.splitBio(a as never, b as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), bvec.queueLimits({})],
+  ],
+  [
+    "splitToLimits",
+    (a, b) => bvec.splitToLimits(a as never, b as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), bvec.queueLimits({})],
+  ],
+  ["getMaxIoSize", (a, b) => bvec.getMaxIoSize(a as never, b as never), [0, bvec.queueLimits({})]],
+  ["chunkSectorsLeft", (a, b) => bvec.chunkSectorsLeft(a as never, b as never), [0, 8]],
+  [
+    "bioSplitRwAt",
+    (a, b, c) => bvec.bioSplitRwAt(a as never, b as never, c as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), bvec.queueLimits({}), 4096],
+  ],
+  [
+    "bvecGapToPrev",
+    (a, b, c, d) => bvec.bvecGapToPrev(a as never, b as never, c as never, d as never),
+    [bvec.queueLimits({}), 0, 4096, 0],
+  ],
+  [
+    "bvecIterLen",
+    (a, b) => bvec.bvecIterLen(a as never, b as never),
+    [bvec.BvecArray.from([{ page: 1, offset: 0, len: 4096 }]), new bvec.BvecIter({ size: 4096 })],
+  ],
+  [
+    "bvecIterAdvanceSingle",
+    (a, b, c) => bvec.bvecIterAdvanceSingle(a as never, b as never, c as never),
+    [bvec.BvecArray.from([{ page: 1, offset: 0, len: 4096 }]), new bvec.BvecIter({ size: 4096 }), 512],
+  ],
+  ["bio.advance", (a) => bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]).advance(a as never), [512]],
+  ["bio.split", (a) => bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]).split(a as never), [{}]],
+  [
+    "physvec.reset",
+    (a, b, c) => new bvec.PhysVecCursor().reset(a as never, b as never, c as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), bvec.UNLIMITED_PHYS_VEC, null],
+  ],
+  [
+    "bioToCpuRangeList",
+    (a, b) => bvec.bioToCpuRangeList(a as never, b as never),
+    [memory, bvec.Bio.fromVecs([{ page: 0x100, offset: 0, len: 4096 }], { pgmaps: memory })],
+  ],
+  ["cpuRangeListToBios", (a, b) => bvec.cpuRangeListToBios(a as never, b as never), [mkList(), {}]],
+  [
+    "mapRequest",
+    (a, b, c) => bvec.mapRequest(a as never, b as never, c as never),
+    [
+      dev(),
+      bvec.Bio.fromVecs([{ page: 0x100, offset: 0, len: 4096 }], { pgmaps: memory }),
+      { direction: "to-device" },
+    ],
+  ],
+  ["new DmaEngine", (a) => new bvec.DmaEngine(a as never), [memory]],
+  [
+    "engine.read",
+    (a, b, c) => new bvec.DmaEngine(memory).read(a as never, b as never, c as never),
+    [dev(), new dma.DmaRangeList(), 0],
+  ],
+  [
+    "engine.write",
+    (a, b, c) => new bvec.DmaEngine(memory).write(a as never, b as never, c as never),
+    [dev(), new dma.DmaRangeList(), new Uint8Array(0)],
+  ],
+  [
+    "forEachBvec",
+    (a, b) => bvec.forEachBvec(a as never, b as never),
+    [bvec.Bio.fromVecs([{ page: 1, offset: 0, len: 4096 }]), () => true],
+  ],
+  ["new PhysVecCursor", () => new bvec.PhysVecCursor(), []],
+  ["requestPhysVecLimits", (a) => bvec.requestPhysVecLimits(a as never), [bvec.queueLimits({})]],
+  [
+    "biovecPhysMergeable",
+    (a, b, c, d, e) => bvec.biovecPhysMergeable(a as never, b as never, c as never, d as never, e as never),
+    [bvec.queueLimits({}), 0x1000, 0x1000, 0x2000, 0x1000],
+  ],
+];
+
+describe("wrong-typed arguments are RlistErrors (issue 12 item 11)", () => {
+  for (const [name, fn, base] of cases) {
+    it(name, () => {
+      fn(...base); // the base call works, so each failure below is the hostile argument's
+      for (let pos = 0; pos < Math.max(base.length, 1); pos++) {
+        for (const v of hostile()) {
+          const args = [...base];
+          args[pos] = v;
+          try {
+            fn(...args);
+          } catch (e) {
+            if (e === GETTER) continue;
+            expect(
+              isRlistError(e),
+              `${name}, argument ${pos} = ${typeof v === "symbol" ? "Symbol" : String(v)}: ${String(e)}`,
+            ).toBe(true);
+          }
+        }
+      }
+    });
+  }
+
+  it("a bvec_iter whose size was set to NaN is EINVAL, not an endless loop", () => {
+    const vecs = bvec.BvecArray.from([{ page: 1, offset: 0, len: 4096 }]);
+    const it = new bvec.BvecIter({ size: 4096 });
+    it.size = Number.NaN;
+    expect(() => bvec.bvecIterAdvance(vecs, it, 512)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("DmaEngine.read above DMA_ENGINE_MAX_READ is ENOMEM before anything is allocated", () => {
+    const engine = new bvec.DmaEngine(memory);
+    const list = new dma.DmaRangeList();
+    expect(() => engine.read(dev(), list, bvec.DMA_ENGINE_MAX_READ + 1)).toThrow(
+      expect.objectContaining({ code: "ENOMEM" }),
+    );
+  });
+});
