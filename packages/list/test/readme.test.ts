@@ -1,0 +1,10 @@
+/** The README's examples, run as written, with their `// → value` checks (scripts/readme-examples.ts). */
+
+import { describeReadmeExamples } from "../../../scripts/readme-examples.js";
+import * as list from "../src/index.js";
+
+describeReadmeExamples(new URL("../README.md", import.meta.url), {
+  modules: { "@rlist/list": list },
+  minExamples: 1,
+  minChecks: 6,
+});
