@@ -10,7 +10,7 @@ export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
 export type { FaultInjector, FaultSite } from "./iommu/faults.js";
 export { CountdownFaults } from "./iommu/faults.js";
-export type { FlushQueueOptions, FlushReason, IotlbExposure } from "./iommu/flush-queue.js";
+export type { FlushQueueOptions, FlushQueueOwner, FlushReason, IotlbExposure } from "./iommu/flush-queue.js";
 export {
   IOVA_DEFAULT_FQ_SIZE,
   IOVA_DEFAULT_FQ_TIMEOUT,
