@@ -91,6 +91,7 @@ export {
 } from "./study/measure.js";
 export { biosOf, type Prepared, type PrepareOptions, prepareWorkload } from "./study/prepare.js";
 export {
+  type IotlbFigures,
   type MachineResult,
   type MappingResult,
   RESULTS_SCHEMA,
