@@ -66,8 +66,10 @@ function checkArgs(words: unknown, codec: unknown, options: unknown): { start: n
     throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
   }
   const o = options as DescribeOptions;
-  const start = o.start ?? 0;
-  const end = o.end ?? words.length;
+  const startOption = o.start;
+  const endOption = o.end;
+  const start = startOption === undefined ? 0 : startOption;
+  const end = endOption === undefined ? words.length : endOption;
   if (
     !(typeof start === "number" && typeof end === "number") ||
     !Number.isInteger(start) ||

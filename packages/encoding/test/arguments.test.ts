@@ -178,7 +178,7 @@ describe("describe / hexdump / formatDescribed", () => {
     for (const o of junk.filter((v) => v !== undefined && typeof v !== "object")) {
       expect(codeOf(() => hexdump(words, variableCodec, o as never))).toBe("EINVAL");
     }
-    for (const v of junk.filter((x) => x !== undefined && x !== null)) {
+    for (const v of junk.filter((x) => x !== undefined)) {
       expect(codeOf(() => describeWords(words, variableCodec, { start: v as number }))).toBe("EINVAL");
       expect(codeOf(() => describeWords(words, variableCodec, { end: v as number }))).toBe("EINVAL");
     }

@@ -74,3 +74,30 @@ describe("formatValue (every message shows caller values through it)", () => {
     expect(long).toContain("1000000 chars");
   });
 });
+
+describe("RlistError and isRlistError take any argument", () => {
+  it("a Symbol or an object whose toString throws as code or message still makes an RlistError", () => {
+    const hostile = {
+      toString() {
+        throw new Error("toString");
+      },
+    };
+    for (const v of [Symbol("m"), hostile, 5n]) {
+      const a = new RlistError("EINVAL", v as unknown as string);
+      expect(a.message.startsWith("EINVAL: ")).toBe(true);
+      const b = new RlistError(v as unknown as "EINVAL", "message");
+      expect(b).toBeInstanceOf(RlistError);
+      expect(b.message.endsWith(": message")).toBe(true);
+    }
+  });
+
+  it("isRlistError refuses a code that is not an errno name (a typo would make it false forever)", () => {
+    const err = new RlistError("ENOMEM", "x");
+    expect(isRlistError(err, "ENOMEM")).toBe(true);
+    for (const code of ["ENOMEN", Number.NaN, Symbol("c"), null, 12]) {
+      expect(() => isRlistError(err, code as "ENOMEM")).toThrow(
+        /EINVAL: isRlistError: .* is not an rlist error code/,
+      );
+    }
+  });
+});
