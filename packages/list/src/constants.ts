@@ -4,6 +4,7 @@
  * A chunk is an array of 32-bit units: a 2-unit header (the prototype's 8-byte `next`
  * pointer, here a chunk index plus the count of used entry units), then the entry area.
  */
+import { formatValue, RlistError } from "@rlist/encoding";
 
 /** Chunk sizes a pool can carve: BASE_SMALL, the prototype's default, and a page. */
 export type ChunkBytes = 128 | 512 | 4096;
@@ -28,6 +29,9 @@ export const TWO32 = 0x1_0000_0000;
 
 /** Entry units per chunk: 30, 126 or 1022 (docs/prototype.md#chunks, and its FIXME for 4 KiB chunks). */
 export function entryUnits(chunkBytes: number): number {
+  if (!isChunkBytes(chunkBytes)) {
+    throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
+  }
   return chunkBytes / 4 - HEADER_UNITS;
 }
 

@@ -139,6 +139,9 @@ export class ChunkPool {
    * (the equivalent of the prototype's one slab cache).
    */
   static shared(chunkBytes: ChunkBytes = 512): ChunkPool {
+    if (!isChunkBytes(chunkBytes)) {
+      throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
+    }
     let pool = ChunkPool.sharedPools.get(chunkBytes);
     if (pool === undefined) {
       pool = new ChunkPool({ chunkBytes });
@@ -151,11 +154,13 @@ export class ChunkPool {
     if (typeof options !== "object" || options === null) {
       throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
     }
-    const chunkBytes = options.chunkBytes ?? 512;
+    // `=== undefined`, not `??`: null is not "no value" here (a typed argument, not a default).
+    const chunkBytes = options.chunkBytes === undefined ? 512 : options.chunkBytes;
     if (!isChunkBytes(chunkBytes)) {
       throw new RlistError("EINVAL", `chunkBytes must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
     }
-    const slabBytes = options.slabBytes ?? Math.max(DEFAULT_SLAB_BYTES, chunkBytes);
+    const slabOption = options.slabBytes;
+    const slabBytes = slabOption === undefined ? Math.max(DEFAULT_SLAB_BYTES, chunkBytes) : slabOption;
     if (
       typeof slabBytes !== "number" ||
       !Number.isInteger(slabBytes) ||
@@ -168,7 +173,8 @@ export class ChunkPool {
         `slabBytes must be a power of two from ${chunkBytes} to 2^30, got ${formatValue(slabBytes)}`,
       );
     }
-    const limit = checkLimit(options.limit ?? Number.POSITIVE_INFINITY);
+    const limitOption = options.limit;
+    const limit = checkLimit(limitOption === undefined ? Number.POSITIVE_INFINITY : limitOption);
     const kind = options.memoryKind;
     if (kind !== undefined && kind !== "shared" && kind !== "reserved") {
       throw new RlistError("EINVAL", `memoryKind must be "shared" or "reserved", got ${formatValue(kind)}`);
@@ -382,12 +388,12 @@ function checkLimit(limit: unknown): number {
     !(
       typeof limit === "number" &&
       limit >= 0 &&
-      (Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY)
+      (Number.isSafeInteger(limit) || limit === Number.POSITIVE_INFINITY)
     )
   ) {
     throw new RlistError(
       "EINVAL",
-      `limit must be a non-negative integer or Infinity, got ${formatValue(limit)}`,
+      `limit must be a safe integer >= 0 or Infinity, got ${formatValue(limit)}`,
     );
   }
   return limit;

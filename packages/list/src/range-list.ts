@@ -247,11 +247,11 @@ export class RangeList implements Iterable<RangeEntry> {
     this._total = 0;
   }
 
-  /** Build a list from entries (number form); on failure nothing stays allocated. */
+  /** Build a list from entries (number form; an iterable object, e.g. an array); on failure nothing stays allocated. */
   static from(entries: Iterable<RangeEntry>, options?: RangeListOptions): RangeList {
     if (
+      typeof entries !== "object" ||
       entries === null ||
-      entries === undefined ||
       typeof (entries as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function"
     ) {
       throw new RlistError("EINVAL", `entries must be iterable, got ${formatValue(entries)}`);
@@ -701,7 +701,8 @@ export class RangeList implements Iterable<RangeEntry> {
     if (typeof options !== "object" || options === null) {
       throw new RlistError("EINVAL", `options must be an object, got ${formatValue(options)}`);
     }
-    const how = options.trimFront ?? "offset";
+    const trimFront = options.trimFront;
+    const how = trimFront === undefined ? "offset" : trimFront;
     if (how !== "offset" && how !== "base") {
       throw new RlistError("EINVAL", `trimFront must be 'offset' or 'base', got ${formatValue(how)}`);
     }

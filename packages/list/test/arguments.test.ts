@@ -4,7 +4,7 @@
  * they were; hooks cannot change the list under a merge.
  */
 import { describe, expect, it } from "vitest";
-import { ChunkPool, newChunkSpan, RangeList } from "../src/index.js";
+import { ChunkPool, entryUnits, newChunkSpan, RangeList } from "../src/index.js";
 import { codeOf, expectSnapshot, snapshot } from "./helpers.js";
 
 function throwingToString(): object {
@@ -101,7 +101,7 @@ describe("constructor, from, fromBytes and settable flags", () => {
 
   it("from() wants an iterable of entries", () => {
     const pool = new ChunkPool({ chunkBytes: 128 });
-    for (const v of [null, undefined, 5, Symbol("i"), {}, 1n]) {
+    for (const v of [null, undefined, 5, Symbol("i"), {}, 1n, "", "abc"]) {
       expect(codeOf(() => RangeList.from(v as never, { pool }))).toBe("EINVAL");
     }
     expect(codeOf(() => RangeList.from([e(1), null as never], { pool }))).toBe("EINVAL");
@@ -185,4 +185,31 @@ describe("re-entrancy from a canMerge hook", () => {
       expect(list.toArray()).toEqual([{ type: 0, length: 20, base: 0, offset: 0, extra: 0 }]);
     },
   );
+});
+
+describe("pool arguments", () => {
+  it("limit is a safe integer or Infinity; shared() and the constructor take a chunk size, not null", () => {
+    const pool = new ChunkPool({ chunkBytes: 128, limit: 4 });
+    for (const v of [2 ** 53, 2 ** 64, Number.NaN, -1]) {
+      expect(
+        codeOf(() => {
+          pool.limit = v;
+        }),
+      ).toBe("EINVAL");
+      expect(codeOf(() => new ChunkPool({ limit: v }))).toBe("EINVAL");
+    }
+    expect(pool.limit).toBe(4);
+    for (const v of [null, 256, "512", Symbol("c")]) {
+      expect(codeOf(() => ChunkPool.shared(v as 512))).toBe("EINVAL");
+      expect(codeOf(() => new ChunkPool({ chunkBytes: v as 512 }))).toBe("EINVAL");
+      expect(codeOf(() => new ChunkPool({ slabBytes: v as number }))).toBe("EINVAL");
+    }
+    expect(ChunkPool.shared()).toBe(ChunkPool.shared(512));
+  });
+
+  it("entryUnits takes a chunk size", () => {
+    expect(entryUnits(512)).toBe(126);
+    for (const v of [Number.NaN, -1, 100, "512", null])
+      expect(codeOf(() => entryUnits(v as number))).toBe("EINVAL");
+  });
 });
