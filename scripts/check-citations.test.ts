@@ -1,7 +1,16 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { anchorsOf, checkRepo, checkText, githubSlug, type RepoView } from "./check-citations.js";
+import {
+  anchorsOf,
+  checkKernelColumns,
+  checkRepo,
+  checkText,
+  githubSlug,
+  KERNEL_COLUMN,
+  type RepoView,
+  tableCells,
+} from "./check-citations.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -108,6 +117,27 @@ describe("checkText", () => {
     ];
     const problems = checkText("packages/a/src/y.ts", lines.join("\n"), repo);
     expect(problems.filter((p) => p.message.startsWith("cites")).map((p) => p.line)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("kernel name → file columns", () => {
+  it("split cells like GitHub (pipes in code spans and escaped pipes stay)", () => {
+    expect(tableCells("| `a \\| b` | x \\| y | z |")).toEqual(["`a \\| b`", "x \\| y", "z"]);
+  });
+
+  it("every row of an API table fills the kernel column", () => {
+    const table = [
+      `| export | what it does | ${KERNEL_COLUMN} |`,
+      "| --- | --- | --- |",
+      "| `a()` | does a | `a_kernel()` → `lib/a.c` |",
+      "| `b()` | does b |  |",
+      "| `c()` | does c |",
+      "",
+      "| other | table |",
+      "| --- | --- |",
+      "| x |",
+    ].join("\n");
+    expect(checkKernelColumns("README.md", table).map((p) => p.line)).toEqual([4, 5]);
   });
 });
 

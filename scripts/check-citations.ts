@@ -8,6 +8,7 @@
  *   must name an existing page and heading.
  * - Every relative link in a Markdown file must name an existing file, and its `#anchor` an
  *   existing heading when it points to Markdown; every `[text][label]` needs a `[label]:` line.
+ * - Every row of a table whose last column is "kernel name → file" fills that column.
  *
  * Run by `pnpm lint` (`tsx scripts/check-citations.ts`) and by the `repo` test project.
  * Anchors follow GitHub's rule for headings (see {@link githubSlug}); `<a id="...">` works too.
@@ -186,6 +187,57 @@ export function checkText(file: string, text: string, repo: RepoView): Problem[]
   return problems;
 }
 
+/** Cells of a Markdown table row (pipes inside backticks or escaped do not split). */
+export function tableCells(row: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let code = false;
+  const body = row.trim().replace(/^\|/, "").replace(/\|$/, "");
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch === "`") code = !code;
+    if (ch === "\\" && body[i + 1] === "|") {
+      cell += "\\|";
+      i++;
+      continue;
+    }
+    if (ch === "|" && !code) {
+      cells.push(cell.trim());
+      cell = "";
+      continue;
+    }
+    cell += ch;
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+/** The column every API table of a package README carries (CONTRIBUTING.md, "Adding a package"). */
+export const KERNEL_COLUMN = "kernel name → file";
+
+/** API tables with a kernel column: every row fills it (`none` or `–` when there is no counterpart). */
+export function checkKernelColumns(file: string, text: string): Problem[] {
+  const problems: Problem[] = [];
+  const lines = text.split("\n");
+  let width = -1;
+  lines.forEach((line, i) => {
+    if (!line.trimStart().startsWith("|")) {
+      width = -1;
+      return;
+    }
+    const cells = tableCells(line);
+    if (width === -1) {
+      width = cells.includes(KERNEL_COLUMN) && cells.at(-1) === KERNEL_COLUMN ? cells.length : 0;
+      return;
+    }
+    if (width === 0 || cells.every((c) => /^:?-+:?$/.test(c))) return;
+    if (cells.length !== width || cells.at(-1) === "") {
+      problems.push({ file, line: i + 1, message: `table row without its "${KERNEL_COLUMN}" cell` });
+    }
+  });
+  return problems;
+}
+
 const TEXT_FILE = /\.(ts|tsx|js|mjs|cjs|json|jsonc|md|ya?ml|c|h|sh|txt)$|(^|\/)(run|Makefile)$/;
 
 /** Files git tracks or would track (untracked but not ignored), relative to `root`. */
@@ -201,7 +253,11 @@ export function repoFiles(root: string): string[] {
 
 export function checkRepo(root: string): Problem[] {
   const repo = diskView(root);
-  return repoFiles(root).flatMap((f) => checkText(f, repo.read(f), repo));
+  return repoFiles(root).flatMap((f) => {
+    const text = repo.read(f);
+    const own = checkText(f, text, repo);
+    return f.endsWith(".md") ? [...own, ...checkKernelColumns(f, text)] : own;
+  });
 }
 
 function main(): void {
