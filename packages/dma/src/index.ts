@@ -9,7 +9,7 @@ export { CpuFolioCursor, CpuPageCursor } from "./cpu/piece-cursors.js";
 export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
 export type { FaultInjector, FaultSite } from "./iommu/faults.js";
-export { CountdownFaults } from "./iommu/faults.js";
+export { CountdownFaults, chunkFaultHook } from "./iommu/faults.js";
 export type { FlushQueueOptions, FlushQueueOwner, FlushReason, IotlbExposure } from "./iommu/flush-queue.js";
 export {
   IOVA_DEFAULT_FQ_SIZE,

@@ -3,9 +3,14 @@
  * `fail_iommu` / failslab fault-injection knobs: tests ask "fail the k-th allocation" and check
  * that the failing call leaves nothing mapped or allocated.
  */
+import type { FaultHook } from "@rlist/list";
 
-/** Where an allocation can be made to fail. */
-export type FaultSite = "iova" | "pgtable" | "swiotlb";
+/**
+ * Where an allocation can be made to fail: IOVA ranges, page-table pages, swiotlb slot searches,
+ * page pins (`PinTable.setFaults`) and range-list chunks (a `ChunkPool` hook made by
+ * {@link chunkFaultHook}).
+ */
+export type FaultSite = "iova" | "pgtable" | "swiotlb" | "pin" | "chunk";
 
 /** Asked before each allocation; returning true makes that allocation fail. */
 export interface FaultInjector {
@@ -29,4 +34,12 @@ export class CountdownFaults implements FaultInjector {
     const n = this.calls++;
     return this.sticky ? n >= this.failAt : n === this.failAt;
   }
+}
+
+/**
+ * A `ChunkPool` fault hook (`pool.setFaultHook(chunkFaultHook(faults))`) that asks `faults` about
+ * site `"chunk"` before every chunk allocation, so one injector counts chunks with the other sites.
+ */
+export function chunkFaultHook(faults: FaultInjector): FaultHook {
+  return () => faults.shouldFail("chunk");
 }

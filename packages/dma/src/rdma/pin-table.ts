@@ -6,8 +6,9 @@
  * after deregistration) or a double unpin (a count going negative, which the kernel only catches
  * with a VM_BUG_ON) is a checked, typed condition.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
+import type { FaultInjector } from "../iommu/faults.js";
 
 /** What the pin table needs from physical memory (a `PhysicalMemory` satisfies it). */
 export interface FolioLookup {
@@ -47,6 +48,7 @@ export class PinTable {
   #pinnedPages = 0;
   #pinCalls = 0;
   #unpinCalls = 0;
+  #faults: FaultInjector | null = null;
 
   /** @internal use {@link pinTable}. */
   constructor(memory: FolioLookup) {
@@ -80,6 +82,17 @@ export class PinTable {
     return this.#unpinCalls;
   }
 
+  /**
+   * Fault injection at site `"pin"`: asked before each {@link pinPages} call, a failure is `ENOMEM`
+   * with nothing pinned (like `pin_user_pages()` failing). Null turns it off.
+   */
+  setFaults(faults: FaultInjector | null): void {
+    if (faults !== null && typeof faults?.shouldFail !== "function") {
+      throw new RlistError("EINVAL", `faults must be a FaultInjector or null, got ${formatValue(faults)}`);
+    }
+    this.#faults = faults;
+  }
+
   /** A copy of the non-zero counts, head pfn -> pins (for tests and reports). */
   snapshot(): Map<number, number> {
     return new Map(this.#counts);
@@ -91,6 +104,12 @@ export class PinTable {
    * would overflow.
    */
   pinPages(pfn: number, nrPages: number): void {
+    if (this.#faults?.shouldFail("pin")) {
+      throw new RlistError(
+        "ENOMEM",
+        `pin of ${formatValue(nrPages)} page(s) at pfn ${formatValue(pfn)} failed (injected)`,
+      );
+    }
     this.#walk(pfn, nrPages, 1);
     this.#pinCalls++;
   }
@@ -154,6 +173,9 @@ export class PinTable {
 
 function checkPfn(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
-    throw new RlistError("ERANGE", `${name} must be a safe non-negative integer, got ${v}`);
+    throw new RlistError(
+      typeof v === "number" ? "ERANGE" : "EINVAL",
+      `${name} must be a safe non-negative integer, got ${formatValue(v)}`,
+    );
   }
 }

@@ -1,6 +1,8 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { CountdownFaults } from "../../src/iommu/faults.js";
+import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PinTable, pinTable } from "../../src/rdma/pin-table.js";
 import { expectCode } from "../expect-code.js";
 import { FakeFolios } from "./fake-memory.js";
@@ -114,3 +116,22 @@ function folioPins(mem: FakeFolios, perPage: number[], head: number): number {
   for (let p = head; p < head + 2 ** mem.folioOrder(head); p++) n += perPage[p] ?? 0;
   return n;
 }
+
+describe("pin fault injection (site 'pin')", () => {
+  it("a failing pinPages is ENOMEM with nothing pinned; setFaults(null) turns it off", () => {
+    const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 30, kind: "ram" }] });
+    const pins = pinTable(memory);
+    const faults = new CountdownFaults(1, ["pin"]);
+    pins.setFaults(faults);
+    pins.pinPages(0x100, 4);
+    expectCode(() => pins.pinPages(0x200, 4), "ENOMEM");
+    expect(pins.pinnedPages).toBe(4);
+    expect(faults.calls).toBe(2);
+    pins.setFaults(null);
+    pins.pinPages(0x200, 4);
+    pins.unpinPages(0x100, 4);
+    pins.unpinPages(0x200, 4);
+    expect(pins.pinnedPages).toBe(0);
+    expectCode(() => pins.setFaults({} as never), "EINVAL");
+  });
+});
