@@ -30,7 +30,8 @@ export type DeviceTranslation =
       readonly phys: number;
       readonly route: DeviceRoute;
       /**
-       * For `bounce`: the original buffer byte the slot byte stands for (-1 for a free slot);
+       * For a swiotlb slot (`bounce`, or an untrusted device's bounce buffer reached through the
+       * IOMMU): the original buffer byte the slot byte stands for (-1 for padding or a free slot);
        * otherwise equal to `phys`.
        */
       readonly backing: number;
@@ -62,7 +63,10 @@ export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTr
     const hit = device.iommu.deviceLookup(dmaAddress, LOOKUP);
     if (hit < 0) return FAULT_IOMMU;
     const phys = LOOKUP.phys;
-    return { ok: true, phys, route: "iommu", backing: phys, prot: LOOKUP.prot, stale: hit === 1 };
+    // An untrusted device's bounce buffer behind the IOMMU stands for the original bytes.
+    const tlb = device.swiotlb;
+    const backing = tlb?.contains(phys) ? tlb.originalOf(phys, device.bounceAlignMask) : phys;
+    return { ok: true, phys, route: "iommu", backing, prot: LOOKUP.prot, stale: hit === 1 };
   }
   const phys = dmaAddress - device.directOffset;
   if (phys < 0 || phys > MAX_SAFE) return FAULT_ADDRESS;

@@ -29,8 +29,18 @@ export interface DmaDeviceInit {
   segmentation?: Segmentation;
   /** Translate through this IOMMU domain; null/absent means dma-direct. */
   iommu?: IommuDomain | null;
-  /** Bounce pool for dma-direct when the mask cannot reach a buffer. */
+  /**
+   * Bounce pool: for dma-direct when the mask cannot reach a buffer, and behind an IOMMU for the
+   * unaligned buffers of an {@link untrusted} device.
+   */
   swiotlb?: SwiotlbPool | null;
+  /**
+   * `pci_dev->untrusted` (a device behind an external-facing port, e.g. Thunderbolt): behind an
+   * IOMMU, every buffer that does not start and end on an IOVA granule is bounced through
+   * `swiotlb`, so the device never sees the rest of the pages it shares (`dev_is_untrusted()`,
+   * `dev_use_swiotlb()` in drivers/iommu/dma-iommu.c). Default false.
+   */
+  untrusted?: boolean;
   /**
    * Record the JavaScript stack of every mapping call, shown by {@link DmaDevice.outstanding} and
    * {@link DmaDevice.assertIdle} (dma-debug keeps a stack trace per entry). Costs a stack capture
@@ -102,6 +112,8 @@ export class DmaDevice {
   readonly segmentation: Segmentation;
   readonly iommu: IommuDomain | null;
   readonly swiotlb: SwiotlbPool | null;
+  /** See {@link DmaDeviceInit.untrusted}. */
+  readonly untrusted: boolean;
   /** Like `dev->iommu->pci_32bit_workaround`: PCI devices try IOVAs below 4 GiB first. */
   readonly iommuState: IommuDeviceState;
   readonly counters: DmaDeviceCounters = { cacheSyncs: 0, maps: 0, unmaps: 0 };
@@ -127,6 +139,11 @@ export class DmaDevice {
     validateSegmentation(this.segmentation);
     this.iommu = init.iommu ?? null;
     this.swiotlb = init.swiotlb ?? null;
+    const untrusted = init.untrusted ?? false;
+    if (typeof untrusted !== "boolean") {
+      throw new RlistError("EINVAL", `untrusted must be a boolean, got ${formatValue(untrusted)}`);
+    }
+    this.untrusted = untrusted;
     this.iommuState = { pci32BitWorkaround: this.pci !== null };
     this.captureStacks = init.captureStacks ?? false;
   }
@@ -221,6 +238,16 @@ export class DmaDevice {
   /** Like dma_get_merge_boundary(): smallest IOMMU page - 1, or 0 without an IOMMU. */
   get mergeBoundary(): number {
     return this.iommu === null ? 0 : this.iommu.granule - 1;
+  }
+
+  /**
+   * @internal The low address bits a bounce buffer of this device keeps from the original: the
+   * `min_align_mask`, and behind an IOMMU also the granule offset (dma-iommu bounces with
+   * `alloc_align_mask = iova_mask()`).
+   */
+  get bounceAlignMask(): number {
+    const m = this.segmentation.minAlignMask;
+    return this.iommu === null ? m : Math.max(m, this.iommu.granule - 1);
   }
 }
 

@@ -4,7 +4,8 @@
  * page" (the reason dma-iommu bounces unaligned buffers of untrusted devices). No kernel API
  * reports it.
  *
- * - IOVA entries: the whole granules mapped minus the bytes asked for.
+ * - IOVA entries: the whole granules mapped minus the bytes asked for; 0 for an untrusted
+ *   device's bounced entry, whose granules hold nothing but its own bytes and zeroed padding.
  * - BOUNCE entries: the rest of the 2 KiB slots taken (stale data of earlier bounces).
  * - DIRECT and BUS_ADDR entries: 0 here; without an IOMMU the device is not isolated at all (it can
  *   reach anything under its mask), which {@link MappingExposure.isolated} says.
@@ -40,8 +41,10 @@ export function mappingExposure(mapping: DmaMapping): MappingExposure {
     if (len === 0) continue;
     requested += len;
     const dma = c.dmaAddress;
-    if (c.kind === DmaKind.IOVA) reachable += alignUp(dma + len, g) - alignDown(dma, g);
-    else if (c.kind === DmaKind.BOUNCE)
+    if (c.kind === DmaKind.IOVA) {
+      const bounced = dev.swiotlb?.contains(dev.iommu!.translate(dma)) ?? false;
+      reachable += bounced ? len : alignUp(dma + len, g) - alignDown(dma, g);
+    } else if (c.kind === DmaKind.BOUNCE)
       reachable += alignUp(lowBits(dma - dev.directOffset, IO_TLB_SIZE) + len, IO_TLB_SIZE);
     else reachable += len;
   }

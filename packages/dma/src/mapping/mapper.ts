@@ -240,6 +240,7 @@ function mapIommu(
   checkMinAlignForIommu(domain.granule, seg.minAlignMask);
   const prot = directionToProt(dir);
   if (summary.entries === 0) return { list: newList(), path: "iommu-linear", p2pLookups: 0 };
+  if (device.untrusted) return mapUntrusted(device, domain, c, summary, prot, newList(), record);
   if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
     return mapLinear(device, domain, c, summary, prot, newList(), record);
   }
@@ -389,6 +390,102 @@ function mapPerEntry(
     throw e;
   }
   return { list, path: "iommu-per-entry", p2pLookups: cache.lookups };
+}
+
+/**
+ * An untrusted device (`dev_is_untrusted()`), like iommu_dma_map_sg_swiotlb(): every entry is
+ * mapped on its own, in its own IOVA window (iommu_dma_map_page() per entry), and an entry whose
+ * start or length is not a granule multiple is first bounced through the device's swiotlb, into
+ * granules of its own with the padding zeroed, so the device never reaches the rest of the pages
+ * it shares with other data. P2P `BUS_ADDR` entries take no IOVA; host-bridge MMIO is never
+ * bounced, so an unaligned one is refused (`EIO`). `EIO` too without a swiotlb pool ("DMA bounce
+ * buffers are inactive") or for an unaligned entry larger than a bounce buffer can be.
+ */
+function mapUntrusted(
+  device: DmaDevice,
+  domain: IommuDomain,
+  c: CpuSourceCursor,
+  summary: CpuListSummary,
+  prot: number,
+  list: DmaRangeList,
+  record: MappingRecord,
+): Built {
+  const g = domain.granule;
+  const cache = new P2pMapCache(device.pci);
+  const swiotlb = device.swiotlb;
+  const mask = device.bounceAlignMask;
+  try {
+    let entries = 0;
+    let bytes = 0;
+    for (let ok = c.reset(); ok; ok = c.next()) {
+      const len = c.length;
+      if (len === 0) continue;
+      if (++entries > summary.entries) throw listChanged();
+      bytes += len;
+      const phys = c.phys;
+      const provider = c.provider;
+      const unaligned = lowBits(phys, g) !== 0 || lowBits(len, g) !== 0;
+      let p = prot;
+      if (provider !== null) {
+        const type = cache.lookup(provider);
+        if (type === "NOT_SUPPORTED") throw notSupported(device, provider.name);
+        if (type === "BUS_ADDR") {
+          list.append(DmaKind.BUS_ADDR, p2pBusAddress(device, provider, phys, len), len);
+          continue;
+        }
+        if (unaligned) {
+          throw new RlistError(
+            "EIO",
+            `${device.name} is untrusted: MMIO [0x${phys.toString(16)}, +0x${len.toString(16)}) is not granule-aligned and cannot be bounced`,
+          );
+        }
+        p |= IOMMU_MMIO;
+      }
+      let target = phys;
+      if (unaligned && provider === null) {
+        if (swiotlb === null) {
+          throw new RlistError(
+            "EIO",
+            `${device.name} is untrusted and has no swiotlb pool to bounce an unaligned buffer`,
+          );
+        }
+        try {
+          target = swiotlb.map(phys, len, device.segmentation.minAlignMask, undefined, g - 1);
+        } catch (e) {
+          if (e instanceof RlistError && e.code === "EINVAL") {
+            throw new RlistError(
+              "EIO",
+              `${device.name}: ${e.message} (split entries to swiotlbMaxMappingSize)`,
+              {
+                cause: e,
+              },
+            );
+          }
+          throw e;
+        }
+        record.bounces.push(c.position, target, len);
+      }
+      const off = lowBits(target, g);
+      const size = domain.ivaAlign(len + off);
+      const iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
+      try {
+        domain.mapNoSync(iova, target - off, size, p);
+      } catch (e) {
+        domain.freeIova(iova, size);
+        throw e;
+      }
+      record.windows.push(iova, size);
+      list.append(DmaKind.IOVA, iova + off, len);
+    }
+    if (entries !== summary.entries || bytes !== summary.totalLength) throw listChanged();
+    domain.syncMap();
+  } catch (e) {
+    record.releaseIova(domain);
+    if (swiotlb !== null) record.releaseBounces(swiotlb, "to-device", mask);
+    list.clear();
+    throw e;
+  }
+  return { list, path: "iommu-untrusted", p2pLookups: cache.lookups };
 }
 
 /**

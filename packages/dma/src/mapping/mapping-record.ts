@@ -76,6 +76,34 @@ export class IovaSpanLog {
   }
 }
 
+/**
+ * IOVA windows of a mapping that gives every entry its own (an untrusted device's per-entry path,
+ * like iommu_dma_map_sg_swiotlb()), as (start, size) pairs, each mapped whole.
+ */
+export class WindowLog {
+  #pairs: Float64Array = NO_PAIRS;
+  count = 0;
+
+  push(start: number, size: number): void {
+    if (this.#pairs.length < 2 * (this.count + 1)) {
+      const next = new Float64Array(2 * (2 * this.count + 2));
+      next.set(this.#pairs.subarray(0, 2 * this.count));
+      this.#pairs = next;
+    }
+    this.#pairs[2 * this.count] = start;
+    this.#pairs[2 * this.count + 1] = size;
+    this.count++;
+  }
+
+  start(i: number): number {
+    return this.#pairs[2 * i]!;
+  }
+
+  size(i: number): number {
+    return this.#pairs[2 * i + 1]!;
+  }
+}
+
 /** Swiotlb slots as (list position, bounce address, length) triples. */
 export class BounceLog {
   #triples: Float64Array = NO_PAIRS;
@@ -115,6 +143,8 @@ export class MappingRecord {
   /** IOVA window size in bytes (the allocation's size). */
   iovaSize = 0;
   readonly iovaSpans = new IovaSpanLog();
+  /** Per-entry IOVA windows (untrusted devices); the single window above is then unused. */
+  readonly windows = new WindowLog();
   readonly bounces = new BounceLog();
   /** DMA list entries at map time (what cache maintenance of a non-coherent device walks). */
   entries = 0;
@@ -132,6 +162,14 @@ export class MappingRecord {
     for (let i = 0; i < spans.count; i++) domain.unmapFast(spans.start(i), spans.length(i), gather);
     if (spans.count !== 0 && !gather.queued) domain.iotlbSync(gather);
     if (this.iova >= 0) domain.dmaFreeIova(this.iova, this.iovaSize, gather);
+    // Per-entry windows: one __iommu_dma_unmap() each, as iommu_dma_unmap_sg_swiotlb() does.
+    const w = this.windows;
+    for (let i = 0; i < w.count; i++) {
+      const g = domain.gatherInit(queue);
+      domain.unmapFast(w.start(i), w.size(i), g);
+      if (!g.queued) domain.iotlbSync(g);
+      domain.dmaFreeIova(w.start(i), w.size(i), g);
+    }
   }
 
   /**

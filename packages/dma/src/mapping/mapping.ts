@@ -14,7 +14,7 @@ import { DmaKind, type DmaRangeList, freezeDmaList } from "./dma-range-list.js";
 import type { MappingRecord } from "./mapping-record.js";
 
 /** Which implementation mapped the list. */
-export type DmaMapPath = "identity" | "direct" | "iommu-linear" | "iommu-per-entry";
+export type DmaMapPath = "identity" | "direct" | "iommu-linear" | "iommu-per-entry" | "iommu-untrusted";
 
 /**
  * Part of a mapping to sync (`dma_sync_single_range_for_*()`): bytes `[offset, offset + length)`
@@ -146,7 +146,7 @@ export class DmaMapping implements TrackedDma {
     const dev = this.device;
     const rec = this.#record;
     if (dev.iommu !== null) rec.releaseIova(dev.iommu, true);
-    if (dev.swiotlb !== null) rec.releaseBounces(dev.swiotlb, this.direction, dev.segmentation.minAlignMask);
+    if (dev.swiotlb !== null) rec.releaseBounces(dev.swiotlb, this.direction, dev.bounceAlignMask);
     if (!dev.coherent && !this.#skipCpuSync && this.direction !== "to-device") {
       dev.counters.cacheSyncs += rec.entries;
     }
@@ -247,7 +247,7 @@ export class DmaMapping implements TrackedDma {
     const b = this.#record.bounces;
     if (b.count !== 0) {
       const tlb = dev.swiotlb!;
-      const mask = dev.segmentation.minAlignMask;
+      const mask = dev.bounceAlignMask;
       for (let i = 0; i < b.count; i++) {
         const pos = b.position(i);
         const from = Math.max(offset, pos);

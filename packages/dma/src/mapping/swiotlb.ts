@@ -68,6 +68,12 @@ export class SwiotlbPool {
   private readonly allocSize: Float64Array;
   /** Index of each live slot inside its mapping (0 for the first slot). */
   private readonly slotIndex: Uint8Array;
+  /**
+   * For the first data slot of an aligned mapping ({@link map} with `allocAlignMask`): slots taken
+   * before it (pre-padding) and slots taken in all; 0 for ordinary mappings.
+   */
+  private readonly padSlots: Uint16Array;
+  private readonly spanSlots: Uint16Array;
   private readonly memory: ByteMemory | undefined;
   private readonly faults: FaultInjector | undefined;
   private index = 0;
@@ -100,6 +106,8 @@ export class SwiotlbPool {
     this.origAddr = new Float64Array(this.nslabs).fill(INVALID);
     this.allocSize = new Float64Array(this.nslabs);
     this.slotIndex = new Uint8Array(this.nslabs);
+    this.padSlots = new Uint16Array(this.nslabs);
+    this.spanSlots = new Uint16Array(this.nslabs);
     for (let i = 0; i < this.nslabs; i++) this.list[i] = IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE);
     this.memory = options.memory;
     this.faults = options.faults;
@@ -130,12 +138,19 @@ export class SwiotlbPool {
    * (always, whatever the direction) and returns the bounce address, whose `minAlignMask` bits
    * equal `orig`'s. `EINVAL` above {@link swiotlbMaxMappingSize}; `ENOMEM` when the pool is full.
    * `boundaryMask` is the device's segment boundary, which a bounce buffer never crosses.
+   *
+   * With `allocAlignMask` (dma-iommu passes the IOVA granule - 1) the bounce buffer keeps `orig`'s
+   * offset in that alignment too, and the slots taken cover whole aligned blocks (the allocation is
+   * `ALIGN(size + offset, allocAlignMask + 1)`): the IOMMU maps those blocks, so no other mapping
+   * may share them. The padding before and after the data is zeroed, as iommu_dma_map_swiotlb()
+   * does for untrusted devices. Later calls for this buffer pass `minAlignMask | allocAlignMask`.
    */
-  map(orig: number, size: number, minAlignMask: number, boundaryMask?: number): number {
+  map(orig: number, size: number, minAlignMask: number, boundaryMask?: number, allocAlignMask = 0): number {
     checkU53("orig", orig);
     checkU53("size", size);
     if (size === 0) throw new RlistError("EINVAL", "swiotlb mapping of 0 bytes");
     if (!isLowMask(minAlignMask)) throw new RlistError("EINVAL", "minAlignMask is not 2^k - 1");
+    if (allocAlignMask !== 0) return this.mapAligned(orig, size, minAlignMask, boundaryMask, allocAlignMask);
     const max = swiotlbMaxMappingSize(minAlignMask);
     if (size > max) throw new RlistError("EINVAL", `swiotlb mapping of ${size} bytes exceeds ${max}`);
     const offset = swiotlbAlignOffset(minAlignMask, orig);
@@ -151,6 +166,62 @@ export class SwiotlbPool {
     const tlb = this.base + slot * IO_TLB_SIZE + offset;
     this.bounce(tlb, size, "to-device", minAlignMask);
     return tlb;
+  }
+
+  /** {@link map} with an allocation alignment (see there). */
+  private mapAligned(
+    orig: number,
+    size: number,
+    minAlignMask: number,
+    boundaryMask: number | undefined,
+    allocAlignMask: number,
+  ): number {
+    if (!isLowMask(allocAlignMask) || allocAlignMask < IO_TLB_SIZE - 1 || allocAlignMask >= 2 ** 20) {
+      throw new RlistError("EINVAL", `allocAlignMask ${allocAlignMask} is not 2^k - 1 in 2 KiB..1 MiB`);
+    }
+    // min_align_mask bits below the allocation alignment are kept by it; a device whose mask is
+    // wider than the IOVA granule cannot sit behind the IOMMU (checkMinAlignForIommu).
+    if (minAlignMask > allocAlignMask) {
+      throw new RlistError(
+        "EINVAL",
+        `minAlignMask ${minAlignMask} is wider than allocAlignMask ${allocAlignMask}`,
+      );
+    }
+    const align = allocAlignMask + 1;
+    const inBlock = lowBits(orig, align);
+    const total = alignUp(inBlock + size, align);
+    if (total > IO_TLB_SIZE * IO_TLB_SEGSIZE) {
+      throw new RlistError(
+        "EINVAL",
+        `swiotlb mapping of ${size} bytes at offset ${inBlock} needs ${total} aligned bytes, over ${IO_TLB_SIZE * IO_TLB_SEGSIZE}`,
+      );
+    }
+    // The block-aligned start keeps every bit below `align`, the in-slot offset the rest.
+    const start = this.findSlots(orig, total, 0, boundaryMask, align);
+    if (start < 0)
+      throw new RlistError("ENOMEM", `swiotlb buffer is full (${size} bytes, ${this.used} slots used)`);
+    const offset = lowBits(orig, IO_TLB_SIZE);
+    const pad = (inBlock - offset) / IO_TLB_SIZE;
+    const slot = start + pad;
+    const nslots = Math.ceil((size + offset) / IO_TLB_SIZE);
+    for (let i = 0; i < nslots; i++) {
+      this.origAddr[slot + i] = orig + i * IO_TLB_SIZE;
+      this.allocSize[slot + i] = size - i * IO_TLB_SIZE;
+      this.slotIndex[slot + i] = i;
+    }
+    this.padSlots[slot] = pad;
+    this.spanSlots[slot] = total / IO_TLB_SIZE;
+    const tlb = this.base + slot * IO_TLB_SIZE + offset;
+    this.zero(this.base + start * IO_TLB_SIZE, tlb - (this.base + start * IO_TLB_SIZE));
+    this.zero(tlb + size, this.base + start * IO_TLB_SIZE + total - (tlb + size));
+    this.bounce(tlb, size, "to-device", IO_TLB_SIZE - 1);
+    return tlb;
+  }
+
+  /** Writes `n` zero bytes at `addr` (padding nobody may read leftovers from). */
+  private zero(addr: number, n: number): void {
+    if (n === 0 || this.memory === undefined) return;
+    this.memory.write(addr, new Uint8Array(n));
   }
 
   /**
@@ -195,12 +266,19 @@ export class SwiotlbPool {
   // --- internals ---
 
   /** swiotlb_search_pool_area() with one area. */
-  private findSlots(orig: number, allocSize: number, minAlignMask: number, boundaryMask?: number): number {
+  private findSlots(
+    orig: number,
+    allocSize: number,
+    minAlignMask: number,
+    boundaryMask?: number,
+    alignStart = 0,
+  ): number {
     if (this.faults?.shouldFail("swiotlb")) return -1;
     const nslots = Math.ceil(allocSize / IO_TLB_SIZE);
     if (nslots > this.nslabs - this.used) return -1;
     // Mappings of a page or more stay page aligned when no min_align_mask asks otherwise.
-    const allocAlign = minAlignMask === 0 && allocSize >= 4096 ? 4096 : IO_TLB_SIZE;
+    const allocAlign =
+      alignStart !== 0 ? alignStart : minAlignMask === 0 && allocSize >= 4096 ? 4096 : IO_TLB_SIZE;
     // min_align_mask bits at and above the slot size are kept by the choice of slot.
     const slotAlign = minAlignMask + 1 > IO_TLB_SIZE ? minAlignMask + 1 : 0;
     const want = slotAlign === 0 ? 0 : lowBits(orig, slotAlign) - lowBits(orig, IO_TLB_SIZE);
@@ -253,8 +331,13 @@ export class SwiotlbPool {
   }
 
   /** swiotlb_release_slots(). */
-  private release(slot: number, offset: number): void {
-    const nslots = Math.ceil((this.allocSize[slot]! + offset) / IO_TLB_SIZE);
+  private release(dataSlot: number, offset: number): void {
+    // An aligned mapping also gives back its padding slots (before and after the data).
+    const span = this.spanSlots[dataSlot]!;
+    const slot = dataSlot - this.padSlots[dataSlot]!;
+    const nslots = span !== 0 ? span : Math.ceil((this.allocSize[slot]! + offset) / IO_TLB_SIZE);
+    this.padSlots[dataSlot] = 0;
+    this.spanSlots[dataSlot] = 0;
     const segEnd = (Math.floor(slot / IO_TLB_SEGSIZE) + 1) * IO_TLB_SEGSIZE;
     let count = slot + nslots < segEnd ? this.list[slot + nslots]! : 0;
     for (let i = slot + nslots - 1; i >= slot; i--) {

@@ -10,7 +10,9 @@
  *
  * Lazy domains: destroy parks the window on the flush queue (unlink always syncs, as in the
  * kernel, where only a gather that also frees the IOVA is queued).
- * Not modelled: the swiotlb path for untrusted devices (`DMA_IOVA_USE_SWIOTLB`).
+ * Untrusted devices: a link that is not granule-aligned bounces its partial head and tail granules
+ * through swiotlb inside the window (`DMA_IOVA_USE_SWIOTLB`, {@link IovaState.usedSwiotlb}); unlink
+ * and destroy copy them back. `iovaAlloc` does not decline for them, as in the kernel.
  *
  * Stricter than the kernel, which trusts the caller: every state keeps a private record of the
  * granules linked into its window, and
@@ -45,6 +47,13 @@ interface IovaRecord {
   readonly allocSize: number;
   /** Window granules linked now (indices from the window start). */
   readonly links: PageIntervalSet;
+  /**
+   * Granules an untrusted device's link bounced through swiotlb (granule index -> bounce address
+   * and bytes); released, with the device's writes copied back, when they are unlinked.
+   */
+  readonly bounces: Map<number, { tlb: number; len: number }>;
+  /** DMA_IOVA_USE_SWIOTLB: some link of this window bounced (sticky, as in `__size`). */
+  usedSwiotlb: boolean;
   live: boolean;
   readonly tag: string | null;
   readonly stack: string | null;
@@ -83,6 +92,11 @@ export class IovaState implements TrackedDma {
   /** False once destroyed or freed. */
   get live(): boolean {
     return this.#record.live;
+  }
+
+  /** `__size & DMA_IOVA_USE_SWIOTLB`: a link of this window went through swiotlb (untrusted device). */
+  get usedSwiotlb(): boolean {
+    return this.#record.usedSwiotlb;
   }
 
   /** Bytes of whole granules linked now. */
@@ -184,6 +198,8 @@ export function iovaAlloc(
     start,
     allocSize,
     links: new PageIntervalSet(),
+    bounces: new Map(),
+    usedSwiotlb: false,
     live: true,
     tag,
     stack: device.callerStack(),
@@ -226,10 +242,102 @@ export function iovaLink(
   }
   const span = domain.ivaAlign(size + startPad);
   const prot = directionToProt(dir) | (attrs.mmio ? IOMMU_MMIO : 0);
-  domain.mapNoSync(iova, phys - startPad, span, prot);
   const first = (iova - rec.start) / g;
+  if (device.untrusted && (startPad !== 0 || size % g !== 0)) {
+    linkBounced(device, rec, phys, iova, size, prot, attrs.mmio === true);
+  } else {
+    domain.mapNoSync(iova, phys - startPad, span, prot);
+  }
   rec.links.add(first, first + span / g);
   if (!device.coherent && !attrs.mmio && !attrs.skipCpuSync) device.counters.cacheSyncs++;
+}
+
+/**
+ * iommu_dma_iova_link_swiotlb(): an untrusted device's link that does not start and end on a
+ * granule bounces its partial head granule and its partial tail granule through swiotlb (each into
+ * a granule of its own, padding zeroed) and maps the aligned middle directly. MMIO cannot be
+ * bounced (`EIO`; the kernel returns -EPERM), nor anything without a pool (`EIO`). All or nothing.
+ */
+function linkBounced(
+  device: DmaDevice,
+  rec: IovaRecord,
+  phys: number,
+  iova: number,
+  size: number,
+  prot: number,
+  mmio: boolean,
+): void {
+  const domain = rec.domain;
+  const g = domain.granule;
+  const swiotlb = device.swiotlb;
+  if (mmio)
+    throw new RlistError("EIO", `${device.name} is untrusted: an unaligned MMIO link cannot be bounced`);
+  if (swiotlb === null) {
+    throw new RlistError(
+      "EIO",
+      `${device.name} is untrusted and has no swiotlb pool to bounce an unaligned link`,
+    );
+  }
+  const mask = device.bounceAlignMask;
+  const startPad = phys % g;
+  const done: Array<{ iova: number; size: number; tlb: number; len: number }> = [];
+  const bounce = (at: number, orig: number, len: number) => {
+    const tlb = swiotlb.map(orig, len, device.segmentation.minAlignMask, undefined, g - 1);
+    try {
+      domain.mapNoSync(at, tlb - (tlb % g), g, prot);
+    } catch (e) {
+      swiotlb.unmap(tlb, len, "to-device", mask);
+      throw e;
+    }
+    done.push({ iova: at, size: g, tlb, len });
+  };
+  try {
+    let mapped = 0;
+    let left = size;
+    if (startPad !== 0) {
+      const head = Math.min(left, g - startPad);
+      bounce(iova, phys, head);
+      mapped = head;
+      left -= head;
+    }
+    const tail = left === 0 ? 0 : (phys + size) % g;
+    const middle = left - tail;
+    if (middle > 0) {
+      const at = iova + (startPad === 0 ? 0 : g);
+      domain.mapNoSync(at, phys + mapped, middle, prot);
+      done.push({ iova: at, size: middle, tlb: -1, len: 0 });
+      mapped += middle;
+    }
+    if (tail > 0) bounce(iova + (startPad === 0 ? 0 : g) + middle, phys + mapped, tail);
+  } catch (e) {
+    for (const d of done) {
+      domain.unmapNoSync(d.iova, d.size);
+      if (d.tlb >= 0) swiotlb.unmap(d.tlb, d.len, "to-device", mask);
+    }
+    if (done.length !== 0) domain.flushIotlb();
+    throw e;
+  }
+  for (const d of done) if (d.tlb >= 0) rec.bounces.set((d.iova - rec.start) / g, { tlb: d.tlb, len: d.len });
+  rec.usedSwiotlb = true;
+}
+
+/**
+ * Returns the bounce buffers of window granules `[first, end)` (iommu_dma_iova_unlink_range_slow()):
+ * the device's writes are copied back unless `dir` is TO_DEVICE.
+ */
+function releaseBounces(
+  device: DmaDevice,
+  rec: IovaRecord,
+  first: number,
+  end: number,
+  dir: DmaDirection,
+): void {
+  if (rec.bounces.size === 0) return;
+  for (const [granule, b] of [...rec.bounces]) {
+    if (granule < first || granule >= end) continue;
+    device.swiotlb!.unmap(b.tlb, b.len, dir, device.bounceAlignMask);
+    rec.bounces.delete(granule);
+  }
 }
 
 /** Like dma_iova_sync(): one IOTLB sync for the links in `[offset, offset + size)`. */
@@ -274,6 +382,7 @@ export function iovaUnlink(
   domain.unmapNoSync(start - startPad, span);
   rec.links.remove(first, end);
   domain.flushIotlb();
+  releaseBounces(device, rec, first, end, dir);
   if (!device.coherent) device.counters.cacheSyncs++;
 }
 
@@ -304,6 +413,7 @@ export function iovaDestroy(device: DmaDevice, state: IovaState, mappedLen: numb
     domain.unmapFast(rec.start + s * g, (e - s) * g, gather);
   });
   if (!gather.queued) domain.iotlbSync(gather);
+  releaseBounces(device, rec, 0, end, dir);
   if (!device.coherent) device.counters.cacheSyncs++;
   rec.links.clear();
   release(device, state, rec, gather);
