@@ -4,7 +4,7 @@
  * leaves mapped per page size, page-table pages, IOTLB syncs.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkInstance, checkObject, optionsObject } from "../args.js";
 import { checkU53, log2Pow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
@@ -151,20 +151,32 @@ export class IommuDomain {
     for (const [start, end] of options.reservedRegions ?? []) {
       this.iovad.reserve(Math.floor(start / this.granule), Math.floor(end / this.granule));
     }
-    this.strict = options.strict ?? true;
+    const strict = options.strict ?? true;
+    if (typeof strict !== "boolean")
+      throw new RlistError("EINVAL", `strict must be a boolean, got ${formatValue(strict)}`);
+    if (options.clock !== undefined) checkInstance("clock", options.clock, SimClock);
+    const fqOptions = optionsObject("flushQueue options", options.flushQueue);
+    const iotlbEntries = options.iotlbEntries ?? 0;
+    if (!Number.isSafeInteger(iotlbEntries) || iotlbEntries < 0) {
+      throw new RlistError(
+        "EINVAL",
+        `iotlbEntries must be a non-negative integer, got ${formatValue(iotlbEntries)}`,
+      );
+    }
+    this.strict = strict;
     this.clock = options.clock ?? new SimClock();
     if (this.strict) {
       this.flushQueue = null;
       this.iotlb = null;
     } else {
-      this.iotlb = new Iotlb(options.iotlbEntries ?? 0);
+      this.iotlb = new Iotlb(iotlbEntries);
       this.flushQueue = new IovaFlushQueue(
         {
           flushIotlbAll: () => this.flushIotlbAll(),
           freeIovaFast: (pfn, pages) => this.iovad.freeFast(pfn, pages),
         },
         this.clock,
-        options.flushQueue,
+        fqOptions,
       );
     }
   }
@@ -265,6 +277,8 @@ export class IommuDomain {
    * when the domain has a flush queue (and `queue` is not false: dma_iova_unlink() never queues).
    */
   gatherInit(queue = true): IotlbGather {
+    if (typeof queue !== "boolean")
+      throw new RlistError("EINVAL", `queue must be a boolean, got ${formatValue(queue)}`);
     return { start: Number.POSITIVE_INFINITY, end: 0, bytes: 0, queued: queue && this.flushQueue !== null };
   }
 

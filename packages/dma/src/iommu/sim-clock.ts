@@ -5,6 +5,7 @@
  * to their deadline. Several IOMMU domains can share one clock.
  */
 import { RlistError } from "@rlist/encoding";
+import { checkFunction } from "../args.js";
 
 interface Timer {
   readonly deadline: number;
@@ -32,6 +33,7 @@ export class SimClock {
    * that is not pending). `delayMs` is a non-negative finite number.
    */
   setTimer(delayMs: number, fire: () => void): void {
+    checkFunction("timer callback", fire);
     if (!Number.isFinite(delayMs) || delayMs < 0) {
       throw new RlistError("EINVAL", `timer delay ${String(delayMs)} ms is not a non-negative number`);
     }

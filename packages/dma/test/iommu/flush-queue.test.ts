@@ -204,6 +204,17 @@ describe("lazy mode: unmap clears PTEs, the IOTLB keeps translating until the qu
       expectCode(() => new IommuDomain({ strict: false, flushQueue: { timeoutMs } }), "EINVAL");
     }
     expectCode(() => new Iotlb(-1), "EINVAL");
+    for (const bad of [
+      { strict: "no" },
+      { strict: false, clock: {} },
+      { strict: false, flushQueue: 5 },
+      { strict: false, iotlbEntries: -1 },
+      { iotlbEntries: 1.5 },
+    ]) {
+      expectCode(() => new IommuDomain(bad as unknown as IommuDomainOptions), "EINVAL");
+    }
+    expectCode(() => clock.setTimer(1, null as unknown as () => void), "EINVAL");
+    expectCode(() => single.gatherInit("yes" as unknown as boolean), "EINVAL");
   });
 
   it("the IOMMU-level sequence refuses to park a range twice, or with a size it was not allocated with", () => {
