@@ -9,7 +9,7 @@
 import { CpuRangeList, type CpuRangeListOptions, PhysicalMemory } from "@rlist/dma";
 import { RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
-import { checkInstance, checkObject, checkPositive, isPowerOfTwo } from "./checks.js";
+import { checkInstance, checkObject, checkPositive, isPowerOfTwo, lowBits } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import type { BioOp } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
@@ -159,17 +159,18 @@ class ChainBuilder {
     sector: number,
   ) {
     this.sector = sector;
-    this.maxBio = U32_MAX - (U32_MAX % lbs);
+    this.maxBio = U32_MAX - lowBits(U32_MAX, lbs - 1);
     // Validates the start sector once, the same way every bio will.
     new Bio({ sector });
   }
 
   add(phys: number, len: number, pgmap: number): void {
     if (this.cur !== null && pgmap !== this.pgmap) {
-      if (this.cur.size % this.lbs !== 0) {
+      const partial = lowBits(this.cur.size, this.lbs - 1);
+      if (partial !== 0) {
         throw new RlistError(
           "EINVAL",
-          `pgmap changes ${this.cur.size % this.lbs} bytes into a ${this.lbs}-byte block: no bio can end there`,
+          `pgmap changes ${partial} bytes into a ${this.lbs}-byte block: no bio can end there`,
         );
       }
       this.close();
@@ -226,7 +227,7 @@ class ChainBuilder {
   private closeFull(): void {
     const bio = this.cur!;
     const v = bio.vecs;
-    let cut = bio.size % this.lbs;
+    let cut = lowBits(bio.size, this.lbs - 1);
     if (cut === bio.size) {
       throw new RlistError(
         "EINVAL",

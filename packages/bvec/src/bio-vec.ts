@@ -135,8 +135,9 @@ export class BvecArray {
   /** Appends a bvec already validated by the caller and known to fit. */
   pushUnchecked(page: number, len: number, offset: number): void {
     const w = this.count * BVEC_WORDS;
-    this.words[w] = page % U32_SPAN;
-    this.words[w + 1] = Math.floor(page / U32_SPAN);
+    const lo = page >>> 0; // exact page mod 2^32 (no `%`: fmod in V8 above 2^31)
+    this.words[w] = lo;
+    this.words[w + 1] = (page - lo) / U32_SPAN;
     this.words[w + 2] = len;
     this.words[w + 3] = offset;
     this.count++;

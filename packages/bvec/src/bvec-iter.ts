@@ -74,8 +74,9 @@ export class BvecIter {
       this.sectorLo = lo;
       return;
     }
-    this.sectorLo = lo % U32_SPAN;
-    this.sectorHi = (this.sectorHi + Math.floor(lo / U32_SPAN)) % U32_SPAN;
+    // lo < 2^33: the carry is one bit; `>>> 0` is the exact mod 2^32, no `%` (fmod in V8).
+    this.sectorLo = lo >>> 0;
+    this.sectorHi = (this.sectorHi + 1) >>> 0;
   }
 
   /** A copy (the kernel copies `bvec_iter` by value). */
@@ -96,8 +97,9 @@ export class BvecIter {
   }
 
   private setSector(v: number): void {
-    this.sectorLo = v % U32_SPAN;
-    this.sectorHi = Math.floor(v / U32_SPAN);
+    const lo = v >>> 0;
+    this.sectorLo = lo;
+    this.sectorHi = (v - lo) / U32_SPAN;
   }
 }
 
@@ -143,7 +145,7 @@ export function mpBvecIterLen(vecs: BvecArray, it: BvecIter): number {
 
 /** `bvec_iter_offset()`: the in-page offset of the current position. */
 export function bvecIterOffset(vecs: BvecArray, it: BvecIter): number {
-  return mpBvecIterOffset(vecs, it) % PAGE_SIZE;
+  return (mpBvecIterOffset(vecs, it) >>> 0) & (PAGE_SIZE - 1);
 }
 
 /** `bvec_iter_len()`: the current single-page segment, clipped at the page end. */

@@ -43,12 +43,15 @@ export function checkMask(name: string, v: number): void {
 }
 
 /**
- * `x & mask` for a non-negative safe integer `x` and a mask 2^k - 1, without 32-bit truncation.
- * Bitwise operators are used only when both fit 31 bits.
+ * `x & mask` for a non-negative safe integer `x` and a mask 2^k - 1, without 32-bit truncation
+ * and without `%` (a call to `fmod` in V8 once `x` may pass 2^31): `x >>> 0` is `x mod 2^32`
+ * exactly, so masks of up to 31 bits take one 32-bit AND; wider ones subtract the exact
+ * multiple `Math.floor(x / (mask + 1)) * (mask + 1)` (a power of two: every step exact).
  */
 export function lowBits(x: number, mask: number): number {
-  if (mask <= 0x7fff_ffff && x <= 0x7fff_ffff) return x & mask;
-  return x % (mask + 1);
+  if (mask <= 0x7fff_ffff) return (x >>> 0) & mask;
+  const m = mask + 1;
+  return x - Math.floor(x / m) * m;
 }
 
 /** `x | mask` for a mask 2^k - 1 (the last address of x's boundary window). */

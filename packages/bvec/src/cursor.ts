@@ -98,7 +98,7 @@ export class BvecCursor extends BioCursor {
 /** `bio_for_each_segment()`: single-page pieces (`bvec_iter_bvec`), never crossing a page. */
 export class SegmentCursor extends BioCursor {
   protected step(page: number, mpOffset: number, mpLen: number): void {
-    const inPage = mpOffset % PAGE_SIZE;
+    const inPage = (mpOffset >>> 0) & (PAGE_SIZE - 1); // mpOffset < 2^33: integer-only, exact
     this.page = page + (mpOffset - inPage) / PAGE_SIZE;
     this.offset = inPage;
     this.len = Math.min(mpLen, PAGE_SIZE - inPage);

@@ -7,7 +7,7 @@
  */
 import { DmaDevice, deviceTranslate } from "@rlist/dma";
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkSafe } from "./checks.js";
+import { checkSafe, lowBits } from "./checks.js";
 import { PAGE_SIZE } from "./constants.js";
 
 /** IOMMU protection bits (IOMMU_READ / IOMMU_WRITE). */
@@ -123,7 +123,7 @@ export class DmaEngine {
       let dma = c.dmaAddress;
       let segLeft = Math.min(c.length, left);
       while (segLeft > 0) {
-        const n = Math.min(segLeft, step - (dma % step));
+        const n = Math.min(segLeft, step - lowBits(dma, step - 1));
         const t = deviceTranslate(device, dma);
         if (!t.ok) {
           throw new RlistError("EIO", `${device.name}: DMA fault (${t.fault}) at 0x${dma.toString(16)}`);

@@ -28,7 +28,9 @@ function sectorRemainder(sector: number | bigint, n: number): number {
     return Number(sector % BigInt(n));
   }
   checkSafe("sector", sector);
-  return sector % n;
+  // A power of two (every physical block size, most chunk sizes) takes the integer path; any
+  // other chunk size divides, as the kernel does then.
+  return (n & (n - 1)) === 0 ? lowBits(sector, n - 1) : sector % n;
 }
 
 /**
@@ -56,9 +58,9 @@ function maxIoSectors(sector: number | bigint, lim: QueueLimits): number {
   let maxSectors = lim.maxSectors;
   if (lim.chunkSectors !== 0) maxSectors = Math.min(maxSectors, chunkSectorsLeft(sector, lim.chunkSectors));
   const start = sectorRemainder(sector, pbs);
-  const end = start + maxSectors - ((start + maxSectors) % pbs);
+  const end = start + maxSectors - lowBits(start + maxSectors, pbs - 1);
   if (end > start) return end - start;
-  return maxSectors - (maxSectors % lbs);
+  return maxSectors - lowBits(maxSectors, lbs - 1);
 }
 
 /**
@@ -140,7 +142,7 @@ function splitPoint(bio: Bio, lim: QueueLimits, maxBytes: number): SplitPoint {
   if (!split) return { sectors: 0, segments: state.segments };
   if (bio.atomic) throw new RlistError("EINVAL", "an atomic bio (REQ_ATOMIC) exceeds the queue limits");
   if (bio.nowait) throw new RlistError("EAGAIN", "a REQ_NOWAIT bio would have to be split");
-  const bytes = state.bytes - (state.bytes % lim.logicalBlockSize);
+  const bytes = state.bytes - lowBits(state.bytes, lim.logicalBlockSize - 1);
   if (bytes === 0) {
     throw new RlistError(
       "EINVAL",

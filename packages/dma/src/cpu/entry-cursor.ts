@@ -507,11 +507,13 @@ function putOwn(
   offset: number,
   extra: number,
 ): void {
-  const lenLo = length % 0x1000_0000;
+  // Integer-only splits of safe integers (`>>> 0` is the exact mod 2^32; no `%`, a call to fmod).
+  const lenLo = (length >>> 0) & 0x0fff_ffff;
+  const baseLo = base >>> 0;
   o[0] = ((lenLo << 4) | (type << 2) | 2) >>> 0;
   o[1] = offset;
-  o[2] = base % 0x1_0000_0000;
-  o[3] = Math.floor(base / 0x1_0000_0000);
+  o[2] = baseLo;
+  o[3] = (base - baseLo) / 0x1_0000_0000;
   o[4] = (length - lenLo) / 0x1000_0000;
   o[5] = extra;
 }

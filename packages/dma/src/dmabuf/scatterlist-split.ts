@@ -95,8 +95,9 @@ export function sgSplit(addr: number, length: number, options: SgSplitOptions = 
   let left = length;
   for (let i = 0; left > 0; i++) {
     const len = Math.min(left, UINT_MAX);
-    // i * UINT_MAX stays exact below 2^53; the AS-WRITTEN form keeps only its low 32 bits.
-    const step = asWritten ? (i * UINT_MAX) % 0x1_0000_0000 : i * UINT_MAX;
+    // i * UINT_MAX stays exact below 2^53; the AS-WRITTEN form keeps only its low 32 bits
+    // (`>>> 0`: the exact mod 2^32, no float remainder).
+    const step = asWritten ? (i * UINT_MAX) >>> 0 : i * UINT_MAX;
     out.push([addr + step, len]);
     left -= len;
   }

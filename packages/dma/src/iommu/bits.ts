@@ -2,8 +2,14 @@
  * 53-bit integer helpers for addresses and masks held in `number`.
  *
  * JavaScript's bitwise operators work on 32 bits, so everything here splits a safe integer into
- * hi/lo u32 words or uses exact power-of-two arithmetic (`%`, `*`, `/` by 2^k are exact for safe
- * integers). No BigInt, no allocation: these sit on the mapper's hot path.
+ * hi/lo u32 words or uses exact power-of-two arithmetic (`*`, `/` by 2^k and `Math.floor` are
+ * exact for safe integers). No BigInt, no allocation and no `%`: these sit on the mapper's hot
+ * path, and V8 compiles `%` on a double (any value that may reach 2^31) to a call to C's `fmod`.
+ *
+ * Low bits of an address are taken as `(v >>> 0) & (align - 1)` when `align <= 2^31`: `>>> 0` is
+ * `v mod 2^32` for every safe integer (one truncating conversion, no rounding), so the low
+ * `log2(align)` bits are exact. Wider alignments take `v - Math.floor(v / align) * align`: a
+ * division by a power of two, a floor and a multiply, each exact below 2^53.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 
@@ -54,25 +60,28 @@ export function log2Pow2(p: number): number {
   return Math.round(Math.log2(p));
 }
 
-/** v & (align - 1) for a power-of-two `align`, exact for safe integers. */
+/**
+ * `v & (align - 1)` for a non-negative safe integer `v` and a power-of-two `align` (1 .. 2^53):
+ * integer-only up to 2^31 (see the module comment), exact everywhere. Small enough to inline.
+ */
 export function lowBits(v: number, align: number): number {
-  return v % align;
+  return align <= 0x8000_0000 ? (v >>> 0) & (align - 1) : v - Math.floor(v / align) * align;
 }
 
-/** ALIGN_DOWN(v, align) for a power-of-two `align`. */
+/** ALIGN_DOWN(v, align) for a power-of-two `align` (v >= 0). */
 export function alignDown(v: number, align: number): number {
-  return v - (v % align);
+  return v - lowBits(v, align);
 }
 
-/** ALIGN(v, align) for a power-of-two `align`. */
+/** ALIGN(v, align) for a power-of-two `align` (v >= 0). */
 export function alignUp(v: number, align: number): number {
-  const r = v % align;
+  const r = lowBits(v, align);
   return r === 0 ? v : v - r + align;
 }
 
-/** Upper u32 word of a safe integer. */
+/** Upper u32 word of a non-negative safe integer (`v - lo` is a multiple of 2^32: exact). */
 export function hi32(v: number): number {
-  return Math.floor(v / TWO32);
+  return (v - (v >>> 0)) / TWO32;
 }
 
 /** Lower u32 word of a safe integer. */

@@ -5,7 +5,7 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject, optionsObject } from "../args.js";
-import { checkU53, log2Pow2 } from "./bits.js";
+import { checkU53, log2Pow2, lowBits } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
 import { Iotlb } from "./iotlb.js";
@@ -129,7 +129,7 @@ export class IommuDomain {
         s -= bit;
       }
     }
-    if (Math.floor(pageSizes / SZ_4K) % 2 !== 1)
+    if ((Math.floor(pageSizes / SZ_4K) & 1) !== 1)
       throw new RlistError("EINVAL", "pageSizes must include 4 KiB");
     this.pageSizes = pageSizes;
     this.granule = SZ_4K;
@@ -183,8 +183,9 @@ export class IommuDomain {
 
   /** iova_align(): `size` rounded up to the granule. */
   ivaAlign(size: number): number {
-    const r = size % this.granule;
-    return r === 0 ? size : size - r + this.granule;
+    const g = this.granule;
+    const r = lowBits(size, g);
+    return r === 0 ? size : size - r + g;
   }
 
   /**
@@ -195,7 +196,7 @@ export class IommuDomain {
   allocIova(size: number, dmaLimit: number, device?: IommuDeviceState): number {
     checkU53("size", size);
     checkU53("dmaLimit", dmaLimit);
-    if (size === 0 || size % this.granule !== 0) {
+    if (size === 0 || lowBits(size, this.granule) !== 0) {
       throw new RlistError("EINVAL", `IOVA size ${size} is not a non-zero granule multiple`);
     }
     const shift = log2Pow2(this.granule);
@@ -248,6 +249,17 @@ export class IommuDomain {
   mapNoSync(iova: number, phys: number, size: number, prot: number): void {
     this.counters.mapCalls++;
     this.pageTable.map(iova, phys, size, prot);
+  }
+
+  /**
+   * @internal {@link mapNoSync} of one 4 KiB page: the mappers' per-page call, small enough to
+   * inline. `iova` and `phys` are 4 KiB-aligned safe integers (the caller's invariant); the page
+   * table's region cache takes it when it can, its full walk (and checks) otherwise.
+   */
+  map4kNoSync(iova: number, phys: number, prot: number): void {
+    this.counters.mapCalls++;
+    const pt = this.pageTable;
+    if (phys >= 2 ** 52 || !pt.map4k(iova, phys, prot)) pt.map(iova, phys, 0x1000, prot);
   }
 
   /** Like iommu_sync_map(): one IOTLB sync for everything mapped since the last one. */

@@ -47,7 +47,7 @@ export class Iotlb {
     for (let level = 0; level < 3; level++) {
       if (this.#perLevel[level] === 0) continue;
       const span = levelSize(level);
-      const off = iova % span;
+      const off = (iova >>> 0) & (span - 1); // leaves are at most 1 GiB: exact, integer-only
       const e = this.#entries.get(keyOf(iova - off, level));
       if (e === undefined) continue;
       out.phys = e.phys + off;
@@ -67,9 +67,9 @@ export class Iotlb {
     if (this.#capacity !== 0 && this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next().value as number;
       this.#entries.delete(oldest);
-      this.#perLevel[oldest % 4]!--;
+      this.#perLevel[(oldest >>> 0) & 3]!--;
     }
-    this.#entries.set(key, { phys: leaf.phys - (leaf.phys % leaf.pageSize), prot: leaf.prot });
+    this.#entries.set(key, { phys: leaf.phys - ((leaf.phys >>> 0) & (leaf.pageSize - 1)), prot: leaf.prot });
     this.#perLevel[level]!++;
   }
 
@@ -77,7 +77,7 @@ export class Iotlb {
   invalidateRange(start: number, end: number): void {
     if (this.#entries.size === 0 || end <= start) return;
     for (const key of this.#entries.keys()) {
-      const level = key % 4;
+      const level = (key >>> 0) & 3;
       const pageIova = ((key - level) / 4) * 4096;
       if (pageIova < end && pageIova + levelSize(level) > start) {
         this.#entries.delete(key);
@@ -96,7 +96,7 @@ export class Iotlb {
   entries(): Array<[number, number, number, number]> {
     const out: Array<[number, number, number, number]> = [];
     for (const [key, e] of this.#entries) {
-      const level = key % 4;
+      const level = (key >>> 0) & 3;
       out.push([((key - level) / 4) * 4096, e.phys, levelSize(level), e.prot]);
     }
     return out;

@@ -19,7 +19,7 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { checkU53, isPow2, log2Pow2, orderBase2, roundupPow2 } from "./bits.js";
+import { checkU53, isPow2, log2Pow2, lowBits, orderBase2, roundupPow2 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
 /** IOVA_RANGE_CACHE_MAX_SIZE: orders 0..5 are cached. */
@@ -247,7 +247,7 @@ export class IovaAllocator {
       for (;;) {
         const currLo = curr === this.lo.length ? ANCHOR : this.lo[curr]!;
         if (currLo < highPfn) highPfn = currLo;
-        newPfn = highPfn < size ? -1 : highPfn - size - ((highPfn - size) % align);
+        newPfn = highPfn < size ? -1 : highPfn - size - lowBits(highPfn - size, align);
         curr--;
         if (curr < 0 || newPfn < 0 || newPfn > this.hi[curr]! || newPfn < lowPfn) break;
       }

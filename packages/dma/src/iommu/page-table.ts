@@ -11,10 +11,16 @@
  *
  * Differences from the kernel: unmapping part of a large page is refused (`EINVAL`) instead of
  * splitting it (ARM LPAE) or silently unmapping all of it (VT-d); the mapper never needs either.
+ *
+ * Address math is integer-only (no `%` on IOVAs or physical addresses, which V8 compiles to a call
+ * to `fmod` once a value can pass 2^31): a table index is `Math.floor(iova * 2^-shift) & 511`
+ * (a multiply by an exact power of two, a floor and a 32-bit truncation), in-page offsets are
+ * `lowBits()`. The 4 KiB write the mappers repeat per page is {@link IoPageTable.map4k}, small
+ * enough for V8 to inline into their loops.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { hi32, TWO32 } from "./bits.js";
+import { hi32, lowBits, TWO32 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
 /** Protection bits, like IOMMU_READ / IOMMU_WRITE / IOMMU_MMIO. */
@@ -35,6 +41,17 @@ const SLAB_SHIFT = 6;
 
 /** Bytes covered by one entry at each level: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
 const SIZES = [0x1000, 0x20_0000, 0x4000_0000, 2 ** 39, 2 ** 48];
+/** 1 / SIZES[level]: exact powers of two, so `iova * INV_SIZES[l]` is exact. */
+const INV_SIZES = [2 ** -12, 2 ** -21, 2 ** -30, 2 ** -39, 2 ** -48];
+
+/** Index of `iova`'s entry in its table at `level` (bits 12 + 9 * level and up, 9 of them). */
+function indexAt(iova: number, level: number): number {
+  return Math.floor(iova * INV_SIZES[level]!) & (ENTRIES - 1);
+}
+
+function busy(iova: number): RlistError {
+  return new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
+}
 
 /** Bytes covered by one entry at `level` (level 0 = 4 KiB). */
 export function levelSize(level: number): number {
@@ -77,9 +94,12 @@ export class IoPageTable {
   readonly mappedLeaves: number[];
   private live = 0;
   private peak = 0;
-  // Walk cache for the leaf table of the last 2 MiB region touched by map().
-  private cacheRegion = Number.NaN;
+  // Walk cache for the leaf table of the last 2 MiB region a walk reached: the region's first IOVA
+  // (NaN: none), the table, its slab and the word of its entry 0.
+  private cacheBase = Number.NaN;
   private cacheTable = -1;
+  private cacheSlab: Uint32Array = new Uint32Array(0);
+  private cacheWord = 0;
   private readonly walkParents: number[] = [0, 0, 0, 0, 0];
   private readonly walkWords: number[] = [0, 0, 0, 0, 0];
 
@@ -92,7 +112,7 @@ export class IoPageTable {
     this.levels = levels;
     this.ivaLimit = levelSize(levels);
     const sizes = options.pageSizes ?? 0x1000 + 0x20_0000 + 0x4000_0000;
-    this.leafLevels = [0, 1, 2].map((l) => Math.floor(sizes / levelSize(l)) % 2 === 1);
+    this.leafLevels = [0, 1, 2].map((l) => (Math.floor(sizes / levelSize(l)) & 1) === 1);
     if (!this.leafLevels[0]) throw new RlistError("EINVAL", "the page table needs 4 KiB leaves");
     this.faults = options.faults;
     this.mappedLeaves = new Array<number>(levels).fill(0);
@@ -145,24 +165,17 @@ export class IoPageTable {
       size === 0x1000 &&
       typeof iova === "number" &&
       typeof phys === "number" &&
-      iova % 0x1000 === 0 &&
-      phys % 0x1000 === 0 &&
       phys >= 0 &&
       phys < 2 ** 52 &&
-      Math.floor(iova / 0x20_0000) === this.cacheRegion
+      Number.isInteger(iova) &&
+      Number.isInteger(phys) &&
+      ((iova | phys) & 0xfff) === 0 &&
+      this.map4k(iova, phys, prot)
     ) {
-      const table = this.cacheTable;
-      const w = this.wordIndex(table, (iova / 0x1000) % ENTRIES);
-      const slab = this.slabOf(table);
-      if ((slab[w]! & PTE_PRESENT) !== 0) throw new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
-      slab[w] = PTE_PRESENT | PTE_LEAF | ((prot & PROT_MASK) << PROT_SHIFT) | ((phys >>> 0) & ADDR_MASK);
-      slab[w + 1] = hi32(phys);
-      this.counts[table]!++;
-      this.mappedLeaves[0]!++;
       return;
     }
     checkPageRange(iova, size, this.ivaLimit);
-    if (!Number.isSafeInteger(phys) || phys % 4096 !== 0 || phys < 0 || phys + size > 2 ** 52) {
+    if (!Number.isSafeInteger(phys) || phys < 0 || phys + size > 2 ** 52 || lowBits(phys, 4096) !== 0) {
       throw new RlistError(
         typeof phys === "number" ? "ERANGE" : "EINVAL",
         `phys ${formatValue(phys)} is not a 4 KiB-aligned address below 2^52`,
@@ -179,6 +192,26 @@ export class IoPageTable {
       if (done !== 0) this.unmap(iova, done);
       throw e;
     }
+  }
+
+  /**
+   * @internal One 4 KiB leaf `iova` -> `phys` if `iova` lies in the 2 MiB region of the last walk
+   * (the per-page fast path of the mappers; small enough for V8 to inline into their loops). The
+   * caller guarantees 4 KiB-aligned safe integers below 2^52. Returns false, changing nothing,
+   * when `iova` is in another region: call {@link map} then. `EBUSY` when `iova` is mapped.
+   */
+  map4k(iova: number, phys: number, prot: number): boolean {
+    const d = iova - this.cacheBase; // NaN without a cached region: both tests fail
+    if (!(d >= 0 && d < 0x20_0000)) return false;
+    const slab = this.cacheSlab;
+    const w = this.cacheWord + ((d >>> 12) << 1);
+    if ((slab[w]! & 1) !== 0) throw busy(iova);
+    // PTE_PRESENT | PTE_LEAF, prot, address bits 12..31; then bits 32..51.
+    slab[w] = 3 | ((prot & 7) << 2) | ((phys >>> 0) & 0xffff_f000);
+    slab[w + 1] = (phys - (phys >>> 0)) * 2.3283064365386963e-10;
+    this.counts[this.cacheTable]!++;
+    this.mappedLeaves[0]!++;
+    return true;
   }
 
   /**
@@ -200,7 +233,14 @@ export class IoPageTable {
   private scan(table: number, level: number, base: number, at: number, end: number): number {
     const span = SIZES[level]!;
     const slab = this.slabOf(table);
-    let idx = Math.floor((at - base) / span);
+    let idx = Math.floor((at - base) * INV_SIZES[level]!);
+    if (level === 0) {
+      // A leaf table: every entry is a 4 KiB leaf or a hole; `at` and `end` are 4 KiB aligned.
+      const w0 = this.wordIndex(table, 0);
+      const stop = Math.min(ENTRIES, idx + (end - at) * INV_SIZES[0]!);
+      while (idx < stop && (slab[w0 + 2 * idx]! & PTE_PRESENT) !== 0) idx++;
+      return base + idx * 0x1000;
+    }
     while (at < end && idx < ENTRIES) {
       const w = this.wordIndex(table, idx);
       const lo = slab[w]!;
@@ -226,7 +266,17 @@ export class IoPageTable {
     const span = SIZES[level]!;
     const slab = this.slabOf(table);
     const counts = this.counts;
-    for (let idx = Math.floor((start - base) / span); idx < ENTRIES; idx++) {
+    const first = Math.floor((start - base) * INV_SIZES[level]!);
+    if (level === 0) {
+      // Every entry of [start, end) here is a present 4 KiB leaf (scan() checked): zero them at once.
+      const n = Math.min(ENTRIES - first, (end - start) * INV_SIZES[0]!);
+      const w0 = this.wordIndex(table, first);
+      slab.fill(0, w0, w0 + 2 * n);
+      counts[table]! -= n;
+      this.mappedLeaves[0]! -= n;
+      return;
+    }
+    for (let idx = first; idx < ENTRIES; idx++) {
       const eBase = base + idx * span;
       if (eBase >= end) break;
       const w = this.wordIndex(table, idx);
@@ -254,13 +304,13 @@ export class IoPageTable {
     if (!Number.isSafeInteger(iova) || iova < 0 || iova >= this.ivaLimit) return -1;
     let table = this.root;
     for (let level = this.levels - 1; level >= 0; level--) {
-      const span = levelSize(level);
-      const idx = Math.floor(iova / span) % ENTRIES;
-      const w = this.wordIndex(table, idx);
+      const w = this.wordIndex(table, indexAt(iova, level));
       const slab = this.slabOf(table);
       const lo = slab[w]!;
       if ((lo & PTE_PRESENT) === 0) return -1;
-      if ((lo & PTE_LEAF) !== 0) return ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32 + (iova % span);
+      // Leaves are at most 1 GiB: the in-leaf offset is in the low 30 bits.
+      if ((lo & PTE_LEAF) !== 0)
+        return ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32 + ((iova >>> 0) & (SIZES[level]! - 1));
       table = slab[w + 1]!;
     }
     return -1;
@@ -271,14 +321,13 @@ export class IoPageTable {
     if (!Number.isSafeInteger(iova) || iova < 0 || iova >= this.ivaLimit) return false;
     let table = this.root;
     for (let level = this.levels - 1; level >= 0; level--) {
-      const span = levelSize(level);
-      const idx = Math.floor(iova / span) % ENTRIES;
-      const w = this.wordIndex(table, idx);
+      const span = SIZES[level]!;
+      const w = this.wordIndex(table, indexAt(iova, level));
       const slab = this.slabOf(table);
       const lo = slab[w]!;
       if ((lo & PTE_PRESENT) === 0) return false;
       if ((lo & PTE_LEAF) !== 0) {
-        const off = iova % span;
+        const off = (iova >>> 0) & (span - 1);
         out.phys = ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32 + off;
         out.pageSize = span;
         out.pageIova = iova - off;
@@ -318,24 +367,41 @@ export class IoPageTable {
 
   private pickLevel(iova: number, phys: number, left: number): number {
     if (left >= 0x20_0000 && this.leafLevels[1]) {
-      if (left >= 0x4000_0000 && this.leafLevels[2] && iova % 0x4000_0000 === 0 && phys % 0x4000_0000 === 0)
-        return 2;
-      if (iova % 0x20_0000 === 0 && phys % 0x20_0000 === 0) return 1;
+      // Both 4 KiB aligned already: only bits 12..29 (1 GiB) or 12..20 (2 MiB) remain to test.
+      const low = ((iova >>> 0) | (phys >>> 0)) & 0x3fff_ffff;
+      if (left >= 0x4000_0000 && this.leafLevels[2] && low === 0) return 2;
+      if ((low & 0x1f_ffff) === 0) return 1;
     }
     return 0;
   }
 
   private setLeaf(iova: number, phys: number, level: number, prot: number): void {
+    const table = this.walkTo(iova, level);
+    const w = this.wordIndex(table, indexAt(iova, level));
+    const slab = this.slabOf(table);
+    // A present entry here: a leaf, or (for a large leaf) a table of smaller mappings.
+    if ((slab[w]! & PTE_PRESENT) !== 0) throw busy(iova);
+    slab[w] = PTE_PRESENT | PTE_LEAF | (prot << PROT_SHIFT) | ((phys >>> 0) & ADDR_MASK);
+    slab[w + 1] = hi32(phys);
+    this.counts[table]!++;
+    this.mappedLeaves[level]!++;
+  }
+
+  /**
+   * The table at `level` whose entry maps `iova`, creating missing tables on the way down (all
+   * or none: a failure frees what this walk made); the leaf table of the last 2 MiB region
+   * walked is cached. `EBUSY` when a larger leaf already maps `iova`, `ENOMEM` from the faults.
+   */
+  private walkTo(iova: number, level: number): number {
     let table: number;
-    const region = Math.floor(iova / 0x20_0000);
-    if (level === 0 && region === this.cacheRegion) table = this.cacheTable;
+    const d = iova - this.cacheBase;
+    if (level === 0 && d >= 0 && d < 0x20_0000) table = this.cacheTable;
     else {
       table = this.root;
       // Tables created by this walk, with the parent slot pointing at each, for undo on failure.
       let created = 0;
       for (let l = this.levels - 1; l > level; l--) {
-        const idx = Math.floor(iova / levelSize(l)) % ENTRIES;
-        const w = this.wordIndex(table, idx);
+        const w = this.wordIndex(table, indexAt(iova, l));
         const slab = this.slabOf(table);
         const lo = slab[w]!;
         if ((lo & PTE_PRESENT) === 0) {
@@ -360,19 +426,13 @@ export class IoPageTable {
         } else table = slab[w + 1]!;
       }
       if (level === 0) {
-        this.cacheRegion = region;
+        this.cacheBase = iova - lowBits(iova, 0x20_0000);
         this.cacheTable = table;
+        this.cacheSlab = this.slabOf(table);
+        this.cacheWord = this.wordIndex(table, 0);
       }
     }
-    const idx = Math.floor(iova / levelSize(level)) % ENTRIES;
-    const w = this.wordIndex(table, idx);
-    const slab = this.slabOf(table);
-    // A present entry here: a leaf, or (for a large leaf) a table of smaller mappings.
-    if ((slab[w]! & PTE_PRESENT) !== 0) throw new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
-    slab[w] = PTE_PRESENT | PTE_LEAF | (prot << PROT_SHIFT) | ((phys >>> 0) & ADDR_MASK);
-    slab[w + 1] = hi32(phys);
-    this.counts[table]!++;
-    this.mappedLeaves[level]!++;
+    return table;
   }
 
   /**
@@ -418,7 +478,7 @@ export class IoPageTable {
     // Freed tables are all-zero already (every entry was cleared).
     this.freeIds.push(id);
     this.live--;
-    this.cacheRegion = Number.NaN;
+    this.cacheBase = Number.NaN;
     this.cacheTable = -1;
   }
 
@@ -438,7 +498,7 @@ function checkPageRange(iova: number, size: number, limit: number): void {
       `IOVA ${formatValue(iova)} and size ${formatValue(size)} must be safe non-negative integers`,
     );
   }
-  if (iova % 4096 !== 0 || size % 4096 !== 0) {
+  if (lowBits(iova, 4096) !== 0 || lowBits(size, 4096) !== 0) {
     throw new RlistError("EINVAL", `IOVA ${iova} / size ${size} not 4 KiB aligned`);
   }
   if (iova + size > limit) throw new RlistError("ERANGE", `IOVA range beyond the ${limit}-byte aperture`);

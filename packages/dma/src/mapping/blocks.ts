@@ -24,12 +24,12 @@ import type { DmaEntryCursor } from "./dma-entries.js";
 
 /** `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
 function keepFromBit(bitmap: number, n: number): number {
-  return n >= 53 ? 0 : bitmap - (bitmap % 2 ** n);
+  return n >= 53 ? 0 : bitmap - lowBits(bitmap, 2 ** n);
 }
 
 /** `bitmap` with every bit above bit `n` cleared (bits 0..n kept). */
 function keepUpToBit(bitmap: number, n: number): number {
-  return n >= 52 ? bitmap : bitmap % 2 ** (n + 1);
+  return n >= 52 ? bitmap : lowBits(bitmap, 2 ** (n + 1));
 }
 
 function totalLength(entries: DmaEntryCursor): number {

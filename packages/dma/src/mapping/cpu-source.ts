@@ -3,8 +3,9 @@
  * entry cursor with the physical address of each entry, and the P2P provider of entries that live
  * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { isPow2, lowBits } from "../iommu/bits.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
 export interface CpuSourceCursor {
@@ -54,8 +55,23 @@ export interface CpuListSummary {
   physEnd: number;
 }
 
-/** One pass over `cursor` computing {@link CpuListSummary} (zero-length entries are ignored). */
+/**
+ * One pass over `cursor` computing {@link CpuListSummary} (zero-length entries are ignored);
+ * `pageSize` (a power of two) is the page-list test's page.
+ */
 export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuListSummary {
+  checkPageSize(pageSize);
+  return summarizeCpuListReference(cursor, pageSize);
+}
+
+function checkPageSize(pageSize: number): void {
+  if (!isPow2(pageSize)) {
+    throw new RlistError("EINVAL", `pageSize must be a power of two, got ${formatValue(pageSize)}`);
+  }
+}
+
+/** @internal The TypeScript loop of {@link summarizeCpuList} (no kernel); `pageSize` a power of two. */
+export function summarizeCpuListReference(cursor: CpuSourceCursor, pageSize: number): CpuListSummary {
   let entries = 0;
   let total = 0;
   let hasP2p = false;
@@ -69,8 +85,8 @@ export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuL
     if (len === 0) continue;
     const phys = cursor.phys;
     if (entries === 0) firstPhys = phys;
-    else if (!prevEndsAligned || phys % pageSize !== 0) pagelist = false;
-    prevEndsAligned = (phys + len) % pageSize === 0;
+    else if (!prevEndsAligned || lowBits(phys, pageSize) !== 0) pagelist = false;
+    prevEndsAligned = lowBits(phys + len, pageSize) === 0;
     if (cursor.provider !== null) hasP2p = true;
     if (phys + len > physEnd) physEnd = phys + len;
     if (phys < physStart) physStart = phys;

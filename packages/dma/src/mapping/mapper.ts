@@ -284,6 +284,7 @@ function mapLinear(
   try {
     list.setBase(record.iova);
     list.appendRelative(firstOff, summary.totalLength);
+    const spans = record.iovaSpans;
     let at = record.iova; // granule-aligned IOVA of the next entry's first granule
     let entries = 0;
     let bytes = 0;
@@ -292,15 +293,18 @@ function mapLinear(
       const len = c.length;
       if (len === 0) continue;
       const phys = c.phys;
-      const off = lowBits(phys, g);
-      const span = domain.ivaAlign(len + off);
+      // Integer-only granule math (g <= 2^31: see lowBits()); spans are whole granules.
+      const off = (phys >>> 0) & (g - 1);
+      const tail = ((off + len) >>> 0) & (g - 1);
+      const span = tail === 0 ? off + len : off + len - tail + g;
       if (at + span > end || (entries > 0 && (off !== 0 || !prevEndAligned))) throw listChanged();
-      domain.mapNoSync(at, phys - off, span, prot);
-      record.iovaSpans.push(at, span);
+      if (span === 4096) domain.map4kNoSync(at, phys - off, prot);
+      else domain.mapNoSync(at, phys - off, span, prot);
+      spans.push(at, span);
       at += span;
       entries++;
       bytes += len;
-      prevEndAligned = lowBits(phys + len, g) === 0;
+      prevEndAligned = tail === 0;
     }
     if (entries !== summary.entries || bytes !== summary.totalLength) throw listChanged();
     domain.syncMap();
@@ -372,12 +376,14 @@ function mapPerEntry(
       if (!dok || d.length !== len) throw listChanged();
       if (d.kind === DmaKind.IOVA) {
         const phys = c.phys;
-        const off = lowBits(phys, g);
+        const off = (phys >>> 0) & (g - 1); // g <= 2^31: exact, integer-only
         const p = c.provider === null ? prot : prot | IOMMU_MMIO;
-        const span = domain.ivaAlign(len + off);
+        const tail = ((off + len) >>> 0) & (g - 1);
+        const span = tail === 0 ? off + len : off + len - tail + g;
         const iova = d.dmaAddress - off;
         if (iova < record.iova || iova + span > record.iova + size) throw listChanged();
-        domain.mapNoSync(iova, phys - off, span, p);
+        if (span === 4096) domain.map4kNoSync(iova, phys - off, p);
+        else domain.mapNoSync(iova, phys - off, span, p);
         record.iovaSpans.push(iova, span);
       }
       dok = d.next();

@@ -87,11 +87,11 @@ export class SwiotlbPool {
   constructor(options: SwiotlbOptions) {
     checkObject("swiotlb options", options);
     checkU53("base", options.base);
-    if (options.base % IO_TLB_SIZE !== 0)
+    if (lowBits(options.base, IO_TLB_SIZE) !== 0)
       throw new RlistError("EINVAL", "swiotlb base must be 2 KiB aligned");
     const size = options.size ?? IO_TLB_DEFAULT_SIZE;
     checkU53("size", size);
-    if (size === 0 || size % (IO_TLB_SIZE * IO_TLB_SEGSIZE) !== 0) {
+    if (size === 0 || lowBits(size, IO_TLB_SIZE * IO_TLB_SEGSIZE) !== 0) {
       throw new RlistError("EINVAL", "swiotlb size must be a non-zero multiple of 256 KiB");
     }
     if (size > SWIOTLB_MAX_SIZE) {

@@ -30,7 +30,7 @@
  * Refused calls change nothing.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkU53 } from "../iommu/bits.js";
+import { checkU53, lowBits } from "../iommu/bits.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { PageIntervalSet } from "../rdma/page-intervals.js";
@@ -189,7 +189,7 @@ export function iovaAlloc(
   }
   const domain = device.iommu;
   if (domain === null || size === 0) return null;
-  const pad = phys % domain.granule;
+  const pad = lowBits(phys, domain.granule);
   const allocSize = domain.ivaAlign(size + pad);
   const start = domain.allocIova(allocSize, device.iovaLimit, device.iommuState);
   const state = new IovaState(start + pad, size, {
@@ -229,12 +229,12 @@ export function iovaLink(
   if (size === 0) return;
   const domain = rec.domain;
   const g = domain.granule;
-  const startPad = phys % g;
+  const startPad = lowBits(phys, g);
   if (startPad !== 0 && offset > 0) {
     throw new RlistError("EIO", "only the first link may start in the middle of an IOVA granule");
   }
   const iova = state.addr + offset - startPad;
-  if (iova % g !== 0 || iova < rec.start) {
+  if (iova < rec.start || lowBits(iova, g) !== 0) {
     throw new RlistError(
       "EINVAL",
       `link at offset ${offset} does not start on an IOVA granule of the window`,
@@ -243,7 +243,7 @@ export function iovaLink(
   const span = domain.ivaAlign(size + startPad);
   const prot = directionToProt(dir) | (attrs.mmio ? IOMMU_MMIO : 0);
   const first = (iova - rec.start) / g;
-  if (device.untrusted && (startPad !== 0 || size % g !== 0)) {
+  if (device.untrusted && (startPad !== 0 || lowBits(size, g) !== 0)) {
     linkBounced(device, rec, phys, iova, size, prot, attrs.mmio === true);
   } else {
     domain.mapNoSync(iova, phys - startPad, span, prot);
@@ -279,12 +279,12 @@ function linkBounced(
     );
   }
   const mask = device.bounceAlignMask;
-  const startPad = phys % g;
+  const startPad = lowBits(phys, g);
   const done: Array<{ iova: number; size: number; tlb: number; len: number }> = [];
   const bounce = (at: number, orig: number, len: number) => {
     const tlb = swiotlb.map(orig, len, device.segmentation.minAlignMask, undefined, g - 1);
     try {
-      domain.mapNoSync(at, tlb - (tlb % g), g, prot);
+      domain.mapNoSync(at, tlb - lowBits(tlb, g), g, prot);
     } catch (e) {
       swiotlb.unmap(tlb, len, "to-device", mask);
       throw e;
@@ -300,7 +300,7 @@ function linkBounced(
       mapped = head;
       left -= head;
     }
-    const tail = left === 0 ? 0 : (phys + size) % g;
+    const tail = left === 0 ? 0 : lowBits(phys + size, g);
     const middle = left - tail;
     if (middle > 0) {
       const at = iova + (startPad === 0 ? 0 : g);
@@ -365,7 +365,7 @@ export function iovaUnlink(
   const domain = rec.domain;
   const g = domain.granule;
   const start = state.addr + offset;
-  const startPad = start % g;
+  const startPad = lowBits(start, g);
   const span = domain.ivaAlign(size + startPad);
   const first = (start - startPad - rec.start) / g;
   const end = first + span / g;

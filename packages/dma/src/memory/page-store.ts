@@ -21,7 +21,7 @@ export class PageStore {
     let done = 0;
     while (done < out.length) {
       const addr = phys + done;
-      const inPage = addr % ps;
+      const inPage = (addr >>> 0) & (ps - 1); // page sizes are powers of two <= 1 MiB: exact
       const n = Math.min(ps - inPage, out.length - done);
       const page = this.#pages.get((addr - inPage) / ps);
       if (page) out.set(page.subarray(inPage, inPage + n), done);
@@ -36,7 +36,7 @@ export class PageStore {
     let done = 0;
     while (done < data.length) {
       const addr = phys + done;
-      const inPage = addr % ps;
+      const inPage = (addr >>> 0) & (ps - 1);
       const n = Math.min(ps - inPage, data.length - done);
       const pfn = (addr - inPage) / ps;
       let page = this.#pages.get(pfn);

@@ -1,5 +1,6 @@
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkBytes, checkObject } from "../args.js";
+import { lowBits } from "../iommu/bits.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import type { Folio, Pgmap } from "./folio.js";
 import { parseIomem } from "./iomem.js";
@@ -196,7 +197,7 @@ export class PhysicalMemory {
       throw new RlistError("EINVAL", `folio order must be 1..${MAX_FOLIO_ORDER}, got ${formatValue(order)}`);
     }
     const nr = 2 ** order;
-    if (pfn % nr !== 0)
+    if (lowBits(pfn, nr) !== 0)
       throw new RlistError("EINVAL", `folio at pfn ${pfn} is not aligned to its ${nr} pages`);
     checkAddress("folio end", (pfn + nr) * this.pageSize);
     const pgmapId = this.rangePgmapId(pfn, nr);
@@ -245,7 +246,7 @@ export class PhysicalMemory {
     checkAddress("size", size);
     const start = barStart + offset;
     const ps = this.pageSize;
-    if (size === 0 || start % ps !== 0 || size % ps !== 0) {
+    if (size === 0 || lowBits(start, ps) !== 0 || lowBits(size, ps) !== 0) {
       throw new RlistError("EINVAL", `P2P memory [${start}, +${size}) must be non-empty and page aligned`);
     }
     if (offset + size > barSize) throw new RlistError("EINVAL", `P2P memory runs past ${provider.name}`);

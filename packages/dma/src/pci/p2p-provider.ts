@@ -88,13 +88,15 @@ export function busAddress(provider: P2pProvider, phys: number): number {
     if (r >= 0 && r <= MAX_SAFE) return r;
     throw new RlistError("ERANGE", `bus address of phys ${phys} via ${provider.name} is not a safe integer`);
   }
-  // Offset beyond +-2^53: add the u64 words with carry, then check the 64-bit result.
-  const lo = (phys % TWO32) + provider.busOffsetLo;
-  const hi = (Math.floor(phys / TWO32) + provider.busOffsetHi + Math.floor(lo / TWO32)) % TWO32;
+  // Offset beyond +-2^53: add the u64 words with carry, then check the 64-bit result. Every
+  // sum is below 2^34, so `>>> 0` takes it mod 2^32 exactly (no float remainder).
+  const physLo = phys >>> 0;
+  const lo = physLo + provider.busOffsetLo;
+  const hi = ((phys - physLo) / TWO32 + provider.busOffsetHi + (lo >= TWO32 ? 1 : 0)) >>> 0;
   if (hi >= 0x20_0000) {
     throw new RlistError("ERANGE", `bus address of phys ${phys} via ${provider.name} is not a safe integer`);
   }
-  return hi * TWO32 + (lo % TWO32);
+  return hi * TWO32 + (lo >>> 0);
 }
 
 /** {@link busAddress} over the full 64-bit range. */

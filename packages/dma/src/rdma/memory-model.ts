@@ -16,7 +16,7 @@
  */
 import { RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { checkU53, isPow2 } from "../iommu/bits.js";
+import { checkU53, isPow2, lowBits } from "../iommu/bits.js";
 
 /** Bytes of one `struct page *`. */
 export const PAGE_POINTER_BYTES = 8;
@@ -74,9 +74,10 @@ function formOf(length: number, base: number, offset: number, extra: number): En
  * folio pointer there, which never fits 8 B (docs/prototype.md#stored-forms).
  */
 export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
-  const off = phys % pageSize;
+  if (!isPow2(pageSize)) throw new RlistError("EINVAL", `pageSize ${pageSize} is not a power of two`);
+  const off = lowBits(phys, pageSize);
   const pfn = (phys - off) / pageSize;
-  if (off === 0 && length % pageSize === 0) return formOf(length / pageSize, pfn, 0, 0);
+  if (off === 0 && lowBits(length, pageSize) === 0) return formOf(length / pageSize, pfn, 0, 0);
   return formOf(length, pfn, off, 0);
 }
 

@@ -24,7 +24,7 @@ import { formatValue, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { checkInstance, checkObject } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { alignDown, alignUp, checkU53, isPow2, MAX_SAFE } from "../iommu/bits.js";
+import { alignDown, alignUp, checkU53, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../mapping/blocks.js";
@@ -99,7 +99,7 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
   const cpuList = options.cpuList ?? cpuListFromPages(options);
   const memory = cpuList.memory;
   const ps = memory.pageSize;
-  if (pageSizeBitmap % (2 * ps) === 0) {
+  if (lowBits(pageSizeBitmap, 2 * ps) === 0) {
     // Like the WARN in ib_umem_find_best_pgsz(): no size at or below PAGE_SIZE.
     if (ownsList) cpuList.clear();
     throw new RlistError(
@@ -151,7 +151,7 @@ function listProblem(list: CpuRangeList, iova: number): ["EINVAL" | "ERANGE", st
       "the CPU list is not a page list: an MR maps a virtually contiguous range page by page",
     ];
   }
-  if (first.phys % list.pageSize !== iova % list.pageSize) {
+  if (lowBits(first.phys, list.pageSize) !== lowBits(iova, list.pageSize)) {
     return ["EINVAL", "iova and the first byte's physical address differ within the page"];
   }
   if (iova + list.length > MAX_SAFE) return ["ERANGE", "iova + length exceeds 2^53 - 1"];
@@ -172,7 +172,7 @@ function cpuListFromPages(options: RegisterMemoryRegionOptions): CpuRangeList {
   if (memory === undefined) throw new RlistError("EINVAL", "pages need the memory they live in");
   const ps = memory.pageSize;
   const n = pages!.length;
-  const off = iova % ps;
+  const off = lowBits(iova, ps);
   const length = options.length ?? n * ps - off;
   checkU53("length", length);
   if (length === 0 || Math.ceil((off + length) / ps) !== n) {
@@ -303,7 +303,7 @@ export class MemoryRegion {
     this.#best = best;
     this.#pins = pinTable(cpuList.memory);
     this.#pageSize = cpuList.pageSize;
-    this.#off0 = iova % this.#pageSize;
+    this.#off0 = lowBits(iova, this.#pageSize);
     this.#pageCount = Math.ceil((this.#off0 + this.lengthBytes) / this.#pageSize);
   }
 
@@ -550,7 +550,7 @@ export class MemoryRegion {
 
   #checkPageSize(pageSize: number): void {
     this.#checkLive();
-    if (!isPow2(pageSize) || Math.floor(this.pageSizeBitmap / pageSize) % 2 !== 1) {
+    if (!isPow2(pageSize) || (Math.floor(this.pageSizeBitmap / pageSize) & 1) !== 1) {
       throw new RlistError("EINVAL", `page size ${pageSize} is not in the HCA's bitmap`);
     }
     if (findBestBlockSize(this.dmaList.cursor(), pageSize, this.iova) !== pageSize) {
@@ -639,7 +639,7 @@ export class MemoryRegion {
     try {
       this.#forEachPiece(a, b, (dma, kind, phys, len, mmio) => {
         if (kind !== DmaKind.IOVA) return;
-        const off = phys % g;
+        const off = lowBits(phys, g);
         const span = alignUp(len + off, g);
         domain.mapNoSync(dma - off, phys - off, span, mmio ? prot | IOMMU_MMIO : prot);
         mapped.push([dma - off, span]);
@@ -733,7 +733,7 @@ export class MrBlockCursor {
     }
     const mr = this.#mr;
     const ps = mr.memory.pageSize;
-    const off0 = mr.iova % ps;
+    const off0 = lowBits(mr.iova, ps);
     const lo = Math.max(0, this.index * this.pageSize - this.#offset);
     const hi = Math.min(mr.lengthBytes, (this.index + 1) * this.pageSize - this.#offset);
     const p0 = Math.floor((lo + off0) / ps);
