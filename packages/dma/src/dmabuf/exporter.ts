@@ -72,6 +72,8 @@ export class DmaBufAttachment {
   readonly _mappings = new Map<DmaRangeList, LiveMapping>();
   /** @internal */
   _attached = true;
+  /** @internal who holds the attachment (an RDMA MR over the dma-buf), or null: the caller. */
+  _owner: string | null = null;
 
   /** @internal use {@link DmaBufExporter.attach}. */
   constructor(
@@ -117,10 +119,52 @@ export class DmaBufAttachment {
   get mappingCount(): number {
     return this._mappings.size;
   }
+
+  /** Who holds the attachment when it is not the caller (an RDMA MR over the dma-buf), or null. */
+  get owner(): string | null {
+    return this._owner;
+  }
+}
+
+let ownedMap: (att: DmaBufAttachment, direction: DmaDirection) => DmaRangeList;
+let ownedUnmap: (att: DmaBufAttachment, list: DmaRangeList) => void;
+let ownedDetach: (att: DmaBufAttachment) => void;
+
+/**
+ * @internal Hands `attachment` to an owner (an RDMA MR over the dma-buf): from then on the
+ * exporter's public map, unmap and detach refuse it (`EBUSY` naming the owner) and only the
+ * owner's calls below work, as a kernel importer holds its attachment until it releases it.
+ */
+export function claimAttachment(attachment: DmaBufAttachment, owner: string): void {
+  attachment._owner = owner;
+}
+
+/** @internal The owner's dma_buf_map_attachment(). */
+export function ownerMap(attachment: DmaBufAttachment, direction: DmaDirection): DmaRangeList {
+  return ownedMap(attachment, direction);
+}
+
+/** @internal The owner's dma_buf_unmap_attachment(). */
+export function ownerUnmap(attachment: DmaBufAttachment, list: DmaRangeList): void {
+  ownedUnmap(attachment, list);
+}
+
+/** @internal The owner's dma_buf_detach(); the attachment is nobody's afterwards. */
+export function ownerDetach(attachment: DmaBufAttachment): void {
+  ownedDetach(attachment);
 }
 
 /** A dma-buf exporter (`struct dma_buf` + its `dma_buf_ops`). */
 export class DmaBufExporter {
+  static {
+    ownedMap = (att, direction) => att.exporter.#map(att, direction);
+    ownedUnmap = (att, list) => att.exporter.#unmap(att, list);
+    ownedDetach = (att) => {
+      att.exporter.#detach(att);
+      att._owner = null;
+    };
+  }
+
   readonly name: string;
   #memory: CpuRangeList;
   #generation = 0;
@@ -177,6 +221,11 @@ export class DmaBufExporter {
    * mapper's errors (`ENOMEM`, `EIO`) with nothing left mapped.
    */
   map(attachment: DmaBufAttachment, direction: DmaDirection): DmaRangeList {
+    this.#checkNotOwned(attachment);
+    return this.#map(attachment, direction);
+  }
+
+  #map(attachment: DmaBufAttachment, direction: DmaDirection): DmaRangeList {
     this.#checkAttachment(attachment);
     if (!isDmaDirection(direction)) throw new RlistError("EINVAL", `bad DMA direction ${String(direction)}`);
     const mapping = mapRangeList(attachment.device, this.#memory, { direction });
@@ -191,6 +240,11 @@ export class DmaBufExporter {
    * back). `EINVAL` when `list` is not a live mapping of this attachment (e.g. a second unmap).
    */
   unmap(attachment: DmaBufAttachment, list: DmaRangeList): void {
+    this.#checkNotOwned(attachment);
+    this.#unmap(attachment, list);
+  }
+
+  #unmap(attachment: DmaBufAttachment, list: DmaRangeList): void {
     this.#checkOwn(attachment);
     const live = attachment._mappings.get(list);
     if (live === undefined) throw new RlistError("EINVAL", "not a live mapping of this attachment");
@@ -214,8 +268,16 @@ export class DmaBufExporter {
     return live.mapping;
   }
 
-  /** Like dma_buf_detach(). `EBUSY` while the attachment still has mappings, or after detach. */
+  /**
+   * Like dma_buf_detach(). `EBUSY` while the attachment still has mappings, after detach, or while
+   * an owner (an RDMA MR) holds it.
+   */
   detach(attachment: DmaBufAttachment): void {
+    this.#checkNotOwned(attachment);
+    this.#detach(attachment);
+  }
+
+  #detach(attachment: DmaBufAttachment): void {
     this.#checkAttachment(attachment);
     if (attachment._mappings.size !== 0) {
       throw new RlistError(
@@ -264,6 +326,17 @@ export class DmaBufExporter {
   #checkOwn(attachment: DmaBufAttachment): void {
     if (!(attachment instanceof DmaBufAttachment) || attachment.exporter !== this) {
       throw new RlistError("EINVAL", `not an attachment of ${this.name}`);
+    }
+  }
+
+  /** `EBUSY` when an owner holds `attachment` (its own calls go through the owner functions). */
+  #checkNotOwned(attachment: DmaBufAttachment): void {
+    this.#checkOwn(attachment);
+    if (attachment._owner !== null) {
+      throw new RlistError(
+        "EBUSY",
+        `the attachment belongs to ${attachment._owner}: release it there, not here`,
+      );
     }
   }
 

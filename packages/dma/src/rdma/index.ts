@@ -8,6 +8,8 @@ export {
   IB_ACCESS_REMOTE_READ,
   IB_ACCESS_REMOTE_WRITE,
 } from "./access.js";
+export type { RegisterDmaBufMrOptions } from "./dmabuf-mr.js";
+export { DMABUF_MR_PAGE_SIZE, DmaBufMemoryRegion, registerDmaBufMr } from "./dmabuf-mr.js";
 export type {
   EntryBytes,
   EntryGroup,
