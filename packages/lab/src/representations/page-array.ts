@@ -1,3 +1,16 @@
+import {
+  addSums,
+  DATA_BASE,
+  emptySums,
+  type KernelMemory,
+  putPagePointer,
+  releaseMemory,
+  STRUCT_PAGE_BYTES,
+  takeMemory,
+  u64At,
+  u64Sums,
+  type WalkSums,
+} from "../kernels/memory.js";
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { hasPhysical } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
@@ -25,14 +38,24 @@ export function pageArrayObstacle(set: RangeSet): string | null {
   return null;
 }
 
-/** One PFN per page (a Float64Array: 8 bytes per entry, like struct page *) plus per-group offset/size. */
+const TWO32 = 0x1_0000_0000;
+/** Bytes of a list's descriptor: u32 address of its pages, u32 count, u32 offset, u32 0, u64 size. */
+const DESC_BYTES = 24;
+
+/**
+ * One `struct page *` (8 bytes, a modelled pointer) per page, all lists' pages back to back in a
+ * WebAssembly memory, followed by one descriptor per list (pages, count, offset in the first
+ * page, byte size: what pin_user_pages() + sg_alloc_table_from_pages() take). The descriptors
+ * are not counted in `bytes`.
+ */
 class PageArrays implements Built {
   readonly entries: number;
   readonly bytes: number;
   readonly payloadBytes: number;
-  readonly #pfns: Float64Array;
-  /** Per group: first page index, page count, offset in first page, byte size. */
-  readonly #groups: Float64Array;
+  readonly #mem: KernelMemory;
+  /** Byte address of the first list's descriptor; list g's is DESC_BYTES further per list. */
+  readonly #desc: number;
+  readonly #lists: number;
 
   constructor(set: RangeSet) {
     let n = 0;
@@ -40,27 +63,35 @@ class PageArrays implements Built {
       const p = set.phys[i]!;
       n += Math.floor((p + set.length[i]! - 1) / PAGE_SIZE) - Math.floor(p / PAGE_SIZE) + 1;
     }
-    const pfns = new Float64Array(n);
-    const groups = new Float64Array(set.groups * 4);
-    let at = 0;
+    const mem = takeMemory(n * PAGE_POINTER_BYTES + set.groups * DESC_BYTES);
+    const w = mem.words;
+    const desc = DATA_BASE + n * PAGE_POINTER_BYTES;
+    let at = DATA_BASE / 4;
     for (let g = 0; g < set.groups; g++) {
       const from = set.groupStart[g]!;
       const to = set.groupStart[g + 1]!;
-      groups[g * 4] = at;
+      const d = desc / 4 + g * (DESC_BYTES / 4);
+      w[d] = at * 4;
       let size = 0;
       for (let i = from; i < to; i++) {
         const p = set.phys[i]!;
         const len = set.length[i]!;
         const last = Math.floor((p + len - 1) / PAGE_SIZE);
-        for (let pfn = Math.floor(p / PAGE_SIZE); pfn <= last; pfn++) pfns[at++] = pfn;
+        for (let pfn = Math.floor(p / PAGE_SIZE); pfn <= last; pfn++) {
+          putPagePointer(w, at, pfn);
+          at += 2;
+        }
         size += len;
       }
-      groups[g * 4 + 1] = at - groups[g * 4]!;
-      groups[g * 4 + 2] = from < to ? set.phys[from]! % PAGE_SIZE : 0;
-      groups[g * 4 + 3] = size;
+      w[d + 1] = (at * 4 - w[d]!) / PAGE_POINTER_BYTES;
+      w[d + 2] = from < to ? set.phys[from]! - Math.floor(set.phys[from]! / PAGE_SIZE) * PAGE_SIZE : 0;
+      w[d + 3] = 0;
+      w[d + 4] = size - Math.floor(size / TWO32) * TWO32;
+      w[d + 5] = Math.floor(size / TWO32);
     }
-    this.#pfns = pfns;
-    this.#groups = groups;
+    this.#mem = mem;
+    this.#desc = desc;
+    this.#lists = set.groups;
     this.entries = n;
     this.bytes = n * PAGE_POINTER_BYTES;
     this.payloadBytes = this.bytes;
@@ -68,17 +99,15 @@ class PageArrays implements Built {
 
   /** Walks pages as a driver walks a pinned page array: first page from `offset`, clamp to `size`. */
   iterate(): number {
-    const pfns = this.#pfns;
-    const groups = this.#groups;
+    const w = this.#mem.words;
     let total = 0;
     let addr = 0;
-    for (let g = 0; g < groups.length; g += 4) {
-      const first = groups[g]!;
-      const end = first + groups[g + 1]!;
-      let left = groups[g + 3]!;
-      let off = groups[g + 2]!;
-      for (let i = first; i < end && left > 0; i++) {
-        addr += pfns[i]! * PAGE_SIZE + off;
+    for (let d = this.#desc >>> 2, end = d + this.#lists * 6; d < end; d += 6) {
+      const last = (w[d]! >>> 2) + w[d + 1]! * 2;
+      let left = w[d + 5]! * TWO32 + w[d + 4]!;
+      let off = w[d + 2]!;
+      for (let at = w[d]! >>> 2; at < last && left > 0; at += 2) {
+        addr += (w[at + 1]! * TWO32 + w[at]!) * STRUCT_PAGE_BYTES + off;
         const len = Math.min(PAGE_SIZE - off, left);
         total += len;
         left -= len;
@@ -88,6 +117,45 @@ class PageArrays implements Built {
     ADDRESS_SINK[0]! += addr;
     return total;
   }
+
+  kernelWalk(): WalkSums {
+    const m = this.#mem;
+    const k = m.kernels;
+    const sums = emptySums();
+    for (let g = 0; g < this.#lists; g++) addSums(sums, m.sums(k.walkPageArray(this.#desc + g * DESC_BYTES)));
+    return u64Sums(sums);
+  }
+
+  referenceWalk(): WalkSums {
+    return pageArrayWalkReference(this.#mem.words, this.#desc, this.#lists);
+  }
+
+  release(): void {
+    releaseMemory(this.#mem);
+  }
+}
+
+/**
+ * The reference of the walkPageArray kernel: each list's pages from its descriptor (at byte
+ * `desc` + g * 24), the first from its offset, each piece clamped to what is left, in bigint.
+ */
+export function pageArrayWalkReference(words: Uint32Array, desc: number, lists: number): WalkSums {
+  const s = emptySums();
+  for (let g = 0; g < lists; g++) {
+    const d = desc / 4 + g * (DESC_BYTES / 4);
+    let left = u64At(words, d + 4);
+    let off = BigInt(words[d + 2]!);
+    for (let i = 0; i < words[d + 1]! && left > 0n; i++) {
+      const at = words[d]! / 4 + i * 2;
+      const len = left < 4096n - off ? left : 4096n - off;
+      s.count++;
+      s.lengthSum += len;
+      s.baseSum += u64At(words, at) * BigInt(STRUCT_PAGE_BYTES) + off;
+      left -= len;
+      off = 0n;
+    }
+  }
+  return u64Sums(s);
 }
 
 export const pageArray: Representation = {

@@ -1,5 +1,6 @@
 import { CpuRangeList, type P2pProvider, type PhysicalMemory } from "@rlist/dma";
 import { type ChunkBytes, ChunkPool, RangeList } from "@rlist/list";
+import { addSums, emptySums, u64Sums, type WalkSums } from "../kernels/memory.js";
 import { NO_FOLIO, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { hasPhysical } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation, type RepresentationId } from "./types.js";
@@ -94,7 +95,7 @@ abstract class StoredLists implements Built {
   readonly bytes: number;
   readonly payloadBytes: number;
   readonly lists: { readonly entries: Uint32Array; readonly bytes: Float64Array };
-  protected readonly stores: RangeList[] = [];
+  readonly stores: RangeList[] = [];
 
   constructor(set: RangeSet, newStore: () => RangeList, fill: (g: number, store: RangeList) => void) {
     try {
@@ -116,6 +117,26 @@ abstract class StoredLists implements Built {
   }
 
   abstract iterate(): number;
+
+  /** `RangeList#checksum()` of every list: its WebAssembly kernel over the pool's memory. */
+  kernelWalk(): WalkSums {
+    const sums = emptySums();
+    for (const s of this.stores) addSums(sums, s.checksum());
+    return u64Sums(sums);
+  }
+
+  /** The same sums from the entries as stored (bigint base and length), list by list. */
+  referenceWalk(): WalkSums {
+    const sums = emptySums();
+    for (const s of this.stores) {
+      for (const e of s.entriesBig()) {
+        sums.count++;
+        sums.lengthSum += e.length;
+        sums.baseSum += e.base;
+      }
+    }
+    return u64Sums(sums);
+  }
 
   release(): void {
     for (const s of this.stores) s.clear();

@@ -1,3 +1,16 @@
+import {
+  addSums,
+  DATA_BASE,
+  emptySums,
+  type KernelMemory,
+  putPagePointer,
+  releaseMemory,
+  STRUCT_PAGE_BYTES,
+  takeMemory,
+  u64At,
+  u64Sums,
+  type WalkSums,
+} from "../kernels/memory.js";
 import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { forEachMerged, type MergeRule, NEVER_MERGE, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
@@ -38,99 +51,174 @@ export function sgChunkSizes(nents: number): number[] {
   return sizes;
 }
 
+const TWO32 = 0x1_0000_0000;
+
 /**
- * A typed-array model of a chained sg_table per group. Each entry is 8 u32 words:
- * page_link tag bits (CHAIN/END), page_link target (PFN, or next chunk index for a chain
- * link), offset, length, dma_address lo/hi, dma_length, dma_flags. Iteration follows
- * sg_next(): step, and jump through a chain entry.
+ * A chained sg_table per list, in a WebAssembly memory, each entry a 32-byte `struct
+ * scatterlist` as 8 u32 words: page_link (lo, hi: a modelled `struct page *` with the CHAIN /
+ * END tag bits, or for a chain link the byte address of the next array), offset, length,
+ * dma_address (lo, hi), dma_length, dma_flags. The arrays of one table lie back to back, each
+ * {@link sgChunkSizes} entries long. Walks follow sg_next(): step, jump through a chain link,
+ * stop after the entry marked END.
  */
 class SgTables implements Built {
   readonly entries: number;
   readonly bytes: number;
   readonly payloadBytes: number;
-  /** All chunks of all tables; `heads[g]` is the first chunk index of group g (-1 if empty). */
-  readonly #chunks: Uint32Array[] = [];
-  readonly #heads: Int32Array;
-
-  readonly #rule: MergeRule;
+  readonly #mem: KernelMemory;
+  /** Byte address of each list's first entry; 0 for an empty list. */
+  readonly #heads: Uint32Array;
 
   constructor(set: RangeSet, rule: MergeRule) {
-    this.#rule = rule;
-    this.#heads = new Int32Array(set.groups).fill(-1);
+    // Pass 1: count merged entries per list (sg_alloc_table_from_pages() counts chunks first too).
+    const nents = new Uint32Array(set.groups);
     let entries = 0;
     let allocated = 0;
-    // Pass 1 per group: count merged entries (sg_alloc_table_from_pages counts chunks first too).
     for (let g = 0; g < set.groups; g++) {
-      const nents = forEachMerged(set, g, rule, SG_MAX_SEGMENT, noop);
-      if (nents === 0) continue;
-      entries += nents;
-      allocated += sgAllocatedEntries(nents);
-      this.#fill(set, g, nents);
+      nents[g] = forEachMerged(set, g, rule, SG_MAX_SEGMENT, noop);
+      entries += nents[g]!;
+      allocated += sgAllocatedEntries(nents[g]!);
+    }
+    this.#mem = takeMemory(allocated * SG_ENTRY_BYTES);
+    this.#heads = new Uint32Array(set.groups);
+    let at = DATA_BASE;
+    for (let g = 0; g < set.groups; g++) {
+      if (nents[g] === 0) continue;
+      this.#heads[g] = at;
+      at = this.#fill(set, g, nents[g]!, rule, at);
     }
     this.entries = entries;
     this.bytes = allocated * SG_ENTRY_BYTES;
     this.payloadBytes = entries * SG_ENTRY_BYTES;
   }
 
-  #fill(set: RangeSet, g: number, nents: number): void {
+  /** Writes list `g`'s table from byte `base`; returns the byte after it. */
+  #fill(set: RangeSet, g: number, nents: number, rule: MergeRule, base: number): number {
+    const words = this.#mem.words;
     const sizes = sgChunkSizes(nents);
-    const base = this.#chunks.length;
-    for (const n of sizes) this.#chunks.push(new Uint32Array(n * WORDS));
-    this.#heads[g] = base;
     let chunk = 0;
+    let chunkAt = base; // byte address of the current array
     let slot = 0;
     let written = 0;
-    forEachMerged(set, g, this.#rule, SG_MAX_SEGMENT, (first, phys, length) => {
-      let words = this.#chunks[base + chunk]!;
+    forEachMerged(set, g, rule, SG_MAX_SEGMENT, (first, phys, length) => {
       if (slot === sizes[chunk]! - 1 && chunk < sizes.length - 1) {
-        // sg_chain(): the last slot links to the next chunk.
-        const at = slot * WORDS;
-        words[at] = SG_CHAIN;
-        words[at + 1] = base + chunk + 1;
+        // sg_chain(): the last slot links to the next array, which follows this one.
+        const next = chunkAt + sizes[chunk]! * SG_ENTRY_BYTES;
+        writeEntry(words, (chunkAt >>> 2) + slot * WORDS, next | SG_CHAIN, 0, 0, 0, 0);
         chunk++;
+        chunkAt = next;
         slot = 0;
-        words = this.#chunks[base + chunk]!;
       }
-      const at = slot * WORDS;
-      const pageless = set.folioPfn[first]! < 0;
-      // dma-buf style pageless entries carry a NULL page and only the address.
-      words[at + 1] = pageless ? 0 : Math.floor(phys / PAGE_SIZE);
-      words[at + 2] = pageless ? 0 : phys % PAGE_SIZE;
-      words[at + 3] = length;
-      words[at + 4] = pageless ? phys % 0x1_0000_0000 : 0;
-      words[at + 5] = pageless ? Math.floor(phys / 0x1_0000_0000) : 0;
-      words[at] = ++written === nents ? SG_END : 0; // sg_mark_end() on the last one
+      const at = (chunkAt >>> 2) + slot * WORDS;
+      const end = ++written === nents ? SG_END : 0; // sg_mark_end() on the last one
+      if (set.folioPfn[first]! < 0) {
+        // dma-buf style pageless entries carry a NULL page and only the address.
+        writeEntry(words, at, end, 0, 0, length, phys);
+      } else {
+        const pfn = Math.floor(phys / PAGE_SIZE);
+        putPagePointer(words, at, pfn);
+        writeEntry(words, at, words[at]! | end, words[at + 1]!, phys - pfn * PAGE_SIZE, length, 0);
+      }
       slot++;
     });
+    return chunkAt + sizes[chunk]! * SG_ENTRY_BYTES;
   }
 
+  /** for_each_sg() over every table, in JavaScript over the same words. */
   iterate(): number {
+    const w = this.#mem.words;
+    const heads = this.#heads;
     let total = 0;
     let addr = 0;
-    const chunks = this.#chunks;
-    for (let g = 0; g < this.#heads.length; g++) {
-      const c = this.#heads[g]!;
-      if (c < 0) continue;
-      let words = chunks[c]!;
-      let at = 0;
+    for (let g = 0; g < heads.length; g++) {
+      if (heads[g] === 0) continue;
+      let at = heads[g]! >>> 2;
       for (;;) {
-        const tag = words[at]!;
+        const lo = w[at]!;
+        const tag = lo & 3;
         if (tag & SG_CHAIN) {
-          words = chunks[words[at + 1]!]!;
-          at = 0;
+          at = (lo - tag) >>> 2; // sg_chain_ptr(): arrays lie below 4 GiB
           continue;
         }
-        total += words[at + 3]!;
+        total += w[at + 3]!;
         // sg_phys() for a page entry, sg_dma_address() for a pageless dma-buf entry.
-        addr += words[at + 1]! * PAGE_SIZE + words[at + 2]! + words[at + 5]! * 0x1_0000_0000 + words[at + 4]!;
+        addr +=
+          (w[at + 1]! * TWO32 + (lo - tag)) * STRUCT_PAGE_BYTES +
+          w[at + 2]! +
+          w[at + 5]! * TWO32 +
+          w[at + 4]!;
         if (tag & SG_END) break;
         at += WORDS;
-        if (at === words.length) break; // defensive: a table without END
       }
     }
     ADDRESS_SINK[0]! += addr;
     return total;
   }
+
+  kernelWalk(): WalkSums {
+    const m = this.#mem;
+    const k = m.kernels;
+    const heads = this.#heads;
+    const sums = emptySums();
+    for (let g = 0; g < heads.length; g++) {
+      if (heads[g] !== 0) addSums(sums, m.sums(k.walkSgTable(heads[g]!)));
+    }
+    return u64Sums(sums);
+  }
+
+  referenceWalk(): WalkSums {
+    return sgWalkReference(this.#mem.words, this.#heads);
+  }
+
+  release(): void {
+    releaseMemory(this.#mem);
+  }
+}
+
+/** One `struct scatterlist` at word `at`: page_link lo/hi, offset, length, dma_address; dma_length and dma_flags 0. */
+function writeEntry(
+  w: Uint32Array,
+  at: number,
+  linkLo: number,
+  linkHi: number,
+  offset: number,
+  length: number,
+  dmaAddress: number,
+): void {
+  const dmaHi = Math.floor(dmaAddress / TWO32);
+  w[at] = linkLo;
+  w[at + 1] = linkHi;
+  w[at + 2] = offset;
+  w[at + 3] = length;
+  w[at + 4] = dmaAddress - dmaHi * TWO32;
+  w[at + 5] = dmaHi;
+  w[at + 6] = 0;
+  w[at + 7] = 0;
+}
+
+/**
+ * The reference of the walkSgTable kernel: each table from its head (byte address, 0 = empty),
+ * following sg_next() in bigint: length, and page_to_phys(page) + offset + dma_address.
+ */
+export function sgWalkReference(words: Uint32Array, heads: Uint32Array): WalkSums {
+  const s = emptySums();
+  for (const head of heads) {
+    if (head === 0) continue;
+    let at = head / 4;
+    for (;;) {
+      const link = u64At(words, at);
+      if (link & 1n) {
+        at = Number(link - 1n) / 4;
+        continue;
+      }
+      s.count++;
+      s.lengthSum += BigInt(words[at + 3]!);
+      s.baseSum += (link & ~3n) * BigInt(STRUCT_PAGE_BYTES) + BigInt(words[at + 2]!) + u64At(words, at + 4);
+      if (link & 2n) break;
+      at += WORDS;
+    }
+  }
+  return u64Sums(s);
 }
 
 function noop(): void {}

@@ -1,3 +1,5 @@
+import type { RangeList } from "@rlist/list";
+import type { WalkSums } from "../kernels/memory.js";
 import type { RangeSet } from "../workloads/range-set.js";
 
 /** Representations compared by the study, in report order. */
@@ -46,7 +48,17 @@ export interface Built {
    * into {@link ADDRESS_SINK}) and length; returns the bytes described.
    */
   iterate(): number;
-  /** Returns chunks to their pool, if the representation has one. */
+  /**
+   * Walks every list with a WebAssembly kernel, one call per list (assembly/walks.ts, or the
+   * rlist's `RangeList#checksum()`): the entries, and their lengths and addresses summed mod 2^64,
+   * the same work per entry for every representation. Absent for plain JS objects.
+   */
+  kernelWalk?(): WalkSums;
+  /** The kernel walk's plain TypeScript reference, reading the same bytes (for the tests). */
+  referenceWalk?(): WalkSums;
+  /** The rlist's lists, one RangeList per list (what the C yardstick rebuilds). */
+  readonly stores?: readonly RangeList[];
+  /** Returns chunks or memory for reuse, if the representation has any; walk it no more after. */
   release?(): void;
   /** Per list (chunked representations): entries and bytes, for the list-size classes. */
   readonly lists?: { readonly entries: Uint32Array; readonly bytes: Float64Array };
