@@ -31,7 +31,7 @@ for (const w of r.workloads) {
     const o = w.representations.find((x) => x.id === id && x.supported);
     return o
       ? [
-          `${id}: walk ${ratio(rl.walkEntriesPerSec, o.walkEntriesPerSec)} entries/s (median of interleaved rounds), memory ${ratio(rl.bytes, o.bytes)}`,
+          `${id}: kernel walk ${ratio(rl.kernelWalkEntriesPerSec, o.kernelWalkEntriesPerSec)}, JS cursor walk ${ratio(rl.jsWalkEntriesPerSec, o.jsWalkEntriesPerSec)} entries/s (medians of interleaved rounds), memory ${ratio(rl.bytes, o.bytes)}`,
         ]
       : [];
   });

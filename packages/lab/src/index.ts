@@ -8,6 +8,14 @@
 // CLI entry, for embedding (returns the exit code)
 export { buildProgram, type Io, main } from "./cli/main.js";
 export { UsageError } from "./cli/usage-error.js";
+// Kernels and the C yardstick
+export {
+  DATA_BASE,
+  KernelMemory,
+  STRUCT_PAGE_BYTES,
+  type WalkKernels,
+  type WalkSums,
+} from "./kernels/memory.js";
 // Machines
 export {
   EXAMPLE_P2P_TOPOLOGY,
@@ -17,6 +25,18 @@ export {
   type P2pMachine,
 } from "./machine/example-p2p.js";
 export { exampleMachine, loadMachine, type Machine, type MachineSource, ramOf } from "./machine/host.js";
+export {
+  C_FLAGS,
+  type CListSet,
+  CWalkRunner,
+  type CWalkSample,
+  type CYardstick,
+  type CYardstickOptions,
+  defaultCSource,
+  parseCWalk,
+  prepareCYardstick,
+  walkFileBytes,
+} from "./native/c-yardstick.js";
 // Report
 export { esc } from "./render/escape.js";
 export { METRIC_DEFINITIONS, overviewCharts, renderHtml } from "./render/html.js";
@@ -33,16 +53,26 @@ export {
   mappingTable,
   msRange,
   rateRange,
+  rateWithRange,
+  type SideBySide,
+  sideBySide,
+  sideBySideTable,
+  speedVs,
   studyText,
   textTable,
   verdictText,
   workloadTable,
 } from "./render/table.js";
 // Representations
-export { BVEC_BYTES, bioVec, bioVecPage } from "./representations/bvec.js";
+export { BVEC_BYTES, bioVec, bioVecPage, bvecWalkReference } from "./representations/bvec.js";
 export { forcedGc, measureRetainedHeap } from "./representations/heap.js";
 export { JS_ENTRY_ESTIMATE_BYTES, type JsEntry, jsObjects } from "./representations/js-objects.js";
-export { PAGE_POINTER_BYTES, pageArray, pageArrayObstacle } from "./representations/page-array.js";
+export {
+  PAGE_POINTER_BYTES,
+  pageArray,
+  pageArrayObstacle,
+  pageArrayWalkReference,
+} from "./representations/page-array.js";
 export {
   appendRanges,
   FIXED16_CHUNK_BYTES,
@@ -59,6 +89,7 @@ export {
   scatterlistRepresentation,
   sgAllocatedEntries,
   sgChunkSizes,
+  sgWalkReference,
 } from "./representations/scatterlist.js";
 export {
   ADDRESS_SINK,
@@ -82,15 +113,19 @@ export {
   NVME_SEGMENTATION,
 } from "./study/mapping.js";
 export {
+  type CWalkFigures,
+  type KernelChecksum,
   LIST_SIZE_CLASSES,
   type ListSizeClass,
   type ListSizeFigures,
+  type Measured,
   type MeasureOptions,
   measureAll,
   type RepresentationResult,
 } from "./study/measure.js";
 export { biosOf, type Prepared, type PrepareOptions, prepareWorkload } from "./study/prepare.js";
 export {
+  type CYardstickResult,
   type IotlbFigures,
   type MachineResult,
   type MappingResult,
@@ -119,6 +154,7 @@ export {
   speedRatio,
   type Timing,
   timingOf,
+  worstNoise,
 } from "./study/timing.js";
 export { summarizeP2pMachine, summarizeTopology } from "./study/topology.js";
 export {

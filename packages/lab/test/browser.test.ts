@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StudyResults } from "../src/study/results.js";
 import { buildCli, QUICK, removeCli, runCli } from "./cli-helpers.js";
 
 /** Debian's chromium, or whatever `chromium` is on PATH. */
@@ -102,6 +103,10 @@ describe.skipIf(chromium === null && !inCi)("report in a real browser (headless 
     const charts = r.dom.match(/<svg [^>]*class="chart"/g) ?? [];
     expect(charts.length).toBe(4 + 4 + 4 + 4);
     expect((r.dom.match(/<rect class="bar"/g) ?? []).length).toBeGreaterThan(50);
+    // Where gcc is there, every workload has its JS cursor / kernel / C table (laid out below too).
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as StudyResults;
+    const sides = (r.dom.match(/<table class="side">/g) ?? []).length;
+    expect(sides).toBe(results.cYardstick.status === "ran" ? 4 : 0);
   });
 
   it("the layout probe sees what it should (control page: a wide box and a clipped chart label)", {

@@ -58,3 +58,11 @@ export function runCli(
 
 /** Small, quick, reproducible study arguments (example machine, one timing run). */
 export const QUICK = ["--entries", "256", "--runs", "1", "--no-host", "--live-mib", "4"];
+
+/**
+ * stderr without the note of a missing C compiler (`rlist-lab: note: C yardstick: ...`): where
+ * gcc is not installed the study says so on stderr and goes on, which these tests allow.
+ */
+export function withoutCNote(stderr: string): string {
+  return stderr.replace(/^rlist-lab: note: C yardstick: .*\n/m, "");
+}

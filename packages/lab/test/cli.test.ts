@@ -14,7 +14,16 @@ import { RangeList } from "@rlist/list";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StudyResults } from "../src/study/results.js";
 import { validateResults } from "../src/study/schema.js";
-import { buildCli, cliPath, PACKAGE_DIR, QUICK, removeCli, runCli, SYSROOT } from "./cli-helpers.js";
+import {
+  buildCli,
+  cliPath,
+  PACKAGE_DIR,
+  QUICK,
+  removeCli,
+  runCli,
+  SYSROOT,
+  withoutCNote,
+} from "./cli-helpers.js";
 import { FAKE_PROCESSES, fakeSysroot } from "./procs-fixture.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlist-lab-cli-"));
@@ -32,12 +41,16 @@ describe("rlist-lab study (default command)", () => {
   });
 
   it("exits 0 and prints one table per workload, the mappings, the findings and the report paths", () => {
-    expect(run.stderr).toBe("");
+    expect(withoutCNote(run.stderr)).toBe("");
     expect(run.code).toBe(0);
     for (const id of ["rdma", "thp", "nvme", "gpu-p2p"])
       expect(run.stdout).toMatch(new RegExp(`\\[${id}\\]: [\\d,]+ ranges in`));
     expect(run.stdout).toMatch(
-      /^representation +entries +bytes +B\/entry +eff +B\/MiB +build Me\/s +walk Me\/s +walk min-max$/m,
+      /^representation +entries +bytes +B\/entry +eff +B\/MiB +build Me\/s +kernel walk Me\/s +min-max +JS cursor Me\/s$/m,
+    );
+    // The C yardstick beside the kernels (gcc is on this machine), or the note why not.
+    expect(run.stdout).toMatch(
+      /^rlist walks side by side \(Me\/s\) +JS cursor +kernel +C +kernel\/C +JS cursor\/C$|so there is no C column/m,
     );
     expect(run.stdout).toMatch(/^rlist variable, 512 B chunks +256 +[\d,]+ +/m);
     expect(run.stdout).toMatch(/^bio_vec \(16 B, multi-page\) +n\/a: pageless PHYSICAL ranges/m);
@@ -91,7 +104,7 @@ describe("rlist-lab study (default command)", () => {
   it("inspect reads the results back and a saved list with its hexdump", () => {
     const a = runCli(["inspect", join(out, "results.json")]);
     expect(a.code).toBe(0);
-    expect(a.stdout).toContain("rlist-lab results (rlist-lab/results@2)");
+    expect(a.stdout).toContain("rlist-lab results (rlist-lab/results@3)");
     expect(a.stdout).toMatch(/\[rdma\]: 256 ranges/);
     const b = runCli(["inspect", join(out, "rdma.rlist"), "--limit", "3", "--hex"]);
     expect(b.code).toBe(0);
@@ -120,7 +133,7 @@ describe("where the report goes", () => {
       [join(repo, "scripts/lab-start.ts"), ...QUICK, "--workloads", "rdma", "--merge", "on"],
       { cwd: repo, encoding: "utf8", env: { ...process.env, INIT_CWD: cwd }, timeout: 120_000 },
     );
-    expect(r.stderr).toBe("");
+    expect(withoutCNote(r.stderr)).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(/^RDMA MR, random 4 KiB pages \[rdma\]: 256 ranges/);
     expect(r.stdout).toContain("Report: report/index.html");
@@ -136,6 +149,25 @@ describe("rlist-lab --json", () => {
     const parsed = JSON.parse(r.stdout) as unknown;
     expect(validateResults(parsed)).toEqual([]);
     expect(r.stderr).toContain(`Report: ${join(out, "index.html")}`);
+  });
+});
+
+describe("the C column", () => {
+  it("--no-c-yardstick leaves it out and says so in results.json", () => {
+    const r = runCli([
+      ...QUICK,
+      "--workloads",
+      "rdma",
+      "--no-c-yardstick",
+      "--json",
+      "--out",
+      join(tmp, "no-c"),
+    ]);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as StudyResults;
+    expect(res.cYardstick.status).toBe("off");
+    expect(res.workloads[0]!.representations.every((x) => x.c === null)).toBe(true);
+    expect(r.stderr).not.toMatch(/C yardstick/);
   });
 });
 
@@ -174,7 +206,7 @@ describe("bad arguments: exit 2, a clear message, nothing written", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.json \(ENOENT\)/);
     const broken = join(tmp, "broken.json");
-    writeFileSync(broken, JSON.stringify({ schema: "rlist-lab/results@2", workloads: [] }));
+    writeFileSync(broken, JSON.stringify({ schema: "rlist-lab/results@3", workloads: [] }));
     const bad = runCli(["inspect", broken]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
@@ -294,6 +326,7 @@ describe("misuse: a clear message and the documented exit code, promptly", () =>
     ["live", ["--entries", "64", "--seed", "3"], /--entries, --seed do not apply to 'live'/],
     ["map", ["--chunk-bytes", "512"], /--chunk-bytes does not apply to 'map'/],
     ["map", ["--out", "x"], /--out does not apply to 'map'/],
+    ["map", ["--no-c-yardstick"], /--no-c-yardstick does not apply to 'map'/],
     ["topology", ["--entries", "5"], /--entries does not apply to 'topology'/],
     ["study", ["--limit", "5"], /--limit does not apply to 'study'/],
   ])("%s %j is refused with exit 2, not ignored", (cmd, args, message) => {

@@ -8,6 +8,7 @@ import { pageArray } from "../src/representations/page-array.js";
 import { fixed16Representation, rlistRepresentation } from "../src/representations/rlist.js";
 import { scatterlistRepresentation } from "../src/representations/scatterlist.js";
 import type { Built, Representation } from "../src/representations/types.js";
+import { identicalTwins } from "../src/study/measure.js";
 import {
   PAGE_SIZE,
   pagesTouched,
@@ -202,5 +203,27 @@ describe("kernel memories", () => {
 
   it("refuses data past the 4 GiB of a wasm32 memory", () => {
     expect(() => takeMemory(2 ** 32)).toThrow(RangeError);
+  });
+});
+
+describe("identical lists as A/A pairs of the noise floor", () => {
+  const timedOf = (set: RangeSet) => {
+    const reps = [rlistRepresentation(512, ctx), rlistRepresentation(512, ctx, false), bioVec];
+    const built = reps.map((rep) => rep.build(set));
+    const timed = reps.map((rep, i) => ({ rep, b: built[i]!, i }));
+    const twins = identicalTwins(
+      timed,
+      built.map((b) => b.kernelWalk!()),
+    );
+    for (const b of built) b.release?.();
+    return twins;
+  };
+
+  it("a variant without merging pairs with its merging twin when nothing was contiguous", () => {
+    expect(timedOf(pages(10, 20, 30, 40))).toEqual([[0, 1]]);
+  });
+
+  it("and not when merging changed the lists", () => {
+    expect(timedOf(pages(10, 11, 12, 40))).toEqual([]);
   });
 });

@@ -122,7 +122,7 @@ describe("results schema", () => {
     expect(validateResults(copy)).toEqual([
       '$: missing "findings"',
       '$: unexpected key "extra"',
-      '$/schema: must be equal to constant ("rlist-lab/results@2")',
+      '$/schema: must be equal to constant ("rlist-lab/results@3")',
       "$/workloads/0/bytes: must be >= 0",
       "$/workloads/0/representations/0/efficiency: must be <= 1",
     ]);
@@ -151,9 +151,13 @@ describe("findings are computed, not canned", () => {
     bytesPerMiB: bytes,
     measured: false,
     build: null,
-    walk: null,
+    kernelWalk: null,
+    jsWalk: null,
     buildEntriesPerSec: 1,
-    walkEntriesPerSec: 1,
+    kernelWalkEntriesPerSec: 0,
+    jsWalkEntriesPerSec: 1,
+    checksum: null,
+    c: null,
   });
   const w = (reps: RepresentationResult[], pages: number): WorkloadResult => ({
     id: "thp",
@@ -168,6 +172,7 @@ describe("findings are computed, not canned", () => {
     facts: [],
     representations: reps,
     noise: null,
+    kernelNoise: null,
     findings: [],
   });
 

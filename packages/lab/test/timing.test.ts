@@ -7,6 +7,7 @@ import {
   speedRatio,
   type Timing,
   timingOf,
+  worstNoise,
 } from "../src/study/timing.js";
 
 const t = (...samplesNs: number[]): Timing => timingOf(samplesNs);
@@ -79,6 +80,15 @@ describe("speedRatio: a winner only outside the noise", () => {
     expect(floor.factor).toBe(2.5);
     expect(speedRatio(t(10, 10, 10), t(20, 20, 20), floor).decided).toBe(false);
     expect(speedRatio(t(10, 10, 10), t(30, 30, 30), floor).decided).toBe(true);
+  });
+
+  it("several A/A pairs: the floor is the worst of them, named by its pair", () => {
+    const twins = noiseFloor("rlist-128", t(10, 10, 10), t(11, 10, 10));
+    const same = noiseFloor("rlist-512 = rlist-512/no-merge", t(10, 10, 10), t(10, 13, 10));
+    const worst = worstNoise([twins, same])!;
+    expect(worst.control).toBe("rlist-512 = rlist-512/no-merge");
+    expect(worst.factor).toBeCloseTo(1.3, 12);
+    expect(worstNoise([])).toBeNull();
   });
 
   it(`fewer than ${MIN_ROUNDS_TO_DECIDE} rounds never decide`, () => {

@@ -28,11 +28,25 @@ describe("verdicts of a real study", () => {
   const a = study(5);
   const b = study(5);
 
-  it("measures its own noise floor: one representation built twice and walked side by side", () => {
+  it("measures its own noise floors: one representation built twice, and variants that came out identical", () => {
+    // The control twins, or a no-merge variant whose lists equal its merging twin's.
+    const pair = /^(rlist-128|(\S+) = \2\/no-merge)$/;
     for (const w of a.workloads) {
-      expect(w.noise).toMatchObject({ control: "rlist-128", rounds: 3 });
-      expect(w.noise!.factor).toBeGreaterThanOrEqual(1);
+      for (const floor of [w.noise!, w.kernelNoise!]) {
+        expect(floor.control).toMatch(pair);
+        expect(floor.rounds).toBe(3);
+        expect(floor.factor).toBeGreaterThanOrEqual(1);
+      }
     }
+    // nvme merges (no identical twin for the rlist), rdma cannot (scattered pages: every variant twins).
+    const rdma = a.workloads.find((w) => w.id === "rdma")!;
+    const nvme = a.workloads.find((w) => w.id === "nvme")!;
+    expect(rdma.representations.find((r) => r.key === "rlist-512")!.checksum).toEqual(
+      rdma.representations.find((r) => r.key === "rlist-512/no-merge")!.checksum,
+    );
+    expect(nvme.representations.find((r) => r.key === "rlist-512")!.checksum).not.toEqual(
+      nvme.representations.find((r) => r.key === "rlist-512/no-merge")!.checksum,
+    );
   });
 
   it("has every verdict, each answered with a margin and the data that decided it", () => {
@@ -52,7 +66,7 @@ describe("verdicts of a real study", () => {
     );
     // ... although their timed figures differ from run to run.
     const walks = (r: StudyResults) =>
-      r.workloads.flatMap((w) => w.representations.map((x) => x.walk?.medianNs));
+      r.workloads.flatMap((w) => w.representations.map((x) => x.kernelWalk?.medianNs));
     expect(walks(b)).not.toEqual(walks(a));
   });
 
@@ -97,6 +111,7 @@ describe("verdict rules", () => {
     bytes: number,
     entries: number,
     walkNs: number[] | null = null,
+    jsWalkNs: number[] | null = walkNs,
   ): RepresentationResult => ({
     id: key.split("/")[0] as RepresentationResult["id"],
     key,
@@ -111,9 +126,13 @@ describe("verdict rules", () => {
     bytesPerMiB: bytes,
     measured: false,
     build: null,
-    walk: walkNs === null ? null : timingOf(walkNs),
+    kernelWalk: walkNs === null ? null : timingOf(walkNs),
+    jsWalk: jsWalkNs === null ? null : timingOf(jsWalkNs),
     buildEntriesPerSec: 1,
-    walkEntriesPerSec: 1,
+    kernelWalkEntriesPerSec: 1,
+    jsWalkEntriesPerSec: 1,
+    checksum: null,
+    c: null,
   });
   const w = (id: WorkloadResult["id"], reps: RepresentationResult[]): WorkloadResult => ({
     id,
@@ -128,6 +147,7 @@ describe("verdict rules", () => {
     facts: [],
     representations: reps,
     noise: null,
+    kernelNoise: null,
     findings: [],
   });
 
@@ -163,12 +183,53 @@ describe("verdict rules", () => {
       rep("fixed16", 2000, 10, [10, 10, 11]),
     ]);
     const loud = computeVerdicts(
-      [{ ...rdma, noise: { control: "rlist-512", factor: 4, rounds: 3 } }],
+      [{ ...rdma, kernelNoise: { control: "rlist-512", factor: 4, rounds: 3 } }],
       [],
     )[0]!;
     expect(loud.timed!.answer).toContain(
       "rdma: no measurable difference between variable and fixed 16 B (per-round 0.32x-0.38x; noise floor 4.00x)",
     );
+  });
+
+  it("walks are decided by the kernels; the JS cursors follow, labelled, and decide nothing", () => {
+    // Kernels: variable 2x faster in every round; JS cursors: fixed16 3x faster.
+    const v = computeVerdicts(
+      [
+        w("rdma", [
+          rep("rlist-512", 1000, 10, [10, 10, 10], [30, 31, 29]),
+          rep("fixed16", 2000, 10, [20, 20, 21], [10, 10, 11]),
+        ]),
+      ],
+      [],
+    )[0]!;
+    expect(v.timed!.answer).toBe(
+      "Walking every entry (WebAssembly kernels, the same work per entry): rdma: variable 2.00x faster than fixed 16 B (per-round 2.00x-2.10x). " +
+        "JS cursors, for reference and not ranked (median per-round speed ratio variable / fixed 16 B): rdma 0.33x.",
+    );
+    // Without kernel walks (JS objects only) the line says so by leaving the kernels out.
+    const jsOnly = computeVerdicts(
+      [
+        w("rdma", [
+          rep("rlist-512", 1000, 10, null, [30, 31, 29]),
+          rep("fixed16", 2000, 10, null, [10, 10, 11]),
+        ]),
+      ],
+      [],
+    )[0]!;
+    expect(jsOnly.timed!.answer).toMatch(/^JS cursors, for reference and not ranked/);
+  });
+
+  it("merged and unmerged lists that came out the same are not compared by time", () => {
+    const sum = { count: 10, lengthSum: "40960", baseSum: "123" };
+    const on = { ...rep("rlist-512", 1000, 10, [10, 10, 10]), checksum: sum };
+    const off = { ...rep("rlist-512/no-merge", 1000, 10, [20, 20, 20]), checksum: sum };
+    const v = computeVerdicts([w("rdma", [on, off])], []).find((x) => x.id === "merging")!;
+    expect(v.timed!.answer).toBe(
+      "Walking every entry (WebAssembly kernels, the same work per entry): rdma: the same lists either way (their walks are one more A/A pair of the noise floor).",
+    );
+    const other = { ...off, checksum: { ...sum, count: 12 } };
+    const u = computeVerdicts([w("rdma", [on, other])], []).find((x) => x.id === "merging")!;
+    expect(u.timed!.answer).toContain("rdma: merged 2.00x faster than unmerged");
   });
 
   it("says what is missing instead of guessing", () => {

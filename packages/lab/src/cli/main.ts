@@ -66,6 +66,8 @@ interface RawCommon {
   json?: boolean;
   host: boolean;
   sysroot?: string;
+  /** false with --no-c-yardstick. */
+  cYardstick?: boolean;
 }
 
 interface Common {
@@ -79,6 +81,8 @@ interface Common {
   json: boolean;
   machine: Machine;
   machineLabel: string;
+  /** Walk the rlist's lists with the C yardstick too (when gcc is there). */
+  cYardstick: boolean;
 }
 
 /** Every option of any command, by its attribute name; each command takes the ones it lists. */
@@ -138,6 +142,11 @@ const OPTIONS = {
       String(DEFAULT_BUDGET_MIB),
     ),
   hex: () => new Option("--hex", "dump every chunk's words with decoded fields"),
+  cYardstick: () =>
+    new Option(
+      "--no-c-yardstick",
+      "leave out the C column (by default, when gcc is present, the C yardstick packages/list/bench/c/rlist_ref.c walks the rlist's lists beside the kernels)",
+    ),
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -156,6 +165,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
     "sysroot",
     "out",
     "saveLists",
+    "cYardstick",
   ],
   map: ["entries", "seed", "workloads", "runs", "liveMib", "json", "host", "sysroot"],
   live: [
@@ -171,6 +181,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
     "sysroot",
     "out",
     "saveLists",
+    "cYardstick",
   ],
   topology: ["json", "host", "sysroot"],
   inspect: ["limit", "hex"],
@@ -251,6 +262,7 @@ function common(raw: RawCommon, io: Io): Common {
     json: raw.json === true,
     machine,
     machineLabel,
+    cYardstick: raw.cYardstick !== false,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Verdict } from "../study/verdicts.js";
 import { esc } from "./escape.js";
 import { bytes, int, millions, percent, sig3 } from "./format.js";
 import { type BarSeries, barChart } from "./svg-bars.js";
-import { rateRange } from "./table.js";
+import { rateRange, sideBySide } from "./table.js";
 
 /**
  * One colour family per representation family, in distinct shades: rlist greens (dark to light
@@ -55,8 +55,16 @@ export const METRIC_DEFINITIONS: readonly [string, string][] = [
     "million entries built per second from the neutral range list, at the median of the interleaved rounds.",
   ],
   [
-    "walk Me/s, min-max",
-    "a full walk reading every entry's address and length with the representation's own JavaScript iterator: million entries per second at the median of the interleaved rounds, and the slowest and fastest round. Compare representations within one run; the rounds interleave them so machine load hits all of them alike.",
+    "kernel walk Me/s, min-max",
+    "a full walk of every list with the representation's WebAssembly kernel (the rlist's and fixed16's RangeList checksum(), the lab's walk kernels for bio_vec, scatterlist and page array): for every entry, add its length and its address to two sums mod 2^64, the same work for every representation and the work of the C yardstick's rl_sum(), one kernel call per list. Million entries per second at the median of the interleaved rounds, and the slowest and fastest round. Walk speed is ranked by this figure; compare representations within one run, whose rounds interleave them so machine load hits all of them alike.",
+  ],
+  [
+    "JS cursor Me/s",
+    "the same walk with the representation's own JavaScript iterator over the same bytes (the rlist's cursor, a loop over a typed-array view for the others): what the JavaScript engine makes of each loop, shown for reference and not ranked.",
+  ],
+  [
+    "C (side by side)",
+    "the C yardstick (packages/list/bench/c/rlist_ref.c: the same chunk encoding, rl_sum()), compiled with gcc -O2, given the entries of the rlist this study built, building the same lists and walking them once per round beside the kernels. Its chk= (entries, length sum, base sum) must equal the kernel walk's sums, or no C figure is shown. kernel/C and JS cursor/C are speed ratios taken per round, median (min-max). Left out, with a note, when gcc is missing.",
   ],
   ["IOVA", "bytes of IOVA space the mapping allocated (0 for dma-direct and for bus-address P2P)."],
   [
@@ -114,6 +122,7 @@ function perWorkload(
   unit: string,
   value: (x: RepresentationResult) => number,
   range?: (x: RepresentationResult) => readonly [number, number] | null,
+  missing: (x: RepresentationResult) => string | null = (x) => (x.supported ? null : "cannot hold it"),
 ): string {
   const charts = r.workloads.map((w) => {
     const reps = contenders(w);
@@ -125,7 +134,7 @@ function perWorkload(
         {
           label: `${w.id} (${w.data})`,
           values: reps.map((x) => (x.supported && value(x) > 0 ? value(x) : null)),
-          missing: reps.map((x) => (x.supported ? null : "cannot hold it")),
+          missing: reps.map(missing),
           ...(range && { ranges: reps.map((x) => (x.supported ? range(x) : null)) }),
         },
       ],
@@ -145,12 +154,16 @@ export function overviewCharts(r: StudyResults): string[] {
       "bytes per MiB",
       (x) => x.bytesPerMiB,
     )}`,
-    `<h3>Walk speed (JavaScript iterators; whiskers: slowest and fastest round)</h3>${perWorkload(
+    `<h3>Walk speed (WebAssembly kernels, the same work per entry; whiskers: slowest and fastest round)</h3>${perWorkload(
       r,
       (w) => `${w.id}: million entries walked per second`,
       "million entries per second",
-      (x) => x.walkEntriesPerSec / 1e6,
-      (x) => (x.walk === null ? null : [(x.entries / x.walk.maxNs) * 1e3, (x.entries / x.walk.minNs) * 1e3]),
+      (x) => x.kernelWalkEntriesPerSec / 1e6,
+      (x) =>
+        x.kernelWalk === null
+          ? null
+          : [(x.entries / x.kernelWalk.maxNs) * 1e3, (x.entries / x.kernelWalk.minNs) * 1e3],
+      (x) => (!x.supported ? "cannot hold it" : x.kernelWalk === null ? "no kernel (JS heap objects)" : null),
     )}`,
   ];
   const merged = r.workloads.filter((w) => w.representations.some((x) => x.merge === false && x.supported));
@@ -184,7 +197,8 @@ function repTable(w: WorkloadResult): string {
     "efficiency",
     "B/MiB",
     "build Me/s",
-    "walk Me/s",
+    "kernel walk Me/s",
+    "JS cursor Me/s",
   ];
   const rows = w.representations.map((x) => {
     if (!x.supported)
@@ -197,10 +211,30 @@ function repTable(w: WorkloadResult): string {
       sig3(x.bytesPerMiB),
       millions(x.buildEntriesPerSec),
     ];
-    const walk = `${esc(millions(x.walkEntriesPerSec))}${x.walk === null || x.walk.samplesNs.length < 2 ? "" : `<small>${esc(rateRange(x.entries, x.walk))}</small>`}`;
-    return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}<td>${walk}</td></tr>`;
+    const kernel =
+      x.kernelWalk === null
+        ? "-"
+        : `${esc(millions(x.kernelWalkEntriesPerSec))}${x.kernelWalk.samplesNs.length < 2 ? "" : `<small>${esc(rateRange(x.entries, x.kernelWalk))}</small>`}`;
+    return `<tr><td class="l">${esc(x.label)}${x.measured ? " <small>(heap)</small>" : ""}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}<td>${kernel}</td><td>${esc(millions(x.jsWalkEntriesPerSec))}</td></tr>`;
   });
   return `<table><thead><tr>${head.map((h, i) => `<th${i === 0 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** JS cursor, WebAssembly kernel and C on the same lists, for the rlist variants C walked. */
+function sideBySideHtml(w: WorkloadResult): string {
+  const rows = sideBySide(w);
+  if (rows.length === 0) return "";
+  const head = ["rlist walks side by side (Me/s)", "JS cursor", "kernel", "C", "kernel/C", "JS cursor/C"];
+  const cell = (v: string) => {
+    const m = /^(.*?) \((.*)\)$/.exec(v);
+    return m ? `<td>${esc(m[1]!)}<small>${esc(m[2]!)}</small></td>` : `<td>${esc(v)}</td>`;
+  };
+  const body = rows.map((r) =>
+    r.c.startsWith("no figure")
+      ? `<tr><td class="l">${esc(r.label)}</td>${cell(r.js)}${cell(r.kernel)}<td class="na" colspan="3">${esc(r.c)}</td></tr>`
+      : `<tr><td class="l">${esc(r.label)}</td>${[r.js, r.kernel, r.c, r.kernelVsC, r.jsVsC].map(cell).join("")}</tr>`,
+  );
+  return `<table class="side"><thead><tr>${head.map((h, i) => `<th${i === 0 ? ' class="l"' : ""}>${esc(h)}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`;
 }
 
 function workloadSection(w: WorkloadResult): string {
@@ -218,11 +252,12 @@ function workloadSection(w: WorkloadResult): string {
   const noise =
     w.noise === null
       ? ""
-      : `<p class="meta">Timing noise floor of this workload: ${esc(sig3(w.noise.factor))}x (${esc(w.noise.control)} built twice and walked side by side in ${w.noise.rounds} rounds).</p>`;
+      : `<p class="meta">Timing noise floor of this workload, the largest per-round ratio between two walks of identical lists over ${w.noise.rounds} rounds: kernel walks ${w.kernelNoise === null ? "-" : `${esc(sig3(w.kernelNoise.factor))}x (${esc(w.kernelNoise.control)})`}, JavaScript walks and mappings ${esc(sig3(w.noise.factor))}x (${esc(w.noise.control)}).</p>`;
   return `<section id="w-${esc(w.id)}"><h3>${esc(w.title)} <small>[${esc(w.id)}, ${esc(w.data)}]</small></h3>
 <p>${esc(w.summary)}</p>
 <div class="facts">${facts.map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(v)}</span>`).join("")}</div>
 ${repTable(w)}
+${sideBySideHtml(w)}
 ${noise}
 ${w.findings.length > 0 ? `<ul>${w.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ul>` : ""}
 </section>`;
@@ -324,6 +359,14 @@ function topologySection(t: TopologyResult): string {
   return `<h3>${esc(t.label)}</h3>${cpu}<ul class="tree">${bridges}</ul>${p2p}`;
 }
 
+/** What the C column is, or why there is none. */
+function cLine(r: StudyResults): string {
+  const c = r.cYardstick;
+  if (c.status === "ran")
+    return `Walk speed is ranked by WebAssembly kernels (the same work per entry for every representation); JS cursors are shown for reference, and the C yardstick (${c.compiler}, ${c.flags}) walks the rlist's own lists beside them.`;
+  return `Walk speed is ranked by WebAssembly kernels (the same work per entry for every representation); JS cursors are shown for reference. No C column: ${c.note ?? ""}`;
+}
+
 /** The report: one self-contained HTML page (inline CSS and SVG, no scripts, no network). */
 export function renderHtml(r: StudyResults): string {
   const p = r.params;
@@ -336,6 +379,7 @@ export function renderHtml(r: StudyResults): string {
 <p class="meta">${esc(r.generatedAt)} · ${esc(r.tool.name)} ${esc(r.tool.version)} · node ${esc(r.tool.node)} · ${esc(r.tool.platform)} · entries ${int(p.entries)} · seed ${p.seed} · ${p.runs} interleaved rounds · merge ${esc(p.merge.join(", "))} · machine: ${esc(p.machine)} (${bytes(r.machine.ramBytes)} RAM) · data: <a href="results.json">results.json</a></p>
 ${verdictSection(r.verdicts)}
 ${notes.map((n) => `<p class="note">${esc(n)}</p>`).join("\n")}
+<p class="meta">${esc(cLine(r))}</p>
 <h2 id="findings">What this says</h2>
 <div class="findings"><ul>${r.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ul></div>
 <h2 id="overview">Overview</h2>

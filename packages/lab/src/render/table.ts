@@ -1,6 +1,6 @@
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, WorkloadResult } from "../study/results.js";
-import type { Timing } from "../study/timing.js";
+import { speedRatio, type Timing } from "../study/timing.js";
 import type { Verdict } from "../study/verdicts.js";
 import { bytes, int, millions, percent, sig3 } from "./format.js";
 
@@ -43,8 +43,9 @@ const REP_COLUMNS: readonly Column[] = [
   { title: "eff", align: "right" },
   { title: "B/MiB", align: "right" },
   { title: "build Me/s", align: "right" },
-  { title: "walk Me/s", align: "right" },
-  { title: "walk min-max", align: "right" },
+  { title: "kernel walk Me/s", align: "right" },
+  { title: "min-max", align: "right" },
+  { title: "JS cursor Me/s", align: "right" },
 ];
 
 /** A rate's min-max over the rounds, from per-call times (the slowest round is the lowest rate). */
@@ -67,9 +68,79 @@ function repRow(r: RepresentationResult): string[] {
     percent(r.efficiency),
     sig3(r.bytesPerMiB),
     millions(r.buildEntriesPerSec),
-    millions(r.walkEntriesPerSec),
-    r.walk === null ? "-" : rateRange(r.entries, r.walk),
+    r.kernelWalk === null ? "-" : millions(r.kernelWalkEntriesPerSec),
+    r.kernelWalk === null ? "-" : rateRange(r.entries, r.kernelWalk),
+    millions(r.jsWalkEntriesPerSec),
   ];
+}
+
+/** A rate's median and min-max over the rounds: "2,279 (1,960-2,623)". */
+export function rateWithRange(count: number, t: Timing): string {
+  return `${millions((count / t.medianNs) * 1e9)} (${rateRange(count, t)})`;
+}
+
+/** How fast `a` walks relative to `b`, per round: "0.85x (0.80-0.91)" (median, min-max). */
+export function speedVs(a: Timing, b: Timing): string {
+  const r = speedRatio(a, b);
+  const f = (v: number) => `${v < 10 ? v.toFixed(2) : sig3(v)}x`;
+  return r.rounds < 2 ? f(r.median) : `${f(r.median)} (${f(r.min)}-${f(r.max)})`;
+}
+
+/** One rlist variant's three walks of the same lists: JS cursor, WebAssembly kernel, C. */
+export interface SideBySide {
+  readonly label: string;
+  readonly js: string;
+  readonly kernel: string;
+  readonly c: string;
+  readonly kernelVsC: string;
+  readonly jsVsC: string;
+}
+
+/**
+ * The side-by-side rows of a workload (rlist variants the C yardstick walked), or an empty list
+ * when it did not run. A refused C figure (checksum differs) shows why instead of a number.
+ */
+export function sideBySide(w: WorkloadResult): SideBySide[] {
+  return w.representations.flatMap((r) => {
+    if (r.c === null || r.jsWalk === null || r.kernelWalk === null) return [];
+    const c = r.c;
+    return [
+      {
+        label: r.label,
+        js: rateWithRange(r.entries, r.jsWalk),
+        kernel: rateWithRange(r.entries, r.kernelWalk),
+        c: c.walk === null ? `no figure: ${c.error ?? ""}` : rateWithRange(r.entries, c.walk),
+        kernelVsC: c.walk === null ? "-" : speedVs(r.kernelWalk, c.walk),
+        jsVsC: c.walk === null ? "-" : speedVs(r.jsWalk, c.walk),
+      },
+    ];
+  });
+}
+
+const SIDE_COLUMNS: readonly Column[] = [
+  { title: "rlist walks side by side (Me/s)", align: "left" },
+  { title: "JS cursor", align: "right" },
+  { title: "kernel", align: "right" },
+  { title: "C", align: "right" },
+  { title: "kernel/C", align: "right" },
+  { title: "JS cursor/C", align: "right" },
+];
+
+/**
+ * JS cursor, WebAssembly kernel and C walking the same lists: median (slowest-fastest round), and
+ * the per-round speed ratios against C. Empty when the C yardstick did not run.
+ */
+export function sideBySideTable(w: WorkloadResult): string {
+  const rows = sideBySide(w);
+  if (rows.length === 0) return "";
+  return textTable(
+    SIDE_COLUMNS,
+    rows.map((r) =>
+      r.c.startsWith("no figure")
+        ? [r.label, r.js, r.kernel, r.c]
+        : [r.label, r.js, r.kernel, r.c, r.kernelVsC, r.jsVsC],
+    ),
+  );
 }
 
 export function workloadHeading(w: WorkloadResult): string {
@@ -141,7 +212,17 @@ export function verdictText(verdicts: readonly Verdict[]): string {
 /** The whole stdout report: one table per workload, the mapping table, what it says, the verdicts last. */
 export function studyText(r: StudyResults): string {
   const parts: string[] = [];
-  for (const w of r.workloads) parts.push(workloadHeading(w), workloadTable(w), "");
+  for (const w of r.workloads) {
+    parts.push(workloadHeading(w), workloadTable(w), "");
+    const side = sideBySideTable(w);
+    if (side !== "") parts.push(side, "");
+  }
+  if (r.cYardstick.status === "ran" && r.workloads.some((w) => sideBySide(w).length > 0))
+    parts.push(
+      `Side by side: the same lists walked by the JS cursor, the WebAssembly kernel (checksum()) and the C yardstick (bench/c/rlist_ref.c, rl_sum(), ${r.cYardstick.compiler}, ${r.cYardstick.flags}), each once per round; a C figure is shown only where C's chk= equals the kernel's sums; ratios are speeds per round against C, median (min-max).`,
+      "",
+    );
+  if (r.cYardstick.status === "skipped") parts.push(r.cYardstick.note ?? "", "");
   for (const s of r.skipped) {
     parts.push(`skipped ${s.reason.startsWith(`${s.id}: `) ? s.reason : `${s.id}: ${s.reason}`}`, "");
   }

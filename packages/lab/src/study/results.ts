@@ -4,7 +4,7 @@ import type { NoiseFloor, Timing } from "./timing.js";
 import type { Verdict } from "./verdicts.js";
 
 /** Version tag of results.json; bump on any incompatible change (results.schema.json matches it). */
-export const RESULTS_SCHEMA = "rlist-lab/results@2";
+export const RESULTS_SCHEMA = "rlist-lab/results@3";
 
 export interface StudyParams {
   readonly entries: number;
@@ -37,8 +37,13 @@ export interface WorkloadResult {
   readonly pages: number;
   readonly facts: readonly Fact[];
   readonly representations: readonly RepresentationResult[];
-  /** The measured noise floor of the timed figures (an A/A control), null when nothing was timed. */
+  /**
+   * The measured noise floor of the JavaScript-timed figures (an A/A control of the JavaScript
+   * walk; mappings use it too), null when nothing was timed.
+   */
   readonly noise: NoiseFloor | null;
+  /** The measured noise floor of the kernel walks (an A/A control of one), null when none was timed. */
+  readonly kernelNoise: NoiseFloor | null;
   /** Sentences about this workload computed from its figures. */
   readonly findings: readonly string[];
 }
@@ -140,6 +145,8 @@ export interface StudyResults {
   readonly machine: MachineResult;
   /** The representations compared and how each one's bytes are counted. */
   readonly representations: readonly { id: string; key: string; label: string; accounting: string }[];
+  /** Whether the C yardstick walked the rlist's lists beside the kernels, and why not. */
+  readonly cYardstick: CYardstickResult;
   readonly workloads: readonly WorkloadResult[];
   /** Workloads asked for but not run, and why (e.g. live without root). */
   readonly skipped: readonly { id: WorkloadId; reason: string }[];
@@ -148,4 +155,15 @@ export interface StudyResults {
   readonly findings: readonly string[];
   /** The answers: each question of the study decided from the figures, with its margin. */
   readonly verdicts: readonly Verdict[];
+}
+
+/** The C yardstick of a study: ran (with which compiler), skipped (why), or not asked for. */
+export interface CYardstickResult {
+  readonly status: "ran" | "skipped" | "off";
+  /** The compiler's version line, when it ran. */
+  readonly compiler: string | null;
+  /** Compiler flags, when it ran. */
+  readonly flags: string | null;
+  /** Why it did not run, else null. */
+  readonly note: string | null;
 }

@@ -1,6 +1,7 @@
 import type { ChunkBytes } from "@rlist/list";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
 import type { Machine } from "../machine/host.js";
+import { C_FLAGS, type CYardstickOptions, prepareCYardstick } from "../native/c-yardstick.js";
 import { bioVec, bioVecPage } from "../representations/bvec.js";
 import { jsObjects } from "../representations/js-objects.js";
 import { pageArray } from "../representations/page-array.js";
@@ -44,6 +45,11 @@ export interface StudyOptions {
   readonly mapBudgetNs?: number;
   /** Most time spent calibrating one timed figure's sample length, ns (default 50 ms). */
   readonly calibrateNs?: number;
+  /**
+   * Also walk the rlist's lists with the C yardstick (bench/c/rlist_ref.c, compiled with gcc -O2)
+   * in every round, when a compiler and the source are there (default false; the CLI turns it on).
+   */
+  readonly cYardstick?: boolean | CYardstickOptions;
   readonly version: string;
   /** Progress: a step finished. */
   readonly onStep?: (done: number, total: number, label: string) => void;
@@ -110,6 +116,12 @@ export function runStudy(o: StudyOptions): StudyResults {
       o.onPrepared?.(p);
     }
   }
+  const yardstick =
+    o.cYardstick === undefined || o.cYardstick === false
+      ? null
+      : prepareCYardstick(o.cYardstick === true ? {} : o.cYardstick);
+  if (yardstick !== null && !yardstick.ok) o.onNote?.(yardstick.note);
+  const c = yardstick?.ok ? { binary: yardstick.binary } : null;
   // Progress: every timing round of every workload, then one step per workload's mapping.
   const mapSteps = o.mappings === false ? 0 : prepared.length;
   const total = prepared.length * o.runs + mapSteps;
@@ -124,8 +136,9 @@ export function runStudy(o: StudyOptions): StudyResults {
     for (const r of reps)
       if (!accounting.some((a) => a.key === r.key))
         accounting.push({ id: r.id, key: r.key, label: r.label, accounting: r.accounting });
-    const { representations, noise } = measureAll(reps, w, {
+    const { representations, noise, kernelNoise } = measureAll(reps, w, {
       rounds: o.runs,
+      c,
       ...(o.calibrateNs !== undefined && { calibrateNs: o.calibrateNs }),
       onRound: (r) => step(`${w.id}: timing round ${r + 1} of ${o.runs}`),
     });
@@ -142,6 +155,7 @@ export function runStudy(o: StudyOptions): StudyResults {
       facts: w.facts,
       representations,
       noise,
+      kernelNoise,
     };
     return { ...result, findings: workloadFindings({ ...result, findings: [] }) };
   });
@@ -189,6 +203,12 @@ export function runStudy(o: StudyOptions): StudyResults {
       topologies,
     },
     representations: accounting,
+    cYardstick:
+      yardstick === null
+        ? { status: "off", compiler: null, flags: null, note: "not asked for (runStudy option cYardstick)" }
+        : yardstick.ok
+          ? { status: "ran", compiler: yardstick.compiler, flags: C_FLAGS.join(" "), note: null }
+          : { status: "skipped", compiler: null, flags: null, note: yardstick.note },
     workloads,
     skipped,
     mappings,

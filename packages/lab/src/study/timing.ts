@@ -146,10 +146,23 @@ export function roundsThatMustAgree(rounds: number): number {
  * effect smaller than it is claimed.
  */
 export interface NoiseFloor {
-  /** The representation that was walked twice. */
+  /**
+   * What was walked twice: the control representation built twice ("rlist-128"), or two variants
+   * that came out as identical lists ("rlist-512 = rlist-512/no-merge").
+   */
   readonly control: string;
   readonly factor: number;
   readonly rounds: number;
+}
+
+/**
+ * The noise floor over several A/A pairs (the control twins, and variants whose lists came out
+ * identical): the largest of their floors, named by the pair that set it. Null for no pair.
+ */
+export function worstNoise(floors: readonly NoiseFloor[]): NoiseFloor | null {
+  let worst: NoiseFloor | null = null;
+  for (const f of floors) if (worst === null || f.factor > worst.factor) worst = f;
+  return worst;
 }
 
 export function noiseFloor(control: string, a: Timing, b: Timing): NoiseFloor {

@@ -111,8 +111,57 @@ function invert(r: SpeedRatio): SpeedRatio {
   return { ...r, median: 1 / r.median, min: 1 / r.max, max: 1 / r.min };
 }
 
+/**
+ * The timed line of a walk comparison: the kernel walks decide (the same work per entry for every
+ * representation, against the kernel walks' own noise floor); the JavaScript walks follow for
+ * reference as median per-round speed ratios, not ranked.
+ */
+function walkTimed(
+  rows: readonly { w: WorkloadResult; a: RepresentationResult; b: RepresentationResult }[],
+  faster: string,
+  slower: string,
+): TimedObservation | null {
+  const kernel = rows.filter((r) => r.a.kernelWalk && r.b.kernelWalk);
+  const js = rows.filter((r) => r.a.jsWalk && r.b.jsWalk);
+  if (kernel.length === 0 && js.length === 0) return null;
+  const parts: string[] = [];
+  const line = ({ w, a, b }: (typeof rows)[number]) =>
+    sameLists(a, b)
+      ? `${w.id}: the same lists either way (their walks are one more A/A pair of the noise floor)`
+      : timedLine(w.id, speedRatio(a.kernelWalk!, b.kernelWalk!, w.kernelNoise), faster, slower);
+  if (kernel.length > 0)
+    parts.push(
+      `Walking every entry (WebAssembly kernels, the same work per entry): ${kernel.map(line).join("; ")}.`,
+    );
+  const jsShown = js.filter(({ a, b }) => !sameLists(a, b));
+  if (jsShown.length > 0)
+    parts.push(
+      `JS cursors, for reference and not ranked (median per-round speed ratio ${faster} / ${slower}): ${jsShown.map(({ w, a, b }) => `${w.id} ${x(speedRatio(a.jsWalk!, b.jsWalk!).median)}`).join(", ")}.`,
+    );
+  if (parts.length === 0) return null;
+  const first = kernel[0] ?? js[0]!;
+  return {
+    answer: parts.join(" "),
+    margin: timedMargin((first.a.kernelWalk ?? first.a.jsWalk)!.samplesNs.length),
+  };
+}
+
+/** Two variants holding identical lists: the same entries (kernel checksums) and bytes. */
+function sameLists(a: RepresentationResult, b: RepresentationResult): boolean {
+  const p = a.checksum;
+  const q = b.checksum;
+  return (
+    p !== null &&
+    q !== null &&
+    p.count === q.count &&
+    p.lengthSum === q.lengthSum &&
+    p.baseSum === q.baseSum &&
+    a.bytes === b.bytes
+  );
+}
+
 function timedMargin(rounds: number): string {
-  return `median of per-round ratios over ${rounds} interleaved round${rounds === 1 ? "" : "s"}; claimed only when ${roundsThatMustAgree(rounds)} of ${rounds} rounds agree on the direction and the effect clears both ${MIN_TIMED_EFFECT * 100} % and the run's noise floor (the largest per-round ratio between two builds of one representation walked side by side)`;
+  return `median of per-round ratios over ${rounds} interleaved round${rounds === 1 ? "" : "s"}; claimed only when ${roundsThatMustAgree(rounds)} of ${rounds} rounds agree on the direction and the effect clears both ${MIN_TIMED_EFFECT * 100} % and the run's noise floor (the largest per-round ratio between two walks of identical lists: one representation built twice, and variants whose lists came out the same; kernel walks and JavaScript-timed figures each against their own)`;
 }
 
 function notStudied(id: VerdictId, question: string, why: string): Verdict {
@@ -169,15 +218,12 @@ function entryFormat(workloads: readonly WorkloadResult[]): Verdict {
     rows.length > 0
       ? `exact byte counts (no noise), ${rk} against fixed16 in 512-byte chunks; smallest margin ${x(Math.min(...margins))} (${rows[margins.indexOf(Math.min(...margins))]!.w.id}), ties below ${EXACT_TIE * 100} %`
       : "exact (what each format can hold)";
-  // Time: walking both with their own JS cursors, side by side.
-  const walks = rows.filter((r) => r.v.walk !== null && r.f.walk !== null);
-  const timed =
-    walks.length === 0
-      ? null
-      : {
-          answer: `Walking every entry (JS cursors): ${walks.map(({ w, v, f }) => timedLine(w.id, speedRatio(v.walk!, f.walk!, w.noise), "variable", "fixed 16 B")).join("; ")}.`,
-          margin: timedMargin(walks[0]!.v.walk!.samplesNs.length),
-        };
+  // Time: walking both, side by side in the same rounds.
+  const timed = walkTimed(
+    rows.map(({ w, v, f }) => ({ w, a: v, b: f })),
+    "variable",
+    "fixed 16 B",
+  );
   return {
     id: "entry-format",
     question,
@@ -309,7 +355,6 @@ function merging(workloads: readonly WorkloadResult[]): Verdict {
       );
     }
   }
-  const walks = rows.filter((r) => r.a.walk && r.b.walk);
   return {
     id: "merging",
     question,
@@ -317,13 +362,7 @@ function merging(workloads: readonly WorkloadResult[]): Verdict {
     evidence,
     margin: `exact entry counts (no noise), ${on} against ${off}; largest saving ${x(Math.max(...rows.map((r) => r.ratio)))}, ties below ${EXACT_TIE * 100} %`,
     data: sources(rows.map((r) => r.w)),
-    timed:
-      walks.length === 0
-        ? null
-        : {
-            answer: `Walking every entry (JS cursor): ${walks.map(({ w, a, b }) => timedLine(w.id, speedRatio(a.walk!, b.walk!, w.noise), "merged", "unmerged")).join("; ")}.`,
-            margin: timedMargin(walks[0]!.a.walk!.samplesNs.length),
-          },
+    timed: walkTimed(rows, "merged", "unmerged"),
   };
 }
 
