@@ -74,9 +74,10 @@ function repRow(r: RepresentationResult): string[] {
   ];
 }
 
-/** A rate's median and min-max over the rounds: "2,279 (1,960-2,623)". */
+/** A rate's median and min-max over the rounds: "2,279 (1,960-2,623)"; the median alone for one round. */
 export function rateWithRange(count: number, t: Timing): string {
-  return `${millions((count / t.medianNs) * 1e9)} (${rateRange(count, t)})`;
+  const median = millions((count / t.medianNs) * 1e9);
+  return t.samplesNs.length < 2 ? median : `${median} (${rateRange(count, t)})`;
 }
 
 /** How fast `a` walks relative to `b`, per round: "0.85x (0.80-0.91)" (median, min-max). */
