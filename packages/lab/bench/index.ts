@@ -1,10 +1,11 @@
 /**
  * Lab benchmark: every representation built and walked side by side in one run, on the
- * example machine (so figures compare across hosts), at 131072 input ranges, 7 interleaved rounds.
- * Prints the tables and the walk/build ratios of rlist-512 to the kernel structures.
+ * example machine (so figures compare across hosts), at 131072 input ranges, 7 interleaved rounds,
+ * with the C yardstick beside the rlist when gcc is present. Prints the tables, the JS cursor /
+ * kernel / C walks of the rlist, and the walk/build ratios of rlist-512 to the kernel structures.
  */
 import { exampleMachine } from "../src/machine/host.js";
-import { workloadHeading, workloadTable } from "../src/render/table.js";
+import { sideBySideTable, workloadHeading, workloadTable } from "../src/render/table.js";
 import { runStudy } from "../src/study/run.js";
 
 const entries = Number(process.env.RLIST_LAB_BENCH_ENTRIES ?? 131072);
@@ -20,12 +21,16 @@ const r = runStudy({
   version: "bench",
   mappings: false,
   calibrateNs: 100e6,
+  cYardstick: true,
+  onNote: (m) => console.error(`# ${m}`),
 });
 
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
 for (const w of r.workloads) {
   console.log(workloadHeading(w));
   console.log(workloadTable(w));
+  const side = sideBySideTable(w);
+  if (side !== "") console.log(`\n${side}`);
   const rl = w.representations.find((x) => x.id === "rlist-512")!;
   const parts = ["bio_vec", "scatterlist", "page-array", "js-objects"].flatMap((id) => {
     const o = w.representations.find((x) => x.id === id && x.supported);
