@@ -81,6 +81,9 @@ export interface RequestSegmentCursor {
   readonly kind: SegmentKind;
 }
 
+/** What mapRequest() passes to the constructor: `new MappedRequest(...)` from outside is `EINVAL`. */
+const FACTORY: unique symbol = Symbol("mapRequest");
+
 /** A mapped request: its DMA segments, the figures, and `unmap()`. */
 export class MappedRequest implements TrackedDma {
   readonly device: DmaDevice;
@@ -107,8 +110,11 @@ export class MappedRequest implements TrackedDma {
   readonly #stack: string | null;
   #live = true;
 
-  /** @internal use {@link mapRequest}. */
-  constructor(device: DmaDevice, direction: DmaDirection, built: Built, tag: string) {
+  /** @internal use {@link mapRequest} (`new MappedRequest(...)` is `EINVAL`). */
+  constructor(factory: symbol, device: DmaDevice, direction: DmaDirection, built: Built, tag: string) {
+    if (factory !== FACTORY) {
+      throw new RlistError("EINVAL", "a MappedRequest is made by mapRequest(), not by new");
+    }
     this.device = device;
     this.direction = direction;
     this.coalesced = built.coalesced;
@@ -337,7 +343,7 @@ export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptio
         )
       : mapPerSegment(device, bio, c, physLim, lookup, options.direction, p2p, provider, count, tag);
   device.counters.maps++;
-  return new MappedRequest(device, options.direction, { ...base, ...built }, tag);
+  return new MappedRequest(FACTORY, device, options.direction, { ...base, ...built }, tag);
 }
 
 type Mapped = Pick<Built, "coalesced" | "iovaPages" | "segs" | "windows">;

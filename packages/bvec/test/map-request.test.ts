@@ -216,4 +216,25 @@ describe("dma-debug view of requests (issue 12 item 7)", () => {
     expect(() => mapRequest(dev, bio, { direction: "to-device", tag: 5 as never })).toThrow(code("EINVAL"));
     dev.assertIdle();
   });
+
+  it("new MappedRequest(...) is EINVAL: only mapRequest makes one, so no made-up request is outstanding", () => {
+    const m = machine();
+    const dev = nvmeDevice(m, "iommu");
+    const built = {
+      coalesced: false,
+      p2p: "NONE",
+      provider: null,
+      length: 0x1000,
+      bvecs: 1,
+      physVecs: 1,
+      iovaPages: 0,
+      segs: { count: 0, addr: new Float64Array(0), len: new Float64Array(0), kind: new Uint8Array(0) },
+      windows: [],
+    };
+    const forge = (...args: unknown[]) =>
+      new (MappedRequest as unknown as new (...a: unknown[]) => unknown)(...args);
+    expect(() => forge(dev, "to-device", built, "forged")).toThrow(code("EINVAL"));
+    expect(() => forge(Symbol("mapRequest"), dev, "to-device", built, "forged")).toThrow(code("EINVAL"));
+    dev.assertIdle();
+  });
 });

@@ -1,6 +1,7 @@
 import { formatValue, type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, newChunkSpan, RangeList, type RangeListStats } from "@rlist/list";
 import { checkBytes, checkFunction, checkInstance, checkObject } from "../args.js";
+import { FACTORY } from "../factory.js";
 import type { Folio } from "../memory/folio.js";
 import { checkAddress } from "../memory/numbers.js";
 import { PhysicalMemory } from "../memory/physical-memory.js";
@@ -343,7 +344,7 @@ export class CpuRangeList {
    * half way leaves the list exactly as it was. O(1).
    */
   mark(): CpuListMark {
-    return new CpuListMark(this, this.#marks.take(), this.#marks.clears, {
+    return new CpuListMark(FACTORY, this, this.#marks.take(), this.#marks.clears, {
       stored: this.store.count,
       curKind: this._curKind,
       curPhys: this._curPhys,

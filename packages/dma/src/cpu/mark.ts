@@ -2,6 +2,7 @@
  * Marks of a CPU range list ({@link CpuRangeList.mark} / {@link CpuRangeList.rollback}): a saved
  * state to return to, and the bookkeeping that says which marks can still be returned to.
  */
+import { checkFactory } from "../factory.js";
 
 /** What a mark saves: where the stored entries end, the pending last entry and the summary. */
 export interface MarkState {
@@ -29,8 +30,9 @@ export class CpuListMark {
   /** @internal */
   readonly state: MarkState;
 
-  /** @internal use {@link CpuRangeList.mark}. */
-  constructor(owner: object, serial: number, clears: number, state: MarkState) {
+  /** @internal use {@link CpuRangeList.mark} (`new CpuListMark(...)` is `EINVAL`). */
+  constructor(factory: symbol, owner: object, serial: number, clears: number, state: MarkState) {
+    checkFactory(factory, "CpuListMark", "CpuRangeList.mark()");
     this.owner = owner;
     this.serial = serial;
     this.clears = clears;

@@ -27,6 +27,7 @@
 import { RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject, checkString } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { checkFactory, FACTORY } from "../factory.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
 import type { DmaRangeList } from "../mapping/dma-range-list.js";
@@ -75,13 +76,15 @@ export class DmaBufAttachment {
   /** @internal who holds the attachment (an RDMA MR over the dma-buf), or null: the caller. */
   _owner: string | null = null;
 
-  /** @internal use {@link DmaBufExporter.attach}. */
+  /** @internal use {@link DmaBufExporter.attach} (`new DmaBufAttachment(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     exporter: DmaBufExporter,
     importer: DmaBufImporter,
     p2p: DmaBufP2p,
     mapTypes: ReadonlyMap<P2pProvider, P2pMapType>,
   ) {
+    checkFactory(factory, "DmaBufAttachment", "DmaBufExporter.attach()");
     this.exporter = exporter;
     this.importer = importer;
     this._p2p = p2p;
@@ -210,7 +213,7 @@ export class DmaBufExporter {
       throw new RlistError("EINVAL", "an importer needs a device");
     }
     const { p2p, mapTypes } = decide(this.#memory, importer, this.name);
-    const att = new DmaBufAttachment(this, importer, p2p, mapTypes);
+    const att = new DmaBufAttachment(FACTORY, this, importer, p2p, mapTypes);
     this.#attachments.push(att);
     return att;
   }

@@ -20,6 +20,7 @@
  * and both the rollback and `DmaMapping.unmap()` release that record, never the DMA list.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { FACTORY } from "../factory.js";
 import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -97,7 +98,18 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   device.counters.maps++;
   if (!device.coherent && !skip) device.counters.cacheSyncs += summary.entries;
   const origin = { tag, stack: device.callerStack() };
-  return new DmaMapping(device, cpuList, built.list, dir, built.path, record, skip, built.p2pLookups, origin);
+  return new DmaMapping(
+    FACTORY,
+    device,
+    cpuList,
+    built.list,
+    dir,
+    built.path,
+    record,
+    skip,
+    built.p2pLookups,
+    origin,
+  );
 }
 
 interface Built {

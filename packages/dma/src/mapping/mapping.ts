@@ -7,6 +7,7 @@
  * mapped (its mutators throw `EBUSY`), so the list the caller reads is the list that was mapped.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkFactory } from "../factory.js";
 import type { CpuListSource } from "./cpu-source.js";
 import type { DmaDevice, OutstandingDma, SyncAtResult, TrackedDma } from "./device.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
@@ -74,8 +75,9 @@ export class DmaMapping implements TrackedDma {
   #owner: string | null = null;
   #live = true;
 
-  /** @internal use {@link mapRangeList}. */
+  /** @internal use {@link mapRangeList} (`new DmaMapping(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     device: DmaDevice,
     cpuList: CpuListSource,
     list: DmaRangeList,
@@ -86,6 +88,7 @@ export class DmaMapping implements TrackedDma {
     p2pLookups: number,
     origin: MappingOrigin,
   ) {
+    checkFactory(factory, "DmaMapping", "mapRangeList()");
     this.device = device;
     this.cpuList = cpuList;
     this.list = list;

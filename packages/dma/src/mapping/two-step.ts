@@ -30,6 +30,7 @@
  * Refused calls change nothing.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkFactory, FACTORY } from "../factory.js";
 import { checkU53, lowBits } from "../iommu/bits.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -77,8 +78,9 @@ export class IovaState implements TrackedDma {
   readonly size: number;
   readonly #record: IovaRecord;
 
-  /** @internal use {@link iovaAlloc}. */
-  constructor(addr: number, size: number, record: IovaRecord) {
+  /** @internal use {@link iovaAlloc} (`new IovaState(...)` is `EINVAL`). */
+  constructor(factory: symbol, addr: number, size: number, record: IovaRecord) {
+    checkFactory(factory, "IovaState", "iovaAlloc()");
     this.addr = addr;
     this.size = size;
     this.#record = record;
@@ -192,7 +194,7 @@ export function iovaAlloc(
   const pad = lowBits(phys, domain.granule);
   const allocSize = domain.ivaAlign(size + pad);
   const start = domain.allocIova(allocSize, device.iovaLimit, device.iommuState);
-  const state = new IovaState(start + pad, size, {
+  const state = new IovaState(FACTORY, start + pad, size, {
     device,
     domain,
     start,

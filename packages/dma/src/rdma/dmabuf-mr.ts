@@ -27,6 +27,7 @@ import {
   ownerMap,
   ownerUnmap,
 } from "../dmabuf/exporter.js";
+import { checkFactory, FACTORY } from "../factory.js";
 import { checkU53 } from "../iommu/bits.js";
 import { findBestBlockSize } from "../mapping/blocks.js";
 import { DmaDevice } from "../mapping/device.js";
@@ -88,7 +89,7 @@ export function registerDmaBufMr(options: RegisterDmaBufMrOptions): DmaBufMemory
       `iova 0x${iova.toString(16)} and offset 0x${offset.toString(16)} differ inside the 4 KiB page`,
     );
   }
-  return new DmaBufMemoryRegion(device, exporter, offset, length, iova, access, pinned);
+  return new DmaBufMemoryRegion(FACTORY, device, exporter, offset, length, iova, access, pinned);
 }
 
 /** A registered dma-buf MR; every method but the getters is `EBUSY` after {@link deregister}. */
@@ -110,8 +111,9 @@ export class DmaBufMemoryRegion {
   #invalidations = 0;
   #live = true;
 
-  /** @internal use {@link registerDmaBufMr}. */
+  /** @internal use {@link registerDmaBufMr} (`new DmaBufMemoryRegion(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     device: DmaDevice,
     exporter: DmaBufExporter,
     offset: number,
@@ -120,6 +122,7 @@ export class DmaBufMemoryRegion {
     access: number,
     pinned: boolean,
   ) {
+    checkFactory(factory, "DmaBufMemoryRegion", "registerDmaBufMr()");
     this.device = device;
     this.exporter = exporter;
     this.offset = offset;

@@ -24,6 +24,7 @@ import { formatValue, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { checkInstance, checkObject } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { checkFactory, FACTORY } from "../factory.js";
 import { alignDown, alignUp, checkU53, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
@@ -131,7 +132,7 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
         `no page size in 0x${pageSizeBitmap.toString(16)} describes the MR at iova 0x${iova.toString(16)}`,
       );
     }
-    return new MemoryRegion(device, cpuList, ownsList, mapping, iova, access, pageSizeBitmap, best);
+    return new MemoryRegion(FACTORY, device, cpuList, ownsList, mapping, iova, access, pageSizeBitmap, best);
   } catch (e) {
     if (mapping?.mapped) releaseOwnedMapping(mapping);
     // pinAll rolls itself back when it throws (pinned stays -1).
@@ -279,8 +280,9 @@ export class MemoryRegion {
   readonly #probe: PteLookup = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
   #live = true;
 
-  /** @internal use {@link registerMemoryRegion}. */
+  /** @internal use {@link registerMemoryRegion} (`new MemoryRegion(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     device: DmaDevice,
     cpuList: CpuRangeList,
     ownsList: boolean,
@@ -290,6 +292,7 @@ export class MemoryRegion {
     pageSizeBitmap: number,
     best: number,
   ) {
+    checkFactory(factory, "MemoryRegion", "registerMemoryRegion()");
     this.device = device;
     this.memory = cpuList.memory;
     this.cpuList = cpuList;
