@@ -2,7 +2,7 @@
  * What the bio model needs to know about a page frame: which ZONE_DEVICE `dev_pagemap` it
  * belongs to, if any. The kernel reads it from `struct page`; the model asks a lookup.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 
 /**
  * Maps a PFN to its pgmap identity: 0 for ordinary RAM, >= 1 for a ZONE_DEVICE pgmap, -1 for a
@@ -31,7 +31,7 @@ export class P2pMixError extends RlistError {
   constructor(bioPgmap: number, pagePgmap: number, pfn: number) {
     super(
       "EINVAL",
-      `page ${pfn} (pgmap ${pagePgmap}) cannot join a bio of pgmap ${bioPgmap}: one bio never mixes P2P kinds or providers`,
+      `page ${formatValue(pfn)} (pgmap ${formatValue(pagePgmap)}) cannot join a bio of pgmap ${formatValue(bioPgmap)}: one bio never mixes P2P kinds or providers`,
     );
     this.bioPgmap = bioPgmap;
     this.pagePgmap = pagePgmap;

@@ -5,7 +5,10 @@
  * `CpuRangeList.mark`. Their constructors ask for {@link FACTORY}, which this package does not
  * export, so `new DmaMapping(...)` from outside is `EINVAL` before anything changes. A hand-made
  * object could otherwise release another mapping's pages or list, an owned mapping behind its owner
- * (stranding a dma-buf attachment), or roll a list back to a state nobody checked.
+ * (stranding a dma-buf attachment), or roll a list back to a state nobody checked. The same rule
+ * holds for every other exported class whose constructor is `@internal` (the DMA list and MR block
+ * cursors, PCI host bridges and functions, P2P providers): `new` on one is `EINVAL`, never a
+ * `TypeError` half way through.
  */
 import { RlistError } from "@rlist/encoding";
 

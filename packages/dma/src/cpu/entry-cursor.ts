@@ -1,9 +1,10 @@
 import { RlistError } from "@rlist/encoding";
 import { type ChunkSpan, newChunkSpan, RangeList } from "@rlist/list";
+import { checkInstance } from "../args.js";
 import { checkAddress } from "../memory/numbers.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import { PENDING_NONE, PENDING_PHYSICAL, STORED_FOLIO_BYTES, STORED_PHYSICAL } from "./constants.js";
-import type { CpuRangeList } from "./cpu-range-list.js";
+import { CpuRangeList } from "./cpu-range-list.js";
 import type { EntryStoreCursor } from "./entry-store.js";
 import { CHECKPOINT_EVERY } from "./position-index.js";
 
@@ -82,6 +83,7 @@ export class CpuEntryCursor {
   private _head = -1;
 
   constructor(list: CpuRangeList) {
+    checkInstance("list", list, CpuRangeList);
     this.list = list;
     const store = list.store;
     this._rl = store instanceof RangeList ? store : null;

@@ -16,7 +16,8 @@
  * the flush that invalidated it).
  */
 import { RlistError } from "@rlist/encoding";
-import type { SimClock } from "./sim-clock.js";
+import { checkFunction, checkInstance, checkObject, optionsObject } from "../args.js";
+import { SimClock } from "./sim-clock.js";
 
 /** IOVA_DEFAULT_FQ_SIZE: slots per (per-CPU) queue. */
 export const IOVA_DEFAULT_FQ_SIZE = 256;
@@ -98,11 +99,16 @@ export class IovaFlushQueue {
   readonly #flushes = { full: 0, timeout: 0, explicit: 0 };
 
   constructor(owner: FlushQueueOwner, clock: SimClock, options: FlushQueueOptions = {}) {
-    const size = options.size ?? IOVA_DEFAULT_FQ_SIZE;
+    checkObject("flush queue owner", owner);
+    checkFunction("owner.flushIotlbAll", owner.flushIotlbAll);
+    checkFunction("owner.freeIovaFast", owner.freeIovaFast);
+    checkInstance("clock", clock, SimClock);
+    const o: FlushQueueOptions = optionsObject("flush queue options", options);
+    const size = o.size ?? IOVA_DEFAULT_FQ_SIZE;
     if (!Number.isInteger(size) || size < 2 || size > 2 ** 24 || (size & (size - 1)) !== 0) {
       throw new RlistError("EINVAL", `flush queue size ${String(size)} is not a power of two in 2..2^24`);
     }
-    const timeoutMs = options.timeoutMs ?? IOVA_DEFAULT_FQ_TIMEOUT;
+    const timeoutMs = o.timeoutMs ?? IOVA_DEFAULT_FQ_TIMEOUT;
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
       throw new RlistError(
         "EINVAL",

@@ -4,6 +4,7 @@
  * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkCursor } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { isPow2, lowBits } from "../iommu/bits.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
@@ -60,6 +61,7 @@ export interface CpuListSummary {
  * `pageSize` (a power of two) is the page-list test's page.
  */
 export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuListSummary {
+  checkCursor("cursor", cursor);
   checkPageSize(pageSize);
   return summarizeCpuListReference(cursor, pageSize);
 }
@@ -107,6 +109,12 @@ export function summarizeCpuListReference(cursor: CpuSourceCursor, pageSize: num
  * of any other source are not trusted: one pass computes them.
  */
 export function summaryOf(list: CpuListSource, needPhysRange: boolean): CpuListSummary {
+  if (typeof (list as Partial<CpuListSource> | null)?.cursor !== "function") {
+    throw new RlistError("EINVAL", `${formatValue(list)} is not a CPU range list`);
+  }
+  if (typeof needPhysRange !== "boolean") {
+    throw new RlistError("EINVAL", `needPhysRange must be a boolean, got ${formatValue(needPhysRange)}`);
+  }
   const c = list.cursor();
   if (needPhysRange || !(list instanceof CpuRangeList)) return summarizeCpuList(c);
   const firstPhys = c.reset() ? c.phys : 0;

@@ -24,6 +24,7 @@
 import { formatValue, RlistError } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
 import { checkObject } from "../args.js";
+import { checkFactory, FACTORY } from "../factory.js";
 import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./blocks.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
@@ -131,6 +132,7 @@ export class DmaRangeList {
   ) {
     checkObject("DMA list options", options);
     if (identity !== undefined) {
+      checkObject("identity view", identity);
       this._list = null;
       this._source = identity.source;
       this._directOffset = identity.directOffset;
@@ -271,7 +273,7 @@ export class DmaRangeList {
 
   /** An allocation-free cursor over the entries. */
   cursor(): DmaCursor {
-    return new DmaCursor(this, this._list, this._source, this._directOffset);
+    return new DmaCursor(FACTORY, this, this._list, this._source, this._directOffset);
   }
 
   /** All entries, decoded (allocates: for tests and small lists). */
@@ -371,13 +373,15 @@ export class DmaCursor implements DmaEntryCursor {
   private readonly pc: PhysEntryCursor | null;
   private curLength = 0;
 
-  /** @internal use {@link DmaRangeList.cursor}. */
+  /** @internal use {@link DmaRangeList.cursor} (`new DmaCursor(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     private readonly owner: DmaRangeList,
     list: RangeList | null,
     source: PhysEntrySource | null,
     private readonly directOffset: number,
   ) {
+    checkFactory(factory, "DmaCursor", "DmaRangeList.cursor()");
     this.rc = list === null ? null : list.cursor();
     this.pc = source === null ? null : source.cursor();
   }

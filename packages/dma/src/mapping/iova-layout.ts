@@ -10,9 +10,17 @@
  * entry then takes whole granules, so `cur` stays granule aligned (the prototype's fill_iova_map
  * drift, bug 17 in docs/prototype.md#bugs-we-fixed, is gone).
  */
-import { RlistError } from "@rlist/encoding";
-import { alignDown, alignUp, lowBits, roundupPow2 } from "../iommu/bits.js";
-import { NO_SEGMENT_BOUNDARY, type Segmentation, segmentsFor } from "./segmentation.js";
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
+import { alignDown, alignUp, checkU53, isLowMask, isPow2, lowBits, roundupPow2 } from "../iommu/bits.js";
+import { NO_SEGMENT_BOUNDARY, type Segmentation, segmentsFor, validateSegmentation } from "./segmentation.js";
+
+/** `EINVAL` unless `granule` is a power of two (an IOVA granule). */
+function checkGranule(granule: number): void {
+  if (!isPow2(granule)) {
+    throw new RlistError("EINVAL", `the IOVA granule must be a power of two, got ${formatValue(granule)}`);
+  }
+}
 
 /** One IOMMU mapping: granule-aligned IOVA, phys and length. */
 export interface IovaMapStep {
@@ -27,6 +35,11 @@ export interface IovaMapStep {
  * min(max(granule, roundup_pow_of_two(length)), mask + 1).
  */
 export function rsiovaAlignment(granule: number, boundaryMask: number, length: number): number {
+  checkGranule(granule);
+  if (boundaryMask !== NO_SEGMENT_BOUNDARY && !isLowMask(boundaryMask)) {
+    throw new RlistError("EINVAL", `boundary mask ${formatValue(boundaryMask)} is not 2^n - 1`);
+  }
+  checkU53("length", length);
   if (boundaryMask === NO_SEGMENT_BOUNDARY) return granule;
   return Math.min(Math.max(granule, length === 0 ? 1 : roundupPow2(length)), boundaryMask + 1);
 }
@@ -36,6 +49,8 @@ export function rsiovaAlignment(granule: number, boundaryMask: number, length: n
  * min_align_mask rule only when `minAlignMask < granule`. `EINVAL` otherwise.
  */
 export function checkMinAlignForIommu(granule: number, minAlignMask: number): void {
+  checkGranule(granule);
+  checkU53("minAlignMask", minAlignMask);
   if (minAlignMask >= granule) {
     throw new RlistError(
       "EINVAL",
@@ -56,6 +71,11 @@ export function fillIovaMap(
   granule: number,
   out: IovaMapStep,
 ): number {
+  checkU53("start", start);
+  checkU53("phys", phys);
+  checkU53("length", length);
+  checkGranule(granule);
+  checkObject("fill_iova_map output", out);
   const off = lowBits(phys, granule);
   out.iova = start - off;
   out.phys = phys - off;
@@ -75,6 +95,8 @@ export class IovaLayout {
     private readonly seg: Segmentation,
     readonly granule: number,
   ) {
+    validateSegmentation(seg);
+    checkGranule(granule);
     this.window = seg.segmentBoundaryMask === NO_SEGMENT_BOUNDARY ? 0 : seg.segmentBoundaryMask + 1;
   }
 

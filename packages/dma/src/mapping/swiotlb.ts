@@ -49,12 +49,24 @@ export interface SwiotlbOptions {
 
 /** Like swiotlb_max_mapping_size(): 256 KiB minus the min_align_mask rounded up to a slot. */
 export function swiotlbMaxMappingSize(minAlignMask: number): number {
+  checkU53("minAlignMask", minAlignMask);
+  return maxMappingSize(minAlignMask);
+}
+
+function maxMappingSize(minAlignMask: number): number {
   const minAlign = minAlignMask === 0 ? 0 : alignUp(minAlignMask, IO_TLB_SIZE);
   return IO_TLB_SIZE * IO_TLB_SEGSIZE - minAlign;
 }
 
 /** Like swiotlb_align_offset(dev, 0, addr): the in-slot offset that keeps min_align_mask bits. */
 export function swiotlbAlignOffset(minAlignMask: number, addr: number): number {
+  checkU53("minAlignMask", minAlignMask);
+  checkU53("addr", addr);
+  return alignOffset(minAlignMask, addr);
+}
+
+/** {@link swiotlbAlignOffset} on checked numbers (the pool's own calls). */
+function alignOffset(minAlignMask: number, addr: number): number {
   if (minAlignMask === 0) return 0;
   const keep = Math.min(minAlignMask + 1, IO_TLB_SIZE);
   return lowBits(addr, keep);
@@ -151,9 +163,9 @@ export class SwiotlbPool {
     if (size === 0) throw new RlistError("EINVAL", "swiotlb mapping of 0 bytes");
     if (!isLowMask(minAlignMask)) throw new RlistError("EINVAL", "minAlignMask is not 2^k - 1");
     if (allocAlignMask !== 0) return this.mapAligned(orig, size, minAlignMask, boundaryMask, allocAlignMask);
-    const max = swiotlbMaxMappingSize(minAlignMask);
+    const max = maxMappingSize(minAlignMask);
     if (size > max) throw new RlistError("EINVAL", `swiotlb mapping of ${size} bytes exceeds ${max}`);
-    const offset = swiotlbAlignOffset(minAlignMask, orig);
+    const offset = alignOffset(minAlignMask, orig);
     const slot = this.findSlots(orig, size + offset, minAlignMask, boundaryMask);
     if (slot < 0)
       throw new RlistError("ENOMEM", `swiotlb buffer is full (${size} bytes, ${this.used} slots used)`);
@@ -229,7 +241,7 @@ export class SwiotlbPool {
    * releases the slots. `tlb` is the address {@link map} returned.
    */
   unmap(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
-    const offset = swiotlbAlignOffset(minAlignMask, tlb);
+    const offset = alignOffset(minAlignMask, tlb);
     const slot = this.liveSlot(tlb - offset);
     if (dir !== "to-device") this.bounce(tlb, size, "from-device", minAlignMask);
     this.release(slot, offset);
@@ -257,7 +269,7 @@ export class SwiotlbPool {
     const orig = this.origAddr[slot]!;
     if (orig === INVALID) return -1;
     // Slot i's orig_addr is the byte at in-slot offset `align`; later slots also start before it.
-    const align = swiotlbAlignOffset(minAlignMask, orig);
+    const align = alignOffset(minAlignMask, orig);
     const off = lowBits(tlb, IO_TLB_SIZE) - align;
     if (off < (this.slotIndex[slot] === 0 ? 0 : -align) || off >= this.allocSize[slot]!) return -1;
     return orig + off;

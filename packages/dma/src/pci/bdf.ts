@@ -26,8 +26,8 @@ export function parseBdf(text: string): Bdf {
   };
 }
 
-/** Formats like the kernel's `pci_name()`: `dddd:bb:dd.f`, lower-case hex. */
-export function formatBdf(a: Bdf): string {
+/** The fields of `a` (each read once) as [domain, bus, device, fn]; `EINVAL` when one is out of range. */
+function bdfFields(a: Bdf): [number, number, number, number] {
   checkObject("PCI address", a);
   const fields: Array<[string, number, number]> = [
     ["domain", a.domain, 0xffff_ffff],
@@ -40,8 +40,14 @@ export function formatBdf(a: Bdf): string {
       throw new RlistError("EINVAL", `PCI ${name} must be an integer 0..${max}, got ${formatValue(v)}`);
     }
   }
+  return [fields[0]![1], fields[1]![1], fields[2]![1], fields[3]![1]];
+}
+
+/** Formats like the kernel's `pci_name()`: `dddd:bb:dd.f`, lower-case hex. */
+export function formatBdf(a: Bdf): string {
+  const [domain, bus, device, fn] = bdfFields(a);
   const h = (v: number, w: number) => v.toString(16).padStart(w, "0");
-  return `${h(a.domain, 4)}:${h(a.bus, 2)}:${h(a.device, 2)}.${a.fn}`;
+  return `${h(domain, 4)}:${h(bus, 2)}:${h(device, 2)}.${fn}`;
 }
 
 /** `devfn` as the kernel packs it: device << 3 | function. */
@@ -54,5 +60,6 @@ export function devfnOf(a: Bdf): number {
  * map-type cache: `(domain << 16) | (bus << 8) | devfn`.
  */
 export function bdfKey(a: Bdf): number {
-  return a.domain * 0x10000 + a.bus * 0x100 + devfnOf(a);
+  const [domain, bus, device, fn] = bdfFields(a);
+  return domain * 0x10000 + bus * 0x100 + ((device << 3) | fn);
 }

@@ -1,4 +1,5 @@
 import { RlistError } from "@rlist/encoding";
+import { checkInstance } from "../args.js";
 import type { AcsFlags } from "./acs.js";
 import type { HostBridgeP2p } from "./allowlist.js";
 import type { PciBarInit } from "./bar.js";
@@ -90,6 +91,7 @@ function addChildren(topo: PciTopology, parent: HostBridge | PciFunction, childr
 
 /** The JSON description of `topo`; `pciTopologyFromJson(pciTopologyToJson(t))` rebuilds it. */
 export function pciTopologyToJson(topo: PciTopology): PciTopologyJson {
+  checkInstance("topology", topo, PciTopology);
   const fnJson = (f: PciFunction): PciFunctionJson => ({
     bdf: f.bdf,
     type: f.type,

@@ -1,5 +1,6 @@
-import type { P2pProvider } from "./p2p-provider.js";
-import type { HostBridge, PciFunction } from "./topology.js";
+import { checkInstance } from "../args.js";
+import { P2pProvider } from "./p2p-provider.js";
+import { type HostBridge, PciFunction } from "./topology.js";
 
 /**
  * How a client reaches a provider's BAR (`enum pci_p2pdma_map_type`, minus the internal
@@ -61,6 +62,7 @@ const TYPE_OF_CODE: readonly P2pMapType[] = [
  * another topology gives NOT_SUPPORTED.
  */
 export function p2pPath(provider: P2pProvider, client: PciFunction | null): P2pPath {
+  checkProviderAndClient(provider, client);
   const owner = provider.owner;
   if (client === null || client.topology !== owner.topology) {
     return {
@@ -149,12 +151,18 @@ function hostBridgeVerdict(provider: PciFunction, client: PciFunction): { allowe
 /** Counts path walks, for tests and the lab (the cost the caches avoid). */
 export const p2pStats = { walks: 0 };
 
+function checkProviderAndClient(provider: P2pProvider, client: PciFunction | null): void {
+  checkInstance("provider", provider, P2pProvider);
+  if (client !== null) checkInstance("client", client, PciFunction);
+}
+
 /**
  * The map type between `provider` and `client` (like `pci_p2pdma_map_type()`), cached per provider
  * and client as the kernel does in the provider's `map_types` xarray. The cache is dropped when the
  * topology changes (its generation moves).
  */
 export function p2pMapType(provider: P2pProvider, client: PciFunction | null): P2pMapType {
+  checkProviderAndClient(provider, client);
   if (client === null || client.topology !== provider.owner.topology) return "NOT_SUPPORTED";
   const gen = client.topology.generation;
   if (provider.mapTypesGeneration !== gen) {

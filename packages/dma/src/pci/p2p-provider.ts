@@ -1,4 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkFactory } from "../factory.js";
 import { checkAddress, TWO32 } from "../memory/numbers.js";
 import type { PciBar } from "./bar.js";
 import type { PciFunction } from "./topology.js";
@@ -28,8 +29,9 @@ export class P2pProvider {
   /** @internal topology generation the cache was filled at. */
   mapTypesGeneration = -1;
 
-  /** @internal use `PciFunction.p2pProvider(bar)`. */
-  constructor(owner: PciFunction, bar: PciBar) {
+  /** @internal use `PciFunction.p2pProvider(bar)` (`new P2pProvider(...)` is `EINVAL`). */
+  constructor(factory: symbol, owner: PciFunction, bar: PciBar) {
+    checkFactory(factory, "P2pProvider", "PciFunction.p2pProvider()");
     this.owner = owner;
     this.bar = bar;
     const u64 = (bar.busAddressBig - bar.cpuAddressBig + U64) % U64;

@@ -1,4 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkFactory, FACTORY } from "../factory.js";
 import { type AcsFlags, acsControlOf, acsRedirects } from "./acs.js";
 import { type HostBridgeP2p, hostBridgeP2pFor } from "./allowlist.js";
 import { PciBar, type PciBarInit } from "./bar.js";
@@ -51,8 +52,15 @@ export class HostBridge {
   readonly #children: PciFunction[] = [];
   #p2p: HostBridgeP2p | undefined;
 
-  /** @internal use {@link PciTopology.addHostBridge}. */
-  constructor(topology: PciTopology, domain: number, bus: number, p2p: HostBridgeP2p | undefined) {
+  /** @internal use {@link PciTopology.addHostBridge} (`new HostBridge(...)` is `EINVAL`). */
+  constructor(
+    factory: symbol,
+    topology: PciTopology,
+    domain: number,
+    bus: number,
+    p2p: HostBridgeP2p | undefined,
+  ) {
+    checkFactory(factory, "HostBridge", "PciTopology.addHostBridge()");
     this.topology = topology;
     this.domain = domain;
     this.bus = bus;
@@ -129,14 +137,16 @@ export class PciFunction implements Bdf {
   readonly #providers = new Map<number, P2pProvider>();
   #acs: number | null;
 
-  /** @internal use {@link PciTopology.addFunction}. */
+  /** @internal use {@link PciTopology.addFunction} (`new PciFunction(...)` is `EINVAL`). */
   constructor(
+    factory: symbol,
     topology: PciTopology,
     hostBridge: HostBridge,
     parent: PciFunction | null,
     addr: Bdf,
     init: PciFunctionInit,
   ) {
+    checkFactory(factory, "PciFunction", "PciTopology.addFunction()");
     this.topology = topology;
     this.hostBridge = hostBridge;
     this.parent = parent;
@@ -194,7 +204,7 @@ export class PciFunction implements Bdf {
   p2pProvider(index: number): P2pProvider {
     let p = this.#providers.get(index);
     if (!p) {
-      p = new P2pProvider(this, this.bar(index));
+      p = new P2pProvider(FACTORY, this, this.bar(index));
       this.#providers.set(index, p);
     }
     return p;
@@ -280,7 +290,7 @@ export class PciTopology {
     if (this.#busOwner(domain, bus) !== undefined) {
       throw new RlistError("EINVAL", `bus ${bus} of domain ${domain} is already a bridge's secondary bus`);
     }
-    const hb = new HostBridge(this, domain, bus, init.p2p);
+    const hb = new HostBridge(FACTORY, this, domain, bus, init.p2p);
     this.#hostBridges.push(hb);
     this.bumpGeneration();
     return hb;
@@ -374,7 +384,7 @@ export class PciTopology {
         throw new RlistError("EINVAL", `bus ${addr.bus} already belongs to another bridge or host bridge`);
       }
     }
-    const fn = new PciFunction(this, hb, parent instanceof HostBridge ? null : parent, addr, init);
+    const fn = new PciFunction(FACTORY, this, hb, parent instanceof HostBridge ? null : parent, addr, init);
     return { fn, parent };
   }
 

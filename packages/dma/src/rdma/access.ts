@@ -38,6 +38,7 @@ export function checkMrAccess(access: number): void {
 
 /** Like ib_access_writable(): the device may write the pages (GUP with FOLL_WRITE). */
 export function accessWritable(access: number): boolean {
+  checkMrAccess(access);
   return (
     (access &
       (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_MW_BIND)) !==

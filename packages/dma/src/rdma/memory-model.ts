@@ -14,7 +14,7 @@
  * - range list: 8/16/24-B entries packed greedily into 512-B chunks with an 8-B header and no
  *   back-filling (docs/prototype.md#chunks, docs/vectors.md#chunk-packing), counted in whole chunks.
  */
-import { RlistError, variableUnitsForFields } from "@rlist/encoding";
+import { formatValue, RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { checkObject } from "../args.js";
 import { checkU53, isPow2, lowBits } from "../iommu/bits.js";
 
@@ -74,6 +74,8 @@ function formOf(length: number, base: number, offset: number, extra: number): En
  * folio pointer there, which never fits 8 B (docs/prototype.md#stored-forms).
  */
 export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
+  checkU53("phys", phys);
+  checkU53("length", length);
   if (!isPow2(pageSize)) throw new RlistError("EINVAL", `pageSize ${pageSize} is not a power of two`);
   const off = lowBits(phys, pageSize);
   const pfn = (phys - off) / pageSize;
@@ -110,6 +112,9 @@ export interface ListFootprint {
  * left, never back-filled). Exact for any order of groups; O(groups).
  */
 export function rangeListFootprint(groups: readonly EntryGroup[], chunkBytes = 512): ListFootprint {
+  if (!Array.isArray(groups as unknown)) {
+    throw new RlistError("EINVAL", `entry groups must be an array, got ${formatValue(groups)}`);
+  }
   if (chunkBytes !== 128 && chunkBytes !== 512 && chunkBytes !== 4096) {
     throw new RlistError("EINVAL", `chunk size must be 128, 512 or 4096, got ${chunkBytes}`);
   }
@@ -118,8 +123,13 @@ export function rangeListFootprint(groups: readonly EntryGroup[], chunkBytes = 5
   let chunks = 0;
   let entries = 0;
   for (const g of groups) {
-    checkU53("count", g.count);
-    const u = g.entryBytes / 4;
+    checkObject("entry group", g);
+    const { count, entryBytes } = g;
+    checkU53("count", count);
+    if (entryBytes !== 8 && entryBytes !== 16 && entryBytes !== 24) {
+      throw new RlistError("EINVAL", `entryBytes must be 8, 16 or 24, got ${formatValue(entryBytes)}`);
+    }
+    const u = entryBytes / 4;
     let left = g.count;
     const inCurrent = Math.min(left, Math.floor(free / u));
     left -= inCurrent;
@@ -263,6 +273,11 @@ export function registrationReport(
   layouts = REPORT_LAYOUTS,
   dma: "iommu" | "direct" = "iommu",
 ): RegistrationReportRow[] {
+  if (!Array.isArray(sizes))
+    throw new RlistError("EINVAL", `sizes must be an array, got ${formatValue(sizes)}`);
+  if (!Array.isArray(layouts)) {
+    throw new RlistError("EINVAL", `layouts must be an array, got ${formatValue(layouts)}`);
+  }
   const rows: RegistrationReportRow[] = [];
   for (const l of layouts) {
     for (const s of sizes) {

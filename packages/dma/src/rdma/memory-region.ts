@@ -369,7 +369,7 @@ export class MemoryRegion {
    */
   blocks(pageSize: number = this.#best): MrBlockCursor {
     this.#checkPageSize(pageSize);
-    return new MrBlockCursor(this, this.#absent, pageSize);
+    return new MrBlockCursor(FACTORY, this, this.#absent, pageSize);
   }
 
   /**
@@ -701,8 +701,9 @@ export class MrBlockCursor {
   readonly #absent: PageIntervalSet;
   readonly #offset: number;
 
-  /** @internal use {@link MemoryRegion.blocks}. */
-  constructor(mr: MemoryRegion, absent: PageIntervalSet, pageSize: number) {
+  /** @internal use {@link MemoryRegion.blocks} (`new MrBlockCursor(...)` is `EINVAL`). */
+  constructor(factory: symbol, mr: MemoryRegion, absent: PageIntervalSet, pageSize: number) {
+    checkFactory(factory, "MrBlockCursor", "MemoryRegion.blocks()");
     this.pageSize = pageSize;
     this.#mr = mr;
     this.#absent = absent;
