@@ -35,7 +35,7 @@ export { SimClock } from "./iommu/sim-clock.js";
 // DMA lists, devices, the mapper and its consumers
 export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./mapping/blocks.js";
 export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";
-export { summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
+export { isPageList, summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
 export type {
   DmaDeviceCounters,
   DmaDeviceInit,

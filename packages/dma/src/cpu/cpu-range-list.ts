@@ -483,6 +483,14 @@ export class CpuRangeList {
     }
   }
 
+  /**
+   * @internal The pending last entry in its stored form (the scratch record: read it before the
+   * next call), or null without one: what the kernels walk after the stored entries.
+   */
+  _pendingStored(): RangeEntry | null {
+    return this._curKind === PENDING_NONE ? null : this.#encodePending();
+  }
+
   /** The pending entry in its stored form (the scratch record: use it before the next call). */
   #encodePending(): RangeEntry {
     const e = this.#scratch;

@@ -92,6 +92,8 @@ export class IoPageTable {
   private readonly root: number;
   /** Mapped leaves per level. */
   readonly mappedLeaves: number[];
+  /** @internal The page {@link writeStaged4k} last failed on (index into its batch). */
+  stagedFailAt = 0;
   private live = 0;
   private peak = 0;
   // Walk cache for the leaf table of the last 2 MiB region a walk reached: the region's first IOVA
@@ -212,6 +214,42 @@ export class IoPageTable {
     this.counts[this.cacheTable]!++;
     this.mappedLeaves[0]!++;
     return true;
+  }
+
+  /**
+   * @internal Writes `n` 4 KiB PTEs staged as word pairs in `src` (from word 0; the PTE of page
+   * `i` is `src[2i]`, `src[2i + 1]`, as {@link map} would write it) for `[iova, iova + n * 4 KiB)`:
+   * the copy half of the IOMMU page-list kernel, one `set()` per leaf table. The staged words
+   * must be 4 KiB leaves of safe addresses below 2^52 (the kernel's invariant), `iova` 4 KiB
+   * aligned and the range inside the aperture (the caller's). On failure (`EBUSY` for a page
+   * already mapped, `ENOMEM` for a table page) {@link stagedFailAt} is the index of the page it
+   * failed on and the pages before it stay mapped: the caller undoes what map() would have (the
+   * failing entry's pages) and keeps the entries before it, as the per-entry loop does.
+   */
+  writeStaged4k(iova: number, src: Uint32Array, n: number): void {
+    let done = 0;
+    while (done < n) {
+      const at = iova + done * 0x1000;
+      this.stagedFailAt = done;
+      const table = this.walkTo(at, 0);
+      const first = ((at >>> 0) >>> 12) & (ENTRIES - 1);
+      const k = Math.min(ENTRIES - first, n - done);
+      const slab = this.slabOf(table);
+      const w = this.wordIndex(table, first);
+      if (this.counts[table] !== 0) {
+        // A table shared with other mappings: every slot must be free.
+        for (let i = 0; i < k; i++) {
+          if ((slab[w + 2 * i]! & PTE_PRESENT) !== 0) {
+            this.stagedFailAt = done + i;
+            throw busy(at + i * 0x1000);
+          }
+        }
+      }
+      slab.set(src.subarray(2 * done, 2 * (done + k)), w);
+      this.counts[table]! += k;
+      this.mappedLeaves[0]! += k;
+      done += k;
+    }
   }
 
   /**

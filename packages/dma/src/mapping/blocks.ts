@@ -22,13 +22,13 @@ import {
 } from "../iommu/bits.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
 
-/** `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
-function keepFromBit(bitmap: number, n: number): number {
+/** @internal `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
+export function keepFromBit(bitmap: number, n: number): number {
   return n >= 53 ? 0 : bitmap - lowBits(bitmap, 2 ** n);
 }
 
-/** `bitmap` with every bit above bit `n` cleared (bits 0..n kept). */
-function keepUpToBit(bitmap: number, n: number): number {
+/** @internal `bitmap` with every bit above bit `n` cleared (bits 0..n kept). */
+export function keepUpToBit(bitmap: number, n: number): number {
   return n >= 52 ? bitmap : lowBits(bitmap, 2 ** (n + 1));
 }
 
@@ -43,8 +43,9 @@ function totalLength(entries: DmaEntryCursor): number {
  * sizes of this many bits or more hold the whole VA span in one block. An empty list wraps
  * `length - 1` to all ones, so the span reads as `[va - 1, va]`: one bit above va's lowest set bit
  * (every size covering both va - 1 and va), or all 64 bits for va 0 (no size, so no constraint).
+ * @internal
  */
-function vaSpanBits(va: number, total: number): number {
+export function vaSpanBits(va: number, total: number): number {
   if (total !== 0) return bitsPer(xor53(va + total - 1, va));
   return va === 0 ? 64 : ctz53(va) + 1;
 }

@@ -7,6 +7,7 @@ import { formatValue, RlistError } from "@rlist/encoding";
 import { checkCursor } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { isPow2, lowBits } from "../iommu/bits.js";
+import { isPageListKernel, summaryKernel } from "../kernels/cpu-summary.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
 export interface CpuSourceCursor {
@@ -58,12 +59,38 @@ export interface CpuListSummary {
 
 /**
  * One pass over `cursor` computing {@link CpuListSummary} (zero-length entries are ignored);
- * `pageSize` (a power of two) is the page-list test's page.
+ * `pageSize` (a power of two) is the page-list test's page. The cursor ends past the last entry.
+ * For a `CpuRangeList` cursor of a few dozen entries or more a WebAssembly kernel walks the list's
+ * chunk words (`summarizeCpuListReference` is the loop it is proven equal to).
  */
 export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuListSummary {
   checkCursor("cursor", cursor);
   checkPageSize(pageSize);
-  return summarizeCpuListReference(cursor, pageSize);
+  return summaryKernel(cursor, pageSize) ?? summarizeCpuListReference(cursor, pageSize);
+}
+
+/**
+ * Whether `list` is a page list: every entry but the first starts, and every entry but the last
+ * ends, on a `pageSize` boundary (zero-length entries ignored). Computed from the entries, never
+ * from a list's summary flags; stops at the first join that breaks it. A kernel walks the chunks
+ * of a `CpuRangeList` of a few dozen entries or more.
+ */
+export function isPageList(list: CpuListSource, pageSize = 4096): boolean {
+  checkPageSize(pageSize);
+  const k = isPageListKernel(list, pageSize);
+  if (k !== null) return k;
+  const c = list.cursor();
+  let seen = false;
+  let prevEndsAligned = true;
+  for (let ok = c.reset(); ok; ok = c.next()) {
+    const len = c.length;
+    if (len === 0) continue;
+    const phys = c.phys;
+    if (seen && (!prevEndsAligned || lowBits(phys, pageSize) !== 0)) return false;
+    prevEndsAligned = lowBits(phys + len, pageSize) === 0;
+    seen = true;
+  }
+  return true;
 }
 
 function checkPageSize(pageSize: number): void {

@@ -26,10 +26,16 @@ import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@r
 import { checkObject } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
-import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./blocks.js";
+import {
+  listFindBestBlockSize,
+  listFindBestBlockSizeBig,
+  listNumSegments,
+  listNumSegmentsBig,
+} from "../kernels/dma-walks.js";
+import { BlockCursor, blockOffset, numBlocks } from "./blocks.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
 import type { Segmentation } from "./segmentation.js";
-import { numSegments, SegmentCursor } from "./segments.js";
+import { SegmentCursor } from "./segments.js";
 
 /** What a DMA entry's address is. */
 export const DmaKind = {
@@ -251,6 +257,30 @@ export class DmaRangeList {
     list.append(e);
   }
 
+  /**
+   * @internal {@link appendRelative} of `n` entries staged as (offset, length) f64 pairs in `src`
+   * (the per-entry mapping kernel's layout), with the same checks and errors, without a call each.
+   */
+  appendRelativeBatch(src: Float64Array, n: number): void {
+    const list = this.#mutable();
+    const e = this._scratch;
+    e.type = DmaKind.IOVA;
+    e.offset = 0;
+    e.extra = 0;
+    for (let i = 0; i < n; i++) {
+      const offset = src[2 * i]!;
+      const length = src[2 * i + 1]!;
+      // The kernel stages non-negative integers; past 2^53 - 1 they fail as appendRelative() does.
+      if (offset > MAX_SAFE || length > MAX_SAFE) {
+        checkU53("offset", offset);
+        checkU53("length", length);
+      }
+      e.base = offset;
+      e.length = length;
+      list.append(e);
+    }
+  }
+
   /** {@link append} with exact 64-bit values (e.g. a P2P bus address above 2^53). */
   appendBig(kind: DmaKind, dmaAddress: bigint, length: bigint): void {
     const list = this.#mutable();
@@ -290,17 +320,35 @@ export class DmaRangeList {
     return new SegmentCursor(this.cursor(), seg);
   }
 
-  /** Segments {@link segments} yields (rlist_dma_num_segments() over the list). */
+  /**
+   * Segments {@link segments} yields (rlist_dma_num_segments() over the list). A WebAssembly
+   * kernel walks the chunk words of lists of a few dozen entries or more; `ERANGE` when an
+   * address or length is not a safe integer (see {@link numSegmentsBig}).
+   */
   numSegments(seg: Segmentation): number {
-    return numSegments(this.cursor(), seg);
+    return listNumSegments(this, seg);
+  }
+
+  /** {@link numSegments} exact over 64-bit addresses and lengths (the sum mod 2^64). */
+  numSegmentsBig(seg: Segmentation): bigint {
+    return listNumSegmentsBig(this, seg);
   }
 
   /**
    * Like rlist_dma_find_best_blocksz(): the block size for `seg.blockSizes` (and `seg.blockHwva`,
-   * default the first DMA address); 0 when no size works or no block sizes are given.
+   * default the first DMA address); 0 when no size works or no block sizes are given. A kernel
+   * walks lists of a few dozen entries or more (see {@link numSegments}).
    */
   findBestBlockSize(seg: Segmentation): number {
-    return findBestBlockSize(this.cursor(), seg.blockSizes ?? 0, seg.blockHwva);
+    return listFindBestBlockSize(this, seg.blockSizes ?? 0, seg.blockHwva);
+  }
+
+  /**
+   * {@link findBestBlockSize} exact over 64-bit DMA addresses and lengths, in u64 wrapping
+   * arithmetic like ib_umem_find_best_pgsz(); `hwva` (default the first DMA address) is a u64.
+   */
+  findBestBlockSizeBig(blockSizes: number, hwva?: bigint): number {
+    return listFindBestBlockSizeBig(this, blockSizes, hwva);
   }
 
   /** Like rlist_dma_block_offset(). */

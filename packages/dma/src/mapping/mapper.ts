@@ -20,10 +20,15 @@
  * and both the rollback and `DmaMapping.unmap()` release that record, never the DMA list.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { RangeList } from "@rlist/list";
+import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { FACTORY } from "../factory.js";
 import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
+import { type LinearWalk, mapLinearKernel } from "../kernels/iommu-linear.js";
+import { layoutPerEntryKernel, mapPerEntryKernel, type PerEntryLayout } from "../kernels/iommu-per-entry.js";
+import { kernelMinEntries } from "../kernels/thresholds.js";
 import { P2pMapCache } from "../pci/p2p-map.js";
 import { busAddress, type P2pProvider } from "../pci/p2p-provider.js";
 import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-source.js";
@@ -91,7 +96,7 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   const newList = (): DmaRangeList => preset ?? new DmaRangeList();
   const built =
     device.iommu !== null
-      ? mapIommu(device, device.iommu, cursor, summary, dir, newList, record)
+      ? mapIommu(device, device.iommu, cpuList, cursor, summary, dir, newList, record)
       : mapDirect(device, cpuList, cursor, summary, newList, record);
   record.entries = built.list.isIdentity ? summary.entries : built.list.count;
   record.bytes = summary.totalLength;
@@ -165,6 +170,16 @@ function checkedSummary(own: CpuListSummary, hint: unknown): CpuListSummary {
     );
   }
   return { ...own, isPagelist: h.isPagelist, hasP2p: h.hasP2p };
+}
+
+/**
+ * The RangeList holding the stored entries of `cpuList` when a kernel should walk it: a
+ * `CpuRangeList` of at least `minEntries` entries on the default store; else null.
+ */
+function kernelStore(cpuList: CpuListSource, minEntries: number): RangeList | null {
+  if (!(cpuList instanceof CpuRangeList) || cpuList.count < minEntries) return null;
+  const store = cpuList.store;
+  return store instanceof RangeList ? store : null;
 }
 
 /** The mapping pass found another list than the summary pass did (a source that changed). */
@@ -242,6 +257,7 @@ function mapDirect(
 function mapIommu(
   device: DmaDevice,
   domain: IommuDomain,
+  cpuList: CpuListSource,
   c: CpuSourceCursor,
   summary: CpuListSummary,
   dir: DmaDirection,
@@ -254,7 +270,20 @@ function mapIommu(
   if (summary.entries === 0) return { list: newList(), path: "iommu-linear", p2pLookups: 0 };
   if (device.untrusted) return mapUntrusted(device, domain, c, summary, prot, newList(), record);
   if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
-    return mapLinear(device, domain, c, summary, prot, newList(), record);
+    return mapLinear(device, domain, cpuList, c, summary, prot, newList(), record);
+  }
+  const store = domain.granule === 0x1000 ? kernelStore(cpuList, kernelMinEntries.perEntry) : null;
+  if (store !== null && !(cpuList as CpuRangeList).hasP2P) {
+    return mapPerEntryByKernels(
+      device,
+      domain,
+      cpuList as CpuRangeList,
+      store,
+      summary,
+      prot,
+      newList(),
+      record,
+    );
   }
   return mapPerEntry(device, domain, c, summary, prot, newList(), record);
 }
@@ -281,6 +310,7 @@ function linearKeepsSegments(seg: Segmentation, granule: number): boolean {
 function mapLinear(
   device: DmaDevice,
   domain: IommuDomain,
+  cpuList: CpuListSource,
   c: CpuSourceCursor,
   summary: CpuListSummary,
   prot: number,
@@ -301,7 +331,14 @@ function mapLinear(
     let entries = 0;
     let bytes = 0;
     let prevEndAligned = true;
-    for (let ok = c.reset(); ok; ok = c.next()) {
+    const store = g === 0x1000 ? kernelStore(cpuList, kernelMinEntries.linear) : null;
+    if (store !== null) {
+      // The kernel walks the list; the loop below finds nothing left.
+      const walk: LinearWalk = { at, entries, bytes, prevEndAligned };
+      mapLinearKernel(domain, cpuList as CpuRangeList, store, end, prot, spans, walk, listChanged);
+      ({ at, entries, bytes, prevEndAligned } = walk);
+    }
+    for (let ok = store === null ? c.reset() : false; ok; ok = c.next()) {
       const len = c.length;
       if (len === 0) continue;
       const phys = c.phys;
@@ -504,6 +541,54 @@ function mapUntrusted(
     throw e;
   }
   return { list, path: "iommu-untrusted", p2pLookups: cache.lookups };
+}
+
+/**
+ * {@link mapPerEntry} for a CPU list without P2P memory, by the kernels (kernels/iommu-per-entry.ts):
+ * the same layout, DMA list, leaves, counters and errors.
+ */
+function mapPerEntryByKernels(
+  device: DmaDevice,
+  domain: IommuDomain,
+  cpuList: CpuRangeList,
+  store: RangeList,
+  summary: CpuListSummary,
+  prot: number,
+  list: DmaRangeList,
+  record: MappingRecord,
+): Built {
+  const seg = device.segmentation;
+  let layout: PerEntryLayout;
+  try {
+    layout = layoutPerEntryKernel(cpuList, store, seg, list);
+    if (layout.entries !== summary.entries || layout.bytes !== summary.totalLength) throw listChanged();
+  } catch (e) {
+    list.clear();
+    throw e;
+  }
+  const size = layout.size;
+  if (size === 0) return { list, path: "iommu-per-entry", p2pLookups: 0 };
+  try {
+    record.iova = domain.allocIova(size, device.iovaLimit, device.iommuState);
+    record.iovaSize = size;
+  } catch (e) {
+    list.clear();
+    throw e;
+  }
+  list.setBase(record.iova);
+  // No reserve(list.count) here: the kernel records whole runs of contiguous IOVAs, not entries.
+  try {
+    const done = mapPerEntryKernel(domain, cpuList, store, seg, prot, record);
+    if (done.entries !== layout.entries || done.bytes !== layout.bytes || done.size !== size) {
+      throw listChanged();
+    }
+    domain.syncMap();
+  } catch (e) {
+    record.releaseIova(domain);
+    list.clear();
+    throw e;
+  }
+  return { list, path: "iommu-per-entry", p2pLookups: 0 };
 }
 
 /**

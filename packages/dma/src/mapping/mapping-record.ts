@@ -59,6 +59,24 @@ export class IovaSpanLog {
     this.#end = start + length;
   }
 
+  /**
+   * Forgets every recorded byte at or after `end` (spans starting there go, the one across it is
+   * cut): undoes the tail a failed entry had recorded before it failed.
+   */
+  trimEnd(end: number): void {
+    while (this.#start >= 0 && this.#start >= end) {
+      if (this.#closed === 0) {
+        this.#start = -1;
+        this.#end = -1;
+        return;
+      }
+      this.#closed--;
+      this.#start = this.#pairs[2 * this.#closed]!;
+      this.#end = this.#start + this.#pairs[2 * this.#closed + 1]!;
+    }
+    if (this.#start >= 0 && this.#end > end) this.#end = end;
+  }
+
   /** Start of span `i` (0 <= i < count). */
   start(i: number): number {
     return i === this.#closed ? this.#start : this.#pairs[2 * i]!;

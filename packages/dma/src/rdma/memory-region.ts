@@ -28,7 +28,8 @@ import { checkFactory, FACTORY } from "../factory.js";
 import { alignDown, alignUp, checkU53, isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
-import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../mapping/blocks.js";
+import { listFindBestBlockSize } from "../kernels/dma-walks.js";
+import { BlockCursor, blockOffset, numBlocks } from "../mapping/blocks.js";
 import { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, directionToProt } from "../mapping/direction.js";
 import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
@@ -125,7 +126,7 @@ export function registerMemoryRegion(options: RegisterMemoryRegionOptions): Memo
       if (c.kind === DmaKind.BOUNCE)
         throw new RlistError("EIO", `${device.name} can only reach the MR through swiotlb`);
     }
-    const best = findBestBlockSize(mapping.list.cursor(), pageSizeBitmap, iova);
+    const best = listFindBestBlockSize(mapping.list, pageSizeBitmap, iova);
     if (best === 0) {
       throw new RlistError(
         "EINVAL",
@@ -556,7 +557,7 @@ export class MemoryRegion {
     if (!isPow2(pageSize) || (Math.floor(this.pageSizeBitmap / pageSize) & 1) !== 1) {
       throw new RlistError("EINVAL", `page size ${pageSize} is not in the HCA's bitmap`);
     }
-    if (findBestBlockSize(this.dmaList.cursor(), pageSize, this.iova) !== pageSize) {
+    if (listFindBestBlockSize(this.dmaList, pageSize, this.iova) !== pageSize) {
       throw new RlistError("EINVAL", `page size ${pageSize} cannot describe this MR`);
     }
   }
