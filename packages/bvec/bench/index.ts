@@ -10,7 +10,9 @@
  *   (the prototype's one-entry-per-bvec walk plus rlist_cpu's append-time merge);
  * - adapter, list per bio: a `CpuRangeList` per bio (one request each), and the cost of just
  *   constructing that many lists.
- * Then memory: entries against bvecs, bytes per entry against bio_vec's 16 bytes.
+ * Then memory: entries against bvecs, bytes per entry against bio_vec's 16 bytes. Last, the
+ * adapter and the request mapper against the baseline revision's code side by side
+ * (bench/baseline.ts). BENCH_ONLY=baseline runs that part alone.
  */
 
 import { CpuRangeList, PhysicalMemory } from "@rlist/dma";
@@ -22,6 +24,7 @@ import {
   PhysVecCursor,
   UNLIMITED_PHYS_VEC,
 } from "../src/index.js";
+import { baselineTable } from "./baseline.js";
 import { nvmeWorkload } from "./nvme-bios.js";
 import { storeFigures } from "./store.js";
 
@@ -40,6 +43,11 @@ function best(fn: () => void): number {
     if (ns < bestNs) bestNs = ns;
   }
   return bestNs / 1e9;
+}
+
+if (process.env.BENCH_ONLY === "baseline") {
+  console.log(await baselineTable(N, 11));
+  process.exit(0);
 }
 
 const t0 = process.hrtime.bigint();
@@ -149,3 +157,6 @@ function oneList() {
   r.list.clear();
   return r;
 }
+
+console.log("");
+console.log(await baselineTable(N, 11));

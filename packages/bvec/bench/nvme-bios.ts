@@ -6,7 +6,9 @@
  * All bvecs live in one shared `BvecArray` (16 bytes each); every bio points into it through its
  * iterator (`idx`), so building the workload allocates one object per bio, none per page.
  */
-import { Bio, BvecArray, PAGE_SIZE } from "../src/index.js";
+// By package name, not a relative path: bench/baseline.ts compiles this module into the baseline
+// revision's bundle too, where "@rlist/bvec" must be that revision's Bio.
+import { Bio, BvecArray, PAGE_SIZE } from "@rlist/bvec";
 
 export interface NvmeWorkload {
   readonly bios: Bio[];
