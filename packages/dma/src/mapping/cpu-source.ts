@@ -76,6 +76,7 @@ export function summarizeCpuList(cursor: CpuSourceCursor, pageSize = 4096): CpuL
  * of a `CpuRangeList` of a few dozen entries or more.
  */
 export function isPageList(list: CpuListSource, pageSize = 4096): boolean {
+  checkCpuListSource(list);
   checkPageSize(pageSize);
   const k = isPageListKernel(list, pageSize);
   if (k !== null) return k;
@@ -91,6 +92,12 @@ export function isPageList(list: CpuListSource, pageSize = 4096): boolean {
     seen = true;
   }
   return true;
+}
+
+function checkCpuListSource(list: unknown): asserts list is CpuListSource {
+  if (typeof (list as Partial<CpuListSource> | null)?.cursor !== "function") {
+    throw new RlistError("EINVAL", `${formatValue(list)} is not a CPU range list`);
+  }
 }
 
 function checkPageSize(pageSize: number): void {
@@ -136,9 +143,7 @@ export function summarizeCpuListReference(cursor: CpuSourceCursor, pageSize: num
  * of any other source are not trusted: one pass computes them.
  */
 export function summaryOf(list: CpuListSource, needPhysRange: boolean): CpuListSummary {
-  if (typeof (list as Partial<CpuListSource> | null)?.cursor !== "function") {
-    throw new RlistError("EINVAL", `${formatValue(list)} is not a CPU range list`);
-  }
+  checkCpuListSource(list);
   if (typeof needPhysRange !== "boolean") {
     throw new RlistError("EINVAL", `needPhysRange must be a boolean, got ${formatValue(needPhysRange)}`);
   }
