@@ -21,8 +21,8 @@ import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { PciTopology } from "../src/pci/topology.js";
 import { IB_ACCESS_LOCAL_WRITE, IB_ACCESS_ON_DEMAND } from "../src/rdma/access.js";
 import { registrationFootprint, registrationReport } from "../src/rdma/memory-model.js";
-import { registerMemoryRegion } from "../src/rdma/memory-region.js";
 import { pinTable } from "../src/rdma/pin-table.js";
+import { registerMemoryRegion } from "../src/rdma/registration.js";
 import { bestOf } from "./timing.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";

@@ -38,8 +38,10 @@ export {
   sgAllocatedEntries,
   sgEntriesForRun,
 } from "./memory-model.js";
-export type { RegisterMemoryRegionOptions } from "./memory-region.js";
-export { MemoryRegion, MR_PAGE_LIST_MAX, MrBlockCursor, registerMemoryRegion } from "./memory-region.js";
+export { MemoryRegion, MR_PAGE_LIST_MAX } from "./memory-region.js";
+export { MrBlockCursor } from "./mr-block-cursor.js";
 export { PageIntervalSet } from "./page-intervals.js";
 export type { FolioLookup } from "./pin-table.js";
 export { MAX_PIN_COUNT, PinTable, pinTable } from "./pin-table.js";
+export type { RegisterMemoryRegionOptions } from "./registration.js";
+export { registerMemoryRegion } from "./registration.js";

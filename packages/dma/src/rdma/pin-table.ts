@@ -179,3 +179,9 @@ function checkPfn(name: string, v: number): void {
     );
   }
 }
+
+/** First pfn and page count of the pages holding `[phys, phys + length)`. */
+export function pageSpan(phys: number, length: number, ps: number): [number, number] {
+  const first = Math.floor(phys / ps);
+  return [first, Math.ceil((phys + length) / ps) - first];
+}

@@ -11,7 +11,7 @@ import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE } from "../../src/rdma/access.js";
-import { registerMemoryRegion } from "../../src/rdma/memory-region.js";
+import { registerMemoryRegion } from "../../src/rdma/registration.js";
 import { expectCode } from "../expect-code.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

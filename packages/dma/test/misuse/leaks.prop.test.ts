@@ -40,8 +40,8 @@ import { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaSync } from "../../src/
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE, IB_ACCESS_ON_DEMAND } from "../../src/rdma/access.js";
 import { type DmaBufMemoryRegion, registerDmaBufMr } from "../../src/rdma/dmabuf-mr.js";
-import { registerMemoryRegion } from "../../src/rdma/memory-region.js";
 import { pinTable } from "../../src/rdma/pin-table.js";
+import { registerMemoryRegion } from "../../src/rdma/registration.js";
 import { switchTopology } from "../mapping/helpers.js";
 
 const SITES: FaultSite[] = ["iova", "pgtable", "swiotlb", "pin", "chunk"];

@@ -10,7 +10,8 @@ import { DmaDevice } from "../../src/mapping/device.js";
 import { SWIOTLB_MAX_SIZE, SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE } from "../../src/rdma/access.js";
-import { MR_PAGE_LIST_MAX, registerMemoryRegion } from "../../src/rdma/memory-region.js";
+import { MR_PAGE_LIST_MAX } from "../../src/rdma/memory-region.js";
+import { registerMemoryRegion } from "../../src/rdma/registration.js";
 import { expectCode } from "../expect-code.js";
 
 describe("output caps (issue 12 item 13)", () => {

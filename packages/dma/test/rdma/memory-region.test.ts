@@ -17,8 +17,9 @@ import {
   IB_ACCESS_REMOTE_WRITE,
 } from "../../src/rdma/access.js";
 import { registrationFootprint } from "../../src/rdma/memory-model.js";
-import { type MemoryRegion, registerMemoryRegion } from "../../src/rdma/memory-region.js";
+import type { MemoryRegion } from "../../src/rdma/memory-region.js";
 import { pinTable } from "../../src/rdma/pin-table.js";
+import { registerMemoryRegion } from "../../src/rdma/registration.js";
 import { gpuTopology, importerDevice } from "../dmabuf/fixture.js";
 import { expectCode } from "../expect-code.js";
 import {
