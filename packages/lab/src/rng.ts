@@ -1,3 +1,5 @@
+import { checkInteger, checkString } from "./args.js";
+
 /**
  * mulberry32: a tiny, fast, seedable 32-bit PRNG. Every workload draws from its own
  * instance so one `--seed` reproduces the whole study bit for bit.
@@ -15,6 +17,7 @@ export interface Rng {
 
 /** The raw generator: returns the next u32 for state `seed`. */
 export function mulberry32(seed: number): () => number {
+  checkSeed(seed);
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -27,11 +30,18 @@ export function mulberry32(seed: number): () => number {
 
 /** Derives an independent stream per workload name, so adding a workload never shifts another's draws. */
 export function deriveSeed(seed: number, label: string): number {
+  checkSeed(seed);
+  checkString("label", label);
   let h = (seed ^ 0x9e3779b9) >>> 0;
   for (let i = 0; i < label.length; i++) {
     h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
   }
   return h;
+}
+
+/** A seed is any safe integer (its low 32 bits are the generator's state). */
+function checkSeed(seed: unknown): asserts seed is number {
+  checkInteger("seed", seed, Number.MIN_SAFE_INTEGER);
 }
 
 export function createRng(seed: number): Rng {

@@ -73,7 +73,7 @@ describe("barChart", () => {
         log: true,
         categories: [{ label: "z", values: [0] }],
       }),
-    ).toThrow(RangeError);
+    ).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 
   it("is well formed, escapes every label and never exceeds the plot for any data", () => {

@@ -32,9 +32,13 @@ describe("RangeSetBuilder", () => {
     expect([...set.groupStart]).toEqual([0, 3000, 3000, 3001]);
     expect(set.phys[2999]).toBe(2999 * PAGE_SIZE);
     expect(set.folioPfn[3000]).toBe(NO_FOLIO);
-    expect(() => b.addFolioRange(4, 0, 5 * PAGE_SIZE, 1)).toThrow(RangeError);
-    expect(() => b.addFolioRange(4, 1, 4 * PAGE_SIZE + 100, 2 * PAGE_SIZE)).toThrow(RangeError);
-    expect(() => b.addPhysical(0, 0, 1)).toThrow(RangeError);
+    const code = (code: string) => expect.objectContaining({ code });
+    expect(() => b.addFolioRange(4, 0, 5 * PAGE_SIZE, 1)).toThrow(code("EINVAL"));
+    expect(() => b.addFolioRange(4, 1, 4 * PAGE_SIZE + 100, 2 * PAGE_SIZE)).toThrow(code("EINVAL"));
+    expect(() => b.addPhysical(0, 0, 1)).toThrow(code("ERANGE"));
+    // the provider column is an Int16Array: an index past it is refused, not wrapped
+    expect(() => b.addPhysical(0, 1, 0x8000)).toThrow(code("ERANGE"));
+    expect(b.count).toBe(3001);
   });
 });
 
@@ -82,7 +86,8 @@ describe("PfnPicker", () => {
     expect(p.isFree(0x200)).toBe(true);
     p.take(0x200);
     expect(p.isFree(0x200)).toBe(false);
-    expect(() => p.take(0x200)).toThrow(RangeError);
+    expect(() => p.take(0x200)).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    expect(() => p.take(0)).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(p.isFree(0)).toBe(false); // below RAM
   });
 

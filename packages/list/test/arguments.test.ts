@@ -4,7 +4,8 @@
  * they were; hooks cannot change the list under a merge.
  */
 import { describe, expect, it } from "vitest";
-import { ChunkPool, entryUnits, newChunkSpan, RangeList } from "../src/index.js";
+import * as listKernel from "../src/generated/list.wasm.js";
+import { ChunkPool, entryUnits, instantiateKernel, newChunkSpan, RangeList } from "../src/index.js";
 import { codeOf, expectSnapshot, snapshot } from "./helpers.js";
 
 function throwingToString(): object {
@@ -211,5 +212,31 @@ describe("pool arguments", () => {
     expect(entryUnits(512)).toBe(126);
     for (const v of [Number.NaN, -1, 100, "512", null])
       expect(codeOf(() => entryUnits(v as number))).toBe("EINVAL");
+  });
+});
+
+describe("instantiateKernel (the kernels' loader other packages use)", () => {
+  const pool = new ChunkPool({ chunkBytes: 128 });
+  it("refuses what is not a generated module, a memory or a boolean with EINVAL", () => {
+    expect(codeOf(() => instantiateKernel(null as never, pool.memory, pool.sharedMemory))).toBe("EINVAL");
+    expect(codeOf(() => instantiateKernel({ shared: 1 } as never, pool.memory, true))).toBe("EINVAL");
+    expect(codeOf(() => instantiateKernel(listKernel, {} as never, pool.sharedMemory))).toBe("EINVAL");
+    expect(codeOf(() => instantiateKernel(listKernel, pool.memory, "yes" as never))).toBe("EINVAL");
+    expect(codeOf(() => instantiateKernel(listKernel, pool.memory, Symbol() as never))).toBe("EINVAL");
+  });
+  it("refuses bytes that are no module, and a variant that does not match the memory", () => {
+    expect(codeOf(() => instantiateKernel({ shared: "!!", unshared: "!!" }, pool.memory, true))).toBe(
+      "EINVAL",
+    );
+    expect(codeOf(() => instantiateKernel({ shared: "AAAA", unshared: "AAAA" }, pool.memory, true))).toBe(
+      "EINVAL",
+    );
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => never } }).WebAssembly;
+    const unshared = new wasm.Memory({ initial: 2, maximum: 4 });
+    expect(codeOf(() => instantiateKernel(listKernel, unshared, true))).toBe("EINVAL");
+  });
+  it("loads the list's own kernels over a pool's memory", () => {
+    const k = instantiateKernel<Record<string, unknown>>(listKernel, pool.memory, pool.sharedMemory);
+    expect(Object.keys(k).length).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { checkArray, checkFunction, checkObject, checkString } from "../args.js";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
 import { exampleMachine, loadMachine, type Machine } from "../machine/host.js";
 import { renderHtml } from "../render/html.js";
@@ -42,6 +43,14 @@ export interface Io {
   err(text: string): void;
   /** Directory relative paths are resolved against. */
   cwd: string;
+}
+
+/** `EINVAL` unless `io` has `out` and `err` functions and a `cwd` string. */
+function checkIo(io: unknown): asserts io is Io {
+  checkObject("io", io);
+  checkFunction("io.out", (io as Io).out);
+  checkFunction("io.err", (io as Io).err);
+  checkString("io.cwd", (io as Io).cwd);
 }
 
 const defaultIo: Io = {
@@ -407,6 +416,7 @@ function runTopologyCommand(raw: Pick<RawCommon, "json" | "host" | "sysroot">, i
 
 /** Builds the command tree; actions write through `io`. */
 export function buildProgram(io: Io): Command {
+  checkIo(io);
   const program = new Command("rlist-lab")
     .description(
       "The rlist trade-off lab: builds RDMA, THP, NVMe, GPU P2P and live workloads as rlist, fixed16, bio_vec, scatterlist, page array and plain JS objects, measures memory and walk speed, maps them through a modelled IOMMU, and writes an HTML report.",
@@ -484,6 +494,8 @@ function unknownCommand(program: Command, args: readonly string[]): string | nul
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
 export function main(argv: readonly string[], io: Io = defaultIo): number {
+  checkArray("argv", argv, checkString);
+  checkIo(io);
   const program = buildProgram(io);
   const unknown = unknownCommand(program, argv.slice(2));
   if (unknown !== null) {

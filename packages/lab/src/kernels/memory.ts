@@ -9,7 +9,9 @@
  * released representation hands its memory back for the next build of the same size or smaller
  * (the timed builds of one representation reuse one memory, as the rlist's reuse pool chunks).
  */
+import { RlistError } from "@rlist/encoding";
 import { instantiateKernel, type WasmMemory } from "@rlist/list";
+import { checkInteger } from "../args.js";
 import * as walksWasm from "../generated/walks.wasm.js";
 
 /** What one walk read: entries, and the sums of their lengths and addresses, both mod 2^64. */
@@ -58,6 +60,7 @@ export class KernelMemory {
   readonly #out: BigUint64Array;
 
   constructor(pages: number) {
+    checkInteger("pages", pages, 1, MAX_PAGES);
     this.memory = new wasm.Memory({ initial: pages });
     this.bytes = pages * WASM_PAGE;
     this.words = new Uint32Array(this.memory.buffer, 0, this.bytes / 4);
@@ -67,6 +70,7 @@ export class KernelMemory {
 
   /** Sums of the last kernel call, which returned `count`. */
   sums(count: number): WalkSums {
+    checkInteger("count", count);
     return { count, lengthSum: this.#out[0]!, baseSum: this.#out[1]! };
   }
 }
@@ -82,7 +86,7 @@ export function takeMemory(dataBytes: number): KernelMemory {
   const need = DATA_BASE + dataBytes + SLACK;
   const pages = Math.ceil(need / WASM_PAGE);
   if (pages > MAX_PAGES)
-    throw new RangeError(`${dataBytes} bytes do not fit in a WebAssembly memory (4 GiB at most)`);
+    throw new RlistError("ENOMEM", `${dataBytes} bytes do not fit in a WebAssembly memory (4 GiB at most)`);
   let best = -1;
   for (let i = 0; i < cache.length; i++) {
     const m = cache[i]!;

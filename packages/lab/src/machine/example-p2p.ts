@@ -1,11 +1,12 @@
 import {
-  type P2pProvider,
-  type PciFunction,
-  type PciTopology,
+  P2pProvider,
+  PciFunction,
+  PciTopology,
   type PciTopologyJson,
   PhysicalMemory,
   pciTopologyFromJson,
 } from "@rlist/dma";
+import { checkArray, checkInstance, checkObject, checkString } from "../args.js";
 import { EXAMPLE_RAM } from "../workloads/ram.js";
 
 const GiB = 2 ** 30;
@@ -136,6 +137,21 @@ export interface P2pMachine {
   /** The provider of the GPU's BAR1 (like pcim_p2pdma_provider(pdev, 1)). */
   readonly provider: P2pProvider;
   readonly clients: readonly P2pClient[];
+}
+
+/** `EINVAL` unless `m` is a {@link P2pMachine}: topology, memory, GPU, its provider and the NICs. */
+export function checkP2pMachine(what: string, m: unknown): asserts m is P2pMachine {
+  checkObject(what, m);
+  const { topology, memory, gpu, provider, clients } = m as Partial<P2pMachine>;
+  checkInstance(`${what}.topology`, topology, PciTopology);
+  checkInstance(`${what}.memory`, memory, PhysicalMemory);
+  checkInstance(`${what}.gpu`, gpu, PciFunction);
+  checkInstance(`${what}.provider`, provider, P2pProvider);
+  checkArray(`${what}.clients`, clients, (at, c) => {
+    checkObject(at, c);
+    checkString(`${at}.label`, (c as P2pClient).label);
+    checkInstance(`${at}.fn`, (c as P2pClient).fn, PciFunction);
+  });
 }
 
 /** Builds the example P2P server fresh (topologies carry caches, so each study gets its own). */

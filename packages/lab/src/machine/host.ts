@@ -3,13 +3,15 @@ import { join } from "node:path";
 import {
   cpuSupportsP2pFromCpuinfo,
   type MemoryRegion,
-  type PciTopology,
+  PciTopology,
   PhysicalMemory,
   parseIomem,
   regionsFromIomem,
 } from "@rlist/dma";
 import { pciTopologyFromSysfs } from "@rlist/dma/node";
-import { EXAMPLE_RAM, type RamRegion } from "../workloads/ram.js";
+import { RlistError } from "@rlist/encoding";
+import { checkArray, checkInstance, checkInteger, checkObject, checkOneOf, checkString } from "../args.js";
+import { checkRamRegions, EXAMPLE_RAM, type RamRegion } from "../workloads/ram.js";
 
 /** Where the machine description came from. */
 export type MachineSource = "host" | "sysroot" | "example";
@@ -29,6 +31,18 @@ export interface Machine {
   readonly notes: readonly string[];
 }
 
+/** `EINVAL` unless `m` is a {@link Machine}: its RAM, memory map, topology and notes. */
+export function checkMachine(what: string, m: unknown): asserts m is Machine {
+  checkObject(what, m);
+  const { source, root, ram, memory, topology, notes } = m as Partial<Machine>;
+  checkOneOf(`${what}.source`, source, ["host", "sysroot", "example"]);
+  if (root !== null) checkString(`${what}.root`, root);
+  checkRamRegions(`${what}.ram`, ram);
+  checkInstance(`${what}.memory`, memory, PhysicalMemory);
+  if (topology !== null) checkInstance(`${what}.topology`, topology, PciTopology);
+  checkArray(`${what}.notes`, notes, checkString);
+}
+
 function exampleMemory(): PhysicalMemory {
   return new PhysicalMemory({
     regions: EXAMPLE_RAM.map((r) => ({
@@ -42,11 +56,18 @@ function exampleMemory(): PhysicalMemory {
 
 /** RAM regions of a memory map. */
 export function ramOf(regions: readonly MemoryRegion[]): RamRegion[] {
+  checkArray("regions", regions, (at, r) => {
+    checkObject(at, r);
+    checkString(`${at}.kind`, (r as MemoryRegion).kind);
+    checkInteger(`${at}.start`, (r as MemoryRegion).start);
+    checkInteger(`${at}.end`, (r as MemoryRegion).end, (r as MemoryRegion).start);
+  });
   return regions.filter((r) => r.kind === "ram").map((r) => ({ start: r.start, end: r.end }));
 }
 
 /** The embedded example machine: 16 GiB of RAM, no PCI topology of its own. */
 export function exampleMachine(note?: string): Machine {
+  if (note !== undefined) checkString("note", note);
   return {
     source: "example",
     root: null,
@@ -66,6 +87,7 @@ export function exampleMachine(note?: string): Machine {
  * A missing PCI tree is a note (no topology) either way.
  */
 export function loadMachine(root = "/"): Machine {
+  checkString("root", root);
   const notes: string[] = [];
   const source: MachineSource = root === "/" ? "host" : "sysroot";
   let memory: PhysicalMemory;
@@ -75,9 +97,10 @@ export function loadMachine(root = "/"): Machine {
       regions: regionsFromIomem(parseIomem(readFileSync(join(root, "proc/iomem"), "utf8"))),
     });
     ram = ramOf(memory.regions);
-    if (ram.length === 0) throw new Error("no System RAM listed");
+    if (ram.length === 0) throw new RlistError("EINVAL", "no System RAM listed");
   } catch (err) {
-    if (source === "sysroot") throw new Error(`${join(root, "proc/iomem")}: ${message(err)}`);
+    if (source === "sysroot")
+      throw new RlistError("EINVAL", `${join(root, "proc/iomem")}: ${message(err)}`, { cause: err });
     notes.push(`memory map: ${message(err)}; using the example 16 GiB map`);
     memory = exampleMemory();
     ram = EXAMPLE_RAM;

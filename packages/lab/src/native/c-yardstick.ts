@@ -25,7 +25,9 @@ import {
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { RangeList } from "@rlist/list";
+import { RlistError } from "@rlist/encoding";
+import { RangeList } from "@rlist/list";
+import { checkArray, checkFinite, checkInstance, checkInteger, checkObject, checkString } from "../args.js";
 
 export interface CYardstickOptions {
   /** The C compiler to run (default `gcc`). */
@@ -64,6 +66,8 @@ function firstLine(text: string): string {
  * Never throws: a missing compiler, a missing source or a failed compile is a note.
  */
 export function prepareCYardstick(o: CYardstickOptions = {}): CYardstick {
+  checkObject("C yardstick options", o);
+  for (const k of ["compiler", "source", "cacheDir"] as const) if (o[k] !== undefined) checkString(k, o[k]);
   const compiler = o.compiler ?? "gcc";
   const source = o.source ?? defaultCSource();
   if (source === null || !existsSync(source))
@@ -134,6 +138,15 @@ export interface CListSet {
   readonly lists: readonly RangeList[];
 }
 
+/** `EINVAL` unless `sets` are list sets: chunk sizes and RangeLists. */
+function checkListSets(sets: unknown): asserts sets is readonly CListSet[] {
+  checkArray("list sets", sets, (at, s) => {
+    checkObject(at, s);
+    checkArray(`${at}.chunkBytes`, (s as CListSet).chunkBytes, (a, c) => checkInteger(a, c, 1, 0xffff_ffff));
+    checkArray(`${at}.lists`, (s as CListSet).lists, (a, l) => checkInstance(a, l, RangeList));
+  });
+}
+
 /** Size of one entry record in the file. */
 const RECORD_BYTES = 32;
 
@@ -143,6 +156,7 @@ const RECORD_BYTES = 32;
  * length, offset, extra), little endian.
  */
 export function walkFileBytes(sets: readonly CListSet[]): Uint8Array {
+  checkListSets(sets);
   const entries = sets.map((s) => s.lists.map((l) => l.toArrayBig()));
   let size = 12;
   sets.forEach((s, k) => {
@@ -194,18 +208,19 @@ export interface CWalkSample {
 
 /** Parses the RESULT lines of `rlist_ref -i`; throws on a line it cannot read. */
 export function parseCWalk(stdout: string): CWalkSample[] {
+  checkString("the yardstick's output", stdout);
   return stdout
     .split("\n")
     .filter((l) => l.startsWith("RESULT impl=c set="))
     .map((line) => {
       const get = (k: string): string => {
         const m = new RegExp(`\\b${k}=(\\S+)`).exec(line);
-        if (!m?.[1]) throw new Error(`the C yardstick printed no ${k}: ${line}`);
+        if (!m?.[1]) throw new RlistError("EINVAL", `the C yardstick printed no ${k}: ${line}`);
         return m[1];
       };
       const [len, base] = get("chk").split("/");
       if (len === undefined || base === undefined || !/^\d+$/.test(len) || !/^[0-9a-f]{16}$/.test(base))
-        throw new Error(`the C yardstick printed a chk= this lab cannot read: ${line}`);
+        throw new RlistError("EINVAL", `the C yardstick printed a chk= this lab cannot read: ${line}`);
       return {
         set: Number(get("set")),
         chunkBytes: Number(get("chunk")),
@@ -231,6 +246,11 @@ export class CWalkRunner {
   readonly #minNs: number;
 
   constructor(yardstick: { readonly binary: string }, sets: readonly CListSet[], minNs: number) {
+    checkObject("yardstick", yardstick);
+    checkString("yardstick.binary", yardstick.binary);
+    checkListSets(sets);
+    checkFinite("minNs", minNs, 0);
+    if (minNs > 60e9) throw new RlistError("ERANGE", `minNs ${minNs} is above one minute`);
     this.#binary = yardstick.binary;
     this.#dir = mkdtempSync(join(tmpdir(), "rlist-lab-walk-"));
     this.#file = join(this.#dir, "lists.rlwalk");
@@ -249,7 +269,9 @@ export class CWalkRunner {
       });
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? "";
-      throw new Error(`the C yardstick failed: ${firstLine(stderr) || String(err)}`);
+      throw new RlistError("EIO", `the C yardstick failed: ${firstLine(stderr) || String(err)}`, {
+        cause: err,
+      });
     }
     return parseCWalk(out);
   }

@@ -1,6 +1,7 @@
 import { shortName } from "../study/findings.js";
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, TopologyResult, WorkloadResult } from "../study/results.js";
+import { checkResultsRecord } from "../study/schema.js";
 import type { Verdict } from "../study/verdicts.js";
 import { esc } from "./escape.js";
 import { bytes, int, millions, percent, sig3 } from "./format.js";
@@ -146,6 +147,7 @@ function perWorkload(
 
 /** The overview: memory per MiB and walk speed per workload, and what merging saves. */
 export function overviewCharts(r: StudyResults): string[] {
+  checkResultsRecord("results", null, r);
   if (r.workloads.length === 0) return [];
   const out = [
     `<h3>Memory per MiB described (lower is better)</h3>${perWorkload(
@@ -369,6 +371,7 @@ function cLine(r: StudyResults): string {
 
 /** The report: one self-contained HTML page (inline CSS and SVG, no scripts, no network). */
 export function renderHtml(r: StudyResults): string {
+  checkResultsRecord("results", null, r);
   const p = r.params;
   const notes = [...r.machine.notes, ...r.skipped.map((s) => s.reason)];
   return `<!doctype html>

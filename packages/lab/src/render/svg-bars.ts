@@ -1,3 +1,5 @@
+import { formatValue as describeValue, RlistError } from "@rlist/encoding";
+import { checkArray, checkBoolean, checkFinite, checkFunction, checkObject, checkString } from "../args.js";
 import { esc } from "./escape.js";
 
 /** One series (a colour), e.g. a representation; in a grouped chart its label sits beside its bar. */
@@ -77,6 +79,7 @@ export function wrapText(s: string, size: number, max: number): string[] {
 
 /** Default value label: 3 significant digits, thousands grouped. */
 export function formatValue(v: number): string {
+  checkFinite("value", v);
   if (v === 0) return "0";
   const abs = Math.abs(v);
   if (abs >= 1000) return Math.round(v).toLocaleString("en-US");
@@ -85,6 +88,7 @@ export function formatValue(v: number): string {
 
 /** A "nice" axis maximum >= max: 1, 2, 2.5 or 5 times a power of ten. */
 export function niceMax(max: number): number {
+  checkFinite("max", max);
   if (!(max > 0)) return 1;
   // log10 may land a hair under the true exponent, so step up decades until one fits.
   // Stepping the exponent (not p) also terminates for denormals, where 10 ** e underflows to 0.
@@ -134,6 +138,52 @@ interface Row {
   tooltip: string;
 }
 
+/** Narrowest and widest drawing {@link barChart} lays out, user units. */
+const MIN_WIDTH = 160;
+const MAX_WIDTH = 10_000;
+
+const checkValue = (what: string, v: unknown) => {
+  if (v !== null) checkFinite(what, v);
+};
+
+/** `EINVAL` / `ERANGE` unless `spec` is a {@link BarChartSpec} (series, categories and their values). */
+function checkSpec(spec: unknown): asserts spec is BarChartSpec {
+  checkObject("bar chart", spec);
+  const s = spec as Partial<BarChartSpec>;
+  checkString("title", s.title);
+  checkString("unit", s.unit);
+  checkArray("series", s.series, (at, x) => {
+    checkObject(at, x);
+    for (const k of ["id", "label", "color"] as const) checkString(`${at}.${k}`, (x as BarSeries)[k]);
+  });
+  const n = s.series.length;
+  checkArray("categories", s.categories, (at, x) => {
+    checkObject(at, x);
+    const c = x as Partial<BarCategory>;
+    checkString(`${at}.label`, c.label);
+    checkArray(`${at}.values`, c.values, checkValue);
+    if (c.values.length !== n)
+      throw new RlistError("EINVAL", `${at} has ${c.values.length} values for ${n} series`);
+    if (c.missing !== undefined)
+      checkArray(`${at}.missing`, c.missing, (a, m) => {
+        if (m !== null) checkString(a, m);
+      });
+    if (c.ranges !== undefined)
+      checkArray(`${at}.ranges`, c.ranges, (a, r) => {
+        if (r === null) return;
+        checkArray(a, r, checkValue);
+        if (r.length !== 2 || r[0] === null || r[1] === null)
+          throw new RlistError("EINVAL", `${a} must be [slowest, fastest] or null, got ${describeValue(r)}`);
+      });
+  });
+  if (s.log !== undefined) checkBoolean("log", s.log);
+  if (s.format !== undefined) checkFunction("format", s.format);
+  if (s.width !== undefined) {
+    checkFinite("width", s.width, MIN_WIDTH);
+    if (s.width > MAX_WIDTH) throw new RlistError("ERANGE", `width ${s.width} is above ${MAX_WIDTH}`);
+  }
+}
+
 /**
  * A horizontal bar chart as a standalone inline `<svg>` that scales to its column: with one
  * series, one row per category; with several, a heading per category and one row per series,
@@ -142,8 +192,18 @@ interface Row {
  * whiskers show the slowest and fastest round of a timed value. No scripts, no external references.
  */
 export function barChart(spec: BarChartSpec): string {
+  checkSpec(spec);
   const width = spec.width ?? 480;
-  const fmt = spec.format ?? formatValue;
+  const userFormat = spec.format;
+  const fmt =
+    userFormat === undefined
+      ? formatValue
+      : (v: number): string => {
+          const text = userFormat(v);
+          if (typeof text !== "string")
+            throw new RlistError("EINVAL", `format(${v}) returned ${describeValue(text)}, not a string`);
+          return text;
+        };
   const grouped = spec.series.length > 1;
   const rows: (Row | { heading: string[] })[] = [];
   const labelMax = width * MAX_LABEL_SHARE;
@@ -172,7 +232,7 @@ export function barChart(spec: BarChartSpec): string {
     2 * PAD;
   const values = bars.flatMap((r) => (r.value === null ? [] : [r.value, ...(r.range ?? [])]));
   if (spec.log && values.some((v) => v <= 0))
-    throw new RangeError(`${spec.title}: log scale needs values > 0`);
+    throw new RlistError("EINVAL", `${spec.title}: log scale needs values > 0`);
   const valueW =
     Math.max(30, ...bars.map((r) => (r.value === null ? 0 : textWidth(fmt(r.value), SMALL)))) + PAD;
   const plotX = labelW;

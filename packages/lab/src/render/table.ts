@@ -1,5 +1,8 @@
+import { RlistError } from "@rlist/encoding";
+import { checkArray, checkFinite, checkObject, checkOneOf, checkString } from "../args.js";
 import type { RepresentationResult } from "../study/measure.js";
 import type { MappingResult, StudyResults, WorkloadResult } from "../study/results.js";
+import { checkResultsRecord } from "../study/schema.js";
 import { speedRatio, type Timing } from "../study/timing.js";
 import type { Verdict } from "../study/verdicts.js";
 import { bytes, int, millions, percent, sig3 } from "./format.js";
@@ -16,6 +19,16 @@ export interface Column {
  * spanning cells do not widen the column.
  */
 export function textTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+  checkArray("columns", columns, (at, c) => {
+    checkObject(at, c);
+    checkString(`${at}.title`, (c as Column).title);
+    checkOneOf(`${at}.align`, (c as Column).align, ["left", "right"]);
+  });
+  checkArray("rows", rows, (at, r) => {
+    checkArray(at, r, checkString);
+    if (r.length > columns.length)
+      throw new RlistError("EINVAL", `${at} has ${r.length} cells for ${columns.length} columns`);
+  });
   const widths = columns.map((c, i) =>
     Math.max(
       c.title.length,
@@ -50,11 +63,14 @@ const REP_COLUMNS: readonly Column[] = [
 
 /** A rate's min-max over the rounds, from per-call times (the slowest round is the lowest rate). */
 export function rateRange(count: number, t: Timing): string {
+  checkFinite("count", count, 0);
+  checkResultsRecord("timing", "timing", t);
   return `${millions((count / t.maxNs) * 1e9)}-${millions((count / t.minNs) * 1e9)}`;
 }
 
 /** A time's median and min-max: "7.73 ms (7.6-8.1)". */
 export function msRange(t: Timing): string {
+  checkResultsRecord("timing", "timing", t);
   return `${sig3(t.medianNs / 1e6)} ms (${sig3(t.minNs / 1e6)}-${sig3(t.maxNs / 1e6)})`;
 }
 
@@ -76,12 +92,16 @@ function repRow(r: RepresentationResult): string[] {
 
 /** A rate's median and min-max over the rounds: "2,279 (1,960-2,623)"; the median alone for one round. */
 export function rateWithRange(count: number, t: Timing): string {
+  checkFinite("count", count, 0);
+  checkResultsRecord("timing", "timing", t);
   const median = millions((count / t.medianNs) * 1e9);
   return t.samplesNs.length < 2 ? median : `${median} (${rateRange(count, t)})`;
 }
 
 /** How fast `a` walks relative to `b`, per round: "0.85x (0.80-0.91)" (median, min-max). */
 export function speedVs(a: Timing, b: Timing): string {
+  checkResultsRecord("a", "timing", a);
+  checkResultsRecord("b", "timing", b);
   const r = speedRatio(a, b);
   const f = (v: number) => `${v < 10 ? v.toFixed(2) : sig3(v)}x`;
   return r.rounds < 2 ? f(r.median) : `${f(r.median)} (${f(r.min)}-${f(r.max)})`;
@@ -102,6 +122,7 @@ export interface SideBySide {
  * when it did not run. A refused C figure (checksum differs) shows why instead of a number.
  */
 export function sideBySide(w: WorkloadResult): SideBySide[] {
+  checkResultsRecord("workload", "workload", w);
   return w.representations.flatMap((r) => {
     if (r.c === null || r.jsWalk === null || r.kernelWalk === null) return [];
     const c = r.c;
@@ -132,6 +153,7 @@ const SIDE_COLUMNS: readonly Column[] = [
  * the per-round speed ratios against C. Empty when the C yardstick did not run.
  */
 export function sideBySideTable(w: WorkloadResult): string {
+  checkResultsRecord("workload", "workload", w);
   const rows = sideBySide(w);
   if (rows.length === 0) return "";
   return textTable(
@@ -145,11 +167,13 @@ export function sideBySideTable(w: WorkloadResult): string {
 }
 
 export function workloadHeading(w: WorkloadResult): string {
+  checkResultsRecord("workload", "workload", w);
   const lists = w.groups === 1 ? `1 ${w.groupNoun}` : `${int(w.groups)} ${w.groupNoun}s`;
   return `${w.title} [${w.id}]: ${int(w.ranges)} ranges in ${lists}, ${bytes(w.bytes)}, ${int(w.pages)} pages`;
 }
 
 export function workloadTable(w: WorkloadResult): string {
+  checkResultsRecord("workload", "workload", w);
   return textTable(REP_COLUMNS, w.representations.map(repRow));
 }
 
@@ -191,12 +215,14 @@ function mapRow(m: MappingResult): string[] {
 
 /** The mapping table, with the full message of each failed mapping below it. */
 export function mappingTable(maps: readonly MappingResult[]): string {
+  checkArray("mappings", maps, (at, m) => checkResultsRecord(at, "mapping", m));
   const errors = maps.filter((m) => m.error !== null).map((m) => `${m.workload} / ${m.device}: ${m.error}`);
   return [textTable(MAP_COLUMNS, maps.map(mapRow)), ...errors].join("\n");
 }
 
 /** The verdicts as text: question, answer, margin, data, the timed observation. */
 export function verdictText(verdicts: readonly Verdict[]): string {
+  checkArray("verdicts", verdicts, (at, v) => checkResultsRecord(at, "verdict", v));
   return verdicts
     .map((v) =>
       [
@@ -212,6 +238,7 @@ export function verdictText(verdicts: readonly Verdict[]): string {
 
 /** The whole stdout report: one table per workload, the mapping table, what it says, the verdicts last. */
 export function studyText(r: StudyResults): string {
+  checkResultsRecord("results", null, r);
   const parts: string[] = [];
   for (const w of r.workloads) {
     parts.push(workloadHeading(w), workloadTable(w), "");

@@ -1,3 +1,4 @@
+import { checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
   DATA_BASE,
@@ -11,7 +12,7 @@ import {
   u64Sums,
   type WalkSums,
 } from "../kernels/memory.js";
-import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { bvecMergeRule, forEachMerged, hasPhysical, NEVER_MERGE } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
@@ -125,8 +126,12 @@ function pageStart(phys: number): number {
  * `first[g + 1]` from DATA_BASE), bv_len and bvec_phys() summed mod 2^64, in bigint.
  */
 export function bvecWalkReference(words: Uint32Array, first: Uint32Array): WalkSums {
+  checkInstance("words", words, Uint32Array);
+  checkInstance("first", first, Uint32Array);
+  const n = first.length === 0 ? 0 : first[first.length - 1]!;
+  checkInteger("bvecs", n, 0, (words.length - DATA_BASE / 4) / 4);
   const s = emptySums();
-  for (let i = 0; i < first[first.length - 1]!; i++) {
+  for (let i = 0; i < n; i++) {
     const at = DATA_BASE / 4 + i * 4;
     s.count++;
     s.lengthSum += BigInt(words[at + 2]!);
@@ -135,8 +140,15 @@ export function bvecWalkReference(words: Uint32Array, first: Uint32Array): WalkS
   return u64Sums(s);
 }
 
-const needsPages = (set: RangeSet) =>
-  hasPhysical(set) ? "pageless PHYSICAL ranges: a bio_vec needs a struct page" : null;
+const needsPages = (set: RangeSet) => {
+  checkRangeSet("range set", set);
+  return hasPhysical(set) ? "pageless PHYSICAL ranges: a bio_vec needs a struct page" : null;
+};
+
+function checkBuild(set: unknown, forTiming: unknown): asserts set is RangeSet {
+  checkRangeSet("range set", set);
+  optionalBoolean("forTiming", forTiming, false);
+}
 
 export const bioVec: Representation = {
   id: "bio_vec",
@@ -147,7 +159,10 @@ export const bioVec: Representation = {
   accounting:
     "16-byte bio_vec per physically contiguous run (bio_add_page() merging, multi-page bvecs). struct bio and bvec pool rounding are not counted.",
   unsupported: needsPages,
-  build: (set) => new BvecArrays(set, false),
+  build: (set, forTiming) => {
+    checkBuild(set, forTiming);
+    return new BvecArrays(set, false);
+  },
 };
 
 export const bioVecPage: Representation = {
@@ -158,5 +173,8 @@ export const bioVecPage: Representation = {
   label: "bio_vec (16 B, per page)",
   accounting: "16-byte bio_vec per 4 KiB page piece: the single-page view bio_for_each_segment() walks.",
   unsupported: needsPages,
-  build: (set) => new BvecArrays(set, true),
+  build: (set, forTiming) => {
+    checkBuild(set, forTiming);
+    return new BvecArrays(set, true);
+  },
 };

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { checkFunction } from "../args.js";
 
 let cached: (() => void) | null | undefined;
 
@@ -30,6 +31,7 @@ export function forcedGc(): (() => void) | null {
  * heapUsed after. Null when no GC can be forced (the caller then labels its figure an estimate).
  */
 export function measureRetainedHeap<T>(make: () => T): { value: T; bytes: number } | null {
+  checkFunction("make", make);
   const gc = forcedGc();
   if (gc === null) return null;
   gc();

@@ -1,4 +1,5 @@
-import type { RangeSet } from "../workloads/range-set.js";
+import { optionalBoolean } from "../args.js";
+import { checkRangeSet, type RangeSet } from "../workloads/range-set.js";
 import { measureRetainedHeap } from "./heap.js";
 import { bvecMergeRule, forEachMerged } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
@@ -84,6 +85,12 @@ export const jsObjects: Representation = {
   label: "plain JS objects",
   accounting:
     "one {type, base, offset, length, extra} object per physically contiguous run in a JS array, heap growth measured with forced GC (V8 heap statistics); an estimate, labelled so, if GC cannot be forced. Efficiency is against a dense 24-byte entry.",
-  unsupported: () => null,
-  build: (set, forTiming = false) => new JsLists(set, !forTiming),
+  unsupported: (set) => {
+    checkRangeSet("range set", set);
+    return null;
+  },
+  build: (set, forTiming) => {
+    checkRangeSet("range set", set);
+    return new JsLists(set, !optionalBoolean("forTiming", forTiming, false));
+  },
 };

@@ -1,3 +1,5 @@
+import { RlistError } from "@rlist/encoding";
+import { checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
   DATA_BASE,
@@ -11,7 +13,7 @@ import {
   u64Sums,
   type WalkSums,
 } from "../kernels/memory.js";
-import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { hasPhysical } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
@@ -23,6 +25,7 @@ export const PAGE_POINTER_BYTES = 8;
  * pin_user_pages() + sg_alloc_table_from_pages() take it; null when it can.
  */
 export function pageArrayObstacle(set: RangeSet): string | null {
+  checkRangeSet("range set", set);
   if (hasPhysical(set)) return "pageless PHYSICAL ranges: a page array needs a struct page";
   for (let g = 0; g < set.groups; g++) {
     const from = set.groupStart[g]!;
@@ -140,13 +143,21 @@ class PageArrays implements Built {
  * `desc` + g * 24), the first from its offset, each piece clamped to what is left, in bigint.
  */
 export function pageArrayWalkReference(words: Uint32Array, desc: number, lists: number): WalkSums {
+  checkInstance("words", words, Uint32Array);
+  checkInteger("descriptor address", desc, 0, words.length * 4);
+  checkInteger("lists", lists, 0, (words.length * 4 - desc) / DESC_BYTES);
+  if (desc % 8 !== 0) throw new RlistError("EINVAL", `descriptor address ${desc} is not 8-byte aligned`);
   const s = emptySums();
   for (let g = 0; g < lists; g++) {
     const d = desc / 4 + g * (DESC_BYTES / 4);
     let left = u64At(words, d + 4);
     let off = BigInt(words[d + 2]!);
+    const pages = words[d]!;
+    if (pages % 8 !== 0 || pages / 4 + words[d + 1]! * 2 > words.length || off >= 4096n) {
+      throw new RlistError("EFAULT", `list ${g}'s descriptor points outside the memory`);
+    }
     for (let i = 0; i < words[d + 1]! && left > 0n; i++) {
-      const at = words[d]! / 4 + i * 2;
+      const at = pages / 4 + i * 2;
       const len = left < 4096n - off ? left : 4096n - off;
       s.count++;
       s.lengthSum += len;
@@ -167,5 +178,9 @@ export const pageArray: Representation = {
   accounting:
     "one 8-byte struct page pointer per 4 KiB page touched, plus one (offset, size) per list that is not counted.",
   unsupported: pageArrayObstacle,
-  build: (set) => new PageArrays(set),
+  build: (set, forTiming) => {
+    checkRangeSet("range set", set);
+    optionalBoolean("forTiming", forTiming, false);
+    return new PageArrays(set);
+  },
 };

@@ -1,7 +1,18 @@
-import { CpuRangeList, type P2pProvider, type PhysicalMemory } from "@rlist/dma";
+import { CpuRangeList, P2pProvider, PhysicalMemory } from "@rlist/dma";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { type ChunkBytes, ChunkPool, RangeList } from "@rlist/list";
+import {
+  checkArray,
+  checkBoolean,
+  checkFunction,
+  checkInstance,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  optionalBoolean,
+} from "../args.js";
 import { addSums, emptySums, u64Sums, type WalkSums } from "../kernels/memory.js";
-import { NO_FOLIO, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { checkRangeSet, NO_FOLIO, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { hasPhysical } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation, type RepresentationId } from "./types.js";
 
@@ -17,9 +28,28 @@ export interface RlistContext {
   readonly makeList?: (g: number, store: RangeList) => CpuRangeList;
 }
 
+const CHUNK_SIZES: readonly ChunkBytes[] = [128, 512, 4096];
+
+/** `EINVAL` unless `ctx` is an {@link RlistContext}: a PhysicalMemory, P2P providers, an optional builder. */
+export function checkRlistContext(ctx: unknown): asserts ctx is RlistContext {
+  checkObject("rlist context", ctx);
+  const { memory, providers, makeList } = ctx as Partial<RlistContext>;
+  checkInstance("ctx.memory", memory, PhysicalMemory);
+  checkArray("ctx.providers", providers, (at, p) => checkInstance(at, p, P2pProvider));
+  if (makeList !== undefined) checkFunction("ctx.makeList", makeList);
+}
+
+/** `EINVAL` / `ERANGE` unless `g` names a group of `set`. */
+function checkGroup(set: RangeSet, g: unknown): asserts g is number {
+  checkInteger("group", g, 0, Math.max(0, set.groups - 1));
+  if (set.groups === 0) throw new RlistError("ERANGE", "the range set has no group");
+}
+
 /**
  * Appends list `g` range by range, the way GUP or a dma-buf exporter would. With `merge` false
  * every range is stored as it came (sealed after each append, so the next one cannot extend it).
+ * All or nothing: on an error (a provider the set names but `providers` lacks, a refused append)
+ * the list is rolled back to where it was.
  */
 export function appendRanges(
   set: RangeSet,
@@ -28,18 +58,33 @@ export function appendRanges(
   providers: readonly P2pProvider[],
   merge = true,
 ): void {
-  for (let i = set.groupStart[g]!; i < set.groupStart[g + 1]!; i++) {
-    const phys = set.phys[i]!;
-    if (set.folioPfn[i] === NO_FOLIO) {
-      const provider = providers[set.provider[i]!];
-      if (provider === undefined)
-        throw new RangeError(`range ${i} names provider ${set.provider[i]}, which is unknown`);
-      list.appendPhysical(phys, set.length[i]!, provider);
-    } else {
-      const pfn = Math.floor(phys / PAGE_SIZE);
-      list.appendPage(pfn, phys - pfn * PAGE_SIZE, set.length[i]!);
+  checkRangeSet("range set", set);
+  checkGroup(set, g);
+  checkInstance("list", list, CpuRangeList);
+  checkArray("providers", providers, (at, p) => checkInstance(at, p, P2pProvider));
+  checkBoolean("merge", merge);
+  const from = set.groupStart[g]!;
+  const to = set.groupStart[g + 1]!;
+  for (let i = from; i < to; i++) {
+    if (set.folioPfn[i] === NO_FOLIO && providers[set.provider[i]!] === undefined) {
+      throw new RlistError("EINVAL", `range ${i} names provider ${set.provider[i]}, which is unknown`);
     }
-    if (!merge) list.seal();
+  }
+  const mark = list.mark();
+  try {
+    for (let i = from; i < to; i++) {
+      const phys = set.phys[i]!;
+      if (set.folioPfn[i] === NO_FOLIO) {
+        list.appendPhysical(phys, set.length[i]!, providers[set.provider[i]!]!);
+      } else {
+        const pfn = Math.floor(phys / PAGE_SIZE);
+        list.appendPage(pfn, phys - pfn * PAGE_SIZE, set.length[i]!);
+      }
+      if (!merge) list.seal();
+    }
+  } catch (err) {
+    list.rollback(mark);
+    throw err;
   }
   list.seal();
 }
@@ -56,7 +101,18 @@ export function makeList(
   merge = true,
   mergePhysical = false,
 ): CpuRangeList {
-  if (ctx.makeList && merge && !mergePhysical) return ctx.makeList(g, store);
+  checkRangeSet("range set", set);
+  checkGroup(set, g);
+  checkRlistContext(ctx);
+  checkInstance("store", store, RangeList);
+  checkBoolean("merge", merge);
+  checkBoolean("mergePhysical", mergePhysical);
+  if (ctx.makeList && merge && !mergePhysical) {
+    const made = ctx.makeList(g, store);
+    if (!(made instanceof CpuRangeList))
+      throw new RlistError("EINVAL", `ctx.makeList returned ${formatValue(made)}, not a CpuRangeList`);
+    return made;
+  }
   const list = new CpuRangeList(ctx.memory, { store, mergePhysical });
   appendRanges(set, g, list, ctx.providers, merge);
   return list;
@@ -183,6 +239,10 @@ export function rlistRepresentation(
   merge = true,
   mergePhysical = false,
 ): Representation {
+  checkOneOf("chunkBytes", chunkBytes, CHUNK_SIZES);
+  checkRlistContext(ctx);
+  checkBoolean("merge", merge);
+  checkBoolean("mergePhysical", mergePhysical);
   const pool = new ChunkPool({ chunkBytes });
   const id = `rlist-${chunkBytes}` as RepresentationId;
   const variant = mergePhysical ? "P2P ranges merged" : merge ? "" : "no merge";
@@ -193,8 +253,15 @@ export function rlistRepresentation(
     merge: merge || mergePhysical,
     label: `rlist variable, ${chunkBytes} B chunks${variant === "" ? "" : `, ${variant}`}`,
     accounting: `rlist_cpu (CpuRangeList) entries in the variable 8/16/24-byte encoding, counted as whole ${chunkBytes}-byte chunks (chunk header, end marker and unused tail included)${merge ? "" : "; every input range kept as its own entry"}${mergePhysical ? "; contiguous PHYSICAL ranges of one P2P provider merged (CpuRangeList mergePhysical, an extension of the prototype)" : ""}.`,
-    unsupported: () => null,
-    build: (set) => new CpuLists(set, ctx, pool, merge, mergePhysical),
+    unsupported: (set) => {
+      checkRangeSet("range set", set);
+      return null;
+    },
+    build: (set, forTiming) => {
+      checkRangeSet("range set", set);
+      optionalBoolean("forTiming", forTiming, false);
+      return new CpuLists(set, ctx, pool, merge, mergePhysical);
+    },
   };
 }
 
@@ -233,6 +300,7 @@ class Fixed16Lists extends StoredLists {
 export const FIXED16_CHUNK_BYTES: ChunkBytes = 512;
 
 export function fixed16Representation(merge = true): Representation {
+  checkBoolean("merge", merge);
   const pool = new ChunkPool({ chunkBytes: FIXED16_CHUNK_BYTES });
   return {
     id: "fixed16",
@@ -241,9 +309,17 @@ export function fixed16Representation(merge = true): Representation {
     merge,
     label: `fixed 16 B entries, 512 B chunks${merge ? "" : ", no merge"}`,
     accounting: `the fixed16 codec (64-bit byte address, 60-bit length, 4 flag bits) in 512-byte chunks, ${merge ? "contiguous ranges merged" : "one entry per input range"}; whole chunks counted.`,
-    unsupported: (set) =>
-      hasPhysical(set) ? "a fixed16 entry has no field for the P2P provider of a PHYSICAL range" : null,
-    build: (set) => new Fixed16Lists(set, pool, merge),
+    unsupported: (set) => {
+      checkRangeSet("range set", set);
+      return hasPhysical(set)
+        ? "a fixed16 entry has no field for the P2P provider of a PHYSICAL range"
+        : null;
+    },
+    build: (set, forTiming) => {
+      checkRangeSet("range set", set);
+      optionalBoolean("forTiming", forTiming, false);
+      return new Fixed16Lists(set, pool, merge);
+    },
   };
 }
 
@@ -252,6 +328,9 @@ export function fixed16Representation(merge = true): Representation {
  * RangeList.toBytes() (what `rlist-lab study --save-lists` writes and `inspect` reads).
  */
 export function firstListBytes(set: RangeSet, ctx: RlistContext, chunkBytes: ChunkBytes): Uint8Array {
+  checkRangeSet("range set", set);
+  checkRlistContext(ctx);
+  checkOneOf("chunkBytes", chunkBytes, CHUNK_SIZES);
   const store = new RangeList({ chunkBytes, pool: new ChunkPool({ chunkBytes }) });
   try {
     if (set.groups > 0) makeList(set, 0, ctx, store);

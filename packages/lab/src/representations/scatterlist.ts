@@ -1,3 +1,5 @@
+import { RlistError } from "@rlist/encoding";
+import { checkBoolean, checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
   DATA_BASE,
@@ -11,7 +13,7 @@ import {
   u64Sums,
   type WalkSums,
 } from "../kernels/memory.js";
-import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { forEachMerged, type MergeRule, NEVER_MERGE, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
@@ -28,6 +30,7 @@ const SG_END = 0x2;
  * {@link SG_MAX_SINGLE_ALLOC} give up one slot to the chain link, the last chunk is exact.
  */
 export function sgAllocatedEntries(nents: number): number {
+  checkInteger("nents", nents, 0, 0xffff_ffff);
   if (nents <= 0) return 0;
   const max = SG_MAX_SINGLE_ALLOC;
   let left = nents;
@@ -39,8 +42,12 @@ export function sgAllocatedEntries(nents: number): number {
   return alloc + left;
 }
 
+/** Most entries {@link sgChunkSizes} describes (2^28: an array of about two million chunk sizes). */
+export const SG_CHUNK_SIZES_MAX_NENTS = 2 ** 28;
+
 /** The chunk sizes (in entries) of that allocation, in chain order. */
 export function sgChunkSizes(nents: number): number[] {
+  checkInteger("nents", nents, 0, SG_CHUNK_SIZES_MAX_NENTS);
   const sizes: number[] = [];
   let left = nents;
   while (left > SG_MAX_SINGLE_ALLOC) {
@@ -201,11 +208,19 @@ function writeEntry(
  * following sg_next() in bigint: length, and page_to_phys(page) + offset + dma_address.
  */
 export function sgWalkReference(words: Uint32Array, heads: Uint32Array): WalkSums {
+  checkInstance("words", words, Uint32Array);
+  checkInstance("heads", heads, Uint32Array);
   const s = emptySums();
+  // a table visits each 32-byte slot at most once: more steps than slots is a cycle
+  const slots = Math.floor(words.length / WORDS);
+  const inside = (at: number) => Number.isInteger(at) && at >= 0 && at + WORDS <= words.length;
   for (const head of heads) {
     if (head === 0) continue;
     let at = head / 4;
-    for (;;) {
+    for (let steps = 0; ; steps++) {
+      if (!inside(at))
+        throw new RlistError("EFAULT", `a scatterlist entry at byte ${at * 4} is outside the memory`);
+      if (steps > slots) throw new RlistError("EINVAL", `the table at byte ${head} chains in a cycle`);
       const link = u64At(words, at);
       if (link & 1n) {
         at = Number(link - 1n) / 4;
@@ -225,6 +240,7 @@ function noop(): void {}
 
 /** The scatterlist as sg_alloc_table_from_pages() builds it, or (`merge` false) one entry per input range. */
 export function scatterlistRepresentation(merge = true): Representation {
+  checkBoolean("merge", merge);
   return {
     id: "scatterlist",
     key: merge ? "scatterlist" : "scatterlist/no-merge",
@@ -234,8 +250,15 @@ export function scatterlistRepresentation(merge = true): Representation {
     accounting: merge
       ? "32-byte entries merged as sg_alloc_table_from_pages() does, in 4 KiB chunks of 128 where a full chunk gives its last slot to the chain link; the last chunk is allocated exactly. sg_table headers are not counted."
       : "the same table with one entry per input range (nothing merged), as a caller filling it with sg_set_page() per page or folio gets.",
-    unsupported: () => null,
-    build: (set) => new SgTables(set, merge ? sgMergeRule : NEVER_MERGE),
+    unsupported: (set) => {
+      checkRangeSet("range set", set);
+      return null;
+    },
+    build: (set, forTiming) => {
+      checkRangeSet("range set", set);
+      optionalBoolean("forTiming", forTiming, false);
+      return new SgTables(set, merge ? sgMergeRule : NEVER_MERGE);
+    },
   };
 }
 

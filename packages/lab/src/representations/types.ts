@@ -1,4 +1,6 @@
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { RangeList } from "@rlist/list";
+import { checkFinite, checkFunction, checkInteger, checkObject, checkOneOf, checkString } from "../args.js";
 import type { WalkSums } from "../kernels/memory.js";
 import type { RangeSet } from "../workloads/range-set.js";
 
@@ -62,6 +64,31 @@ export interface Built {
   release?(): void;
   /** Per list (chunked representations): entries and bytes, for the list-size classes. */
   readonly lists?: { readonly entries: Uint32Array; readonly bytes: Float64Array };
+}
+
+/** `EINVAL` unless `rep` is a {@link Representation}: its names, merge setting and two functions. */
+export function checkRepresentation(what: string, rep: unknown): asserts rep is Representation {
+  checkObject(what, rep);
+  const r = rep as Partial<Representation>;
+  checkOneOf(`${what}.id`, r.id, REPRESENTATION_IDS);
+  checkOneOf(`${what}.family`, r.family, REPRESENTATION_FAMILIES);
+  for (const k of ["key", "label", "accounting"] as const) checkString(`${what}.${k}`, r[k]);
+  if (r.merge !== null && typeof r.merge !== "boolean")
+    throw new RlistError("EINVAL", `${what}.merge must be a boolean or null, got ${formatValue(r.merge)}`);
+  checkFunction(`${what}.unsupported`, r.unsupported);
+  checkFunction(`${what}.build`, r.build);
+}
+
+/** `EINVAL` unless what `rep.build()` returned is a {@link Built} (a representation's own bug otherwise). */
+export function checkBuilt(what: string, b: unknown): asserts b is Built {
+  checkObject(what, b);
+  const x = b as Partial<Built>;
+  checkInteger(`${what}.entries`, x.entries);
+  checkFinite(`${what}.bytes`, x.bytes, 0);
+  checkFinite(`${what}.payloadBytes`, x.payloadBytes, 0);
+  checkFunction(`${what}.iterate`, x.iterate);
+  for (const k of ["kernelWalk", "referenceWalk", "release"] as const)
+    if (x[k] !== undefined) checkFunction(`${what}.${k}`, x[k]);
 }
 
 export interface Representation {

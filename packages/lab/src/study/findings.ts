@@ -1,6 +1,8 @@
+import { checkArray, checkObject, checkString } from "../args.js";
 import { bytes } from "../render/format.js";
 import type { RepresentationResult } from "./measure.js";
 import type { MappingResult, WorkloadResult } from "./results.js";
+import { checkResultsRecord } from "./schema.js";
 
 /** Short names for sentences and chart legends. */
 export const SHORT_NAMES: Record<string, string> = {
@@ -17,6 +19,8 @@ export const SHORT_NAMES: Record<string, string> = {
 
 /** Short name of a representation variant ("rlist-512", "rlist-512 no-merge"). */
 export function shortName(r: { id: string; key: string; label: string }): string {
+  checkObject("representation", r);
+  for (const k of ["id", "key", "label"] as const) checkString(`representation.${k}`, r[k]);
   const base = SHORT_NAMES[r.id] ?? r.label;
   if (r.key.endsWith("/p2p-merge")) return `${base} P2P-merged`;
   return r.key.endsWith("/no-merge") ? `${base} no-merge` : base;
@@ -54,6 +58,7 @@ function pagesPerEntry(w: WorkloadResult): number {
 
 /** One sentence: the winner on memory for this workload and why. */
 export function headline(w: WorkloadResult): string {
+  checkResultsRecord("workload", "workload", w);
   const sorted = bySize(w);
   const best = sorted[0];
   if (!best) return `${w.id}: no representation can hold it.`;
@@ -82,6 +87,7 @@ export function headline(w: WorkloadResult): string {
 
 /** Detailed sentences for one workload's section. */
 export function workloadFindings(w: WorkloadResult): string[] {
+  checkResultsRecord("workload", "workload", w);
   const out: string[] = [];
   const sorted = bySize(w);
   const rl = rlistOf(w);
@@ -152,7 +158,9 @@ export function computeFindings(
   workloads: readonly WorkloadResult[],
   mappings: readonly MappingResult[],
 ): string[] {
-  const out = workloads.map(headline);
+  checkArray("workloads", workloads, (at, w) => checkResultsRecord(at, "workload", w));
+  checkArray("mappings", mappings, (at, m) => checkResultsRecord(at, "mapping", m));
+  const out = workloads.map((w) => headline(w));
   for (const s of [iommuSentence(mappings), mappingSentence(mappings)]) if (s !== null) out.push(s);
   return out;
 }

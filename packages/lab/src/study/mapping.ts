@@ -19,11 +19,12 @@ import {
 } from "@rlist/dma";
 import { isRlistError } from "@rlist/encoding";
 import { ChunkPool, RangeList } from "@rlist/list";
-import type { P2pMachine } from "../machine/example-p2p.js";
+import { checkInteger, checkObject } from "../args.js";
+import { checkP2pMachine, type P2pMachine } from "../machine/example-p2p.js";
 import { makeList } from "../representations/rlist.js";
-import type { Prepared } from "./prepare.js";
+import { checkPrepared, type Prepared } from "./prepare.js";
 import type { IotlbFigures, MappingResult } from "./results.js";
-import { interleaved } from "./timing.js";
+import { checkBudget, interleaved, MAX_TIMING_ROUNDS } from "./timing.js";
 
 export interface MapOptions {
   /** Interleaved timing rounds (every device once per round). */
@@ -67,6 +68,8 @@ export const LIST_INTERVAL_MS = 1;
 
 /** The devices a workload is mapped for: the GPU's NICs for P2P, else one device with and without IOMMU. */
 export function mapTargets(p: Prepared, p2p: P2pMachine): MapTarget[] {
+  checkPrepared("prepared", p);
+  checkP2pMachine("p2p", p2p);
   if (p.p2p) {
     return p2p.clients.map((c) => ({
       label: c.label,
@@ -182,6 +185,11 @@ function iotlbFigures(lists: readonly CpuRangeList[], device: DmaDevice): IotlbF
  * result says how many were taken).
  */
 export function mapWorkload(p: Prepared, p2p: P2pMachine, o: MapOptions): MappingResult[] {
+  checkPrepared("prepared", p);
+  checkP2pMachine("p2p", p2p);
+  checkObject("map options", o);
+  checkInteger("rounds", o.rounds, 1, MAX_TIMING_ROUNDS);
+  checkBudget("budgetNs", o.budgetNs);
   const set = p.workload.ranges;
   const pool = new ChunkPool({ chunkBytes: 512 });
   const stores: RangeList[] = [];

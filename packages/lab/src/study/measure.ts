@@ -1,15 +1,21 @@
+import { formatValue, RlistError } from "@rlist/encoding";
 import type { RangeList } from "@rlist/list";
+import { checkArray, checkFunction, checkInteger, checkObject, checkString } from "../args.js";
 import type { WalkSums } from "../kernels/memory.js";
 import { CWalkRunner, type CWalkSample } from "../native/c-yardstick.js";
-import type {
-  Built,
-  Representation,
-  RepresentationFamily,
-  RepresentationId,
-} from "../representations/types.js";
-import type { Workload } from "../workloads/workload.js";
 import {
+  type Built,
+  checkBuilt,
+  checkRepresentation,
+  type Representation,
+  type RepresentationFamily,
+  type RepresentationId,
+} from "../representations/types.js";
+import { checkWorkload, type Workload } from "../workloads/workload.js";
+import {
+  checkBudget,
   interleaved,
+  MAX_TIMING_ROUNDS,
   MIN_SAMPLE_NS,
   type NoiseFloor,
   noiseFloor,
@@ -211,13 +217,35 @@ function twinName(timed: readonly { rep: Representation }[], a: number, b: numbe
  * runs store lengths in pages) its lengths must add up to the workload's bytes.
  */
 function checkedKernelWalk(rep: Representation, b: Built, w: Workload): WalkSums {
-  const s = b.kernelWalk!();
+  const s = b.kernelWalk!() as Partial<WalkSums> | null;
+  if (
+    typeof s !== "object" ||
+    s === null ||
+    typeof s.count !== "number" ||
+    typeof s.lengthSum !== "bigint" ||
+    typeof s.baseSum !== "bigint"
+  )
+    throw new RlistError("EINVAL", `${rep.key}: its kernel walk returned ${formatValue(s)}, not walk sums`);
   const bytesOk = rep.family === "rlist" || rep.family === "fixed16" || s.lengthSum === BigInt(w.bytes);
   if (s.count !== b.entries || !bytesOk)
-    throw new Error(
+    throw new RlistError(
+      "EINVAL",
       `${rep.key} on ${w.id}: the kernel walk read ${s.count} entries and ${s.lengthSum} bytes, the representation has ${b.entries} entries and the workload ${w.bytes} bytes`,
     );
-  return s;
+  return s as WalkSums;
+}
+
+/** `EINVAL` / `ERANGE` unless `o` is a {@link MeasureOptions}. */
+function checkMeasureOptions(o: unknown): asserts o is MeasureOptions {
+  checkObject("measure options", o);
+  const { rounds, c, calibrateNs, onRound } = o as Partial<MeasureOptions>;
+  checkInteger("rounds", rounds, 1, MAX_TIMING_ROUNDS);
+  if (c !== undefined && c !== null) {
+    checkObject("c", c);
+    checkString("c.binary", c.binary);
+  }
+  if (calibrateNs !== undefined) checkBudget("calibrateNs", calibrateNs);
+  if (onRound !== undefined) checkFunction("onRound", onRound);
 }
 
 /**
@@ -229,11 +257,19 @@ function checkedKernelWalk(rep: Representation, b: Built, w: Workload): WalkSums
  * none.
  */
 export function measureAll(reps: readonly Representation[], w: Workload, o: MeasureOptions): Measured {
+  checkArray("representations", reps, checkRepresentation);
+  checkWorkload("workload", w);
+  checkMeasureOptions(o);
   const built: (Built | null)[] = [];
   const controls: Built[] = [];
   const runners: CWalkRunner[] = [];
   try {
-    const reasons = reps.map((rep) => rep.unsupported(w.ranges));
+    const reasons = reps.map((rep) => {
+      const why = rep.unsupported(w.ranges);
+      if (why !== null && typeof why !== "string")
+        throw new RlistError("EINVAL", `${rep.key}.unsupported returned ${formatValue(why)}`);
+      return why;
+    });
     const sums: (WalkSums | null)[] = [];
     for (const [i, rep] of reps.entries()) {
       if (reasons[i] !== null) {
@@ -242,10 +278,14 @@ export function measureAll(reps: readonly Representation[], w: Workload, o: Meas
         continue;
       }
       const b = rep.build(w.ranges);
+      checkBuilt(`${rep.key}'s build`, b);
       built.push(b);
       const described = b.iterate();
       if (described !== w.bytes)
-        throw new Error(`${rep.key} on ${w.id}: describes ${described} bytes, the workload has ${w.bytes}`);
+        throw new RlistError(
+          "EINVAL",
+          `${rep.key} on ${w.id}: describes ${formatValue(described)} bytes, the workload has ${w.bytes}`,
+        );
       sums.push(b.kernelWalk ? checkedKernelWalk(rep, b, w) : null);
     }
     const timed = reps.flatMap((rep, i) => (built[i] === null ? [] : [{ rep, b: built[i]!, i }]));
@@ -424,7 +464,8 @@ function cContender(
       if (error !== null) return;
       try {
         const r = runner.run();
-        if (r.length !== at) throw new Error(`the C yardstick printed ${r.length} results for ${at} lists`);
+        if (r.length !== at)
+          throw new RlistError("EIO", `the C yardstick printed ${r.length} results for ${at} lists`);
         samples.push(r);
       } catch (err) {
         error = (err as Error).message;

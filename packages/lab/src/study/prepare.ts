@@ -1,18 +1,27 @@
 import { Bio, bioToCpuRangeList } from "@rlist/bvec";
 import { PhysicalMemory } from "@rlist/dma";
+import { RlistError } from "@rlist/encoding";
 import type { RangeList } from "@rlist/list";
-import type { P2pMachine } from "../machine/example-p2p.js";
-import { GPU_BAR1 } from "../machine/example-p2p.js";
-import type { Machine } from "../machine/host.js";
-import type { RlistContext } from "../representations/rlist.js";
+import {
+  checkArray,
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkString,
+} from "../args.js";
+import { checkP2pMachine, GPU_BAR1, type P2pMachine } from "../machine/example-p2p.js";
+import { checkMachine, type Machine } from "../machine/host.js";
+import { checkRlistContext, type RlistContext } from "../representations/rlist.js";
 import { gpuWorkload } from "../workloads/gpu.js";
-import { liveWorkload } from "../workloads/live.js";
+import { LIVE_MAX_BYTES, liveWorkload } from "../workloads/live.js";
 import { nvmeWorkload } from "../workloads/nvme.js";
 import { type ProcsOptions, procsWorkload } from "../workloads/procs.js";
-import { PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
+import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.js";
 import { rdmaWorkload } from "../workloads/rdma.js";
 import { thpWorkload } from "../workloads/thp.js";
-import type { Workload, WorkloadId } from "../workloads/workload.js";
+import { checkWorkload, WORKLOAD_IDS, type Workload, type WorkloadId } from "../workloads/workload.js";
 
 /** A workload with what the range lists and the mapper need to know about its memory. */
 export interface Prepared {
@@ -20,6 +29,15 @@ export interface Prepared {
   readonly ctx: RlistContext;
   /** True for the P2P workload, which lives on the example P2P server. */
   readonly p2p: boolean;
+}
+
+/** `EINVAL` unless `p` is a {@link Prepared}: a workload, its rlist context and the P2P flag. */
+export function checkPrepared(what: string, p: unknown): asserts p is Prepared {
+  checkObject(what, p);
+  const x = p as Partial<Prepared>;
+  checkWorkload(`${what}.workload`, x.workload);
+  checkRlistContext(x.ctx);
+  checkBoolean(`${what}.p2p`, x.p2p);
 }
 
 export interface PrepareOptions {
@@ -37,6 +55,7 @@ export interface PrepareOptions {
  * physically contiguous segments into multi-page bvecs).
  */
 export function biosOf(set: RangeSet): Bio[] {
+  checkRangeSet("range set", set);
   const bios: Bio[] = [];
   for (let g = 0; g < set.groups; g++) {
     const from = set.groupStart[g]!;
@@ -72,11 +91,28 @@ function liveMemory(set: RangeSet, machine: Machine): PhysicalMemory {
   });
 }
 
+function checkProcsOptions(p: unknown): void {
+  checkObject("procs", p);
+  const { procRoot, pids, budgetBytes, onProgress, onNote } = p as Partial<ProcsOptions>;
+  checkString("procs.procRoot", procRoot);
+  if (pids !== undefined) checkArray("procs.pids", pids, (at, pid) => checkInteger(at, pid, 1, 2 ** 31 - 1));
+  checkInteger("procs.budgetBytes", budgetBytes);
+  if (onProgress !== undefined) checkFunction("procs.onProgress", onProgress);
+  if (onNote !== undefined) checkFunction("procs.onNote", onNote);
+  if (procRoot === "") throw new RlistError("EINVAL", "procs.procRoot is empty");
+}
+
 /**
  * Generates (or, for `live`, observes) one workload. Returns a reason instead when it cannot be
  * had here (live without root), so the study goes on without it.
  */
 export function prepareWorkload(id: WorkloadId, o: PrepareOptions): Prepared | { skipped: string } {
+  checkOneOf("workload", id, [...WORKLOAD_IDS, "procs"]);
+  checkObject("prepare options", o);
+  checkMachine("machine", o.machine);
+  checkP2pMachine("p2p", o.p2p);
+  checkInteger("liveBytes", o.liveBytes, PAGE_SIZE, LIVE_MAX_BYTES);
+  if (o.procs !== undefined) checkProcsOptions(o.procs);
   const gen = { entries: o.entries, seed: o.seed, ram: o.machine.ram };
   const host = (workload: Workload): Prepared => ({
     workload,

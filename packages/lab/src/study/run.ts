@@ -1,6 +1,16 @@
+import { RlistError } from "@rlist/encoding";
 import type { ChunkBytes } from "@rlist/list";
+import {
+  checkArray,
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkString,
+} from "../args.js";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
-import type { Machine } from "../machine/host.js";
+import { checkMachine, type Machine } from "../machine/host.js";
 import { C_FLAGS, type CYardstickOptions, prepareCYardstick } from "../native/c-yardstick.js";
 import { bioVec, bioVecPage } from "../representations/bvec.js";
 import { jsObjects } from "../representations/js-objects.js";
@@ -8,12 +18,13 @@ import { pageArray } from "../representations/page-array.js";
 import { fixed16Representation, rlistRepresentation } from "../representations/rlist.js";
 import { scatterlistRepresentation } from "../representations/scatterlist.js";
 import type { Representation } from "../representations/types.js";
+import { LIVE_MAX_BYTES } from "../workloads/live.js";
 import { pagesTouched } from "../workloads/range-set.js";
-import type { WorkloadId } from "../workloads/workload.js";
+import { MAX_WORKLOAD_ENTRIES, WORKLOAD_IDS, type WorkloadId } from "../workloads/workload.js";
 import { computeFindings, workloadFindings } from "./findings.js";
 import { mapWorkload } from "./mapping.js";
 import { measureAll } from "./measure.js";
-import { type Prepared, type PrepareOptions, prepareWorkload } from "./prepare.js";
+import { checkPrepared, type Prepared, type PrepareOptions, prepareWorkload } from "./prepare.js";
 import {
   type MappingResult,
   RESULTS_SCHEMA,
@@ -21,8 +32,49 @@ import {
   type TopologyResult,
   type WorkloadResult,
 } from "./results.js";
+import { checkBudget, MAX_TIMING_ROUNDS } from "./timing.js";
 import { summarizeP2pMachine, summarizeTopology } from "./topology.js";
 import { computeVerdicts } from "./verdicts.js";
+
+const CHUNK_SIZES: readonly ChunkBytes[] = [128, 512, 4096];
+
+/** `EINVAL` unless `value` is a non-empty array of distinct members of `values`. */
+function checkChoices<T extends string | number>(what: string, value: unknown, values: readonly T[]): void {
+  checkArray(what, value, (at, v) => checkOneOf(at, v, values));
+  if (value.length === 0) throw new RlistError("EINVAL", `${what} is empty`);
+  if (new Set(value).size !== value.length) throw new RlistError("EINVAL", `${what} names one twice`);
+}
+
+/** `EINVAL` / `ERANGE` unless `o` is a {@link StudyOptions}: every field checked before any work. */
+function checkStudyOptions(o: unknown): asserts o is StudyOptions {
+  checkObject("study options", o);
+  const s = o as Partial<StudyOptions>;
+  checkInteger("entries", s.entries, 0, MAX_WORKLOAD_ENTRIES);
+  checkInteger("seed", s.seed, Number.MIN_SAFE_INTEGER);
+  checkChoices("chunkBytes", s.chunkBytes, CHUNK_SIZES);
+  checkChoices("workloads", s.workloads, [...WORKLOAD_IDS, "procs"]);
+  if (s.merge !== undefined) checkChoices("merge", s.merge, ["on", "off"]);
+  checkInteger("runs", s.runs, 1, MAX_TIMING_ROUNDS);
+  checkInteger("liveBytes", s.liveBytes, 4096, LIVE_MAX_BYTES);
+  if (s.procs !== undefined) checkObject("procs", s.procs);
+  checkMachine("machine", s.machine);
+  checkString("machineLabel", s.machineLabel);
+  if (s.mappings !== undefined) checkBoolean("mappings", s.mappings);
+  if (s.mapBudgetNs !== undefined) checkBudget("mapBudgetNs", s.mapBudgetNs);
+  if (s.calibrateNs !== undefined) checkBudget("calibrateNs", s.calibrateNs);
+  if (s.cYardstick !== undefined && typeof s.cYardstick !== "boolean") {
+    checkObject("cYardstick", s.cYardstick);
+    const { compiler, source, cacheDir } = s.cYardstick;
+    for (const [k, v] of [
+      ["compiler", compiler],
+      ["source", source],
+      ["cacheDir", cacheDir],
+    ] as const)
+      if (v !== undefined) checkString(`cYardstick.${k}`, v);
+  }
+  checkString("version", s.version);
+  for (const k of ["onStep", "onNote", "onPrepared"] as const) if (s[k] !== undefined) checkFunction(k, s[k]);
+}
 
 export interface StudyOptions {
   readonly entries: number;
@@ -69,6 +121,9 @@ export function representationsFor(
   chunkBytes: readonly ChunkBytes[],
   merge: readonly ("on" | "off")[] = ["on", "off"],
 ): Representation[] {
+  checkPrepared("prepared", p);
+  checkChoices("chunkBytes", chunkBytes, CHUNK_SIZES);
+  checkChoices("merge", merge, ["on", "off"]);
   const on = merge.includes("on");
   const off = merge.includes("off");
   const both = <T>(make: (m: boolean) => T): T[] => [
@@ -95,6 +150,7 @@ export function representationsFor(
 
 /** Runs the whole study: generate, build, measure, map, summarize. */
 export function runStudy(o: StudyOptions): StudyResults {
+  checkStudyOptions(o);
   const merge = o.merge ?? ["on", "off"];
   const p2p = exampleP2pMachine();
   const prepared: Prepared[] = [];

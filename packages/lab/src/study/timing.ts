@@ -1,3 +1,25 @@
+import { RlistError } from "@rlist/encoding";
+import { checkArray, checkFinite, checkFunction, checkInteger, checkObject, checkString } from "../args.js";
+import { checkResultsRecord } from "./schema.js";
+
+/** Most rounds or samples a timing call takes (the CLI's `--runs` stops at 100). */
+export const MAX_TIMING_ROUNDS = 1000;
+/** Longest time budget a timing call accepts, ns (10 minutes): more is a hang, not a measurement. */
+export const MAX_TIMING_BUDGET_NS = 600e9;
+
+/** `ERANGE` unless `ns` is a time budget: finite, >= 0, at most {@link MAX_TIMING_BUDGET_NS}. */
+export function checkBudget(what: string, ns: unknown): asserts ns is number {
+  checkFinite(what, ns, 0);
+  if (ns > MAX_TIMING_BUDGET_NS)
+    throw new RlistError("ERANGE", `${what} ${ns} ns is above ${MAX_TIMING_BUDGET_NS} ns (10 minutes)`);
+}
+
+/** `EINVAL` unless `samples` is a non-empty array of finite non-negative numbers. */
+function checkSamples(what: string, samples: unknown): asserts samples is readonly number[] {
+  checkArray(what, samples, (at, v) => checkFinite(at, v, 0));
+  if (samples.length === 0) throw new RlistError("EINVAL", `${what} is empty`);
+}
+
 /** Nanoseconds elapsed while running `fn` `reps` times. */
 function timeReps(fn: () => void, reps: number): number {
   const t0 = process.hrtime.bigint();
@@ -16,6 +38,9 @@ export const MIN_SAMPLE_NS = 2e6;
  * other processes on a shared machine.
  */
 export function bestOf(runs: number, budgetNs: number, fn: () => void): number {
+  checkInteger("runs", runs, 1, MAX_TIMING_ROUNDS);
+  checkBudget("budgetNs", budgetNs);
+  checkFunction("fn", fn);
   let spent = timeReps(fn, 1);
   let reps = 1;
   // Calibrate: double the repetitions until a sample is long enough (or the budget is gone).
@@ -46,12 +71,15 @@ export interface Timing {
 
 /** Median of a non-empty list (mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
+  checkArray("values", values, (at, v) => checkFinite(at, v));
+  if (values.length === 0) throw new RlistError("EINVAL", "the median of no values");
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >>> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export function timingOf(samplesNs: readonly number[]): Timing {
+  checkSamples("samplesNs", samplesNs);
   return {
     medianNs: median(samplesNs),
     minNs: Math.min(...samplesNs),
@@ -62,6 +90,8 @@ export function timingOf(samplesNs: readonly number[]): Timing {
 
 /** Repetitions of `fn` that make one sample last at least {@link MIN_SAMPLE_NS} (after a warm-up call). */
 export function calibrate(fn: () => void, maxNs: number): number {
+  checkFunction("fn", fn);
+  checkBudget("maxNs", maxNs);
   let spent = timeReps(fn, 1);
   let reps = 1;
   for (;;) {
@@ -96,6 +126,16 @@ export function interleaved(
   rounds: number,
   o: InterleaveOptions = {},
 ): Timing[] {
+  checkArray("fns", fns, checkFunction);
+  checkInteger("rounds", rounds, 1, MAX_TIMING_ROUNDS);
+  checkObject("options", o);
+  if (o.calibrateNs !== undefined) checkBudget("calibrateNs", o.calibrateNs);
+  // a warm call of Infinity ns is "slow enough already: sample it one call at a time"
+  if (o.warmCallNs !== undefined)
+    checkArray("warmCallNs", o.warmCallNs, (at, v) => {
+      if (v !== Number.POSITIVE_INFINITY) checkFinite(at, v, 0);
+    });
+  if (o.onRound !== undefined) checkFunction("onRound", o.onRound);
   const reps = fns.map((fn, i) =>
     (o.warmCallNs?.[i] ?? 0) >= MIN_SAMPLE_NS ? 1 : calibrate(fn, o.calibrateNs ?? 50e6),
   );
@@ -136,6 +176,7 @@ export const MIN_TIMED_EFFECT = 0.1;
 
 /** Rounds that must agree on the direction: all but one in five (3 of 3, 4 of 5, 8 of 10). */
 export function roundsThatMustAgree(rounds: number): number {
+  checkInteger("rounds", rounds);
   return rounds - Math.floor(rounds / 5);
 }
 
@@ -160,12 +201,16 @@ export interface NoiseFloor {
  * identical): the largest of their floors, named by the pair that set it. Null for no pair.
  */
 export function worstNoise(floors: readonly NoiseFloor[]): NoiseFloor | null {
+  checkArray("noise floors", floors, (at, f) => checkResultsRecord(at, "noiseFloor", f));
   let worst: NoiseFloor | null = null;
   for (const f of floors) if (worst === null || f.factor > worst.factor) worst = f;
   return worst;
 }
 
 export function noiseFloor(control: string, a: Timing, b: Timing): NoiseFloor {
+  checkString("control", control);
+  checkResultsRecord("a", "timing", a);
+  checkResultsRecord("b", "timing", b);
   const n = Math.min(a.samplesNs.length, b.samplesNs.length);
   const deviations: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -183,6 +228,9 @@ export function noiseFloor(control: string, a: Timing, b: Timing): NoiseFloor {
  * must also clear it.
  */
 export function speedRatio(a: Timing, b: Timing, noise: NoiseFloor | null = null): SpeedRatio {
+  checkResultsRecord("a", "timing", a);
+  checkResultsRecord("b", "timing", b);
+  if (noise !== null) checkResultsRecord("noise", "noiseFloor", noise);
   const n = Math.min(a.samplesNs.length, b.samplesNs.length);
   const ratios: number[] = [];
   for (let i = 0; i < n; i++) ratios.push(b.samplesNs[i]! / a.samplesNs[i]!);

@@ -1,5 +1,6 @@
-import { type P2pProvider, type PciFunction, type PciTopology, p2pPath } from "@rlist/dma";
-import type { P2pMachine } from "../machine/example-p2p.js";
+import { P2pProvider, PciFunction, PciTopology, p2pPath } from "@rlist/dma";
+import { checkArray, checkInstance, checkObject, checkString } from "../args.js";
+import { checkP2pMachine, type P2pMachine } from "../machine/example-p2p.js";
 import type { TopologyFunction, TopologyResult } from "./results.js";
 
 const hex = (v: number | bigint, pad = 4) => `0x${v.toString(16).padStart(pad, "0")}`;
@@ -27,6 +28,13 @@ export function summarizeTopology(
   topo: PciTopology,
   p2p: readonly { provider: P2pProvider; client: PciFunction }[] = [],
 ): TopologyResult {
+  checkString("label", label);
+  checkInstance("topology", topo, PciTopology);
+  checkArray("p2p pairs", p2p, (at, pair) => {
+    checkObject(at, pair);
+    checkInstance(`${at}.provider`, (pair as { provider: unknown }).provider, P2pProvider);
+    checkInstance(`${at}.client`, (pair as { client: unknown }).client, PciFunction);
+  });
   const hostBridges = topo.hostBridges.map((hb) => {
     const functions: TopologyFunction[] = [];
     const walk = (f: PciFunction, depth: number) => {
@@ -55,6 +63,7 @@ export function summarizeTopology(
 
 /** The example P2P server with the GPU BAR's map type to each NIC. */
 export function summarizeP2pMachine(m: P2pMachine): TopologyResult {
+  checkP2pMachine("P2P machine", m);
   return summarizeTopology(
     "example P2P server (GPU and NICs; embedded)",
     m.topology,

@@ -5,10 +5,12 @@
  * only when every interleaved round agrees and the effect clears the noise ({@link speedRatio}),
  * and never change an answer. Every verdict names the data it was decided on.
  */
+import { checkArray } from "../args.js";
 import { bytes as fmtBytes } from "../render/format.js";
 import type { DataSource } from "../workloads/workload.js";
 import { LIST_SIZE_CLASSES, type RepresentationResult } from "./measure.js";
 import type { MappingResult, WorkloadResult } from "./results.js";
+import { checkResultsRecord } from "./schema.js";
 import {
   MIN_ROUNDS_TO_DECIDE,
   MIN_TIMED_EFFECT,
@@ -525,6 +527,8 @@ export function computeVerdicts(
   workloads: readonly WorkloadResult[],
   mappings: readonly MappingResult[],
 ): Verdict[] {
+  checkArray("workloads", workloads, (at, w) => checkResultsRecord(at, "workload", w));
+  checkArray("mappings", mappings, (at, m) => checkResultsRecord(at, "mapping", m));
   return [
     entryFormat(workloads),
     chunkSize(workloads),

@@ -1,6 +1,7 @@
+import { checkInteger, checkObject, checkString } from "../args.js";
 import { createRng, deriveSeed } from "../rng.js";
-import { RangeSetBuilder, totalBytes } from "./range-set.js";
-import type { GenerateOptions, Workload } from "./workload.js";
+import { MAX_PROVIDER_INDEX, RangeSetBuilder, totalBytes } from "./range-set.js";
+import { checkGenerateOptions, type GenerateOptions, type Workload } from "./workload.js";
 
 /** The BAR a dma-buf exporter hands out: CPU physical window plus its P2P provider index. */
 export interface BarWindow {
@@ -31,11 +32,18 @@ export const GPU_ADJACENT_ODDS = 0.3;
  * with random gaps; generation stops early if the BAR is full.
  */
 export function gpuWorkload(o: GenerateOptions & { readonly bar: BarWindow }): Workload {
+  checkGenerateOptions(o);
+  const bar = o.bar;
+  checkObject("bar", bar);
+  checkInteger("bar.start", bar.start);
+  checkInteger("bar.size", bar.size, 0, Number.MAX_SAFE_INTEGER - bar.start);
+  checkInteger("bar.provider", bar.provider, 0, MAX_PROVIDER_INDEX);
+  checkString("bar.name", bar.name);
   const rng = createRng(deriveSeed(o.seed, "gpu-p2p"));
   const b = new RangeSetBuilder();
   b.beginGroup();
-  const end = o.bar.start + o.bar.size;
-  let at = o.bar.start;
+  const end = bar.start + bar.size;
+  let at = bar.start;
   let blocks = 0;
   for (; blocks < o.entries; blocks++) {
     if (blocks > 0 && !rng.chance(GPU_ADJACENT_ODDS)) at += rng.between(1, 8) * KiB64;
@@ -50,21 +58,21 @@ export function gpuWorkload(o: GenerateOptions & { readonly bar: BarWindow }): W
     }
     const len = units * KiB64;
     if (at + len > end) break;
-    b.addPhysical(at, len, o.bar.provider);
+    b.addPhysical(at, len, bar.provider);
     at += len;
   }
   const ranges = b.finish();
   return {
     id: "gpu-p2p",
     title: "GPU BAR dma-buf (P2P)",
-    summary: `A dma-buf of VRAM blocks behind ${o.bar.name}: PHYSICAL ranges with a P2P provider, mapped for a NIC.`,
+    summary: `A dma-buf of VRAM blocks behind ${bar.name}: PHYSICAL ranges with a P2P provider, mapped for a NIC.`,
     data: "synthetic",
     groupNoun: "dma-buf attachment",
     ranges,
     bytes: totalBytes(ranges),
     facts: [
       { label: "VRAM blocks", value: blocks },
-      { label: "BAR", value: o.bar.name },
+      { label: "BAR", value: bar.name },
       ...(blocks < o.entries ? [{ label: "note", value: `BAR full after ${blocks} blocks` }] : []),
     ],
   };

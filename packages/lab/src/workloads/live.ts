@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { checkArray, checkFinite, checkInstance, checkInteger, checkObject, checkString } from "../args.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
 import type { Workload } from "./workload.js";
 
 /** Size of the lab's own buffer whose page frames the `live` workload reads. */
 export const LIVE_DEFAULT_BYTES = 64 * 1024 * 1024;
+/** The largest buffer `liveWorkload` allocates (`--live-mib` has the same bound); the smallest is a page. */
+export const LIVE_MAX_BYTES = 1024 * 1024 * 1024;
 
 /** pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
 const PM_PRESENT_HI = 1 << 31; // bit 63, in the high u32
@@ -23,6 +26,7 @@ export interface MapsEntry {
 
 /** Parses /proc/<pid>/maps text ("start-end perms offset dev inode [path]"). */
 export function parseMaps(text: string): MapsEntry[] {
+  checkString("maps text", text);
   const out: MapsEntry[] = [];
   for (const line of text.split("\n")) {
     const m = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+\S+\s+\S+\s+(\d+)\s*(.*)$/.exec(line);
@@ -40,6 +44,17 @@ export function parseMaps(text: string): MapsEntry[] {
 
 /** Anonymous writable mappings big enough to hold `bytes`: where a large Buffer can live. */
 export function candidateMappings(maps: readonly MapsEntry[], bytes: number): MapsEntry[] {
+  checkArray("maps", maps, (at, m) => {
+    checkObject(at, m);
+    const e = m as Partial<MapsEntry>;
+    // addresses as parseMaps reads them: [vsyscall] sits above 2^53, so not always exact
+    checkFinite(`${at}.start`, e.start, 0);
+    checkFinite(`${at}.end`, e.end, 0);
+    checkString(`${at}.perms`, e.perms);
+    checkFinite(`${at}.inode`, e.inode, 0);
+    checkString(`${at}.path`, e.path);
+  });
+  checkInteger("bytes", bytes);
   return maps.filter(
     (m) => m.perms.startsWith("rw") && m.inode === 0 && !m.path.startsWith("[") && m.end - m.start >= bytes,
   );
@@ -56,6 +71,7 @@ export interface DecodedPagemap {
 
 /** Decodes 8-byte little-endian pagemap entries: bit 63 present, bits 0-54 PFN. */
 export function decodePagemap(bytes: Uint8Array): DecodedPagemap {
+  checkInstance("pagemap bytes", bytes, Uint8Array);
   const n = bytes.length >>> 3;
   const view = new DataView(bytes.buffer, bytes.byteOffset, n * 8);
   const pfns = new Float64Array(n);
@@ -82,6 +98,10 @@ export function decodePagemap(bytes: Uint8Array): DecodedPagemap {
  * is). Non-present pages are skipped (the caller reports them).
  */
 export function liveRanges(va: number, bytes: number, pfns: Float64Array): RangeSetBuilder {
+  checkInteger("va", va);
+  checkInteger("bytes", bytes, 0, Number.MAX_SAFE_INTEGER - va);
+  checkInstance("pfns", pfns, Float64Array);
+  for (const pfn of pfns) if (pfn !== -1) checkInteger("a pfn", pfn);
   const b = new RangeSetBuilder();
   b.beginGroup();
   const first = Math.floor(va / PAGE_SIZE);
@@ -150,6 +170,7 @@ function locate(maps: readonly MapsEntry[], bytes: number, marker: Uint8Array): 
  * why and the study goes on without this workload.
  */
 export function liveWorkload(bytes: number = LIVE_DEFAULT_BYTES): LiveResult {
+  checkInteger("live buffer bytes", bytes, PAGE_SIZE, LIVE_MAX_BYTES);
   if (process.platform !== "linux") return { ok: false, reason: "live: /proc/self/pagemap is Linux-only" };
   const buf = Buffer.alloc(bytes);
   const marker = randomBytes(16);

@@ -1,7 +1,7 @@
 import { createRng, deriveSeed } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
+import { checkGenerateOptions, type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /** Bytes per bio. */
 export const NVME_BIO_BYTES = 128 * 1024;
@@ -19,6 +19,7 @@ export const NVME_UNALIGNED_OFFSET = 512;
  * bytes into a page, so it has 33 segments and a 512-byte tail. Each bio is its own list.
  */
 export function nvmeWorkload(o: GenerateOptions): Workload {
+  checkGenerateOptions(o);
   const rng = createRng(deriveSeed(o.seed, "nvme"));
   const pick = new PfnPicker(o.ram, rng);
   const b = new RangeSetBuilder();

@@ -141,7 +141,12 @@ class PageFlags {
  * pages in virtual order, one 4 KiB range each: the representations merge what is contiguous).
  */
 export function procsWorkload(o: ProcsOptions): ProcsResult {
-  const all = listProcesses(o.procRoot);
+  let all: ProcessInfo[];
+  try {
+    all = listProcesses(o.procRoot);
+  } catch (err) {
+    return { ok: false, reason: `procs: cannot list ${o.procRoot} (${code(err)})` };
+  }
   const chosen =
     o.pids === undefined
       ? all

@@ -1,3 +1,5 @@
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkArray, checkFunction, checkInteger, checkObject } from "../args.js";
 import type { Rng } from "../rng.js";
 import { PAGE_SIZE } from "./range-set.js";
 
@@ -15,6 +17,20 @@ export const EXAMPLE_RAM: readonly RamRegion[] = [
   { start: 0x0010_0000, end: 0xc000_0000 },
   { start: 0x1_0000_0000, end: 0x4_4000_0000 },
 ];
+
+/** The largest folio order a picker hands out (2^30 pages, 4 TiB). */
+export const MAX_FOLIO_ORDER = 30;
+
+/** `EINVAL` unless `regions` is an array of `{ start, end }` byte addresses with start <= end. */
+export function checkRamRegions(what: string, regions: unknown): asserts regions is readonly RamRegion[] {
+  checkArray(what, regions, (at, r) => {
+    checkObject(at, r);
+    const { start, end } = r as Partial<RamRegion>;
+    checkInteger(`${at}.start`, start);
+    checkInteger(`${at}.end`, end);
+    if (end < start) throw new RlistError("EINVAL", `${at} ends at ${end}, before its start ${start}`);
+  });
+}
 
 /** Random probes for a free folio before falling back to a scan. */
 const PROBES = 48;
@@ -37,6 +53,9 @@ export class PfnPicker {
   readonly #slotCache = new Map<number, { firsts: number[]; counts: number[]; total: number }>();
 
   constructor(regions: readonly RamRegion[], rng: Rng) {
+    checkRamRegions("regions", regions);
+    checkObject("rng", rng);
+    for (const m of ["next", "below", "between", "chance"] as const) checkFunction(`rng.${m}`, rng[m]);
     this.#regions = regions
       .filter((r) => r.end - r.start >= 2 * 1024 * 1024)
       .map((r) => {
@@ -45,26 +64,29 @@ export class PfnPicker {
         return { firstPfn, pages, used: new Uint32Array(Math.ceil(pages / 32)) };
       });
     if (this.#regions.length === 0)
-      throw new RangeError("no RAM region of at least 2 MiB to draw pages from");
+      throw new RlistError("EINVAL", "no RAM region of at least 2 MiB to draw pages from");
     this.#rng = rng;
   }
 
   /** True when page `pfn` lies in RAM and is still free (a run may only grow into such a page). */
   isFree(pfn: number): boolean {
+    checkInteger("pfn", pfn);
     const r = this.#regionOf(pfn);
     return r !== null && !this.#anyUsed(r, pfn - r.firstPfn, 1);
   }
 
   /** Takes page `pfn` (must be free, see {@link isFree}). */
   take(pfn: number): void {
+    checkInteger("pfn", pfn);
     const r = this.#regionOf(pfn);
-    if (r === null || this.#anyUsed(r, pfn - r.firstPfn, 1))
-      throw new RangeError(`pfn ${pfn} is not free RAM`);
+    if (r === null) throw new RlistError("EINVAL", `pfn ${formatValue(pfn)} is not in RAM`);
+    if (this.#anyUsed(r, pfn - r.firstPfn, 1)) throw new RlistError("EBUSY", `pfn ${pfn} is already taken`);
     this.#mark(r, pfn - r.firstPfn, 1);
   }
 
   /** PFN of a free, naturally aligned folio of `order` inside one region, now taken; -1 if none is left. */
   folio(order: number): number {
+    checkInteger("folio order", order, 0, MAX_FOLIO_ORDER);
     const pages = 2 ** order;
     const { firsts, counts, total } = this.#slotsFor(order);
     if (total === 0) return -1;

@@ -1,3 +1,6 @@
+import { formatValue, RlistError } from "@rlist/encoding";
+import { checkInteger, checkObject } from "../args.js";
+
 /**
  * The neutral input of the study: CPU ranges grouped into the lists the kernel would build
  * (one RDMA MR, one bio, one dma-buf attachment). Every representation is built from the
@@ -31,6 +34,11 @@ export interface RangeSet {
   readonly groupStart: Uint32Array;
 }
 
+/** Largest folio order of a range (2^30 pages). */
+const MAX_ORDER = 30;
+/** Largest P2P provider index (the column is an Int16Array). */
+export const MAX_PROVIDER_INDEX = 0x7fff;
+
 /** Appends ranges group by group into growing typed arrays. */
 export class RangeSetBuilder {
   #count = 0;
@@ -54,17 +62,28 @@ export class RangeSetBuilder {
 
   /** A byte range inside the folio at `folioPfn` of `order` (checked). */
   addFolioRange(folioPfn: number, order: number, phys: number, length: number): void {
+    checkInteger("folio pfn", folioPfn, 0, Number.MAX_SAFE_INTEGER / PAGE_SIZE);
+    checkInteger("folio order", order, 0, MAX_ORDER);
+    checkInteger("phys", phys);
+    checkInteger("length", length);
     const start = folioPfn * PAGE_SIZE;
     const end = start + PAGE_SIZE * 2 ** order;
     if (!(phys >= start && phys + length <= end && length > 0)) {
-      throw new RangeError(`range ${phys}+${length} is not inside folio pfn ${folioPfn} order ${order}`);
+      throw new RlistError(
+        "EINVAL",
+        `range ${phys}+${length} is not inside folio pfn ${folioPfn} order ${order}`,
+      );
     }
     this.#push(phys, length, folioPfn, order, NO_PROVIDER);
   }
 
   /** A pageless range of MMIO owned by P2P provider `provider` (like rlscpu_append_physical). */
   addPhysical(phys: number, length: number, provider: number): void {
-    if (!(length > 0 && provider >= 0)) throw new RangeError("physical range needs a length and a provider");
+    checkInteger("phys", phys);
+    checkInteger("length", length, 1);
+    checkInteger("provider", provider, 0, MAX_PROVIDER_INDEX);
+    if (phys + length > Number.MAX_SAFE_INTEGER)
+      throw new RlistError("ERANGE", `range ${phys}+${length} ends above 2^53 - 1`);
     this.#push(phys, length, NO_FOLIO, 0, provider);
   }
 
@@ -99,7 +118,7 @@ export class RangeSetBuilder {
     const groupStart = new Uint32Array(this.#groups + 1);
     groupStart.set(this.#groupStart);
     groupStart[this.#groups] = n;
-    return {
+    const set: RangeSet = {
       count: n,
       groups: this.#groups,
       phys: this.#phys.slice(0, n),
@@ -109,11 +128,85 @@ export class RangeSetBuilder {
       provider: this.#provider.slice(0, n),
       groupStart,
     };
+    checked.add(set); // well formed by construction: every range was checked as it was added
+    return set;
   }
+}
+
+/**
+ * Sets already checked (or made by {@link RangeSetBuilder.finish}): a set is checked once, on
+ * first use, so a representation built in a timing loop pays nothing for it. The library never
+ * writes into a set's arrays; a caller that does after its first use is not re-checked.
+ */
+const checked = new WeakSet<object>();
+
+const COLUMNS = [
+  ["phys", Float64Array],
+  ["length", Float64Array],
+  ["folioPfn", Float64Array],
+  ["folioOrder", Uint8Array],
+  ["provider", Int16Array],
+] as const;
+
+/**
+ * `EINVAL` unless `set` is a well-formed range set (what {@link RangeSetBuilder.finish} makes):
+ * columns of the right typed arrays and length, group starts from 0 to `count` in order, and
+ * every range a safe, non-empty byte range inside its folio (or a PHYSICAL range of a
+ * provider). One pass over the columns, before any representation reads them.
+ */
+export function checkRangeSet(what: string, set: unknown): asserts set is RangeSet {
+  if (checked.has(set as object)) return;
+  checkObject(what, set);
+  const s = set as Partial<Record<keyof RangeSet, unknown>>;
+  const count = s.count;
+  const groups = s.groups;
+  checkInteger(`${what}.count`, count, 0, 0xffff_ffff);
+  checkInteger(`${what}.groups`, groups, 0, 0xffff_fffe);
+  for (const [key, ctor] of COLUMNS) {
+    const column = s[key];
+    if (!(column instanceof ctor) || column.length !== count) {
+      throw new RlistError(
+        "EINVAL",
+        `${what}.${key} must be a ${ctor.name} of ${count}, got ${formatValue(column)}`,
+      );
+    }
+  }
+  const gs = s.groupStart;
+  if (!(gs instanceof Uint32Array) || gs.length !== groups + 1 || gs[0] !== 0 || gs[groups] !== count) {
+    throw new RlistError(
+      "EINVAL",
+      `${what}.groupStart must be a Uint32Array from 0 to ${count} of ${groups + 1}`,
+    );
+  }
+  for (let g = 0; g < groups; g++) {
+    if (gs[g + 1]! < gs[g]!)
+      throw new RlistError("EINVAL", `${what}.groupStart is not in order at group ${g}`);
+  }
+  const r = set as RangeSet;
+  for (let i = 0; i < count; i++) {
+    const phys = r.phys[i]!;
+    const length = r.length[i]!;
+    const pfn = r.folioPfn[i]!;
+    const order = r.folioOrder[i]!;
+    const provider = r.provider[i]!;
+    const end = phys + length;
+    let ok = Number.isSafeInteger(phys) && phys >= 0 && Number.isSafeInteger(length) && length > 0;
+    ok &&= Number.isSafeInteger(end);
+    if (pfn === NO_FOLIO) ok &&= provider >= 0;
+    else {
+      const start = pfn * PAGE_SIZE;
+      ok &&= provider === NO_PROVIDER && order <= MAX_ORDER && Number.isSafeInteger(pfn) && pfn >= 0;
+      ok &&= phys >= start && end <= start + PAGE_SIZE * 2 ** order;
+    }
+    if (!ok)
+      throw new RlistError("EINVAL", `${what}: range ${i} (${phys}+${length}, folio ${pfn}) is malformed`);
+  }
+  checked.add(set);
 }
 
 /** Total bytes described by `set`. */
 export function totalBytes(set: RangeSet): number {
+  checkRangeSet("range set", set);
   let sum = 0;
   for (let i = 0; i < set.count; i++) sum += set.length[i]!;
   return sum;
@@ -121,6 +214,7 @@ export function totalBytes(set: RangeSet): number {
 
 /** Number of 4 KiB pages the ranges touch (what a struct page array or per-page bio_vec holds). */
 export function pagesTouched(set: RangeSet): number {
+  checkRangeSet("range set", set);
   let pages = 0;
   for (let i = 0; i < set.count; i++) {
     const phys = set.phys[i]!;

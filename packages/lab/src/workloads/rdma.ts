@@ -1,7 +1,7 @@
 import { createRng, deriveSeed } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
+import { checkGenerateOptions, type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /**
  * An RDMA memory region pinned from anonymous memory that the buddy allocator handed out
@@ -9,6 +9,7 @@ import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js"
  * This is the worst case for any range-based list and the best case for a page array.
  */
 export function rdmaWorkload(o: GenerateOptions): Workload {
+  checkGenerateOptions(o);
   const rng = createRng(deriveSeed(o.seed, "rdma"));
   const pick = new PfnPicker(o.ram, rng);
   const b = new RangeSetBuilder();

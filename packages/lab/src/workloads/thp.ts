@@ -1,7 +1,7 @@
 import { createRng, deriveSeed, type Rng } from "../rng.js";
 import { PfnPicker } from "./ram.js";
 import { PAGE_SIZE, RangeSetBuilder, totalBytes } from "./range-set.js";
-import { type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
+import { checkGenerateOptions, type GenerateOptions, ramFullFact, type Workload } from "./workload.js";
 
 /** Folio orders and their odds: order-0 pages, 16 KiB and 64 KiB mTHP, 2 MiB THP. */
 export const THP_ORDER_MIX: readonly { order: number; weight: number }[] = [
@@ -26,6 +26,7 @@ function pickOrder(rng: Rng): number {
  * the first and last ranges are partial; every inner range is a whole folio.
  */
 export function thpWorkload(o: GenerateOptions): Workload {
+  checkGenerateOptions(o);
   const rng = createRng(deriveSeed(o.seed, "thp"));
   const pick = new PfnPicker(o.ram, rng);
   const b = new RangeSetBuilder();

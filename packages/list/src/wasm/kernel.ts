@@ -10,6 +10,7 @@
  *     import * as bytes from "./generated/mykernels.wasm.js";
  *     const k = instantiateKernel<{ sum(first: number, n: number): number }>(bytes, pool.memory, pool.sharedMemory);
  */
+import { formatValue, RlistError } from "@rlist/encoding";
 import { type WasmMemory, type WasmModule, wasmApi } from "./api.js";
 
 /** The generated module of one kernel source: base64 of the .wasm for each memory kind. */
@@ -48,13 +49,34 @@ function compiledModule(source: KernelSource, shared: boolean): WasmModule {
  * links to it) and returns its exports.
  */
 export function instantiateKernel<T>(source: KernelSource, memory: WasmMemory, shared: boolean): T {
-  const instance = new wasmApi.Instance(compiledModule(source, shared), {
-    env: {
-      memory,
-      abort() {
-        throw new Error("kernel abort");
+  const s = source as Partial<KernelSource> | null;
+  if (typeof s !== "object" || s === null || typeof s.shared !== "string" || typeof s.unshared !== "string") {
+    throw new RlistError("EINVAL", `a kernel source must be a generated module, got ${formatValue(source)}`);
+  }
+  if (!(memory instanceof wasmApi.Memory)) {
+    throw new RlistError(
+      "EINVAL",
+      `a kernel memory must be a WebAssembly.Memory, got ${formatValue(memory)}`,
+    );
+  }
+  if (typeof shared !== "boolean") {
+    throw new RlistError("EINVAL", `shared must be a boolean, got ${formatValue(shared)}`);
+  }
+  let instance: { readonly exports: Record<string, unknown> };
+  try {
+    instance = new wasmApi.Instance(compiledModule(s as KernelSource, shared), {
+      env: {
+        memory,
+        abort() {
+          throw new RlistError("EIO", "a WebAssembly kernel aborted");
+        },
       },
-    },
-  });
+    });
+  } catch (err) {
+    // bytes that are no module, or a shared variant given an unshared memory (or the reverse)
+    throw new RlistError("EINVAL", `the kernel does not load over this memory: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   return instance.exports as T;
 }
