@@ -421,7 +421,7 @@ function pieces(a: u64, b: u64): u64 {
   return a - q * b === 0 ? q : q + 1;
 }
 
-/** rlist_dma_num_segments() of one range, INTENDED (src/mapping/segmentation.ts numSegmentsRange). */
+/** rlist_dma_num_segments() of one range, INTENDED (src/dma-list/segmentation.ts numSegmentsRange). */
 function segmentsOf(start: u64, length: u64, mask: u64, maxSeg: u64): u64 {
   if (length === 0) return 0;
   if (mask === NO_LIMIT) return pieces(length, maxSeg);

@@ -9,13 +9,13 @@
  *   (or bundle it: the kernels and loops are the same code either way)
  */
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
+import { DmaRangeList } from "../src/dma-list/dma-range-list.js";
+import { pciDefaultSegmentation } from "../src/dma-list/segmentation.js";
 import { IommuDomain } from "../src/iommu/iommu-domain.js";
 import { kernelMinEntries } from "../src/kernels/thresholds.js";
 import { summarizeCpuList } from "../src/mapping/cpu-source.js";
 import { DmaDevice } from "../src/mapping/device.js";
-import { DmaRangeList } from "../src/mapping/dma-range-list.js";
 import { mapRangeList } from "../src/mapping/mapper.js";
-import { pciDefaultSegmentation } from "../src/mapping/segmentation.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { rng } from "./timing.js";
 

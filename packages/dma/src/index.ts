@@ -5,6 +5,32 @@ export { CpuEntryCursor } from "./cpu/entry-cursor.js";
 export type { EntryStore, EntryStoreCursor } from "./cpu/entry-store.js";
 export { CpuListMark } from "./cpu/mark.js";
 export { CpuFolioCursor, CpuPageCursor } from "./cpu/piece-cursors.js";
+// DMA lists, devices, the mapper and its consumers
+export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./dma-list/blocks.js";
+export type { DmaEntryCursor } from "./dma-list/dma-entries.js";
+export { ArrayDmaCursor } from "./dma-list/dma-entries.js";
+export type {
+  DmaEntry,
+  DmaListStats,
+  DmaRangeListOptions,
+  PhysEntryCursor,
+  PhysEntrySource,
+} from "./dma-list/dma-range-list.js";
+export { DmaCursor, DmaKind, DmaRangeList, dmaKindName } from "./dma-list/dma-range-list.js";
+export type { Segmentation } from "./dma-list/segmentation.js";
+export {
+  NO_MAX_SEGMENT_SIZE,
+  NO_SEGMENT_BOUNDARY,
+  noSegmentation,
+  numSegmentsFor,
+  numSegmentsRange,
+  pciDefaultSegmentation,
+  segmentationOk,
+  segmentLength,
+  validateSegmentation,
+  withinBoundary,
+} from "./dma-list/segmentation.js";
+export { numSegments, SegmentCursor } from "./dma-list/segments.js";
 // dma-buf exporter, attachments, move_notify; the scatterlist-era UINT_MAX split
 export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection
@@ -32,8 +58,6 @@ export { IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE, IovaAllocator } from "./iommu
 export type { PageTableOptions, PteLookup } from "./iommu/page-table.js";
 export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./iommu/page-table.js";
 export { SimClock } from "./iommu/sim-clock.js";
-// DMA lists, devices, the mapper and its consumers
-export { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "./mapping/blocks.js";
 export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";
 export { isPageList, summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
 export type {
@@ -48,16 +72,6 @@ export type { DeviceFault, DeviceRoute, DeviceTranslation } from "./mapping/devi
 export { deviceTranslate } from "./mapping/device-view.js";
 export type { DmaDirection } from "./mapping/direction.js";
 export { directionToProt, isDmaDirection } from "./mapping/direction.js";
-export type { DmaEntryCursor } from "./mapping/dma-entries.js";
-export { ArrayDmaCursor } from "./mapping/dma-entries.js";
-export type {
-  DmaEntry,
-  DmaListStats,
-  DmaRangeListOptions,
-  PhysEntryCursor,
-  PhysEntrySource,
-} from "./mapping/dma-range-list.js";
-export { DmaCursor, DmaKind, DmaRangeList, dmaKindName } from "./mapping/dma-range-list.js";
 export type { MappingExposure } from "./mapping/exposure.js";
 export { exposedBytes, mappingExposure } from "./mapping/exposure.js";
 export type { IovaMapStep } from "./mapping/iova-layout.js";
@@ -65,20 +79,6 @@ export { checkMinAlignForIommu, fillIovaMap, IovaLayout, rsiovaAlignment } from 
 export type { DmaMapPath, MapOptions } from "./mapping/mapper.js";
 export { DmaMapping, mapRangeList } from "./mapping/mapper.js";
 export type { DmaSyncRange, MappingOrigin } from "./mapping/mapping.js";
-export type { Segmentation } from "./mapping/segmentation.js";
-export {
-  NO_MAX_SEGMENT_SIZE,
-  NO_SEGMENT_BOUNDARY,
-  noSegmentation,
-  numSegmentsFor,
-  numSegmentsRange,
-  pciDefaultSegmentation,
-  segmentationOk,
-  segmentLength,
-  validateSegmentation,
-  withinBoundary,
-} from "./mapping/segmentation.js";
-export { numSegments, SegmentCursor } from "./mapping/segments.js";
 export type { ByteMemory, SwiotlbOptions } from "./mapping/swiotlb.js";
 export {
   IO_TLB_DEFAULT_SIZE,

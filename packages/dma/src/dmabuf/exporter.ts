@@ -27,10 +27,10 @@
 import { RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject, checkString } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import type { DmaRangeList } from "../dma-list/dma-range-list.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
-import type { DmaRangeList } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
 import { type P2pMapType, p2pMapType } from "../pci/p2p-map.js";

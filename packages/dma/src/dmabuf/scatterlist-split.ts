@@ -12,7 +12,7 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkCursor } from "../args.js";
-import type { DmaEntryCursor } from "../mapping/dma-entries.js";
+import type { DmaEntryCursor } from "../dma-list/dma-entries.js";
 
 /** `dma_length` is a u32: the largest scatterlist DMA segment. */
 export const UINT_MAX = 0xffff_ffff;

@@ -15,16 +15,16 @@
 import { RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { checkU53, ctz53, floorPow2, MAX_SAFE } from "../iommu/bits.js";
-import { findBestBlockSize, keepFromBit, keepUpToBit, vaSpanBits } from "../mapping/blocks.js";
-import type { DmaRangeList } from "../mapping/dma-range-list.js";
+import { findBestBlockSize, keepFromBit, keepUpToBit, vaSpanBits } from "../dma-list/blocks.js";
+import type { DmaRangeList } from "../dma-list/dma-range-list.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,
   type Segmentation,
   validateSegmentation,
-} from "../mapping/segmentation.js";
-import { numSegments } from "../mapping/segments.js";
+} from "../dma-list/segmentation.js";
+import { numSegments } from "../dma-list/segments.js";
+import { checkU53, ctz53, floorPow2, MAX_SAFE } from "../iommu/bits.js";
 import { kernelMinEntries } from "./thresholds.js";
 import {
   type ChunkWalk,

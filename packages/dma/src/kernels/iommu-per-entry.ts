@@ -12,10 +12,10 @@
 import { RlistError } from "@rlist/encoding";
 import type { RangeList } from "@rlist/list";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
+import type { DmaRangeList } from "../dma-list/dma-range-list.js";
+import type { Segmentation } from "../dma-list/segmentation.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
-import type { DmaRangeList } from "../mapping/dma-range-list.js";
 import type { MappingRecord } from "../mapping/mapping-record.js";
-import type { Segmentation } from "../mapping/segmentation.js";
 import { StagedWriter } from "./staging.js";
 import {
   type ChunkWalk,

@@ -6,12 +6,12 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
+import { noSegmentation, type Segmentation, validateSegmentation } from "../dma-list/segmentation.js";
 import { checkU53, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
 import type { PciFunction } from "../pci/topology.js";
 import type { CpuListSource } from "./cpu-source.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
-import { noSegmentation, type Segmentation, validateSegmentation } from "./segmentation.js";
 import type { SwiotlbPool } from "./swiotlb.js";
 
 export interface DmaDeviceInit {

@@ -12,8 +12,8 @@
  */
 
 import { checkInstance } from "../args.js";
+import { DmaKind } from "../dma-list/dma-range-list.js";
 import { alignDown, alignUp, lowBits } from "../iommu/bits.js";
-import { DmaKind } from "./dma-range-list.js";
 import { DmaMapping } from "./mapping.js";
 import { IO_TLB_SIZE } from "./swiotlb.js";
 

@@ -12,8 +12,13 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
+import {
+  NO_SEGMENT_BOUNDARY,
+  type Segmentation,
+  segmentsFor,
+  validateSegmentation,
+} from "../dma-list/segmentation.js";
 import { alignDown, alignUp, checkU53, isLowMask, isPow2, lowBits, roundupPow2 } from "../iommu/bits.js";
-import { NO_SEGMENT_BOUNDARY, type Segmentation, segmentsFor, validateSegmentation } from "./segmentation.js";
 
 /** `EINVAL` unless `granule` is a power of two (an IOVA granule). */
 function checkGranule(granule: number): void {

@@ -22,6 +22,8 @@
 import { formatValue, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "../dma-list/dma-range-list.js";
+import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "../dma-list/segmentation.js";
 import { FACTORY } from "../factory.js";
 import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
@@ -35,11 +37,9 @@ import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-sourc
 import { summaryOf } from "./cpu-source.js";
 import { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
-import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "./dma-range-list.js";
 import { checkMinAlignForIommu, IovaLayout } from "./iova-layout.js";
 import { type DmaMapPath, DmaMapping } from "./mapping.js";
 import { MappingRecord } from "./mapping-record.js";
-import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "./segmentation.js";
 
 export type { DmaMapPath } from "./mapping.js";
 export { DmaMapping } from "./mapping.js";

@@ -7,11 +7,11 @@
  * mapped (its mutators throw `EBUSY`), so the list the caller reads is the list that was mapped.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { DmaKind, type DmaRangeList, freezeDmaList } from "../dma-list/dma-range-list.js";
 import { checkFactory } from "../factory.js";
 import type { CpuListSource } from "./cpu-source.js";
 import type { DmaDevice, OutstandingDma, SyncAtResult, TrackedDma } from "./device.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
-import { DmaKind, type DmaRangeList, freezeDmaList } from "./dma-range-list.js";
 import type { MappingRecord } from "./mapping-record.js";
 
 /** Which implementation mapped the list. */

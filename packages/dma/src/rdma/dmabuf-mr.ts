@@ -19,6 +19,9 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject } from "../args.js";
+import { findBestBlockSize } from "../dma-list/blocks.js";
+import { ArrayDmaCursor } from "../dma-list/dma-entries.js";
+import { DmaKind, type DmaRangeList } from "../dma-list/dma-range-list.js";
 import {
   claimAttachment,
   type DmaBufAttachment,
@@ -29,10 +32,7 @@ import {
 } from "../dmabuf/exporter.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import { checkU53 } from "../iommu/bits.js";
-import { findBestBlockSize } from "../mapping/blocks.js";
 import { DmaDevice } from "../mapping/device.js";
-import { ArrayDmaCursor } from "../mapping/dma-entries.js";
-import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
 import { accessWritable, checkMrAccess } from "./access.js";
 
 /** Page size of a dma-buf MR's translation (PAGE_SIZE). */

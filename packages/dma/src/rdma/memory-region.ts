@@ -24,15 +24,15 @@
 import { RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { blockOffset, numBlocks } from "../dma-list/blocks.js";
+import { DmaKind, type DmaRangeList } from "../dma-list/dma-range-list.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import { alignDown, alignUp, checkU53, isPow2, lowBits } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
 import { listFindBestBlockSize } from "../kernels/dma-walks.js";
-import { blockOffset, numBlocks } from "../mapping/blocks.js";
 import type { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, directionToProt } from "../mapping/direction.js";
-import { DmaKind, type DmaRangeList } from "../mapping/dma-range-list.js";
 import type { DmaMapping } from "../mapping/mapper.js";
 import { releaseOwnedMapping } from "../mapping/mapping.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";

@@ -7,11 +7,11 @@
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
+import { DmaKind } from "../dma-list/dma-range-list.js";
 import { FACTORY } from "../factory.js";
 import { checkU53, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import { listFindBestBlockSize } from "../kernels/dma-walks.js";
 import { DmaDevice } from "../mapping/device.js";
-import { DmaKind } from "../mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
 import { PhysicalMemory } from "../memory/physical-memory.js";

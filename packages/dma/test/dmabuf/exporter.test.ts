@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DmaKind, type DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { sgEntriesForDmaList } from "../../src/dmabuf/scatterlist-split.js";
 import type { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
-import { DmaKind, type DmaRangeList } from "../../src/mapping/dma-range-list.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
 import { expectCode } from "../expect-code.js";
 import { barList, GiB, gpuTopology, importerDevice, systemList, systemMemory } from "./fixture.js";

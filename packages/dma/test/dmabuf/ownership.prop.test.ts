@@ -8,10 +8,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
+import type { DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import type { DmaRangeList } from "../../src/mapping/dma-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { expectCode } from "../expect-code.js";
 

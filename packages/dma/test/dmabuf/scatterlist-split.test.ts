@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
 import {
   sgEntriesForDmaList,
   sgSplit,
@@ -7,7 +8,6 @@ import {
   sgSplitCount,
   UINT_MAX,
 } from "../../src/dmabuf/scatterlist-split.js";
-import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
 
 const GiB = 2 ** 30;
 

@@ -7,13 +7,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findBestBlockSizeBigReference, numSegmentsBigReference } from "../../src/kernels/dma-walks.js";
-import { DmaRangeList } from "../../src/mapping/dma-range-list.js";
+import { DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,
   type Segmentation,
-} from "../../src/mapping/segmentation.js";
+} from "../../src/dma-list/segmentation.js";
+import { findBestBlockSizeBigReference, numSegmentsBigReference } from "../../src/kernels/dma-walks.js";
 import { CHUNKS, cpuList, cpuOpsArb, dmaList, dmaOpsArb, outcome, withKernels, world } from "./fixture.js";
 
 const segArb: fc.Arbitrary<Segmentation> = fc.record({

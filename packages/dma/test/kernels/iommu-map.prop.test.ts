@@ -10,17 +10,17 @@ import { ChunkPool, newChunkSpan, type RangeList } from "@rlist/list";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
-import { CountdownFaults, chunkFaultHook } from "../../src/iommu/faults.js";
-import { IommuDomain } from "../../src/iommu/iommu-domain.js";
-import { summarizeCpuListReference } from "../../src/mapping/cpu-source.js";
-import { DmaDevice } from "../../src/mapping/device.js";
-import { mapRangeList } from "../../src/mapping/mapper.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   noSegmentation,
   pciDefaultSegmentation,
   type Segmentation,
-} from "../../src/mapping/segmentation.js";
+} from "../../src/dma-list/segmentation.js";
+import { CountdownFaults, chunkFaultHook } from "../../src/iommu/faults.js";
+import { IommuDomain } from "../../src/iommu/iommu-domain.js";
+import { summarizeCpuListReference } from "../../src/mapping/cpu-source.js";
+import { DmaDevice } from "../../src/mapping/device.js";
+import { mapRangeList } from "../../src/mapping/mapper.js";
 import {
   applyCpuOps,
   CHUNKS,

@@ -1,18 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  NO_MAX_SEGMENT_SIZE,
+  NO_SEGMENT_BOUNDARY,
+  noSegmentation,
+  numSegmentsRange,
+} from "../../src/dma-list/segmentation.js";
+import {
   checkMinAlignForIommu,
   fillIovaMap,
   IovaLayout,
   type IovaMapStep,
   rsiovaAlignment,
 } from "../../src/mapping/iova-layout.js";
-import {
-  NO_MAX_SEGMENT_SIZE,
-  NO_SEGMENT_BOUNDARY,
-  noSegmentation,
-  numSegmentsRange,
-} from "../../src/mapping/segmentation.js";
 
 const G = 0x1000;
 

@@ -1,15 +1,15 @@
 import { isRlistError } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
+import { DmaKind } from "../../src/dma-list/dma-range-list.js";
+import { numSegments } from "../../src/dma-list/segments.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../../src/iommu/page-table.js";
 import { summarizeCpuList } from "../../src/mapping/cpu-source.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
-import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { exposedBytes, mappingExposure } from "../../src/mapping/exposure.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
-import { numSegments } from "../../src/mapping/segments.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { ArrayCpuList, SparseMemory, switchTopology } from "./helpers.js";
 

@@ -7,19 +7,19 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CountdownFaults } from "../../src/iommu/faults.js";
-import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommu-domain.js";
-import { DmaDevice } from "../../src/mapping/device.js";
-import { deviceTranslate } from "../../src/mapping/device-view.js";
-import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
-import { DmaKind } from "../../src/mapping/dma-range-list.js";
-import { mapRangeList } from "../../src/mapping/mapper.js";
+import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
+import { DmaKind } from "../../src/dma-list/dma-range-list.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,
   type Segmentation,
-} from "../../src/mapping/segmentation.js";
-import { numSegments } from "../../src/mapping/segments.js";
+} from "../../src/dma-list/segmentation.js";
+import { numSegments } from "../../src/dma-list/segments.js";
+import { CountdownFaults } from "../../src/iommu/faults.js";
+import { IommuDomain, SZ_1G, SZ_2M, SZ_4K } from "../../src/iommu/iommu-domain.js";
+import { DmaDevice } from "../../src/mapping/device.js";
+import { deviceTranslate } from "../../src/mapping/device-view.js";
+import { mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { ArrayCpuList, SparseMemory, switchTopology, type TestEntry } from "./helpers.js";
 

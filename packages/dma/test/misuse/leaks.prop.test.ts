@@ -23,6 +23,7 @@ import { ChunkPool } from "@rlist/list";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
+import type { DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import { DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import {
   CountdownFaults,
@@ -33,7 +34,6 @@ import {
 import { IommuDomain, SZ_2M, SZ_4K } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
-import type { DmaRangeList } from "../../src/mapping/dma-range-list.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaSync } from "../../src/mapping/two-step.js";

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
+import { DmaKind } from "../../src/dma-list/dma-range-list.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
-import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { type DmaMapping, mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";

@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
+import { findBestBlockSize } from "../../src/dma-list/blocks.js";
+import { DmaKind } from "../../src/dma-list/dma-range-list.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../../src/iommu/page-table.js";
-import { findBestBlockSize } from "../../src/mapping/blocks.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
-import { DmaKind } from "../../src/mapping/dma-range-list.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import type { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import {

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
-import { DmaKind, DmaRangeList, dmaKindName } from "../../src/mapping/dma-range-list.js";
-import { numSegments } from "../../src/mapping/segments.js";
-import { ArrayCpuList } from "./helpers.js";
+import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
+import { DmaKind, DmaRangeList, dmaKindName } from "../../src/dma-list/dma-range-list.js";
+import { numSegments } from "../../src/dma-list/segments.js";
+import { ArrayCpuList } from "../mapping/helpers.js";
 
 describe("DmaRangeList", () => {
   it("T-K3 rlist_dma.simple_test", () => {

@@ -1,7 +1,7 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
+import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
 import {
   NO_MAX_SEGMENT_SIZE,
   NO_SEGMENT_BOUNDARY,
@@ -10,8 +10,8 @@ import {
   type Segmentation,
   segmentationOk,
   validateSegmentation,
-} from "../../src/mapping/segmentation.js";
-import { numSegments, SegmentCursor } from "../../src/mapping/segments.js";
+} from "../../src/dma-list/segmentation.js";
+import { numSegments, SegmentCursor } from "../../src/dma-list/segments.js";
 
 const seg = (segmentBoundaryMask: number, maxSegmentSize: number, minAlignMask = 0): Segmentation => ({
   minAlignMask,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../../src/mapping/blocks.js";
-import { ArrayDmaCursor } from "../../src/mapping/dma-entries.js";
+import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../../src/dma-list/blocks.js";
+import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
 
 const SZ_4K = 0x1000;
 const SZ_64K = 0x10000;
