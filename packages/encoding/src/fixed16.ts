@@ -2,29 +2,28 @@
  * The fixed 16-byte codec: the simpler alternative weighed against the variable one.
  * 64-bit base + 60-bit length + 4 flag bits (2-bit tag, 2-bit type) in every entry; no offset
  * or extra (fold an offset into base before encoding).
- *
- * | word | bits 0-1         | bits 2-3 | bits 4-31          |
- * |------|------------------|----------|--------------------|
- * | w0   | tag (0 entry, 3 end) | type | length bits 0..27  |
- * | w1   | length bits 28..59 (32 bits)                     |
- * | w2   | base bits 0..31                                  |
- * | w3   | base bits 32..63                                 |
+ * The words are drawn once, in layout.ts, whose accessors read and write them here.
  */
 
 import { writeEndMarker } from "./end-marker.js";
 import { RlistError } from "./errors.js";
+import {
+  fixed16BaseAt,
+  fixed16BaseHiAt,
+  fixed16BaseIsSafe,
+  fixed16BaseLoAt,
+  fixed16LengthAt,
+  fixed16LengthHiAt,
+  fixed16LengthIsSafe,
+  lengthLowAt,
+  typeAt,
+  writeFixed16,
+} from "./layout.js";
 import { FIXED16_TAG_END, FIXED16_TAG_ENTRY, FIXED16_UNITS } from "./limits.js";
 import { newSplit, type Split, splitEntry, splitEntryBig } from "./split.js";
 import { storeEntry, storeEntryBig } from "./store.js";
 import type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 import { positionError, roomError, truncatedError, unsafeDecodeError } from "./validate.js";
-
-// Module-local copies of LENGTH_LOW_SPAN / U32_SPAN (limits.ts): V8 re-reads an imported const from
-// its module cell on every use, which measured ~10% slower decode of the 16/24-byte forms.
-const TWO28 = 0x1000_0000;
-const TWO32 = 0x1_0000_0000;
-const SAFE_LEN_HI = 0x1ff_ffff;
-const SAFE_BASE_HI = 0x1f_ffff;
 
 const scratch = newSplit();
 
@@ -45,10 +44,7 @@ function writeSplit(words: Uint32Array, at: number, s: Split): number {
   ) {
     throw roomError(words, at, FIXED16_UNITS);
   }
-  words[at] = (s.lenLo << 4) | (s.type << 2) | FIXED16_TAG_ENTRY;
-  words[at + 1] = s.lenHi;
-  words[at + 2] = s.baseLo;
-  words[at + 3] = s.baseHi;
+  writeFixed16(words, at, s.type, s.lenLo, s.lenHi, s.baseLo, s.baseHi);
   return FIXED16_UNITS;
 }
 
@@ -99,11 +95,9 @@ function decode(words: Uint32Array, at: number, out: RangeEntry): number {
   if (tag === FIXED16_TAG_END) return 0;
   if (tag !== FIXED16_TAG_ENTRY) throw badTag(h, at);
   if (at + FIXED16_UNITS > words.length) throw truncatedError(words, at, FIXED16_UNITS);
-  const lenHi = words[at + 1] as number;
-  const baseHi = words[at + 3] as number;
-  if (lenHi > SAFE_LEN_HI) throw unsafeDecodeError("length", at);
-  if (baseHi > SAFE_BASE_HI) throw unsafeDecodeError("base", at);
-  storeEntry(out, (h >>> 2) & 3, lenHi * TWO28 + (h >>> 4), baseHi * TWO32 + (words[at + 2] as number), 0, 0);
+  if (!fixed16LengthIsSafe(words, at)) throw unsafeDecodeError("length", at);
+  if (!fixed16BaseIsSafe(words, at)) throw unsafeDecodeError("base", at);
+  storeEntry(out, typeAt(words, at), fixed16LengthAt(words, at), fixed16BaseAt(words, at), 0, 0);
   return FIXED16_UNITS;
 }
 
@@ -127,9 +121,9 @@ function decodeBig(words: Uint32Array, at: number, out: RangeEntryBig): number {
   if (at + FIXED16_UNITS > words.length) throw truncatedError(words, at, FIXED16_UNITS);
   storeEntryBig(
     out,
-    (h >>> 2) & 3,
-    (BigInt(words[at + 1] as number) << 28n) | BigInt(h >>> 4),
-    (BigInt(words[at + 3] as number) << 32n) | BigInt(words[at + 2] as number),
+    typeAt(words, at),
+    (BigInt(fixed16LengthHiAt(words, at)) << 28n) | BigInt(lengthLowAt(words, at)),
+    (BigInt(fixed16BaseHiAt(words, at)) << 32n) | BigInt(fixed16BaseLoAt(words, at)),
     0,
     0,
   );

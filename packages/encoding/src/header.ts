@@ -3,12 +3,14 @@
  * container's hot loop. Each checks its input with one or two compares (a u32 word, fields in
  * their widths) and throws `RlistError` otherwise, so they never mask or coerce a bad value.
  *
- * Header word (both codecs): bits 0-1 `encoding` (variable) or `tag` (fixed16), bits 2-3
- * `type`, bits 4-31 length bits 0..27.
+ * The header word (both codecs) is drawn in layout.ts: bits 0-1 `encoding` (variable) or `tag`
+ * (fixed16), bits 2-3 `type`, bits 4-31 length bits 0..27.
  */
 import { RlistError } from "./errors.js";
 import { formatValue } from "./format.js";
+import { lengthHiOf, packHeader, variableUnitsFor } from "./layout.js";
 import { ENCODING_END, VAR8_UNITS, VAR16_UNITS, VAR24_UNITS } from "./limits.js";
+import { hi32 } from "./numbers.js";
 import { entryFieldsError } from "./validate.js";
 
 function notAWord(name: string, v: unknown): RlistError {
@@ -58,7 +60,7 @@ export function makeHeader(encoding: number, type: number, lengthLow: number): n
   if (!(typeof lengthLow === "number" && (lengthLow & 0x0fff_ffff) === lengthLow)) {
     throw fieldError("lengthLow", lengthLow, 0x0fff_ffff);
   }
-  return (encoding | (type << 2) | (lengthLow << 4)) >>> 0;
+  return packHeader(encoding, type, lengthLow);
 }
 
 /**
@@ -91,8 +93,5 @@ export function variableUnitsForFields(length: number, base: number, offset: num
   ) {
     throw entryFieldsError(0, length, base, offset, extra);
   }
-  if (extra !== 0) return VAR24_UNITS;
-  if (offset === 0 && length <= 0x0fff_ffff && base <= 0xffff_ffff) return VAR8_UNITS;
-  if (length <= 0xf_ffff_ffff && offset <= 0xff_ffff) return VAR16_UNITS;
-  return VAR24_UNITS;
+  return variableUnitsFor(lengthHiOf(length), hi32(base), offset, extra);
 }

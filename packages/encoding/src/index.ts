@@ -13,6 +13,8 @@ export {
   variableUnitsForFields,
   variableUnitsOfHeader,
 } from "./header.js";
+export * from "./layout.js";
 export * from "./limits.js";
+export * from "./numbers.js";
 export type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 export { entryForm, entryFormBig, variableCodec } from "./variable.js";
