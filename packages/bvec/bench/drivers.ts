@@ -3,7 +3,14 @@
  * `@rlist/dma`: scripts/bench-baseline.ts compiles this module into the current code's bundle
  * and into the baseline revision's, so each side runs its own copy over its own classes.
  */
-import { Bio, bioToCpuRangeList, mapRequest } from "@rlist/bvec";
+import {
+  Bio,
+  BvecCursor,
+  bioToCpuRangeList,
+  mapRequest,
+  PhysVecCursor,
+  UNLIMITED_PHYS_VEC,
+} from "@rlist/bvec";
 import { DmaDevice, IommuDomain, PhysicalMemory } from "@rlist/dma";
 import { type NvmeWorkload, nvmeWorkload } from "./nvme-bios.js";
 
@@ -62,4 +69,42 @@ export function mapRequests(s: Setup, n: number): number {
     mapRequest(s.device, bio, { direction: "to-device", limits: { virtBoundaryMask: 0xfff } }).unmap();
   }
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * The first step of a cursor walk on either side: this checkout's `reset()` lands on the first
+ * element and returns whether there is one; a baseline before the one cursor protocol returned
+ * the cursor itself and needed a `next()` to land. One call per bio, outside the hot loop.
+ */
+function first(reset: boolean | object, next: () => boolean): boolean {
+  return reset === true || (reset !== false && next());
+}
+
+/** Seconds for a `bio_for_each_bvec` walk (BvecCursor) of every bio: the cursor's hot loop. */
+export function walkBvecs(s: Setup): number {
+  const c = new BvecCursor();
+  const next = () => c.next();
+  let sink = 0;
+  const t0 = process.hrtime.bigint();
+  for (const bio of s.w.bios) {
+    for (let ok = first(c.reset(bio), next); ok; ok = c.next()) sink += c.len;
+  }
+  const t = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink !== s.w.bytes) throw new Error(`walked ${sink} bytes of ${s.w.bytes}`);
+  return t;
+}
+
+/** Seconds for a phys_vec walk (PhysVecCursor, unlimited, one bio at a time) of every bio. */
+export function walkPhysVecs(s: Setup): number {
+  const c = new PhysVecCursor();
+  const next = () => c.next();
+  let sink = 0;
+  const t0 = process.hrtime.bigint();
+  for (const bio of s.w.bios) {
+    for (let ok = first(c.reset(bio, UNLIMITED_PHYS_VEC, null, false), next); ok; ok = c.next())
+      sink += c.len;
+  }
+  const t = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink !== s.w.bytes) throw new Error(`walked ${sink} bytes of ${s.w.bytes}`);
+  return t;
 }

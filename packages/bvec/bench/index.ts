@@ -73,11 +73,12 @@ for (const bio of w.bios) {
 let sink = 0;
 const walk = best(() => {
   const c = new BvecCursor();
-  for (const bio of w.bios) for (c.reset(bio); c.next(); ) sink += c.len;
+  for (const bio of w.bios) for (let ok = c.reset(bio); ok; ok = c.next()) sink += c.len;
 });
 const physWalk = best(() => {
   const c = new PhysVecCursor();
-  for (const bio of w.bios) for (c.reset(bio, UNLIMITED_PHYS_VEC, null, false); c.next(); ) sink += c.len;
+  for (const bio of w.bios)
+    for (let ok = c.reset(bio, UNLIMITED_PHYS_VEC, null, false); ok; ok = c.next()) sink += c.len;
 });
 // One list for the whole workload: what the adapter itself costs per bvec and per entry.
 const head = Bio.chain(w.bios);
@@ -89,7 +90,7 @@ const chainOne = best(() => {
 const perBvecOne = best(() => {
   const c = new BvecCursor();
   const list = new CpuRangeList(memory);
-  for (c.reset(head, true); c.next(); ) list.appendPage(c.page, c.offset, c.len);
+  for (let ok = c.reset(head, true); ok; ok = c.next()) list.appendPage(c.page, c.offset, c.len);
   sink += list.count;
   list.clear();
 });

@@ -82,7 +82,7 @@ export function bioToCpuRangeList(
   const mark = target === undefined ? null : list.mark();
   const c = sharedCursor;
   try {
-    for (c.reset(bio, UNLIMITED_PHYS_VEC, lookupFor(memory), chain); c.next(); ) {
+    for (let ok = c.reset(bio, UNLIMITED_PHYS_VEC, lookupFor(memory), chain); ok; ok = c.next()) {
       const paddr = c.paddr;
       const pfn = Math.floor(paddr / PAGE_SIZE);
       list.appendPage(pfn, paddr - pfn * PAGE_SIZE, c.len);

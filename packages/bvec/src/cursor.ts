@@ -3,9 +3,11 @@
  * (single-page), optionally following `bi_next` through a request's chain like
  * `rq_for_each_bvec()` / `rq_for_each_segment()`.
  *
+ * They follow the cursor protocol of every rlist package:
+ *
  * ```ts
- * const c = new SegmentCursor();
- * for (c.reset(bio); c.next(); ) use(c.page, c.offset, c.len);
+ * const c = new BioSegmentCursor();
+ * for (let ok = c.reset(bio); ok; ok = c.next()) use(c.page, c.offset, c.len);
  * ```
  */
 import { RlistError } from "@rlist/encoding";
@@ -33,18 +35,21 @@ abstract class BioCursor {
   private chain = false;
   private yielded = false;
 
-  /** Starts at `bio.iter` (a copy: the bio is not advanced); `chain` follows `bi_next`. */
-  reset(bio: Bio, chain = false): this {
+  /**
+   * Starts at `bio.iter` (a copy: the bio is not advanced) and positions on the first element;
+   * false when there is none. `chain` follows `bi_next`.
+   */
+  reset(bio: Bio, chain = false): boolean {
     checkInstance("bio", bio, Bio);
     this.chain = chain;
     this.position = 0;
     this.len = 0;
     this.yielded = false;
     this.load(bio);
-    return this;
+    return this.next();
   }
 
-  /** Moves to the next element; false at the end. */
+  /** Moves to the next element; false at the end (and on a cursor never reset). */
   next(): boolean {
     this.position += this.len;
     // Step over the element yielded last (a zero-length bvec too: advance_single(0) skips it).
@@ -95,8 +100,11 @@ export class BvecCursor extends BioCursor {
   }
 }
 
-/** `bio_for_each_segment()`: single-page pieces (`bvec_iter_bvec`), never crossing a page. */
-export class SegmentCursor extends BioCursor {
+/**
+ * `bio_for_each_segment()`: single-page pieces (`bvec_iter_bvec`), never crossing a page. (A DMA
+ * list's segments, cut at the device's limits, are `@rlist/dma`'s `DmaSegmentCursor`.)
+ */
+export class BioSegmentCursor extends BioCursor {
   protected step(page: number, mpOffset: number, mpLen: number): void {
     const inPage = (mpOffset >>> 0) & (PAGE_SIZE - 1); // mpOffset < 2^33: integer-only, exact
     this.page = page + (mpOffset - inPage) / PAGE_SIZE;
@@ -112,8 +120,8 @@ export function forEachSegment(
   chain = false,
 ): void {
   checkFunction("fn", fn);
-  const c = new SegmentCursor().reset(bio, chain);
-  while (c.next()) fn(c.page, c.offset, c.len);
+  const c = new BioSegmentCursor();
+  for (let ok = c.reset(bio, chain); ok; ok = c.next()) fn(c.page, c.offset, c.len);
 }
 
 /** Calls `fn(page, offset, len)` for each multi-page bvec of `bio` (or its chain). */
@@ -123,6 +131,6 @@ export function forEachBvec(
   chain = false,
 ): void {
   checkFunction("fn", fn);
-  const c = new BvecCursor().reset(bio, chain);
-  while (c.next()) fn(c.page, c.offset, c.len);
+  const c = new BvecCursor();
+  for (let ok = c.reset(bio, chain); ok; ok = c.next()) fn(c.page, c.offset, c.len);
 }

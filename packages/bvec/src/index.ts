@@ -18,7 +18,7 @@ export {
   mpBvecIterPage,
 } from "./bvec-iter.js";
 export * from "./constants.js";
-export { BvecCursor, forEachBvec, forEachSegment, SegmentCursor } from "./cursor.js";
+export { BioSegmentCursor, BvecCursor, forEachBvec, forEachSegment } from "./cursor.js";
 export type { DmaByteMemory, DmaSegmentSource, DmaTransferStats } from "./dma-engine.js";
 export { DMA_ENGINE_MAX_READ, DmaEngine } from "./dma-engine.js";
 export type { QueueLimits, QueueLimitsInit } from "./limits.js";

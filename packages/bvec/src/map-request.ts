@@ -285,7 +285,7 @@ export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptio
   let gapsAligned = true;
   const granule = device.iommu?.granule ?? 1;
   let prevEnd = 0;
-  for (c.reset(bio, physLim, lookup); c.next(); ) {
+  for (let ok = c.reset(bio, physLim, lookup); ok; ok = c.next()) {
     if (c.pgmap < 0) throw new RlistError("EFAULT", `phys 0x${c.paddr.toString(16)} has no struct page`);
     if (count === 0) {
       pgmap = c.pgmap;
@@ -373,7 +373,7 @@ function mapCoalesced(
   const mmio = p2p === "THRU_HOST_BRIDGE";
   let offset = 0;
   try {
-    for (c.reset(bio, physLim, lookup); c.next(); ) {
+    for (let ok = c.reset(bio, physLim, lookup); ok; ok = c.next()) {
       iovaLink(device, state, c.paddr, offset, c.len, dir, { mmio });
       offset += c.len;
     }
@@ -409,7 +409,7 @@ function mapPerSegment(
   const mmio = p2p === "THRU_HOST_BRIDGE";
   let iovaPages = 0;
   try {
-    for (c.reset(bio, physLim, lookup); c.next(); ) {
+    for (let ok = c.reset(bio, physLim, lookup); ok; ok = c.next()) {
       const paddr = c.paddr;
       const len = c.len;
       if (p2p === "BUS_ADDR") {

@@ -7,7 +7,7 @@ import { RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkInstance, checkMask, checkObject, checkPositive, lowBits } from "./checks.js";
+import { checkFunction, checkInstance, checkMask, checkObject, checkPositive, lowBits } from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
 import type { QueueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -39,7 +39,7 @@ export const UNLIMITED_PHYS_VEC: PhysVecLimits = { segBoundaryMask: MAX_PHYS, ma
  *
  * ```ts
  * const c = new PhysVecCursor();
- * for (c.reset(bio); c.next(); ) use(c.paddr, c.len, c.pgmap);
+ * for (let ok = c.reset(bio); ok; ok = c.next()) use(c.paddr, c.len, c.pgmap);
  * ```
  */
 export class PhysVecCursor {
@@ -63,17 +63,22 @@ export class PhysVecCursor {
   private chain = true;
 
   /**
-   * Starts at `bio.iter` and follows `bi_next` unless `chain` is false; the bios are not modified.
-   * Pages are classified by `pgmaps` when given, else by each bio's own lookup.
+   * Starts at `bio.iter` and positions on the first phys_vec; false when there is none. Follows
+   * `bi_next` unless `chain` is false; the bios are not modified. Pages are classified by `pgmaps`
+   * when given, else by each bio's own lookup.
    */
   reset(
     bio: Bio,
     lim: PhysVecLimits = UNLIMITED_PHYS_VEC,
     pgmaps: PgmapLookup | null = null,
     chain = true,
-  ): this {
+  ): boolean {
     checkInstance("bio", bio, Bio);
     checkObject("phys_vec limits", lim);
+    if (pgmaps !== null) {
+      checkObject("pgmaps", pgmaps);
+      checkFunction("pgmaps.pgmapIdOf", pgmaps.pgmapIdOf);
+    }
     this.lim = lim;
     this.pgmaps = pgmaps;
     this.chain = chain;
@@ -81,10 +86,10 @@ export class PhysVecCursor {
     this.count = 0;
     this.len = 0;
     this.load(bio);
-    return this;
+    return this.next();
   }
 
-  /** The next phys_vec; false at the end of the chain. */
+  /** The next phys_vec; false at the end of the chain (and on a cursor never reset). */
   next(): boolean {
     const lim = this.lim;
     let paddr = 0;

@@ -4,7 +4,7 @@ import type { CpuRangeList } from "@rlist/dma";
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Bio, BvecCursor, bioToCpuRangeList, cpuRangeListToBios, SegmentCursor } from "../src/index.js";
+import { Bio, BioSegmentCursor, BvecCursor, bioToCpuRangeList, cpuRangeListToBios } from "../src/index.js";
 import { bvecRuns, firstDifference, pushRun, type Run, segmentRuns } from "./model.js";
 import { twoBarMachine } from "./two-bar-machine.js";
 
@@ -101,8 +101,8 @@ describe("bio chain -> CpuRangeList", () => {
         const total = head.chainSize();
         const data = new Uint8Array(total);
         for (let i = 0; i < total; i++) data[i] = (i * 31 + seed) & 0xff;
-        const c = new SegmentCursor();
-        for (c.reset(head, true); c.next(); )
+        const c = new BioSegmentCursor();
+        for (let ok = c.reset(head, true); ok; ok = c.next())
           memory.write(c.phys, data.subarray(c.position, c.position + c.len));
         const back = new Uint8Array(total);
         r.list.copyTo(back, 0);
@@ -155,7 +155,7 @@ describe("CpuRangeList -> bio chain", () => {
             if (i < bios.length - 1) expect(b.size % lbs).toBe(0);
             const pg = new Set<number>();
             const c = new BvecCursor();
-            for (c.reset(b); c.next(); ) pg.add(memory.pgmapIdOf(Math.floor(c.phys / 4096)));
+            for (let ok = c.reset(b); ok; ok = c.next()) pg.add(memory.pgmapIdOf(Math.floor(c.phys / 4096)));
             expect(pg.size).toBeLessThanOrEqual(1);
           }
           expect(listRuns(bioToCpuRangeList(memory, out).list)).toEqual(listRuns(list));

@@ -149,7 +149,7 @@ function bvecsOf(head: Bio) {
   return [...head.bios()].map((b) => {
     const out: number[][] = [];
     const c = new BvecCursor();
-    for (c.reset(b); c.next(); ) out.push([c.phys, c.len]);
+    for (let ok = c.reset(b); ok; ok = c.next()) out.push([c.phys, c.len]);
     return { sector: b.sector, size: b.size, vecs: out };
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   Bio,
+  BioSegmentCursor,
   BvecArray,
   BvecIter,
   bvecIterAdvance,
@@ -9,7 +10,6 @@ import {
   mpBvecIterLen,
   P2pMixError,
   queueLimits,
-  SegmentCursor,
 } from "../src/index.js";
 
 const code = (c: string) => expect.objectContaining({ code: c });
@@ -179,8 +179,8 @@ describe("Bio.view", () => {
     ]);
     const bio = Bio.view(table, { sector: 8, idx: 1, bvecDone: 1024, size: 4096 });
     const seen: number[][] = [];
-    const c = new SegmentCursor();
-    for (c.reset(bio); c.next(); ) seen.push([c.page, c.offset, c.len]);
+    const c = new BioSegmentCursor();
+    for (let ok = c.reset(bio); ok; ok = c.next()) seen.push([c.page, c.offset, c.len]);
     expect(seen).toEqual([
       [7, 1024, 3072],
       [9, 0, 1024],
@@ -206,7 +206,9 @@ describe("Bio.advance and chains", () => {
     bio.iter.size = 1 << 20;
     bio.advance(4096);
     expect([bio.size, bio.sector, bio.iter.idx]).toEqual([(1 << 20) - 4096, 16, 0]);
-    const c = new SegmentCursor().reset(bio);
+    const c = new BioSegmentCursor();
+    expect(c.reset(bio)).toBe(false);
+    expect(c.len).toBe(0);
     expect(c.next()).toBe(false);
   });
 
@@ -216,16 +218,15 @@ describe("Bio.advance and chains", () => {
     const head = Bio.chain([a, b]);
     expect(head.chainSize()).toBe(10096);
     const seen: number[][] = [];
-    const c = new SegmentCursor();
-    for (c.reset(head, true); c.next(); ) seen.push([c.page, c.offset, c.len, c.position]);
+    const c = new BioSegmentCursor();
+    for (let ok = c.reset(head, true); ok; ok = c.next()) seen.push([c.page, c.offset, c.len, c.position]);
     expect(seen).toEqual([
       [1, 0, 4096, 0],
       [9, 100, 3996, 4096],
       [10, 0, 2004, 8092],
     ]);
-    c.reset(head);
     let n = 0;
-    while (c.next()) n++;
+    for (let ok = c.reset(head); ok; ok = c.next()) n++;
     expect(n).toBe(1);
   });
 });

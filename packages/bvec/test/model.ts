@@ -1,7 +1,7 @@
 /** Simple reference models and generators shared by the property tests. */
 import fc from "fast-check";
 import type { Bio, BioVec, QueueLimits } from "../src/index.js";
-import { BvecCursor, PAGE_SIZE, SegmentCursor } from "../src/index.js";
+import { BioSegmentCursor, BvecCursor, PAGE_SIZE } from "../src/index.js";
 
 export type Run = [phys: number, len: number];
 
@@ -32,15 +32,15 @@ export function refRuns(vecs: readonly BioVec[], idx: number, done: number, size
 export function bvecRuns(bio: Bio, chain = false): Run[] {
   const out: Run[] = [];
   const c = new BvecCursor();
-  for (c.reset(bio, chain); c.next(); ) pushRun(out, c.phys, c.len);
+  for (let ok = c.reset(bio, chain); ok; ok = c.next()) pushRun(out, c.phys, c.len);
   return out;
 }
 
 /** The bytes of a bio (or its chain) as seen through the single-page cursor. */
 export function segmentRuns(bio: Bio, chain = false): Run[] {
   const out: Run[] = [];
-  const c = new SegmentCursor();
-  for (c.reset(bio, chain); c.next(); ) pushRun(out, c.phys, c.len);
+  const c = new BioSegmentCursor();
+  for (let ok = c.reset(bio, chain); ok; ok = c.next()) pushRun(out, c.phys, c.len);
   return out;
 }
 
@@ -48,7 +48,7 @@ export function segmentRuns(bio: Bio, chain = false): Run[] {
 export function bvecViews(bio: Bio): { phys: number; offset: number; len: number }[] {
   const out: { phys: number; offset: number; len: number }[] = [];
   const c = new BvecCursor();
-  for (c.reset(bio); c.next(); ) out.push({ phys: c.phys, offset: c.offset, len: c.len });
+  for (let ok = c.reset(bio); ok; ok = c.next()) out.push({ phys: c.phys, offset: c.offset, len: c.len });
   return out;
 }
 

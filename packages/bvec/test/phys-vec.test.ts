@@ -7,7 +7,7 @@ import { arbVecs, pushRun, type Run, refRuns } from "./model.js";
 function physVecs(bio: Bio, lim = UNLIMITED_PHYS_VEC): [number, number][] {
   const out: [number, number][] = [];
   const c = new PhysVecCursor();
-  for (c.reset(bio, lim); c.next(); ) out.push([c.paddr, c.len]);
+  for (let ok = c.reset(bio, lim); ok; ok = c.next()) out.push([c.paddr, c.len]);
   return out;
 }
 
@@ -34,9 +34,9 @@ describe("PhysVecCursor", () => {
       { page: 0x11, len: 2048, offset: 2048 },
       { page: 0x40, len: 512, offset: 0 },
     ]);
-    const c = new PhysVecCursor().reset(Bio.chain([a, b]));
+    const c = new PhysVecCursor();
     const got: number[][] = [];
-    while (c.next()) got.push([c.paddr, c.len]);
+    for (let ok = c.reset(Bio.chain([a, b])); ok; ok = c.next()) got.push([c.paddr, c.len]);
     expect(got).toEqual([
       [0x10000, 8192],
       [0x40000, 512],
@@ -66,9 +66,9 @@ describe("PhysVecCursor", () => {
     const pgmaps = { pgmapIdOf: (pfn: number) => (pfn >= 0x20 ? 5 : 0) };
     const a = Bio.fromVecs([{ page: 0x1f, len: 4096, offset: 0 }], { pgmaps });
     const b = Bio.fromVecs([{ page: 0x20, len: 4096, offset: 0 }], { pgmaps });
-    const c = new PhysVecCursor().reset(Bio.chain([a, b]));
+    const c = new PhysVecCursor();
     const got: number[][] = [];
-    while (c.next()) got.push([c.paddr, c.len, c.pgmap]);
+    for (let ok = c.reset(Bio.chain([a, b])); ok; ok = c.next()) got.push([c.paddr, c.len, c.pgmap]);
     expect(got).toEqual([
       [0x1f000, 4096, 0],
       [0x20000, 4096, 5],

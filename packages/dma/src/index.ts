@@ -30,7 +30,7 @@ export {
   validateSegmentation,
   withinBoundary,
 } from "./dma-list/segmentation.js";
-export { numSegments, SegmentCursor } from "./dma-list/segments.js";
+export { DmaSegmentCursor, numSegments } from "./dma-list/segments.js";
 // dma-buf exporter, attachments, move_notify; the scatterlist-era UINT_MAX split
 export * from "./dmabuf/index.js";
 // IOMMU: page table, IOVA allocator, domain, fault injection

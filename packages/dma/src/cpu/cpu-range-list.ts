@@ -545,21 +545,21 @@ export class CpuRangeList {
   forEachEntry(fn: (entry: CpuEntryCursor) => boolean | undefined): void {
     checkFunction("fn", fn);
     const c = this.cursor();
-    while (c.next()) if (fn(c) === false) return;
+    for (let ok = c.reset(); ok; ok = c.next()) if (fn(c) === false) return;
   }
 
   /** Calls `fn` per folio piece (`rlscpu_for_each_folio`); physical entries come whole. */
   forEachFolio(fn: (piece: CpuFolioCursor) => boolean | undefined): void {
     checkFunction("fn", fn);
     const c = this.folioCursor();
-    while (c.next()) if (fn(c) === false) return;
+    for (let ok = c.reset(); ok; ok = c.next()) if (fn(c) === false) return;
   }
 
   /** Calls `fn` per page piece (`rlscpu_for_each_page`); physical entries are split at page frames too. */
   forEachPage(fn: (piece: CpuPageCursor) => boolean | undefined): void {
     checkFunction("fn", fn);
     const c = this.pageCursor();
-    while (c.next()) if (fn(c) === false) return;
+    for (let ok = c.reset(); ok; ok = c.next()) if (fn(c) === false) return;
   }
 
   /**

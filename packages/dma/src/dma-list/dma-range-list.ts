@@ -35,7 +35,7 @@ import {
 import { BlockCursor, blockOffset, numBlocks } from "./blocks.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
 import type { Segmentation } from "./segmentation.js";
-import { SegmentCursor } from "./segments.js";
+import { DmaSegmentCursor } from "./segments.js";
 
 /** What a DMA entry's address is. */
 export const DmaKind = {
@@ -316,8 +316,8 @@ export class DmaRangeList {
   }
 
   /** Scatter/gather segments of the list under `seg` (cut at boundaries and max size). */
-  segments(seg: Segmentation): SegmentCursor {
-    return new SegmentCursor(this.cursor(), seg);
+  segments(seg: Segmentation): DmaSegmentCursor {
+    return new DmaSegmentCursor(this.cursor(), seg);
   }
 
   /**

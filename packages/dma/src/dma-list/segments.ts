@@ -10,8 +10,13 @@ import { checkCursor } from "../args.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
 import { cutSegment, type Segmentation, segmentsFor, validateSegmentation } from "./segmentation.js";
 
-/** Allocation-free segment cursor; fields are valid after `reset()` / `next()` return true. */
-export class SegmentCursor {
+/**
+ * The segments of a DMA list as a driver programs them (`rlist_dma_for_each_segment`, the
+ * `for_each_sg` walk over a mapped scatterlist): allocation-free, fields valid while the last
+ * `reset()` / `next()` returned true. Not a bio's single-page segments: those are
+ * `@rlist/bvec`'s `BioSegmentCursor`.
+ */
+export class DmaSegmentCursor {
   /** DMA address of the current segment. */
   dmaAddress = 0;
   /** Length of the current segment (> 0). */
@@ -70,7 +75,7 @@ export class SegmentCursor {
   }
 }
 
-/** Like rlist_dma_num_segments() summed over a list: segments {@link SegmentCursor} yields. */
+/** Like rlist_dma_num_segments() summed over a list: segments {@link DmaSegmentCursor} yields. */
 export function numSegments(entries: DmaEntryCursor, seg: Segmentation): number {
   checkCursor("entries", entries);
   validateSegmentation(seg);

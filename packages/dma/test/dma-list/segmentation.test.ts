@@ -11,7 +11,7 @@ import {
   segmentationOk,
   validateSegmentation,
 } from "../../src/dma-list/segmentation.js";
-import { numSegments, SegmentCursor } from "../../src/dma-list/segments.js";
+import { DmaSegmentCursor, numSegments } from "../../src/dma-list/segments.js";
 
 const seg = (segmentBoundaryMask: number, maxSegmentSize: number, minAlignMask = 0): Segmentation => ({
   minAlignMask,
@@ -89,14 +89,14 @@ describe("validateSegmentation", () => {
   });
 });
 
-describe("SegmentCursor", () => {
+describe("DmaSegmentCursor", () => {
   it("splits entries at boundaries and max size, never merges, skips empty entries", () => {
     const entries = new ArrayDmaCursor([
       [0x800, 0x1900],
       [0x5000, 0],
       [0x6000, 0x100],
     ]);
-    const c = new SegmentCursor(entries, seg(0xfff, 0x400));
+    const c = new DmaSegmentCursor(entries, seg(0xfff, 0x400));
     const got: number[][] = [];
     for (let ok = c.reset(); ok; ok = c.next()) got.push([c.dmaAddress, c.length, c.position]);
     expect(got).toEqual([
@@ -122,7 +122,7 @@ describe("SegmentCursor", () => {
         (list, k, maxSeg) => {
           const s = seg(2 ** k - 1, maxSeg);
           const entries = new ArrayDmaCursor(list);
-          const c = new SegmentCursor(entries, s);
+          const c = new DmaSegmentCursor(entries, s);
           const pieces: Array<[number, number]> = [];
           let pos = 0;
           for (let ok = c.reset(); ok; ok = c.next()) {

@@ -128,8 +128,8 @@ const cases: Case[] = [
     [new dma.ArrayDmaCursor([[0, 4096]]), dma.noSegmentation],
   ],
   [
-    "new SegmentCursor",
-    (a, b) => new dma.SegmentCursor(a as never, b as never),
+    "new DmaSegmentCursor",
+    (a, b) => new dma.DmaSegmentCursor(a as never, b as never),
     [new dma.ArrayDmaCursor([[0, 4096]]), dma.noSegmentation],
   ],
   [
