@@ -3,7 +3,7 @@
  * (single-page), optionally following `bi_next` through a request's chain like
  * `rq_for_each_bvec()` / `rq_for_each_segment()`.
  *
- * They follow the cursor protocol of every rlist package:
+ * They follow the cursor protocol of every rlist package (docs/conventions.md#cursors):
  *
  * ```ts
  * const c = new BioSegmentCursor();

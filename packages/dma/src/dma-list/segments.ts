@@ -13,8 +13,8 @@ import { cutSegment, type Segmentation, segmentsFor, validateSegmentation } from
 /**
  * The segments of a DMA list as a driver programs them (`rlist_dma_for_each_segment`, the
  * `for_each_sg` walk over a mapped scatterlist): allocation-free, fields valid while the last
- * `reset()` / `next()` returned true. Not a bio's single-page segments: those are
- * `@rlist/bvec`'s `BioSegmentCursor`.
+ * `reset()` / `next()` returned true (docs/conventions.md#cursors). Not a bio's single-page
+ * segments: those are `@rlist/bvec`'s `BioSegmentCursor`.
  */
 export class DmaSegmentCursor {
   /** DMA address of the current segment. */
