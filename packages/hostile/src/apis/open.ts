@@ -1,0 +1,295 @@
+/**
+ * Known defects whose fixes are not on main yet, by entry point: the outcome classes each shows
+ * and the first case of each (input and outcome). Every run still calls these APIs; only the
+ * listed classes are excused, so anything new in them is still caught. When a fix lands, the
+ * small run in `pnpm test` fails on the now stale mark until its line is taken out here.
+ *
+ * The marks below are what the suite's small run (seed 0x5eed) found when it was added
+ * (2026-12-03): lower-level exports of @rlist/dma and @rlist/bvec (IOVA allocator, IOTLB, page
+ * tables, interval sets, swiotlb, bvec arrays and iterators) that take a number without checking
+ * it, so NaN, a bigint or a numeric string is accepted or ends in a TypeError; and one state change
+ * on failure (IommuDomain#unmapFast). `pnpm fuzz` lists the same and more (every hostile value).
+ */
+import type { DefectClass, OpenDefect } from "../api.js";
+
+const open = (classes: DefectClass[], why: string): OpenDefect => ({ classes, why });
+
+export const OPEN: Readonly<Record<string, OpenDefect>> = {
+  "bvec:Bio#addPage": open(["silent"], "silent: arg 3.maxSegments = NaN: accepted"),
+  "bvec:Bio.chain": open(
+    ["other"],
+    "other: arg 0 = NaN: TypeError: Cannot set properties of undefined (setting 'next')",
+  ),
+  "bvec:Bio.view": open(["other"], "other: arg 0 = NaN: TypeError: vecs.len is not a function"),
+  "bvec:BvecArray#len": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#offset": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#page": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#pageBig": open(
+    ["other"],
+    "other: arg 0 = NaN: TypeError: Cannot convert undefined to a BigInt",
+  ),
+  "bvec:BvecArray#phys": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#pushUnchecked": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#setLen": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray#truncate": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecArray.from": open(
+    ["other"],
+    "other: arg 1 = Symbol: TypeError: Cannot convert a Symbol value to a number",
+  ),
+  "bvec:BvecCursor#reset": open(["silent"], "silent: arg 1 = NaN: accepted"),
+  "bvec:BvecIter#addSectors": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "bvec:BvecIter#copyFrom": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "bvec:NO_PGMAP.pgmapIdOf": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "bvec:PhysVecCursor#reset": open(["silent"], "silent: arg 1.segBoundaryMask = NaN: accepted"),
+  "bvec:SegmentCursor#reset": open(["silent"], "silent: arg 1 = NaN: accepted"),
+  "bvec:bioToCpuRangeList": open(["silent"], "silent: arg 2.chain = NaN: accepted"),
+  "bvec:cpuRangeListToBios": open(
+    ["other", "silent"],
+    "other: arg 1.logicalBlockSize = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 1.op = NaN: accepted",
+  ),
+  "bvec:forEachBvec": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "bvec:forEachSegment": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "bvec:new Bio": open(["silent"], "silent: arg 0.op = NaN: accepted"),
+  "bvec:new P2pMixError": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "bvec:opHasData": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "bvec:requestPhysVecLimits": open(["silent"], "silent: arg 0.maxSegments = NaN: accepted"),
+  "dma/node:pciTopologyFromSysfs": open(["silent"], "silent: arg 1.cpuSupportsP2p = NaN: accepted"),
+  "dma:CountdownFaults#shouldFail": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:CpuRangeList#appendFolio": open(
+    ["other", "silent"],
+    "other: arg 0.order = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.nrPages = NaN: accepted",
+  ),
+  "dma:DmaBufExporter#attach": open(["silent"], "silent: arg 0.allowPeer2peer = NaN: accepted"),
+  "dma:DmaMapping#syncForCpu": open(
+    ["other"],
+    "other: arg 0.offset = Symbol: TypeError: Cannot convert a Symbol value to a number",
+  ),
+  "dma:DmaRangeList#appendBig": open(
+    ["other"],
+    "other: arg 1 = NaN: TypeError: Cannot mix BigInt and other types, use explicit conversions",
+  ),
+  "dma:DmaRangeList#findBestBlockSize": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IoPageTable#lookupInto": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IoPageTable#supportsLeaf": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IoPageTable#translate": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IommuDomain#allocIova": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "dma:IommuDomain#deviceLookup": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IommuDomain#dmaFreeIova": open(
+    ["other", "silent"],
+    "other: arg 2.queued = Symbol: TypeError: Cannot read properties of null (reading 'holds'); silent: arg 2 = NaN: accepted",
+  ),
+  "dma:IommuDomain#iotlbSync": open(
+    ["other", "silent"],
+    "other: arg 0 = NaN: TypeError: Cannot create property 'start' on number 'NaN'; silent: arg 0.start = NaN: accepted",
+  ),
+  "dma:IommuDomain#ivaAlign": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:IommuDomain#protectionOf": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IommuDomain#translate": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IommuDomain#unmapFast": open(
+    ["other", "silent", "state"],
+    "other: arg 2 = NaN: TypeError: Cannot create property 'bytes' on number 'NaN'; silent: arg 2.start = NaN: accepted; state: arg 2 = throwing getters: threw Sentinel but changed =dma:IommuDomain idle=false mappedBytes=4096 mappedPages=1 pageTablePages=4 mappedPagesByS",
+  ),
+  "dma:Iotlb#fill": open(
+    ["other", "silent"],
+    "other: arg 0.phys = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:Iotlb#invalidateRange": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:Iotlb#lookup": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:IovaAllocator#alloc": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "dma:IovaAllocator#allocFast": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "dma:IovaAllocator#find": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:IovaFlushQueue#holds": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:IovaFlushQueue#queue": open(
+    ["other", "silent", "state"],
+    "other: arg 0 = 1n: TypeError: Cannot convert a BigInt value to a number; silent: arg 0 = NaN: accepted; state: arg 0 = throwing getters: threw Sentinel but changed flushQueue=dma:IovaFlushQueue queued=1 queuedGranules=2 timerPending=true -> flushQueue=dm",
+  ),
+  "dma:IovaLayout#place": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PageIntervalSet#add": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PageIntervalSet#forEachGapIn": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PageIntervalSet#forEachIn": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PageIntervalSet#has": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PageIntervalSet#intersects": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PageIntervalSet#remove": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PciFunction#bar": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:PciFunction#p2pProvider": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:PciTopology#cpuSupportsP2p=": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PciTopology#findHostBridge": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PhysicalMemory#addP2pMemory": open(
+    ["other", "silent"],
+    "other: arg 0 = NaN: TypeError: Cannot read properties of undefined (reading 'cpuAddress'); silent: arg 1 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#addRegion": open(
+    ["other", "silent"],
+    "other: arg 0.kind = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.name = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#folioHead": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#folioOrder": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PhysicalMemory#folioSize": open(
+    ["other", "silent"],
+    "other: arg 0.nrPages = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#nextFolio": open(
+    ["other", "silent"],
+    "other: arg 0.pfn = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0.order = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#pgmapById": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#pgmapIdOf": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#providerById": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#rangePgmapId": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:PhysicalMemory#registerProvider": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:PhysicalMemory#splitFolio": open(
+    ["other", "silent"],
+    "other: arg 0.pfn = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.order = NaN: accepted",
+  ),
+  "dma:RdmaMemoryRegion#blockOffset": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:RdmaMemoryRegion#blocks": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:RdmaMemoryRegion#numBlocks": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:RdmaMemoryRegion#pageList": open(
+    ["other"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:SwiotlbPool#contains": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:SwiotlbPool#originalOf": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
+  ),
+  "dma:SwiotlbPool#syncForCpu": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 1 = NaN: accepted",
+  ),
+  "dma:SwiotlbPool#syncForDevice": open(
+    ["other", "silent"],
+    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 1 = NaN: accepted",
+  ),
+  "dma:SwiotlbPool#unmap": open(
+    ["other", "silent"],
+    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 1 = NaN: accepted",
+  ),
+  "dma:acsControlOf": open(["silent"], "silent: arg 0.requestRedirect = NaN: accepted"),
+  "dma:chunkFaultHook": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:cpuFolioEntryBytes": open(
+    ["other"],
+    "other: arg 2 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:deviceTranslate": open(["silent"], "silent: arg 1 = NaN: accepted"),
+  "dma:directionToProt": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:dmaKindName": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:hostBridgeP2pFor": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:levelSize": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:new ArrayDmaCursor": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:new CountdownFaults": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:new DmaDevice": open(
+    ["other", "silent"],
+    "other: arg 0.dmaMaskBits = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.name = NaN: accepted",
+  ),
+  "dma:new DmaRangeList": open(["silent"], "silent: arg 0.chunkBytes = NaN: accepted"),
+  "dma:new IoPageTable": open(
+    ["other", "silent"],
+    "other: arg 0.levels = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.faults = NaN: accepted",
+  ),
+  "dma:new IommuDomain": open(
+    ["other"],
+    "other: arg 0.levels = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:new IovaAllocator": open(
+    ["other", "silent"],
+    "other: arg 0.granule = Symbol: TypeError: Cannot convert a Symbol value to a string; silent: arg 0.rcache = NaN: accepted",
+  ),
+  "dma:new P2pMapCache": open(["silent"], "silent: arg 0 = NaN: accepted"),
+  "dma:new PciTopology": open(["silent"], "silent: arg 0.cpuSupportsP2p = NaN: accepted"),
+  "dma:new SwiotlbPool": open(["silent"], "silent: arg 0.memory = NaN: accepted"),
+  "dma:rangeListFootprint": open(
+    ["other"],
+    "other: arg 1 = Symbol: TypeError: Cannot convert a Symbol value to a string",
+  ),
+  "dma:registrationFootprint": open(["silent"], "silent: arg 0.contiguous = NaN: accepted"),
+  "dma:registrationReport": open(["silent"], "silent: arg 2 = NaN: accepted"),
+  "dma:sgEntriesForRun": open(
+    ["other", "silent"],
+    "other: arg 1 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 1 = NaN: accepted",
+  ),
+};
