@@ -17,6 +17,7 @@
  */
 import { RlistError } from "@rlist/encoding";
 import { checkFunction, checkInstance, checkObject, optionsObject } from "../args.js";
+import { checkU53 } from "./bits.js";
 import { SimClock } from "./sim-clock.js";
 
 /** IOVA_DEFAULT_FQ_SIZE: slots per (per-CPU) queue. */
@@ -151,6 +152,9 @@ export class IovaFlushQueue {
    * if the ring is full, and arms the timer if it is idle.
    */
   queue(pfn: number, pages: number, exposedBytes: number): void {
+    checkU53("pfn", pfn);
+    checkU53("pages", pages);
+    checkU53("exposedBytes", exposedBytes);
     this.#ringFree();
     if (this.#full()) {
       this.#flushIotlb("full");

@@ -62,6 +62,22 @@ export interface IotlbGather {
   readonly queued: boolean;
 }
 
+/**
+ * Throws unless `g` is an {@link IotlbGather} (what {@link IommuDomain.gatherInit} returns):
+ * `EINVAL` for what is not one, `ERANGE` for a field outside its range. Its fields are read
+ * before the caller changes anything, so a bad gather leaves the domain as it was.
+ */
+function checkGather(g: IotlbGather): void {
+  if (typeof g !== "object" || g === null)
+    throw new RlistError("EINVAL", `an IOTLB gather must be an object, got ${formatValue(g)}`);
+  const { start, end, bytes, queued } = g;
+  if (start !== Number.POSITIVE_INFINITY) checkU53("gather.start", start);
+  checkU53("gather.end", end);
+  checkU53("gather.bytes", bytes);
+  if (typeof queued !== "boolean")
+    throw new RlistError("EINVAL", `gather.queued must be a boolean, got ${formatValue(queued)}`);
+}
+
 /** What a lazy domain's IOTLB and flush queue exposed; all zero for a strict domain. */
 export interface DomainExposure extends IotlbExposure {
   /** Cached IOTLB leaves whose PTE is gone or changed: reachable by the device right now. */
@@ -296,6 +312,7 @@ export class IommuDomain {
 
   /** Like iommu_unmap_fast(): clears the PTEs of `[iova, iova + size)` into `gather`; bytes unmapped. */
   unmapFast(iova: number, size: number, gather: IotlbGather): number {
+    checkGather(gather);
     this.counters.unmapCalls++;
     const n = this.pageTable.unmap(iova, size);
     if (n !== 0) {
@@ -308,6 +325,7 @@ export class IommuDomain {
 
   /** Like iommu_iotlb_sync(): invalidates the gathered range in the IOTLB now, then empties the gather. */
   iotlbSync(gather: IotlbGather): void {
+    checkGather(gather);
     this.counters.iotlbSyncs++;
     this.counters.iotlbInvalidations++;
     this.iotlb?.invalidateRange(gather.start, gather.end);
@@ -322,6 +340,7 @@ export class IommuDomain {
    * caller synced the gather first, as __iommu_dma_unmap() does).
    */
   dmaFreeIova(iova: number, size: number, gather: IotlbGather): void {
+    checkGather(gather);
     if (!gather.queued) {
       this.freeIova(iova, size);
       return;

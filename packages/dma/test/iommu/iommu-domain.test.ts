@@ -60,3 +60,54 @@ describe("IommuDomain", () => {
     expect(d.allocIova(0x100_0000, 0xffff_ffff)).toBe(0xfd00_0000);
   });
 });
+
+describe("gather-based unmap: a bad gather or flush-queue entry changes nothing", () => {
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return (err as { code?: string }).code ?? String(err);
+    }
+    return "returned";
+  };
+  const throwing = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error("caller's getter");
+      },
+    },
+  );
+
+  it("unmapFast, iotlbSync and dmaFreeIova check the gather before clearing a PTE or freeing IOVA", () => {
+    const d = new IommuDomain({ strict: false });
+    const iova = d.allocIova(SZ_4K, 2 ** 48 - 1);
+    d.map(iova, 0x10_0000, SZ_4K, IOMMU_READ);
+    const good = d.gatherInit();
+    for (const bad of [null, Number.NaN, { ...good, start: Number.NaN }, { ...good, queued: 1 }])
+      for (const call of [
+        () => d.unmapFast(iova, SZ_4K, bad as never),
+        () => d.iotlbSync(bad as never),
+        () => d.dmaFreeIova(iova, SZ_4K, bad as never),
+      ])
+        expect(["EINVAL", "ERANGE"]).toContain(code(call));
+    expect(() => d.unmapFast(iova, SZ_4K, throwing as never)).toThrow("caller's getter");
+    expect(d.mappedPages).toBe(1);
+    expect(d.flushQueue?.queuedGranules).toBe(0);
+    expect(d.unmapFast(iova, SZ_4K, good)).toBe(SZ_4K);
+    d.dmaFreeIova(iova, SZ_4K, good);
+    expect(d.flushQueue?.queuedGranules).toBe(1);
+  });
+
+  it("IovaFlushQueue#queue checks pfn, pages and bytes before it frees or flushes anything", () => {
+    const d = new IommuDomain({ strict: false });
+    const fq = d.flushQueue!;
+    for (const bad of [Number.NaN, -1, 1n, Symbol("x"), 0.5]) {
+      expect(["EINVAL", "ERANGE"]).toContain(code(() => fq.queue(bad as never, 1, 0)));
+      expect(["EINVAL", "ERANGE"]).toContain(code(() => fq.queue(0x100, bad as never, 0)));
+    }
+    expect(code(() => fq.queue(throwing as never, 1, 0))).toBe("EINVAL");
+    expect(fq.queuedGranules).toBe(0);
+    expect(fq.timerPending).toBe(false);
+  });
+});
