@@ -82,29 +82,33 @@ export class BvecArray {
     return a;
   }
 
-  /** PFN of bvec `i`. */
+  /**
+   * PFN of bvec `i`. Like the raw accessors below (`pageBig`, `len`, `offset`, `phys`) it does not
+   * check `i` (the walks' hot path, `bvec_iter_page()` and friends): `i` must be below `count`;
+   * {@link get} is the checked read.
+   */
   page(i: number): number {
     const w = i * BVEC_WORDS;
     return this.words[w + 1]! * U32_SPAN + this.words[w]!;
   }
 
-  /** PFN of bvec `i` as a bigint. */
+  /** PFN of bvec `i` as a bigint (unchecked, see {@link page}). */
   pageBig(i: number): bigint {
     const w = i * BVEC_WORDS;
     return (BigInt(this.words[w + 1]!) << 32n) | BigInt(this.words[w]!);
   }
 
-  /** `bv_len` of bvec `i`. */
+  /** `bv_len` of bvec `i` (unchecked, see {@link page}). */
   len(i: number): number {
     return this.words[i * BVEC_WORDS + 2]!;
   }
 
-  /** `bv_offset` of bvec `i`. */
+  /** `bv_offset` of bvec `i` (unchecked, see {@link page}). */
   offset(i: number): number {
     return this.words[i * BVEC_WORDS + 3]!;
   }
 
-  /** Physical address of bvec `i`'s first byte. */
+  /** Physical address of bvec `i`'s first byte (unchecked, see {@link page}). */
   phys(i: number): number {
     const w = i * BVEC_WORDS;
     return (this.words[w + 1]! * U32_SPAN + this.words[w]!) * PAGE_SIZE + this.words[w + 3]!;
@@ -132,7 +136,7 @@ export class BvecArray {
     this.pushUnchecked(page, len, offset);
   }
 
-  /** Appends a bvec already validated by the caller and known to fit. */
+  /** Appends a bvec already validated by the caller and known to fit (unchecked: {@link push} checks). */
   pushUnchecked(page: number, len: number, offset: number): void {
     const w = this.count * BVEC_WORDS;
     const lo = page >>> 0; // exact page mod 2^32 (no `%`: fmod in V8 above 2^31)
@@ -143,13 +147,17 @@ export class BvecArray {
     this.count++;
   }
 
-  /** Sets `bv_len` of bvec `i` (used by the merge in `Bio.addPage`; caller validated it). */
+  /** Sets `bv_len` of bvec `i` (used by the merge in `Bio.addPage`; unchecked: the caller validated both). */
   setLen(i: number, len: number): void {
     this.words[i * BVEC_WORDS + 2] = len;
   }
 
-  /** Drops bvecs from the tail down to `count` (used to roll back a partial fill). */
+  /**
+   * Drops bvecs from the tail down to `count` (used to roll back a partial fill); a `count` at or
+   * above the bvecs in use changes nothing. `EINVAL`/`ERANGE` unless `count` is a u32.
+   */
   truncate(count: number): void {
+    checkU32("count", count);
     if (count < this.count) this.count = count;
   }
 

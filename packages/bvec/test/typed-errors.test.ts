@@ -41,6 +41,11 @@ const cases: Case[] = [
   ["new BvecArray", (a) => new bvec.BvecArray(a as never), [4]],
   ["BvecArray.from", (a) => bvec.BvecArray.from(a as never), [[{ page: 1, offset: 0, len: 4096 }]]],
   ["bvecs.push", (a, b, c) => new bvec.BvecArray(4).push(a as never, b as never, c as never), [1, 4096, 0]],
+  [
+    "bvecs.truncate",
+    (a) => bvec.BvecArray.from([{ page: 1, offset: 0, len: 4096 }]).truncate(a as never),
+    [0],
+  ],
   ["checkBioVec", (a, b, c) => bvec.checkBioVec(a as never, b as never, c as never), [1, 4096, 0]],
   ["bvecPhys", (a) => bvec.bvecPhys(a as never), [{ page: 1, offset: 0, len: 4096 }]],
   [
@@ -218,5 +223,22 @@ describe("wrong-typed arguments are RlistErrors (issue 12 item 11)", () => {
     expect(() => engine.read(dev(), list, bvec.DMA_ENGINE_MAX_READ + 1)).toThrow(
       expect.objectContaining({ code: "ENOMEM" }),
     );
+  });
+});
+
+describe("BvecArray.truncate", () => {
+  it("refuses a count that is not a u32 and keeps the bvecs (a bigint count used to be stored)", () => {
+    const vecs = bvec.BvecArray.from([
+      { page: 1, offset: 0, len: 4096 },
+      { page: 2, offset: 0, len: 4096 },
+    ]);
+    for (const bad of [1n, Number.NaN, "1", -1, 0.5]) {
+      expect(() => vecs.truncate(bad as never)).toThrow(expect.objectContaining({ code: "ERANGE" }));
+      expect(vecs.count).toBe(2);
+    }
+    vecs.truncate(5);
+    expect(vecs.count).toBe(2);
+    vecs.truncate(1);
+    expect(vecs.count).toBe(1);
   });
 });

@@ -39,10 +39,16 @@ const VALID: Record<string, (w: World) => unknown[]> = {
 
 const roomy = (w: World) => w.roomyBio;
 
+/** BvecArray's raw accessors and writers, documented as unchecked (bio-vec.ts; `get`/`push` check). */
+const UNCHECKED_BVEC =
+  "raw bvec accessor of the walks' hot path, documented as unchecked (get and push check)";
+
 export const bvecOverrides: Record<string, Override> = {
   "bvec:Bio#addPage": { receiver: roomy },
   "bvec:BvecArray#push": { receiver: (w) => w.roomyBio.vecs },
 };
+for (const m of ["page", "pageBig", "len", "offset", "phys", "pushUnchecked", "setLen"])
+  bvecOverrides[`bvec:BvecArray#${m}`] = { unchecked: UNCHECKED_BVEC };
 for (const [name, valid] of Object.entries(VALID)) bvecOverrides[name] = { ...bvecOverrides[name], valid };
 
 const bvecMisuse = (name: string, prepare: (w: World) => () => unknown) => misuse("bvec", name, prepare);

@@ -21,38 +21,6 @@ export const OPEN: Readonly<Record<string, OpenDefect>> = {
     "other: arg 0 = NaN: TypeError: Cannot set properties of undefined (setting 'next')",
   ),
   "bvec:Bio.view": open(["other"], "other: arg 0 = NaN: TypeError: vecs.len is not a function"),
-  "bvec:BvecArray#len": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#offset": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#page": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#pageBig": open(
-    ["other"],
-    "other: arg 0 = NaN: TypeError: Cannot convert undefined to a BigInt",
-  ),
-  "bvec:BvecArray#phys": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#pushUnchecked": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#setLen": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "bvec:BvecArray#truncate": open(
-    ["other", "silent"],
-    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
-  ),
   "bvec:BvecArray.from": open(
     ["other"],
     "other: arg 1 = Symbol: TypeError: Cannot convert a Symbol value to a number",
