@@ -284,6 +284,12 @@ export class DmaRangeList {
   /** {@link append} with exact 64-bit values (e.g. a P2P bus address above 2^53). */
   appendBig(kind: DmaKind, dmaAddress: bigint, length: bigint): void {
     const list = this.#mutable();
+    if (typeof dmaAddress !== "bigint" || typeof length !== "bigint") {
+      throw new RlistError(
+        "EINVAL",
+        `appendBig takes bigint address and length, got ${formatValue(dmaAddress)} and ${formatValue(length)}`,
+      );
+    }
     if (kind === DmaKind.IOVA) {
       list.appendBig({ type: kind, length, base: dmaAddress - BigInt(this._base), offset: 0, extra: 0 });
     } else list.appendBig({ type: kind, length, base: dmaAddress, offset: 0, extra: 0 });

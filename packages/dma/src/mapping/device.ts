@@ -125,7 +125,7 @@ export class DmaDevice {
     checkObject("DMA device init", init);
     const bits = init.dmaMaskBits ?? 64;
     if (!Number.isInteger(bits) || bits < 1 || bits > 64) {
-      throw new RlistError("EINVAL", `dmaMaskBits must be 1..64, got ${bits}`);
+      throw new RlistError("EINVAL", `dmaMaskBits must be 1..64, got ${formatValue(bits)}`);
     }
     this.pci = init.pci ?? null;
     this.name = init.name ?? this.pci?.bdf ?? "dma-device";

@@ -220,9 +220,11 @@ export class DmaMapping implements TrackedDma {
     if (range !== undefined && (typeof range !== "object" || range === null)) {
       throw new RlistError("EINVAL", `sync range must be an object, got ${formatValue(range)}`);
     }
+    // each field read once; the default length is computed only from a checked offset
     const offset = range?.offset ?? 0;
-    const length = range?.length ?? bytes - offset;
+    const given = range?.length;
     const dir = range?.direction ?? this.direction;
+    const length = given ?? (Number.isSafeInteger(offset) ? bytes - offset : Number.NaN);
     if (
       !Number.isSafeInteger(offset) ||
       !Number.isSafeInteger(length) ||

@@ -36,7 +36,8 @@ export function makeRegion(init: MemoryRegionInit): MemoryRegion {
   checkAddress("region size", init.size);
   if (init.size === 0) throw new RlistError("EINVAL", "region size must be > 0");
   checkAddress("region end", init.start + init.size);
-  if (!REGION_KINDS.includes(init.kind)) throw new RlistError("EINVAL", `unknown region kind ${init.kind}`);
+  if (!REGION_KINDS.includes(init.kind))
+    throw new RlistError("EINVAL", `unknown region kind ${formatValue(init.kind)}`);
   return Object.freeze({
     start: init.start,
     size: init.size,

@@ -193,7 +193,7 @@ export class PciFunction implements Bdf {
   /** Memory BAR `index`; `EINVAL` if the function has no such BAR. */
   bar(index: number): PciBar {
     const bar = this.bars.find((b) => b.index === index);
-    if (!bar) throw new RlistError("EINVAL", `${this.bdf} has no memory BAR ${index}`);
+    if (!bar) throw new RlistError("EINVAL", `${this.bdf} has no memory BAR ${formatValue(index)}`);
     return bar;
   }
 

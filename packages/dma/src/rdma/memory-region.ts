@@ -21,7 +21,7 @@
  * - memory the device can only reach through swiotlb is refused (`EIO`): a long-lived MR cannot
  *   work through bounce buffers.
  */
-import { RlistError } from "@rlist/encoding";
+import { formatValue, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { blockOffset, numBlocks } from "../dma-list/blocks.js";
@@ -380,7 +380,7 @@ export class MemoryRegion {
   #checkPageSize(pageSize: number): void {
     this.#checkLive();
     if (!isPow2(pageSize) || (Math.floor(this.pageSizeBitmap / pageSize) & 1) !== 1) {
-      throw new RlistError("EINVAL", `page size ${pageSize} is not in the HCA's bitmap`);
+      throw new RlistError("EINVAL", `page size ${formatValue(pageSize)} is not in the HCA's bitmap`);
     }
     if (listFindBestBlockSize(this.dmaList, pageSize, this.iova) !== pageSize) {
       throw new RlistError("EINVAL", `page size ${pageSize} cannot describe this MR`);

@@ -107,6 +107,9 @@ describe("check_unmap / check_sync equivalents (issue 12 item 7)", () => {
     expectCode(() => m.syncForCpu({ offset: 0x2000, length: 1 }), "EINVAL");
     expectCode(() => m.syncForCpu({ offset: -1, length: 1 }), "EINVAL");
     expectCode(() => m.syncForCpu({ offset: 0, length: Number.NaN }), "EINVAL");
+    // a default length is only computed from a checked offset (a Symbol or a bigint offset was a TypeError)
+    for (const offset of [Symbol("x"), 1n, "16", Number.NaN])
+      expectCode(() => m.syncForCpu({ offset } as never), "EINVAL");
     expect(swiotlb.bouncedToCpu).toBe(copied);
     m.syncForCpu({ offset: 0x100, length: 0x10 }); // inside the bounced entry: 0x10 bytes copied
     expect(swiotlb.bouncedToCpu).toBe(copied + 0x10);

@@ -285,3 +285,31 @@ describe("wrong-typed arguments are RlistErrors (issue 12 item 11)", () => {
     expect(() => dma.parseIomem(42 as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 });
+
+describe("a Symbol in an error message's value is formatted, not a TypeError (found by the hostile-input suite)", () => {
+  const typed = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return isRlistError(err) ? err.code : `not typed: ${String(err)}`;
+    }
+    return "returned";
+  };
+  it("PciFunction#bar, new DmaDevice, PhysicalMemory#addRegion", () => {
+    const topo = new dma.PciTopology();
+    const fn = topo.addFunction(topo.addHostBridge({ domain: 0, bus: 0 }), { bdf: "0000:00:01.0" });
+    expect(typed(() => fn.bar(Symbol("i") as never))).toBe("EINVAL");
+    expect(typed(() => new dma.DmaDevice({ dmaMaskBits: Symbol("m") as never }))).toBe("EINVAL");
+    const m = new dma.PhysicalMemory();
+    expect(typed(() => m.addRegion({ start: 0, size: 4096, kind: Symbol("k") as never }))).toBe("EINVAL");
+    expect(m.regions.length).toBe(0);
+  });
+  it("DmaRangeList#appendBig takes bigints only", () => {
+    const l = new dma.DmaRangeList();
+    for (const bad of [Number.NaN, 5, "5", Symbol("s")]) {
+      expect(typed(() => l.appendBig(dma.DmaKind.IOVA, bad as never, 4096n))).toBe("EINVAL");
+      expect(typed(() => l.appendBig(dma.DmaKind.DIRECT, 0n, bad as never))).toBe("EINVAL");
+    }
+    expect(l.count).toBe(0);
+  });
+});
