@@ -210,12 +210,16 @@ export class CpuRangeList {
     if (this.memory.folioHead(folio.pfn) !== folio.pfn || this.memory.folioOrder(folio.pfn) !== folio.order) {
       throw new RlistError(
         "EINVAL",
-        `pfn ${folio.pfn} does not head an order-${folio.order} folio in this memory`,
+        `pfn ${formatValue(folio.pfn)} does not head an order-${formatValue(folio.order)} folio in this memory`,
       );
     }
     checkAddress("offset", offset);
-    if (offset >= folio.nrPages * this.pageSize) {
-      throw new RlistError("EINVAL", `offset ${offset} is outside the folio at pfn ${folio.pfn}`);
+    // the folio's size from its (checked) order, not from a caller's nrPages field
+    if (offset >= 2 ** this.memory.folioOrder(folio.pfn) * this.pageSize) {
+      throw new RlistError(
+        "EINVAL",
+        `offset ${formatValue(offset)} is outside the folio at pfn ${formatValue(folio.pfn)}`,
+      );
     }
     this.#appendFolioRange(folio.pfn * this.pageSize + offset, length);
   }

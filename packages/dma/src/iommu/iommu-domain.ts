@@ -164,7 +164,15 @@ export class IommuDomain {
       ...(options.rcache === undefined ? {} : { rcache: options.rcache }),
       ...(options.faults ? { faults: options.faults } : {}),
     });
-    for (const [start, end] of options.reservedRegions ?? []) {
+    const reserved = options.reservedRegions ?? [];
+    if (!Array.isArray(reserved))
+      throw new RlistError("EINVAL", `reservedRegions must be an array, got ${formatValue(reserved)}`);
+    for (const r of reserved) {
+      if (!Array.isArray(r) || r.length !== 2)
+        throw new RlistError("EINVAL", `a reserved region must be [start, end], got ${formatValue(r)}`);
+      const [start, end] = r as unknown as readonly [number, number];
+      checkU53("reserved region start", start);
+      checkU53("reserved region end", end);
       this.iovad.reserve(Math.floor(start / this.granule), Math.floor(end / this.granule));
     }
     const strict = options.strict ?? true;

@@ -75,7 +75,8 @@ export class IovaAllocator {
   constructor(options: IovaAllocatorOptions = {}) {
     checkObject("IOVA allocator options", options);
     const granule = options.granule ?? 4096;
-    if (!isPow2(granule)) throw new RlistError("EINVAL", `IOVA granule ${granule} is not a power of two`);
+    if (!isPow2(granule))
+      throw new RlistError("EINVAL", `IOVA granule ${formatValue(granule)} is not a power of two`);
     this.granule = granule;
     this.shift = log2Pow2(granule);
     this.startPfn = options.startPfn ?? 1;

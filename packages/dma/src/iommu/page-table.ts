@@ -20,7 +20,7 @@
  */
 import { formatValue, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { hi32, lowBits, TWO32 } from "./bits.js";
+import { checkU53, hi32, lowBits, TWO32 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
 /** Protection bits, like IOMMU_READ / IOMMU_WRITE / IOMMU_MMIO. */
@@ -109,11 +109,12 @@ export class IoPageTable {
     checkObject("page table options", options);
     const levels = options.levels ?? 4;
     if (!Number.isInteger(levels) || levels < 3 || levels > 4) {
-      throw new RlistError("EINVAL", `page table levels must be 3 or 4, got ${levels}`);
+      throw new RlistError("EINVAL", `page table levels must be 3 or 4, got ${formatValue(levels)}`);
     }
     this.levels = levels;
     this.ivaLimit = levelSize(levels);
     const sizes = options.pageSizes ?? 0x1000 + 0x20_0000 + 0x4000_0000;
+    checkU53("pageSizes", sizes);
     this.leafLevels = [0, 1, 2].map((l) => (Math.floor(sizes / levelSize(l)) & 1) === 1);
     if (!this.leafLevels[0]) throw new RlistError("EINVAL", "the page table needs 4 KiB leaves");
     this.faults = options.faults;

@@ -220,7 +220,7 @@ export class PhysicalMemory {
   /** Splits a declared folio back into order-0 pages (like splitting a huge page). */
   splitFolio(folio: Folio): void {
     if (this.#folios.get(folio.pfn) === undefined || folio.order === 0) {
-      throw new RlistError("EINVAL", `no declared folio at pfn ${folio.pfn}`);
+      throw new RlistError("EINVAL", `no declared folio at pfn ${formatValue(folio.pfn)}`);
     }
     this.#folios.delete(folio.pfn);
     this.#heads.splice(this.#upperHead(folio.pfn) - 1, 1);

@@ -76,7 +76,8 @@ function formOf(length: number, base: number, offset: number, extra: number): En
 export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
   checkU53("phys", phys);
   checkU53("length", length);
-  if (!isPow2(pageSize)) throw new RlistError("EINVAL", `pageSize ${pageSize} is not a power of two`);
+  if (!isPow2(pageSize))
+    throw new RlistError("EINVAL", `pageSize ${formatValue(pageSize)} is not a power of two`);
   const off = lowBits(phys, pageSize);
   const pfn = (phys - off) / pageSize;
   if (off === 0 && lowBits(length, pageSize) === 0) return formOf(length / pageSize, pfn, 0, 0);
@@ -116,7 +117,7 @@ export function rangeListFootprint(groups: readonly EntryGroup[], chunkBytes = 5
     throw new RlistError("EINVAL", `entry groups must be an array, got ${formatValue(groups)}`);
   }
   if (chunkBytes !== 128 && chunkBytes !== 512 && chunkBytes !== 4096) {
-    throw new RlistError("EINVAL", `chunk size must be 128, 512 or 4096, got ${chunkBytes}`);
+    throw new RlistError("EINVAL", `chunk size must be 128, 512 or 4096, got ${formatValue(chunkBytes)}`);
   }
   const area = chunkBytes / 4 - 2;
   let free = 0;

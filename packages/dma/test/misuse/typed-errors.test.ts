@@ -304,6 +304,27 @@ describe("a Symbol in an error message's value is formatted, not a TypeError (fo
     expect(typed(() => m.addRegion({ start: 0, size: 4096, kind: Symbol("k") as never }))).toBe("EINVAL");
     expect(m.regions.length).toBe(0);
   });
+  it("page-table levels, IOVA granule, MR page and chunk sizes, folios", () => {
+    const sym = Symbol("v") as never;
+    expect(typed(() => new dma.IoPageTable({ levels: sym }))).toBe("EINVAL");
+    expect(typed(() => new dma.IoPageTable({ pageSizes: sym }))).toBe("EINVAL");
+    expect(typed(() => new dma.IommuDomain({ levels: sym }))).toBe("EINVAL");
+    expect(typed(() => new dma.IovaAllocator({ granule: sym }))).toBe("EINVAL");
+    expect(typed(() => dma.cpuFolioEntryBytes(0, 4096, sym))).toBe("EINVAL");
+    expect(typed(() => dma.rangeListFootprint([], sym))).toBe("EINVAL");
+    const m = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 24, kind: "ram" }] });
+    const l = new dma.CpuRangeList(m);
+    expect(typed(() => l.appendFolio({ pfn: 0x100, order: sym } as never, 0, 4096))).toBe("EINVAL");
+    expect(typed(() => m.splitFolio({ pfn: sym, order: 1 } as never))).toBe("EINVAL");
+    expect(l.count).toBe(0);
+    // a folio's size comes from its checked order, not from the caller's nrPages
+    m.declareFolio(0x200, 2);
+    expect(typed(() => l.appendFolio({ pfn: 0x200, order: 2, nrPages: sym } as never, 0, 4096))).toBe(
+      "returned",
+    );
+    for (const reservedRegions of [Number.NaN, [Number.NaN], [[sym, 0x1000]], [[0, 1, 2]]])
+      expect(typed(() => new dma.IommuDomain({ reservedRegions } as never))).toBe("EINVAL");
+  });
   it("DmaRangeList#appendBig takes bigints only", () => {
     const l = new dma.DmaRangeList();
     for (const bad of [Number.NaN, 5, "5", Symbol("s")]) {
