@@ -70,6 +70,7 @@ export class BvecArray {
     if (!Array.isArray(vecs))
       throw new RlistError("EINVAL", `bvecs must be an array, got ${formatValue(vecs)}`);
     capacity ??= Math.max(vecs.length, 1);
+    checkPositive("capacity", capacity, 1 << 24);
     for (const v of vecs as readonly BioVec[]) {
       checkObject("bvec", v as unknown);
       checkBioVec(v.page, v.len, v.offset);

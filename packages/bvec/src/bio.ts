@@ -80,6 +80,7 @@ export class Bio {
    * does not own the table and cannot add pages). `EFAULT` if the window runs past the table.
    */
   static view(vecs: BvecArray, iter: BvecIterInit, init: Omit<BioInit, "sector" | "maxVecs"> = {}): Bio {
+    checkInstance("bvec table", vecs, BvecArray);
     const it = new BvecIter(iter);
     let left = it.size + it.bvecDone;
     for (let i = it.idx; left > 0; i++) {
@@ -96,7 +97,12 @@ export class Bio {
 
   /** Links `bios` through `next` and returns the first (the request's `bio` list). */
   static chain(bios: readonly Bio[]): Bio {
+    if (!Array.isArray(bios)) throw new RlistError("EINVAL", "a bio chain must be an array of bios");
     if (bios.length === 0) throw new RlistError("EINVAL", "a bio chain needs at least one bio");
+    // every link checked before the first is set: a chain is made whole or not at all, and a
+    // bio listed twice would make a loop that bio walks never leave
+    for (const b of bios) checkInstance("bio", b, Bio);
+    if (new Set(bios).size !== bios.length) throw new RlistError("EINVAL", "a bio chain lists one bio twice");
     for (let i = 0; i + 1 < bios.length; i++) bios[i]!.next = bios[i + 1]!;
     bios[bios.length - 1]!.next = null;
     return bios[0]!;

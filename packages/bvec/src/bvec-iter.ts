@@ -69,6 +69,7 @@ export class BvecIter {
 
   /** `bi_sector += n` for a u32 `n`, wrapping at 2^64 like the kernel's u64. */
   addSectors(n: number): void {
+    checkU32("sectors", n);
     const lo = this.sectorLo + n;
     if (lo < U32_SPAN) {
       this.sectorLo = lo;

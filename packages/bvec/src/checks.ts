@@ -28,7 +28,7 @@ export function checkPositive(name: string, v: number, max: number): void {
 
 /** True when `v` is 2^k for some k >= 0 (exact for every safe integer and 2^53). */
 export function isPowerOfTwo(v: number): boolean {
-  return v >= 1 && Number.isInteger(v) && 2 ** Math.round(Math.log2(v)) === v;
+  return typeof v === "number" && v >= 1 && Number.isInteger(v) && 2 ** Math.round(Math.log2(v)) === v;
 }
 
 /**

@@ -242,3 +242,36 @@ describe("BvecArray.truncate", () => {
     expect(vecs.count).toBe(1);
   });
 });
+
+describe("bios, bvec tables and iterators refuse what is not theirs (found by the hostile-input suite)", () => {
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return isRlistError(err) ? err.code : `not typed: ${String(err)}`;
+    }
+    return "returned";
+  };
+  it("Bio.chain links nothing unless every element is a distinct Bio", () => {
+    const a = new bvec.Bio();
+    const b = new bvec.Bio();
+    const plain = { next: "untouched" };
+    expect(code(() => bvec.Bio.chain(Number.NaN as never))).toBe("EINVAL");
+    expect(code(() => bvec.Bio.chain([a, plain] as never))).toBe("EINVAL");
+    expect(code(() => bvec.Bio.chain([a, b, a]))).toBe("EINVAL");
+    expect(a.next).toBe(null);
+    expect(plain.next).toBe("untouched");
+    expect(bvec.Bio.chain([a, b])).toBe(a);
+    expect(a.next).toBe(b);
+  });
+  it("Bio.view, BvecArray.from's capacity, BvecIter#addSectors and cpuRangeListToBios' block size", () => {
+    expect(code(() => bvec.Bio.view({} as never, {}))).toBe("EINVAL");
+    expect(code(() => bvec.BvecArray.from([], Symbol("c") as never))).toMatch(/^E(INVAL|RANGE)$/);
+    const it = new bvec.BvecIter({ sector: 8 });
+    for (const n of [1n, Number.NaN, -1, 2 ** 32, "1"])
+      expect(code(() => it.addSectors(n as never))).toBe("ERANGE");
+    expect(it.sector).toBe(8);
+    const l = mkList();
+    expect(code(() => bvec.cpuRangeListToBios(l, { logicalBlockSize: Symbol("b") as never }))).toBe("EINVAL");
+  });
+});
