@@ -130,10 +130,12 @@ export function buildTable(
   surface: readonly EntryPoint[],
   overrides: Readonly<Record<string, Override>>,
   added: readonly Api[],
+  uncheckedFiles: Readonly<Record<string, string>> = {},
 ): Api[] {
   const out: Api[] = [];
   for (const e of surface) {
-    const o = overrides[e.name] ?? {};
+    const whole = uncheckedFiles[e.file];
+    const o = { ...(whole === undefined ? {} : { unchecked: whole }), ...overrides[e.name] };
     const params = o.params ?? e.params.map((k, i) => o.paramsAt?.[i] ?? k);
     const { paramsAt: _ignored, ...rest } = o;
     out.push({ ...rest, name: e.name, kind: e.kind, params });

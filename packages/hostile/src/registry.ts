@@ -6,7 +6,7 @@
 import { type Api, buildTable, classKey, type Override, parseName } from "./api.js";
 import { bvecAdded, bvecOverrides } from "./apis/bvec.js";
 import { dmaAdded, dmaOverrides } from "./apis/dma.js";
-import { encodingAdded, encodingOverrides } from "./apis/encoding.js";
+import { ENCODING_UNCHECKED_FILES, encodingAdded, encodingOverrides } from "./apis/encoding.js";
 import { labAdded, labOverrides } from "./apis/lab.js";
 import { listAdded, listOverrides } from "./apis/list.js";
 import { OPEN } from "./apis/open.js";
@@ -38,7 +38,7 @@ export interface Registry {
 }
 
 export function buildRegistry(surface: readonly EntryPoint[]): Registry {
-  const apis = buildTable(surface, OVERRIDES, ADDED).map((a): Api => {
+  const apis = buildTable(surface, OVERRIDES, ADDED, ENCODING_UNCHECKED_FILES).map((a): Api => {
     const open = OPEN[a.name];
     return open !== undefined && a.open === undefined ? { ...a, open } : a;
   });
@@ -57,8 +57,8 @@ export function buildRegistry(surface: readonly EntryPoint[]): Registry {
   return { apis, byName: new Map(apis.map((a) => [a.name, a])), getters };
 }
 
-/** Override keys that name no entry point (a renamed API leaves its descriptor behind). */
+/** Override and open-mark keys that name no entry point (a renamed API leaves its descriptor behind). */
 export function staleOverrides(surface: readonly EntryPoint[]): string[] {
-  const names = new Set(surface.map((e) => e.name));
-  return Object.keys(OVERRIDES).filter((n) => !names.has(n));
+  const names = new Set([...surface.map((e) => e.name), ...ADDED.map((a) => a.name)]);
+  return [...Object.keys(OVERRIDES), ...Object.keys(OPEN)].filter((n) => !names.has(n));
 }

@@ -68,6 +68,8 @@ export interface EntryPoint {
   signature: string;
   /** Parameter kinds from the TypeScript types (optional parameters admit `undefined`). */
   params: Kind[];
+  /** The source file that declares it, relative to the repository (`packages/encoding/src/layout.ts`). */
+  file: string;
 }
 
 function isInternal(decl: ts.Declaration): boolean {
@@ -114,8 +116,9 @@ export function publicSurface(): EntryPoint[] {
       const name = exported.getName();
       const decl = symbol.valueDeclaration;
       if (!decl || isInternal(decl)) continue; // types only, or not API
+      const declFile = decl.getSourceFile().fileName.replace(ROOT, "");
       const add = (n: string, kind: EntryKind, sig: string, params: Kind[] = []) =>
-        out.push({ name: `${pkg}:${n}`, pkg, kind, signature: sig, params });
+        out.push({ name: `${pkg}:${n}`, pkg, kind, signature: sig, params, file: declFile });
       const paramsOf = (sig: ts.Signature | undefined): Kind[] =>
         sig === undefined ? [] : sig.getParameters().map((p) => paramKind(checker, p));
       if (symbol.flags & ts.SymbolFlags.Class) {

@@ -23,6 +23,18 @@ const RLIST_CODES = [
   "EIO",
 ];
 
+/**
+ * Whole source files of helpers documented as unchecked, for the other packages' hot paths: the
+ * entry layout's accessors over chunk words and the exact-number helpers (their preconditions are
+ * in their doc comments; the `check*` helpers check their value, not their name or bound).
+ */
+export const ENCODING_UNCHECKED_FILES: Readonly<Record<string, string>> = {
+  "packages/encoding/src/layout.ts":
+    "entry-layout accessor of the hot paths, documented as unchecked (src/layout.ts)",
+  "packages/encoding/src/numbers.ts":
+    "exact-number helper of the hot paths, preconditions in its doc comment (src/numbers.ts)",
+};
+
 /** A number-API entry: every field a number in its range. */
 export const entry: Kind = obj({ type: natMax(3), length: nat, base: nat, offset: u32, extra: u32 });
 /** A bigint-API entry: length below 2^60, base below 2^64. */
@@ -90,6 +102,7 @@ function codecOverrides(name: "variableCodec" | "fixed16Codec", codec: Codec): R
 }
 
 export const encodingOverrides: Record<string, Override> = {
+  "encoding:checkBig": { valid: () => ["count", 5n, 10n] },
   ...codecOverrides("variableCodec", variableCodec),
   ...codecOverrides("fixed16Codec", fixed16Codec),
   "encoding:entryForm": { params: [entry], valid: (w) => [someEntry(w)], readOnce: [0] },
