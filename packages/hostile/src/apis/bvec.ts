@@ -15,6 +15,7 @@ const VALID: Record<string, (w: World) => unknown[]> = {
   "bvec:BvecArray#pageBig": () => [0],
   "bvec:new BvecArray": () => [4],
   "bvec:bioSplit": (w) => [w.bio, 1],
+  "bvec:bvecIterAdvanceSingle": (w) => [w.bio.vecs, new bvec.BvecIter({ size: w.bio.vecs.len(0) }), 512],
   "bvec:bvecIterAdvance": (w) => [w.bio.vecs, new bvec.BvecIter({ size: w.bio.vecs.len(0) }), 512],
   "bvec:DmaEngine#read": (w) => [w.request.device, w.request, PAGE],
   "bvec:DmaEngine#write": (w) => {
