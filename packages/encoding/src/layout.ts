@@ -111,8 +111,9 @@ export function isEndAt(w: Uint32Array, at: number): boolean {
 
 /** Units of the variable entry at `at`: 2, 4 or 6 (0 at an END marker). */
 export function variableUnitsAt(w: Uint32Array, at: number): number {
+  // One branch per form, not (enc + 1) * 2: a walk's next step is then predicted, not computed.
   const enc = (w[at] as number) & 3;
-  return enc === 3 ? 0 : (enc + 1) * 2;
+  return enc === 0 ? 2 : enc === 1 ? 4 : enc === 2 ? 6 : 0;
 }
 
 /** Length bits 28..59 of the variable entry at `at` (0 in the 8-byte form). */

@@ -24,9 +24,6 @@ export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Largest position / total length a list can reach (u64, like the prototype's `position`). */
 export const MAX_TOTAL_BIG = (1n << 64n) - 1n;
 
-export const TWO28 = 0x1000_0000;
-export const TWO32 = 0x1_0000_0000;
-
 /** Entry units per chunk: 30, 126 or 1022 (docs/prototype.md#chunks, and its FIXME for 4 KiB chunks). */
 export function entryUnits(chunkBytes: number): number {
   if (!isChunkBytes(chunkBytes)) {

@@ -21,11 +21,25 @@
  * what they read before that (at most the rest of one chunk) is unspecified.
  */
 import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
-import { formatValue, RlistError } from "@rlist/encoding";
-import { checkBig, checkSafe, unsafeField } from "./checks.js";
-import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG, TWO28 } from "./constants.js";
+import {
+  checkBig,
+  checkSafe,
+  encodingAt,
+  fixed16BaseAt,
+  fixed16LengthAt,
+  formatValue,
+  RlistError,
+  typeAt,
+  variableBaseAt,
+  variableExtraAt,
+  variableLengthAt,
+  variableOffsetAt,
+  variableUnitsAt,
+} from "@rlist/encoding";
+import { unsafeField } from "./checks.js";
+import { HDR_USED, HEADER_UNITS, MAX_SAFE, MAX_TOTAL_BIG } from "./constants.js";
 import type { RangeList } from "./range-list.js";
-import { newRaw, rawLengthBig } from "./raw.js";
+import { newRaw, rawBaseBig, rawLength, rawLengthBig } from "./raw.js";
 
 export interface RangeCursor {
   /** Positions on the first entry; false for an empty list (like rls_reset()). */
@@ -142,7 +156,7 @@ abstract class CursorBase implements RangeCursor {
   }
 
   get type(): number {
-    return ((this._w[this._at] as number) >>> 2) & 3;
+    return typeAt(this._w, this._at);
   }
 
   get position(): number {
@@ -167,7 +181,7 @@ abstract class CursorBase implements RangeCursor {
     if (this._state !== ACTIVE) return 0n;
     const r = this._raw;
     this.list._read(this._w, this._at, r);
-    return (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+    return rawBaseBig(r);
   }
 
   get positionBig(): bigint {
@@ -214,7 +228,7 @@ abstract class CursorBase implements RangeCursor {
     try {
       out.type = r.type;
       out.length = rawLengthBig(r);
-      out.base = (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+      out.base = rawBaseBig(r);
       out.offset = r.offset;
       out.extra = r.extra;
     } catch (cause) {
@@ -323,7 +337,7 @@ abstract class CursorBase implements RangeCursor {
     const target = this._at;
     while (a < target) {
       a += list._read(this._w, a, r);
-      p += r.lenHi * TWO28 + r.lenLo;
+      p += rawLength(r);
       i++;
     }
     this._pAt = a;
@@ -376,14 +390,14 @@ abstract class CursorBase implements RangeCursor {
         this._end = end;
       }
       // Step over the current entry, re-reading its size (a merge may have grown it).
-      const h = this._w[at] as number;
-      if ((h & 3) === 3 || (fixed && (h & 3) !== 0)) throw corrupt();
-      at += fixed ? 4 : ((h & 3) + 1) * 2;
+      const units = entryUnitsAt(this._w, at, fixed);
+      if (units === 0) throw corrupt();
+      at += units;
       if (at < this._end) {
-        const h2 = this._w[at] as number;
-        if ((h2 & 3) === 3 || (fixed && (h2 & 3) !== 0)) throw corrupt();
+        const units2 = entryUnitsAt(this._w, at, fixed);
+        if (units2 === 0) throw corrupt();
         this._at = at;
-        this._nxt = at + (fixed ? 4 : ((h2 & 3) + 1) * 2);
+        this._nxt = at + units2;
         return true;
       }
       k++;
@@ -401,8 +415,8 @@ abstract class CursorBase implements RangeCursor {
     const w = list.pool.words(id);
     const cb = list.pool.wordBase(id);
     const first = cb + HEADER_UNITS;
-    const h = w[first] as number;
-    if ((h & 3) === 3 || (fixed && (h & 3) !== 0)) throw corrupt();
+    const units = entryUnitsAt(w, first, fixed);
+    if (units === 0) throw corrupt();
     this._w = w;
     this._cb = cb;
     this._end = first + (w[cb + HDR_USED] as number);
@@ -411,15 +425,15 @@ abstract class CursorBase implements RangeCursor {
     this._pVal = ix.pos[k] as number;
     this._pIdx = ix.first[k] as number;
     this._at = first;
-    this._nxt = first + (fixed ? 4 : ((h & 3) + 1) * 2);
+    this._nxt = first + units;
     this._state = ACTIVE;
     return true;
   }
 }
 
-// The hot methods below use number literals, not the named constants: an imported `const` is
-// read from its module cell with a TDZ check on every use, even in optimised code.
-// 0x1000_0000 = 2^28, 0x1_0000_0000 = 2^32, 0x1ff_ffff / 0x1f_ffff = SAFE_LEN_HI / SAFE_BASE_HI,
+// The hot methods below read the words with @rlist/encoding's layout accessors (small and
+// monomorphic: V8 inlines them), and use number literals, not the named constants: an imported
+// `const` is read from its module cell with a TDZ check on every use, even in optimised code.
 // 2 = HEADER_UNITS.
 
 /** Cursor over the variable (8/16/24-byte) codec. */
@@ -427,21 +441,11 @@ class VariableCursor extends CursorBase {
   next(): boolean {
     const at = this._nxt;
     if (at < this._end) {
-      const enc = (this._w[at] as number) & 3;
-      // One branch per form (not arithmetic on enc): the step stays predictable.
-      if (enc === 0) {
+      // variableUnitsAt branches once per form (no arithmetic on the encoding): the step is predicted.
+      const units = variableUnitsAt(this._w, at);
+      if (units !== 0) {
         this._at = at;
-        this._nxt = at + 2;
-        return true;
-      }
-      if (enc === 1) {
-        this._at = at;
-        this._nxt = at + 4;
-        return true;
-      }
-      if (enc === 2) {
-        this._at = at;
-        this._nxt = at + 6;
+        this._nxt = at + units;
         return true;
       }
     }
@@ -449,9 +453,9 @@ class VariableCursor extends CursorBase {
   }
 
   protected _unitsAt(at: number): number {
-    const enc = (this._w[at] as number) & 3;
-    if (enc === 3) throw corrupt();
-    return (enc + 1) * 2;
+    const units = variableUnitsAt(this._w, at);
+    if (units === 0) throw corrupt();
+    return units;
   }
 
   protected _scan(target: number, pos: number, idx: number): boolean {
@@ -459,20 +463,9 @@ class VariableCursor extends CursorBase {
     const end = this._end;
     let at = this._cb + 2;
     while (at < end) {
-      const h = w[at] as number;
-      const enc = h & 3;
-      let len: number;
-      let units: number;
-      if (enc === 0) {
-        len = h >>> 4;
-        units = 2;
-      } else if (enc === 1) {
-        len = ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
-        units = 4;
-      } else {
-        len = (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
-        units = 6;
-      }
+      const len = variableLengthAt(w, at);
+      const units = variableUnitsAt(w, at);
+      if (units === 0) throw corrupt();
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + units;
@@ -490,39 +483,24 @@ class VariableCursor extends CursorBase {
   }
 
   get length(): number {
-    const w = this._w;
-    const at = this._at;
-    const h = w[at] as number;
-    const enc = h & 3;
-    if (enc === 0) return h >>> 4;
-    if (enc === 1) return ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
-    const hi = w[at + 4] as number;
-    if (hi > 0x1ff_ffff) throw unsafeField("length");
-    return hi * 0x1000_0000 + (h >>> 4);
+    // Above 2^53-1 the double rounds to 2^53 or more, so one compare tells an unsafe value.
+    const len = variableLengthAt(this._w, this._at);
+    if (len > 9007199254740991) throw unsafeField("length");
+    return len;
   }
 
   get base(): number {
-    const w = this._w;
-    const at = this._at;
-    if (((w[at] as number) & 3) === 0) return w[at + 1] as number;
-    const hi = w[at + 3] as number;
-    if (hi > 0x1f_ffff) throw unsafeField("base");
-    return hi * 0x1_0000_0000 + (w[at + 2] as number);
+    const base = variableBaseAt(this._w, this._at);
+    if (base > 9007199254740991) throw unsafeField("base");
+    return base;
   }
 
   get offset(): number {
-    const w = this._w;
-    const at = this._at;
-    const enc = (w[at] as number) & 3;
-    if (enc === 0) return 0;
-    const w1 = w[at + 1] as number;
-    return enc === 1 ? w1 >>> 8 : w1;
+    return variableOffsetAt(this._w, this._at);
   }
 
   get extra(): number {
-    const w = this._w;
-    const at = this._at;
-    return ((w[at] as number) & 3) === 2 ? (w[at + 5] as number) : 0;
+    return variableExtraAt(this._w, this._at);
   }
 }
 
@@ -530,7 +508,7 @@ class VariableCursor extends CursorBase {
 class Fixed16Cursor extends CursorBase {
   next(): boolean {
     const at = this._nxt;
-    if (at < this._end && ((this._w[at] as number) & 3) === 0) {
+    if (at < this._end && encodingAt(this._w, at) === 0) {
       this._at = at;
       this._nxt = at + 4;
       return true;
@@ -539,7 +517,7 @@ class Fixed16Cursor extends CursorBase {
   }
 
   protected _unitsAt(at: number): number {
-    if (((this._w[at] as number) & 3) !== 0) throw corrupt();
+    if (encodingAt(this._w, at) !== 0) throw corrupt();
     return 4;
   }
 
@@ -547,7 +525,7 @@ class Fixed16Cursor extends CursorBase {
     const w = this._w;
     const end = this._end;
     for (let at = this._cb + 2; at < end; at += 4) {
-      const len = (w[at + 1] as number) * 0x1000_0000 + ((w[at] as number) >>> 4);
+      const len = fixed16LengthAt(w, at);
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + 4;
@@ -564,19 +542,15 @@ class Fixed16Cursor extends CursorBase {
   }
 
   get length(): number {
-    const w = this._w;
-    const at = this._at;
-    const hi = w[at + 1] as number;
-    if (hi > 0x1ff_ffff) throw unsafeField("length");
-    return hi * 0x1000_0000 + ((w[at] as number) >>> 4);
+    const len = fixed16LengthAt(this._w, this._at);
+    if (len > 9007199254740991) throw unsafeField("length");
+    return len;
   }
 
   get base(): number {
-    const w = this._w;
-    const at = this._at;
-    const hi = w[at + 3] as number;
-    if (hi > 0x1f_ffff) throw unsafeField("base");
-    return hi * 0x1_0000_0000 + (w[at + 2] as number);
+    const base = fixed16BaseAt(this._w, this._at);
+    if (base > 9007199254740991) throw unsafeField("base");
+    return base;
   }
 
   get offset(): number {
@@ -586,6 +560,11 @@ class Fixed16Cursor extends CursorBase {
   get extra(): number {
     return 0;
   }
+}
+
+/** Units of the entry at `at` in either codec; 0 for an END marker or a word that starts no entry. */
+function entryUnitsAt(w: Uint32Array, at: number, fixed: boolean): number {
+  return fixed ? (encodingAt(w, at) === 0 ? 4 : 0) : variableUnitsAt(w, at);
 }
 
 /** @internal the cursor class matching the list's codec. */

@@ -12,14 +12,25 @@
  */
 import {
   type Codec,
+  checkSafe,
   fixed16Codec,
+  fixed16LengthAt,
   formatValue,
+  hi32,
+  lengthHiOf,
+  lengthLowOf,
+  lo32,
   type RangeEntry,
   type RangeEntryBig,
   RlistError,
   variableCodec,
+  variableLengthAt,
+  variableUnitsFor,
+  writeFixed16 as writeFixed16Words,
+  writeVariable8,
+  writeVariable16,
+  writeVariable24,
 } from "@rlist/encoding";
-import { checkSafe } from "./checks.js";
 import { ChunkIndex } from "./chunk-index.js";
 import {
   type ChunkBytes,
@@ -38,7 +49,6 @@ import { readImage } from "./kernels/image.js";
 import { tryMerge } from "./merge.js";
 import { ChunkPool } from "./pool.js";
 import {
-  fixed16LengthAt,
   newRaw,
   type Raw,
   rawFromBigFields,
@@ -47,7 +57,6 @@ import {
   rawLengthBig,
   readFixed16,
   readVariable,
-  variableLengthAt,
   variableUnits,
   writeFixed16,
   writeVariable,
@@ -416,8 +425,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          w[at] = (length << 4) | (type << 2);
-          w[at + 1] = base;
+          writeVariable8(w, at, type, length, base);
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 2] = 3;
           this._tUsed = nu;
@@ -470,8 +478,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          w[at] = (length << 4) | (type << 2);
-          w[at + 1] = base;
+          writeVariable8(w, at, type, length, base);
           const nu = used + 2;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 2] = 3;
@@ -495,11 +502,11 @@ export class RangeList implements Iterable<RangeEntry> {
         // Any other valid entry: the 16- or 24-byte form (the 8-byte one was ruled out above).
         const total = this._total + length;
         if (total <= 9007199254740991) {
-          const lenLo = length & 0x0fff_ffff;
-          const lenHi = (length - lenLo) / 0x1000_0000;
-          const baseLo = base >>> 0;
-          const baseHi = (base - baseLo) / 0x1_0000_0000;
-          const units = extra === 0 && lenHi <= 0xff && offset <= 0xff_ffff ? 4 : 6;
+          const lenLo = lengthLowOf(length);
+          const lenHi = lengthHiOf(length);
+          const baseLo = lo32(base);
+          const baseHi = hi32(base);
+          const units = variableUnitsFor(lenHi, baseHi, offset, extra); // 4 or 6: not 8 bytes (above)
           let used = this._tUsed;
           if (used + units > this.unitsPerChunk) {
             this._openChunk();
@@ -508,17 +515,8 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          if (units === 4) {
-            w[at] = (lenLo << 4) | (type << 2) | 1;
-            w[at + 1] = lenHi | (offset << 8);
-          } else {
-            w[at] = (lenLo << 4) | (type << 2) | 2;
-            w[at + 1] = offset;
-            w[at + 4] = lenHi;
-            w[at + 5] = extra;
-          }
-          w[at + 2] = baseLo;
-          w[at + 3] = baseHi;
+          if (units === 4) writeVariable16(w, at, type, lenLo, lenHi, baseLo, baseHi, offset);
+          else writeVariable24(w, at, type, lenLo, lenHi, baseLo, baseHi, offset, extra);
           const nu = used + units;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + units] = 3;
@@ -549,12 +547,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          const lenLo = length & 0x0fff_ffff;
-          const baseLo = base >>> 0;
-          w[at] = (lenLo << 4) | (type << 2);
-          w[at + 1] = (length - lenLo) / 0x1000_0000;
-          w[at + 2] = baseLo;
-          w[at + 3] = (base - baseLo) / 0x1_0000_0000;
+          writeFixed16Words(w, at, type, lengthLowOf(length), lengthHiOf(length), lo32(base), hi32(base));
           const nu = used + 4;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 4] = 3;

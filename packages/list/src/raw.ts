@@ -4,11 +4,40 @@
  * number-API fast path: merges, moves, slices and the bigint API stay exact without BigInt
  * arithmetic or per-entry allocation.
  *
- * The bit layouts are those of `@rlist/encoding` (variableCodec, fixed16Codec); the tests check
- * this module against the codecs word for word.
+ * The bit layouts are `@rlist/encoding`'s (its layout accessors read and write the words); the
+ * tests check this module against the codecs word for word.
  */
-import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
-import { TWO28, TWO32 } from "./constants.js";
+import {
+  encodingAt,
+  fixed16BaseHiAt,
+  fixed16BaseLoAt,
+  fixed16LengthHiAt,
+  hi32,
+  join32,
+  joinLength,
+  lengthHiOf,
+  lengthLowAt,
+  lengthLowOf,
+  lo32,
+  type RangeEntry,
+  type RangeEntryBig,
+  SAFE_BASE_HI,
+  SAFE_LENGTH_HI,
+  TWO28,
+  TWO32,
+  typeAt,
+  variableBaseHiAt,
+  variableBaseLoAt,
+  variableExtraAt,
+  variableLengthHiAt,
+  variableOffsetAt,
+  variableUnitsAt,
+  variableUnitsFor,
+  writeFixed16 as writeFixed16Words,
+  writeVariable8,
+  writeVariable16,
+  writeVariable24,
+} from "@rlist/encoding";
 
 /** length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. */
 export interface Raw {
@@ -26,10 +55,6 @@ export interface Raw {
 export function newRaw(): Raw {
   return { type: 0, lenLo: 0, lenHi: 0, baseLo: 0, baseHi: 0, offset: 0, extra: 0 };
 }
-
-/** Largest `lenHi` / `baseHi` whose value is still <= 2^53-1. */
-export const SAFE_LEN_HI = 0x1ff_ffff;
-export const SAFE_BASE_HI = 0x1f_ffff;
 
 /**
  * Checks number-API entry fields (read once by the caller) like `variableCodec.unitsFor` and cuts
@@ -61,13 +86,11 @@ export function rawFromFields(
   ) {
     return false;
   }
-  const lenLo = length & 0x0fff_ffff;
-  const baseLo = base >>> 0;
   out.type = type;
-  out.lenLo = lenLo;
-  out.lenHi = (length - lenLo) / TWO28;
-  out.baseLo = baseLo;
-  out.baseHi = (base - baseLo) / TWO32;
+  out.lenLo = lengthLowOf(length);
+  out.lenHi = lengthHiOf(length);
+  out.baseLo = lo32(base);
+  out.baseHi = hi32(base);
   out.offset = offset >>> 0;
   out.extra = extra >>> 0;
   return true;
@@ -111,14 +134,14 @@ export function rawFromBigFields(
 }
 
 export function rawIsSafe(r: Raw): boolean {
-  return r.lenHi <= SAFE_LEN_HI && r.baseHi <= SAFE_BASE_HI;
+  return r.lenHi <= SAFE_LENGTH_HI && r.baseHi <= SAFE_BASE_HI;
 }
 
 /** Writes the number form of `r` into `out` (caller checked {@link rawIsSafe}). */
 export function rawToEntry(r: Raw, out: RangeEntry): RangeEntry {
   out.type = r.type;
-  out.length = r.lenHi * TWO28 + r.lenLo;
-  out.base = r.baseHi * TWO32 + r.baseLo;
+  out.length = joinLength(r.lenHi, r.lenLo);
+  out.base = join32(r.baseHi, r.baseLo);
   out.offset = r.offset;
   out.extra = r.extra;
   return out;
@@ -127,7 +150,7 @@ export function rawToEntry(r: Raw, out: RangeEntry): RangeEntry {
 export function rawToEntryBig(r: Raw, out: RangeEntryBig): RangeEntryBig {
   out.type = r.type;
   out.length = (BigInt(r.lenHi) << 28n) | BigInt(r.lenLo);
-  out.base = (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
+  out.base = rawBaseBig(r);
   out.offset = r.offset;
   out.extra = r.extra;
   return out;
@@ -135,7 +158,12 @@ export function rawToEntryBig(r: Raw, out: RangeEntryBig): RangeEntryBig {
 
 /** Length as a double: exact when <= 2^53-1, otherwise rounded (and then > 2^53-1). */
 export function rawLength(r: Raw): number {
-  return r.lenHi * TWO28 + r.lenLo;
+  return joinLength(r.lenHi, r.lenLo);
+}
+
+/** Base as an exact bigint. */
+export function rawBaseBig(r: Raw): bigint {
+  return (BigInt(r.baseHi) << 32n) | BigInt(r.baseLo);
 }
 
 export function rawLengthBig(r: Raw): bigint {
@@ -144,110 +172,49 @@ export function rawLengthBig(r: Raw): bigint {
 
 /** Units the variable codec picks for `r` (first of 8, 16, 24 that fits: docs/prototype.md#choosing-a-form). */
 export function variableUnits(r: Raw): number {
-  if (r.extra !== 0) return 6;
-  if (r.offset === 0 && r.lenHi === 0 && r.baseHi === 0) return 2;
-  if (r.lenHi <= 0xff && r.offset <= 0xff_ffff) return 4;
-  return 6;
+  return variableUnitsFor(r.lenHi, r.baseHi, r.offset, r.extra);
 }
 
 /** Writes `r` in the variable layout at `at`; returns the units written. */
 export function writeVariable(w: Uint32Array, at: number, r: Raw): number {
   const units = variableUnits(r);
-  const low = (r.lenLo << 4) | (r.type << 2);
-  if (units === 2) {
-    w[at] = low;
-    w[at + 1] = r.baseLo;
-  } else if (units === 4) {
-    w[at] = low | 1;
-    w[at + 1] = r.lenHi | (r.offset << 8);
-    w[at + 2] = r.baseLo;
-    w[at + 3] = r.baseHi;
-  } else {
-    w[at] = low | 2;
-    w[at + 1] = r.offset;
-    w[at + 2] = r.baseLo;
-    w[at + 3] = r.baseHi;
-    w[at + 4] = r.lenHi;
-    w[at + 5] = r.extra;
-  }
+  if (units === 2) writeVariable8(w, at, r.type, r.lenLo, r.baseLo);
+  else if (units === 4) writeVariable16(w, at, r.type, r.lenLo, r.lenHi, r.baseLo, r.baseHi, r.offset);
+  else writeVariable24(w, at, r.type, r.lenLo, r.lenHi, r.baseLo, r.baseHi, r.offset, r.extra);
   return units;
 }
 
 /** Writes `r` in the fixed16 layout (offset and extra must be 0); returns 4. */
 export function writeFixed16(w: Uint32Array, at: number, r: Raw): number {
-  w[at] = (r.lenLo << 4) | (r.type << 2);
-  w[at + 1] = r.lenHi;
-  w[at + 2] = r.baseLo;
-  w[at + 3] = r.baseHi;
+  writeFixed16Words(w, at, r.type, r.lenLo, r.lenHi, r.baseLo, r.baseHi);
   return 4;
 }
 
 /** Reads the variable entry at `at` into `out`; returns its units, 0 at an END marker. */
 export function readVariable(w: Uint32Array, at: number, out: Raw): number {
-  const h = w[at] as number;
-  const enc = h & 3;
-  out.type = (h >>> 2) & 3;
-  out.lenLo = h >>> 4;
-  if (enc === 0) {
-    out.lenHi = 0;
-    out.baseLo = w[at + 1] as number;
-    out.baseHi = 0;
-    out.offset = 0;
-    out.extra = 0;
-    return 2;
-  }
-  if (enc === 1) {
-    const w1 = w[at + 1] as number;
-    out.lenHi = w1 & 0xff;
-    out.offset = w1 >>> 8;
-    out.baseLo = w[at + 2] as number;
-    out.baseHi = w[at + 3] as number;
-    out.extra = 0;
-    return 4;
-  }
-  if (enc === 2) {
-    out.offset = w[at + 1] as number;
-    out.baseLo = w[at + 2] as number;
-    out.baseHi = w[at + 3] as number;
-    out.lenHi = w[at + 4] as number;
-    out.extra = w[at + 5] as number;
-    return 6;
-  }
-  return 0;
+  const units = variableUnitsAt(w, at);
+  if (units === 0) return 0;
+  out.type = typeAt(w, at);
+  out.lenLo = lengthLowAt(w, at);
+  out.lenHi = variableLengthHiAt(w, at);
+  out.baseLo = variableBaseLoAt(w, at);
+  out.baseHi = variableBaseHiAt(w, at);
+  out.offset = variableOffsetAt(w, at);
+  out.extra = variableExtraAt(w, at);
+  return units;
 }
 
 /** Reads the fixed16 entry at `at` into `out`; returns 4, or 0 at an END marker. */
 export function readFixed16(w: Uint32Array, at: number, out: Raw): number {
-  const h = w[at] as number;
-  if ((h & 3) !== 0) return 0;
-  out.type = (h >>> 2) & 3;
-  out.lenLo = h >>> 4;
-  out.lenHi = w[at + 1] as number;
-  out.baseLo = w[at + 2] as number;
-  out.baseHi = w[at + 3] as number;
+  if (encodingAt(w, at) !== 0) return 0; // the END marker (tags 1 and 2 are not entries either)
+  out.type = typeAt(w, at);
+  out.lenLo = lengthLowAt(w, at);
+  out.lenHi = fixed16LengthHiAt(w, at);
+  out.baseLo = fixed16BaseLoAt(w, at);
+  out.baseHi = fixed16BaseHiAt(w, at);
   out.offset = 0;
   out.extra = 0;
   return 4;
-}
-
-/** Units of the variable entry whose header is `h` (0 for the END marker). */
-export function variableUnitsOf(h: number): number {
-  const enc = h & 3;
-  return enc === 3 ? 0 : (enc + 1) * 2;
-}
-
-/** Length (double, exact up to 2^53-1) of the variable entry at `at`. */
-export function variableLengthAt(w: Uint32Array, at: number): number {
-  const h = w[at] as number;
-  const enc = h & 3;
-  if (enc === 0) return h >>> 4;
-  if (enc === 1) return ((w[at + 1] as number) & 0xff) * TWO28 + (h >>> 4);
-  return (w[at + 4] as number) * TWO28 + (h >>> 4);
-}
-
-/** Length (double) of the fixed16 entry at `at`. */
-export function fixed16LengthAt(w: Uint32Array, at: number): number {
-  return (w[at + 1] as number) * TWO28 + ((w[at] as number) >>> 4);
 }
 
 /** Adds `b`'s length to `a` in place; false (and `a` unchanged) if the sum needs more than 60 bits. */

@@ -21,7 +21,7 @@
  * every word after it is 0. Loading checks all of this, and that the packing and the forms
  * are exactly those appends produce, so a loaded list behaves like the original.
  */
-import { RlistError } from "@rlist/encoding";
+import { encodingAt, hi32, join32, RlistError, variableUnitsAt } from "@rlist/encoding";
 import {
   entryUnits,
   HDR_NEXT,
@@ -31,7 +31,6 @@ import {
   MAX_SAFE,
   MAX_TOTAL_BIG,
   NIL,
-  TWO32,
 } from "./constants.js";
 import type { RangeList } from "./range-list.js";
 import { newRaw, rawLength, rawLengthBig, readFixed16, readVariable, variableUnits } from "./raw.js";
@@ -97,7 +96,7 @@ export function listToBytes(list: RangeList): Uint8Array {
   out[3] = list.chunkBytes;
   out[4] = n;
   out[5] = count >>> 0;
-  out[6] = Math.floor(count / TWO32);
+  out[6] = hi32(count);
   out[7] = Number(total & 0xffff_ffffn);
   out[8] = Number(total >> 32n);
   out[9] = checksum(out, IMAGE_HEADER_WORDS, out.length);
@@ -139,7 +138,7 @@ export function readHeader(bytes: unknown): ImageHeader {
     fixed: codecId === 1,
     chunkBytes,
     nChunks: n,
-    count: (words[6] as number) * TWO32 + (words[5] as number),
+    count: join32(words[6] as number, words[5] as number),
     totalHdr: (BigInt(words[8] as number) << 32n) | BigInt(words[7] as number),
   };
 }
@@ -184,13 +183,12 @@ export function readImageReference(bytes: unknown): ListImage {
     posBigs[k] = big ? totalBig : BigInt(total);
     let at = 0;
     while (at < used) {
-      const h = words[area + at] as number;
       let units = 4;
       if (fixed) {
-        if ((h & 3) !== 0) throw bad(`chunk ${k} unit ${at}: bad fixed16 tag`);
+        if (encodingAt(words, area + at) !== 0) throw bad(`chunk ${k} unit ${at}: bad fixed16 tag`);
       } else {
-        if ((h & 3) === 3) throw bad(`chunk ${k} unit ${at}: END marker inside the used area`);
-        units = ((h & 3) + 1) * 2;
+        units = variableUnitsAt(words, area + at);
+        if (units === 0) throw bad(`chunk ${k} unit ${at}: END marker inside the used area`);
       }
       // Checked before the entry is read, so no read leaves the used area.
       if (at + units > used) throw bad(`chunk ${k} unit ${at}: entry crosses the used area`);

@@ -2,8 +2,8 @@
  * slice(): a new list covering the byte range [from, to) of a list, for splitting an I/O.
  * Entries are copied; the first and last are trimmed.
  */
-import { RlistError } from "@rlist/encoding";
-import { HDR_USED, HEADER_UNITS, TWO28, TWO32 } from "./constants.js";
+import { lengthHiOf, lengthLowOf, RlistError, TWO32 } from "@rlist/encoding";
+import { HDR_USED, HEADER_UNITS } from "./constants.js";
 import type { RangeList } from "./range-list.js";
 import { newRaw, type Raw, rawLength, variableUnits } from "./raw.js";
 
@@ -13,9 +13,8 @@ export type TrimFront = "offset" | "base";
 const scratch = newRaw();
 
 function setLength(r: Raw, length: number): void {
-  const lo = length & 0x0fff_ffff;
-  r.lenLo = lo;
-  r.lenHi = (length - lo) / TWO28;
+  r.lenLo = lengthLowOf(length);
+  r.lenHi = lengthHiOf(length);
 }
 
 function advanceFront(r: Raw, front: number, how: TrimFront): void {

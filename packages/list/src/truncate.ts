@@ -3,7 +3,7 @@
  * entries alone would give, so the chunk holding entry `count` is either cut at that entry or,
  * if the entry opens it, dropped whole with the rest. Freed chunks go back to the pool.
  */
-import { checkSafe } from "./checks.js";
+import { checkSafe, variableUnitsAt } from "@rlist/encoding";
 import { HDR_NEXT, HDR_USED, HEADER_UNITS, MAX_SAFE, NIL } from "./constants.js";
 import type { RangeList } from "./range-list.js";
 import { rawLength, rawLengthBig } from "./raw.js";
@@ -87,7 +87,7 @@ function lastEntryUnit(list: RangeList, w: Uint32Array, hdr: number, used: numbe
   let last = 0;
   while (at < used) {
     last = at;
-    at += (((w[area + at] as number) & 3) + 1) * 2;
+    at += variableUnitsAt(w, area + at);
   }
   return last;
 }

@@ -1,7 +1,7 @@
 /**
  * Low-level read view for hot loops in upper layers (DMA mapping, segment splitting): a
- * chunk's entries as the raw u32 words they are stored in, plus decoders small enough for V8
- * to inline. A loop over spans decodes straight from the slab, with no cursor object between,
+ * chunk's entries as the raw u32 words they are stored in, read with `@rlist/encoding`'s layout
+ * accessors (`variableLengthAt`, ...; re-exported here), small enough for V8 to inline. A loop over spans decodes straight from the slab, with no cursor object between,
  * which is what the lab's "raw view" figures measure.
  *
  *     const span = newChunkSpan();
@@ -48,57 +48,4 @@ export function chunkSpanOf(list: RangeList, k: number, out: ChunkSpan): boolean
   out.firstIndex = ix.first[k] as number;
   out.position = ix.pos[k] as number;
   return true;
-}
-
-// Variable codec (8/16/24 bytes). Literals, not named constants: see cursor.ts.
-
-/** Units of the variable entry at `at`: 2, 4 or 6 (0 at an END marker). */
-export function variableUnitsAt(w: Uint32Array, at: number): number {
-  const enc = (w[at] as number) & 3;
-  return enc === 0 ? 2 : enc === 1 ? 4 : enc === 2 ? 6 : 0;
-}
-
-export function variableLengthAt(w: Uint32Array, at: number): number {
-  const h = w[at] as number;
-  const enc = h & 3;
-  if (enc === 0) return h >>> 4;
-  if (enc === 1) return ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
-  return (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
-}
-
-export function variableBaseAt(w: Uint32Array, at: number): number {
-  if (((w[at] as number) & 3) === 0) return w[at + 1] as number;
-  return (w[at + 3] as number) * 0x1_0000_0000 + (w[at + 2] as number);
-}
-
-export function variableOffsetAt(w: Uint32Array, at: number): number {
-  const enc = (w[at] as number) & 3;
-  return enc === 0 ? 0 : enc === 1 ? (w[at + 1] as number) >>> 8 : (w[at + 1] as number);
-}
-
-export function variableExtraAt(w: Uint32Array, at: number): number {
-  return ((w[at] as number) & 3) === 2 ? (w[at + 5] as number) : 0;
-}
-
-export function variableLengthIsSafe(w: Uint32Array, at: number): boolean {
-  return ((w[at] as number) & 3) !== 2 || (w[at + 4] as number) <= 0x1ff_ffff;
-}
-
-export function variableBaseIsSafe(w: Uint32Array, at: number): boolean {
-  return ((w[at] as number) & 3) === 0 || (w[at + 3] as number) <= 0x1f_ffff;
-}
-
-// fixed16 (every entry is 4 units).
-
-export function fixed16LengthAt(w: Uint32Array, at: number): number {
-  return (w[at + 1] as number) * 0x1000_0000 + ((w[at] as number) >>> 4);
-}
-
-export function fixed16BaseAt(w: Uint32Array, at: number): number {
-  return (w[at + 3] as number) * 0x1_0000_0000 + (w[at + 2] as number);
-}
-
-/** 2-bit type of the entry at `at` (both codecs). */
-export function typeAt(w: Uint32Array, at: number): number {
-  return ((w[at] as number) >>> 2) & 3;
 }

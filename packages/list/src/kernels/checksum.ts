@@ -7,6 +7,18 @@
  * checksumFixed16) over the pool's memory; the TypeScript reference below answers empty lists and
  * proves the kernel in the property tests.
  */
+import {
+  fixed16BaseHiAt,
+  fixed16BaseLoAt,
+  fixed16LengthHiAt,
+  lengthLowAt,
+  TWO28,
+  TWO32,
+  variableBaseHiAt,
+  variableBaseLoAt,
+  variableLengthHiAt,
+  variableUnitsAt,
+} from "@rlist/encoding";
 import { HDR_USED, HEADER_UNITS } from "../constants.js";
 import { OUT_BASE_SUM, OUT_LENGTH_SUM } from "../memory-layout.js";
 import type { RangeList } from "../range-list.js";
@@ -28,8 +40,6 @@ export interface ListChecksum {
  * a pool also instantiates the module over its memory, about 7 us once per pool.
  */
 export const KERNEL_MIN_CHUNKS = 1;
-
-const TWO32 = 0x1_0000_0000;
 
 /** u64 from two u32 halves, mod 2^64 (`lo` and `hi` may be any non-negative safe integers). */
 function u64(hi: number, lo: number): bigint {
@@ -61,27 +71,13 @@ export function checksumReference(list: RangeList): ListChecksum {
     let cBaseLo = 0;
     let cBaseHi = 0;
     for (let at = hdr + HEADER_UNITS; at < end; ) {
-      const h = w[at] as number;
-      const enc = fixed ? 1 : h & 3;
-      // length = lenHi * 2^28 + (h >>> 4): lenHi's low 4 bits land in bits 28..31.
-      const hi28 =
-        enc === 0
-          ? 0
-          : fixed
-            ? (w[at + 1] as number)
-            : enc === 1
-              ? (w[at + 1] as number) & 0xff
-              : (w[at + 4] as number);
-      cLenLo += (h >>> 4) + (hi28 & 15) * 0x1000_0000;
+      // length = lengthHi * 2^28 + lengthLow: lengthHi's low 4 bits land in bits 28..31.
+      const hi28 = fixed ? fixed16LengthHiAt(w, at) : variableLengthHiAt(w, at);
+      cLenLo += lengthLowAt(w, at) + (hi28 & 15) * TWO28;
       cLenHi += hi28 >>> 4;
-      if (enc === 0) {
-        cBaseLo += w[at + 1] as number;
-        at += 2;
-      } else {
-        cBaseLo += w[at + 2] as number;
-        cBaseHi += w[at + 3] as number;
-        at += fixed || enc === 1 ? 4 : 6;
-      }
+      cBaseLo += fixed ? fixed16BaseLoAt(w, at) : variableBaseLoAt(w, at);
+      cBaseHi += fixed ? fixed16BaseHiAt(w, at) : variableBaseHiAt(w, at);
+      at += fixed ? 4 : variableUnitsAt(w, at);
       count++;
     }
     lenLo += cLenLo;

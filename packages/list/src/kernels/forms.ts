@@ -4,6 +4,7 @@
  * (assembly/list.ts: formsVariable); the TypeScript reference proves it in the property tests.
  * fixed16 lists need no walk: every entry is 16 bytes, 4 units.
  */
+import { variableUnitsAt } from "@rlist/encoding";
 import { HDR_USED, HEADER_UNITS } from "../constants.js";
 import { OUT_FORM16, OUT_FORM24 } from "../memory-layout.js";
 import type { RangeList } from "../range-list.js";
@@ -29,17 +30,11 @@ export function formsReference(list: RangeList): FormCounts {
       continue;
     }
     for (let at = area; at < end; ) {
-      const enc = (w[at] as number) & 3;
-      if (enc === 0) {
-        byForm[8]++;
-        at += 2;
-      } else if (enc === 1) {
-        byForm[16]++;
-        at += 4;
-      } else {
-        byForm[24]++;
-        at += 6;
-      }
+      const units = variableUnitsAt(w, at);
+      if (units === 2) byForm[8]++;
+      else if (units === 4) byForm[16]++;
+      else byForm[24]++;
+      at += units === 0 ? 6 : units; // like the kernel: what is not 8 or 16 bytes counts as 24
     }
   }
   return byForm;
