@@ -1,5 +1,4 @@
-import { RlistError } from "@rlist/encoding";
-import { checkAddress } from "../memory/numbers.js";
+import { checkU53, RlistError } from "@rlist/encoding";
 import type { CpuRangeList } from "./cpu-range-list.js";
 
 /**
@@ -13,7 +12,7 @@ export function copyBetween(
   position: number,
   toBuffer: boolean,
 ): void {
-  checkAddress("position", position);
+  checkU53("position", position);
   const n = buffer.length;
   if (position + n > list.length) {
     throw new RlistError("EFAULT", `[${position}, ${position + n}) passes the list's end ${list.length}`);

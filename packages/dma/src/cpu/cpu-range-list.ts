@@ -1,9 +1,8 @@
-import { formatValue, type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
+import { checkU53, formatValue, type RangeEntry, RlistError, variableUnitsForFields } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, newChunkSpan, RangeList, type RangeListStats } from "@rlist/list";
 import { checkBytes, checkFunction, checkInstance, checkObject } from "../args.js";
 import { FACTORY } from "../factory.js";
 import type { Folio } from "../memory/folio.js";
-import { checkAddress } from "../memory/numbers.js";
 import { PhysicalMemory } from "../memory/physical-memory.js";
 import { P2pProvider } from "../pci/p2p-provider.js";
 import {
@@ -206,14 +205,14 @@ export class CpuRangeList {
    */
   appendFolio(folio: Folio, offset: number, length: number): void {
     checkObject("folio", folio);
-    checkAddress("folio pfn", folio.pfn);
+    checkU53("folio pfn", folio.pfn);
     if (this.memory.folioHead(folio.pfn) !== folio.pfn || this.memory.folioOrder(folio.pfn) !== folio.order) {
       throw new RlistError(
         "EINVAL",
         `pfn ${formatValue(folio.pfn)} does not head an order-${formatValue(folio.order)} folio in this memory`,
       );
     }
-    checkAddress("offset", offset);
+    checkU53("offset", offset);
     // the folio's size from its (checked) order, not from a caller's nrPages field
     if (offset >= 2 ** this.memory.folioOrder(folio.pfn) * this.pageSize) {
       throw new RlistError(
@@ -230,10 +229,10 @@ export class CpuRangeList {
    * Errors as {@link appendFolio}.
    */
   appendPage(pfn: number, offset: number, length: number): void {
-    checkAddress("pfn", pfn);
-    checkAddress("offset", offset);
+    checkU53("pfn", pfn);
+    checkU53("offset", offset);
     const ps = this.#ps;
-    checkAddress("phys", pfn * ps);
+    checkU53("phys", pfn * ps);
     this.#appendFolioRange(pfn * ps + offset, length);
   }
 
@@ -244,9 +243,9 @@ export class CpuRangeList {
    * registered in the memory's provider table. `provider` null means ordinary pageless memory (no P2P).
    */
   appendPhysical(phys: number, length: number, provider: P2pProvider | null = null): void {
-    checkAddress("phys", phys);
+    checkU53("phys", phys);
     checkLength(length);
-    checkAddress("phys end", phys + length);
+    checkU53("phys end", phys + length);
     this.#checkTotal(length);
     let id = 0;
     if (provider !== null) {
@@ -293,7 +292,7 @@ export class CpuRangeList {
    * prototype's `rls_preload()`, e.g. before pinning pages in atomic context). Default store only.
    */
   reserve(entries: number): void {
-    checkAddress("entries", entries);
+    checkU53("entries", entries);
     this.#rangeList("reserve").reserve(entries + 1, 24);
   }
 
@@ -402,7 +401,7 @@ export class CpuRangeList {
 
   #appendFolioRange(start: number, length: number): void {
     checkLength(length);
-    checkAddress("end", start + length);
+    checkU53("end", start + length);
     this.#checkTotal(length);
     const inv = this.#invPs;
     const firstPfn = Math.floor(start * inv);
@@ -627,6 +626,6 @@ export type CpuEntryView =
   | { type: 1; phys: number; length: number; position: number; provider: P2pProvider | null };
 
 function checkLength(length: number): void {
-  checkAddress("length", length);
+  checkU53("length", length);
   if (length === 0) throw new RlistError("EINVAL", "length must be > 0");
 }

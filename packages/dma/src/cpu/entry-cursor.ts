@@ -1,7 +1,20 @@
-import { RlistError } from "@rlist/encoding";
+import {
+  checkU53,
+  hi32,
+  lengthHiOf,
+  lengthLowOf,
+  lo32,
+  RlistError,
+  typeAt,
+  variableBaseAt,
+  variableExtraAt,
+  variableLengthAt,
+  variableOffsetAt,
+  variableUnitsAt,
+  writeVariable24,
+} from "@rlist/encoding";
 import { type ChunkSpan, newChunkSpan, RangeList } from "@rlist/list";
 import { checkInstance } from "../args.js";
-import { checkAddress } from "../memory/numbers.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import { PENDING_NONE, PENDING_PHYSICAL, STORED_FOLIO_BYTES, STORED_PHYSICAL } from "./constants.js";
 import { CpuRangeList } from "./cpu-range-list.js";
@@ -122,21 +135,15 @@ export class CpuEntryCursor {
   get phys(): number {
     const w = this._w;
     const at = this._at;
-    const h = w[at] as number;
-    const enc = h & 3;
-    if (enc === 0) {
-      // 8-byte form: no offset. Type 1 (physical) stores the address, folio types the pfn.
-      const base = w[at + 1] as number;
-      return (h & 12) === 4 ? base : base * this._ps;
-    }
-    const base = (w[at + 3] as number) * 0x1_0000_0000 + (w[at + 2] as number);
-    if ((h & 12) === 4) return base;
-    return base * this._ps + (enc === 1 ? (w[at + 1] as number) >>> 8 : (w[at + 1] as number));
+    // Type 1 (physical) stores the address; the folio types store the pfn and the offset in it.
+    const base = variableBaseAt(w, at);
+    if (typeAt(w, at) === 1) return base; // STORED_PHYSICAL (a literal in hot getters: see cursor.ts of @rlist/list)
+    return base * this._ps + variableOffsetAt(w, at);
   }
 
   /** True for a PHYSICAL (pageless) entry, false for a FOLIO entry. */
   get isPhysical(): boolean {
-    return ((this._w[this._at] as number) & 12) === 4;
+    return typeAt(this._w, this._at) === 1; // STORED_PHYSICAL
   }
 
   /** 0 for FOLIO, 1 for PHYSICAL. */
@@ -165,7 +172,7 @@ export class CpuEntryCursor {
       const at = this._at;
       if (this.isPhysical) {
         // Only the 24-byte form carries a provider id (extra).
-        const id = ((w[at] as number) & 3) === 2 ? (w[at + 5] as number) : 0;
+        const id = variableExtraAt(w, at);
         this._provider = id === 0 ? null : memory.providerById(id);
       } else {
         this._provider = list.hasP2P ? (memory.pgmapOf(this.pagePfn)?.provider ?? null) : null;
@@ -213,20 +220,11 @@ export class CpuEntryCursor {
       // The common case, kept small enough to inline: the next entry is in the same chunk. One
       // branch per form, no check of the type: the list is the only writer of its RangeList and
       // never stores type 2 (the slow path checks every entry it lands on).
-      const enc = (this._w[at] as number) & 3;
-      if (enc === 0) {
+      // variableUnitsAt branches once per form (no arithmetic on the encoding): the step is predicted.
+      const units = variableUnitsAt(this._w, at);
+      if (units !== 0) {
         this._at = at;
-        this._nxt = at + 2;
-        return true;
-      }
-      if (enc === 1) {
-        this._at = at;
-        this._nxt = at + 4;
-        return true;
-      }
-      if (enc === 2) {
-        this._at = at;
-        this._nxt = at + 6;
+        this._nxt = at + units;
         return true;
       }
     }
@@ -239,7 +237,7 @@ export class CpuEntryCursor {
    * entries; false when `target >= list.length`.
    */
   seek(target: number): boolean {
-    checkAddress("position", target);
+    checkU53("position", target);
     this._resync();
     const list = this.list;
     if (target >= list.length) return this._finish();
@@ -271,22 +269,15 @@ export class CpuEntryCursor {
       }
       pos += len;
       idx++;
-      at += unitsOf(w[at] as number);
+      at += variableUnitsAt(w, at);
     }
     throw corrupt("chunk entries do not add up to the chunk positions");
   }
 
   /** Byte length of the stored entry at unit `at` of `w` (type 3, a page run, stores pages). */
   private _lengthAt(w: Uint32Array, at: number): number {
-    const h = w[at] as number;
-    const enc = h & 3;
-    const len =
-      enc === 0
-        ? h >>> 4
-        : enc === 1
-          ? ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4)
-          : (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
-    return (h & 12) === 12 ? len * this._ps : len;
+    const len = variableLengthAt(w, at);
+    return typeAt(w, at) === 3 ? len * this._ps : len; // 3 = STORED_FOLIO_PAGES
   }
 
   /** Brings the lazy position and index forward to the current entry (same words). */
@@ -298,7 +289,7 @@ export class CpuEntryCursor {
     const target = this._at;
     while (a < target) {
       p += this._lengthAt(w, a);
-      a += unitsOf(w[a] as number);
+      a += variableUnitsAt(w, a);
       i++;
     }
     this._pAt = a;
@@ -356,16 +347,9 @@ export class CpuEntryCursor {
           let p = this._pVal;
           let i = this._pIdx;
           while (a < at) {
-            const h = w[a] as number;
-            const enc = h & 3;
-            const len =
-              enc === 0
-                ? h >>> 4
-                : enc === 1
-                  ? ((w[a + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4)
-                  : (w[a + 4] as number) * 0x1000_0000 + (h >>> 4);
-            p += (h & 12) === 12 ? len * this._ps : len;
-            a += (enc + 1) * 2;
+            const len = variableLengthAt(w, a);
+            p += typeAt(w, a) === 3 ? len * this._ps : len;
+            a += variableUnitsAt(w, a);
             i++;
           }
           return this._load(i, p);
@@ -379,11 +363,11 @@ export class CpuEntryCursor {
         at = span.start;
       }
     }
-    const h = this._w[at] as number;
-    if ((h & 3) === 3) throw corrupt("an end marker inside a chunk's entries");
-    if ((h & 12) === 8) throw corrupt("stored type 2");
+    const units = variableUnitsAt(this._w, at);
+    if (units === 0) throw corrupt("an end marker inside a chunk's entries");
+    if (typeAt(this._w, at) === 2) throw corrupt("stored type 2");
     this._at = at;
-    this._nxt = at + ((h & 3) + 1) * 2;
+    this._nxt = at + units;
     this._providerAt = -1;
     this._headAt = -1;
     return true;
@@ -415,7 +399,7 @@ export class CpuEntryCursor {
     this._enterChunk(rl, lo);
     const w = this._w;
     let at = this._span.start;
-    for (let i = this._pIdx; i < index; i++) at += unitsOf(w[at] as number);
+    for (let i = this._pIdx; i < index; i++) at += variableUnitsAt(w, at);
     this._land(at);
     this._pAt = at;
     this._pVal = position;
@@ -424,11 +408,11 @@ export class CpuEntryCursor {
 
   /** Positions on the stored entry at unit `at` of the current chunk (checked). */
   private _land(at: number): void {
-    const h = this._w[at] as number;
-    if ((h & 3) === 3) throw corrupt("an end marker inside a chunk's entries");
-    if ((h & 12) === 8) throw corrupt("stored type 2");
+    const units = variableUnitsAt(this._w, at);
+    if (units === 0) throw corrupt("an end marker inside a chunk's entries");
+    if (typeAt(this._w, at) === 2) throw corrupt("stored type 2");
     this._at = at;
-    this._nxt = at + unitsOf(h);
+    this._nxt = at + units;
     this._state = ACTIVE;
     this._providerAt = -1;
     this._headAt = -1;
@@ -495,11 +479,6 @@ export class CpuEntryCursor {
   }
 }
 
-/** Units (u32 words) of the variable-codec entry whose first word is `h`. */
-function unitsOf(h: number): number {
-  return ((h & 3) + 1) * 2;
-}
-
 /** Writes an entry in the 24-byte variable form (enc 2) at the start of `o`. */
 function putOwn(
   o: Uint32Array,
@@ -509,13 +488,5 @@ function putOwn(
   offset: number,
   extra: number,
 ): void {
-  // Integer-only splits of safe integers (`>>> 0` is the exact mod 2^32; no `%`, a call to fmod).
-  const lenLo = (length >>> 0) & 0x0fff_ffff;
-  const baseLo = base >>> 0;
-  o[0] = ((lenLo << 4) | (type << 2) | 2) >>> 0;
-  o[1] = offset;
-  o[2] = baseLo;
-  o[3] = (base - baseLo) / 0x1_0000_0000;
-  o[4] = (length - lenLo) / 0x1000_0000;
-  o[5] = extra;
+  writeVariable24(o, 0, type, lengthLowOf(length), lengthHiOf(length), lo32(base), hi32(base), offset, extra);
 }

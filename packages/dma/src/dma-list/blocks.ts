@@ -7,19 +7,9 @@
  * Zero-length entries hold no bytes, so every helper here skips them (the prototype's block
  * counter wraps on them, bug 19 in docs/prototype.md#bugs-we-fixed).
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, isPowerOfTwo, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { checkCursor } from "../args.js";
-import {
-  bitsPer,
-  checkU53,
-  ctz53,
-  floorPow2,
-  isPow2,
-  lowBits,
-  MAX_SAFE,
-  or53,
-  xor53,
-} from "../iommu/bits.js";
+import { bitsPer, ctz53, floorPow2, or53, xor53 } from "../util/bits.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
 
 /** @internal `bitmap` with every bit below bit `n` cleared (bits >= n kept). */
@@ -51,7 +41,8 @@ export function vaSpanBits(va: number, total: number): number {
 }
 
 function checkBlockSize(bs: number): void {
-  if (!isPow2(bs)) throw new RlistError("EINVAL", `block size ${formatValue(bs)} is not a power of two`);
+  if (!isPowerOfTwo(bs))
+    throw new RlistError("EINVAL", `block size ${formatValue(bs)} is not a power of two`);
 }
 
 /**

@@ -21,11 +21,10 @@
  * A list a live `DmaMapping` handed out is frozen: its mutators throw `EBUSY` until the mapping
  * is unmapped.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, MAX_SAFE, RlistError, TWO32 } from "@rlist/encoding";
 import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
 import { checkObject } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
-import { checkU53, MAX_SAFE, TWO32 } from "../iommu/bits.js";
 import {
   listFindBestBlockSize,
   listFindBestBlockSizeBig,

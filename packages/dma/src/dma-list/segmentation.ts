@@ -8,9 +8,9 @@
  * (2^53 - 1). They are special-cased, never used arithmetically, so there is no divide-by-zero
  * (prototype bug 16, docs/prototype.md#bugs-we-fixed) and they also hold for addresses above 2^53.
  */
-import { RlistError } from "@rlist/encoding";
+import { alignDown, checkU53, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { alignDown, checkU53, isLowMask, lowBits, MAX_SAFE } from "../iommu/bits.js";
+import { isLowMask } from "../util/bits.js";
 
 /** Like `struct rlist_dma_segmentation` / `device_dma_parameters`. */
 export interface Segmentation {

@@ -15,9 +15,8 @@
  * the bytes the device could still reach through the IOTLB and for how long (from the unmap to
  * the flush that invalidated it).
  */
-import { RlistError } from "@rlist/encoding";
+import { checkU53, RlistError } from "@rlist/encoding";
 import { checkFunction, checkInstance, checkObject, optionsObject } from "../args.js";
-import { checkU53 } from "./bits.js";
 import { SimClock } from "./sim-clock.js";
 
 /** IOVA_DEFAULT_FQ_SIZE: slots per (per-CPU) queue. */

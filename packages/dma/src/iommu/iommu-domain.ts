@@ -3,9 +3,8 @@
  * IOVA allocator (`struct iova_domain`), and the counters a kernel engineer would look at:
  * leaves mapped per page size, page-table pages, IOTLB syncs.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject, optionsObject } from "../args.js";
-import { checkU53, log2Pow2, lowBits } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
 import { Iotlb } from "./iotlb.js";

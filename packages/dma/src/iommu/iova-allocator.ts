@@ -17,9 +17,9 @@
  * {@link IovaAllocator.outstandingGranules} is what callers hold, and {@link IovaAllocator.flushRcache}
  * returns everything to the tree.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, isPowerOfTwo, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { checkU53, isPow2, log2Pow2, lowBits, orderBase2, roundupPow2 } from "./bits.js";
+import { orderBase2, roundupPow2 } from "../util/bits.js";
 import type { FaultInjector } from "./faults.js";
 
 /** IOVA_RANGE_CACHE_MAX_SIZE: orders 0..5 are cached. */
@@ -75,7 +75,7 @@ export class IovaAllocator {
   constructor(options: IovaAllocatorOptions = {}) {
     checkObject("IOVA allocator options", options);
     const granule = options.granule ?? 4096;
-    if (!isPow2(granule))
+    if (!isPowerOfTwo(granule))
       throw new RlistError("EINVAL", `IOVA granule ${formatValue(granule)} is not a power of two`);
     this.granule = granule;
     this.shift = log2Pow2(granule);

@@ -18,9 +18,8 @@
  * `lowBits()`. The 4 KiB write the mappers repeat per page is {@link IoPageTable.map4k}, small
  * enough for V8 to inline into their loops.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, hi32, lowBits, RlistError, TWO32 } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { checkU53, hi32, lowBits, TWO32 } from "./bits.js";
 import type { FaultInjector } from "./faults.js";
 
 /** Protection bits, like IOMMU_READ / IOMMU_WRITE / IOMMU_MMIO. */

@@ -12,7 +12,7 @@
  * before; bigint walks of the RangeList cursor for the bigint API), which the property tests
  * prove equal to the kernels.
  */
-import { RlistError } from "@rlist/encoding";
+import { checkU53, lo32, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { findBestBlockSize, keepFromBit, keepUpToBit, vaSpanBits } from "../dma-list/blocks.js";
@@ -24,7 +24,7 @@ import {
   validateSegmentation,
 } from "../dma-list/segmentation.js";
 import { numSegments } from "../dma-list/segments.js";
-import { checkU53, ctz53, floorPow2, MAX_SAFE } from "../iommu/bits.js";
+import { ctz53, floorPow2 } from "../util/bits.js";
 import { kernelMinEntries } from "./thresholds.js";
 import {
   type ChunkWalk,
@@ -35,7 +35,6 @@ import {
   F_UNSAFE_ADDR,
   F_UNSAFE_LEN,
   hi32u,
-  lo32,
   R_A,
   R_B,
   R_C,

@@ -9,7 +9,7 @@
  * page table's general path, so the leaves, the DMA list, the counters and every error are those
  * of the mapper's TypeScript loops (the property tests compare the two).
  */
-import { RlistError } from "@rlist/encoding";
+import { lo32, RlistError } from "@rlist/encoding";
 import type { RangeList } from "@rlist/list";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { DmaRangeList } from "../dma-list/dma-range-list.js";
@@ -23,7 +23,6 @@ import {
   type DmaKernels,
   dmaKernels,
   hi32u,
-  lo32,
   R_A,
   R_B,
   R_C,

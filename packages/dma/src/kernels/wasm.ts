@@ -12,7 +12,15 @@
  * The views below cover only that page, which exists for the pool's whole life and never moves:
  * a shared memory keeps old views valid when it grows, a reserved one never grows.
  */
-import type { RangeEntry } from "@rlist/encoding";
+import {
+  hi32,
+  join32,
+  lengthHiOf,
+  lengthLowOf,
+  lo32,
+  type RangeEntry,
+  writeVariable24,
+} from "@rlist/encoding";
 import { type ChunkPool, instantiateKernel, type RangeList } from "@rlist/list";
 import * as dmaKernelBytes from "../generated/dma.wasm.js";
 
@@ -185,11 +193,9 @@ export function dmaKernels(pool: ChunkPool): DmaKernels {
   return d;
 }
 
-const TWO32 = 0x1_0000_0000;
-
 /** The u64 slot at byte `slot` (from ARGS) as a number: exact below 2^53, rounded above. */
 export function slotNumber(d: DmaKernels, slot: number): number {
-  return (d.u32[(slot >>> 2) + 1] as number) * TWO32 + (d.u32[slot >>> 2] as number);
+  return join32(d.u32[(slot >>> 2) + 1] as number, d.u32[slot >>> 2] as number);
 }
 
 /** The u64 slot at byte `slot` as a bigint (exact). */
@@ -203,14 +209,9 @@ export function setSlot(d: DmaKernels, slot: number, v: number): void {
   d.u32[(slot >>> 2) + 1] = hi32u(v);
 }
 
-/** Low u32 word of a safe integer's u64 two's complement. */
-export function lo32(v: number): number {
-  return v >>> 0;
-}
-
 /** High u32 word of a safe integer's u64 two's complement (negative values wrap). */
 export function hi32u(v: number): number {
-  return ((v - (v >>> 0)) / TWO32) >>> 0;
+  return hi32(v) >>> 0;
 }
 
 /** The first chunk's pool index of a non-empty RangeList (its chunks link from there). */
@@ -243,12 +244,16 @@ export function chunkWalk(d: DmaKernels, store: RangeList, pending: RangeEntry |
 
 /** `e` in the 24-byte variable form at word `at` of `w` (any field that fits the codec). */
 function writeEntry24(w: Uint32Array, at: number, e: RangeEntry): void {
-  const lenLo = (e.length >>> 0) & 0x0fff_ffff;
-  const baseLo = e.base >>> 0;
-  w[at] = ((lenLo << 4) | (e.type << 2) | 2) >>> 0;
-  w[at + 1] = e.offset;
-  w[at + 2] = baseLo;
-  w[at + 3] = (e.base - baseLo) / TWO32;
-  w[at + 4] = (e.length - lenLo) / 0x1000_0000;
-  w[at + 5] = e.extra;
+  const { type, length, base, offset, extra } = e;
+  writeVariable24(
+    w,
+    at,
+    type,
+    lengthLowOf(length),
+    lengthHiOf(length),
+    lo32(base),
+    hi32(base),
+    offset,
+    extra,
+  );
 }

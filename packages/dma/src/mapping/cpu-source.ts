@@ -3,10 +3,9 @@
  * entry cursor with the physical address of each entry, and the P2P provider of entries that live
  * in a peer's BAR (PHYSICAL entries, or folio entries in ZONE_DEVICE P2P pages).
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { formatValue, isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
 import { checkCursor } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { isPow2, lowBits } from "../iommu/bits.js";
 import { isPageListKernel, summaryKernel } from "../kernels/cpu-summary.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 
@@ -101,7 +100,7 @@ function checkCpuListSource(list: unknown): asserts list is CpuListSource {
 }
 
 function checkPageSize(pageSize: number): void {
-  if (!isPow2(pageSize)) {
+  if (!isPowerOfTwo(pageSize)) {
     throw new RlistError("EINVAL", `pageSize must be a power of two, got ${formatValue(pageSize)}`);
   }
 }

@@ -11,8 +11,8 @@
  * unmap left in it keeps working until the queue flushes (`stale`).
  */
 
+import { MAX_SAFE } from "@rlist/encoding";
 import { checkInstance } from "../args.js";
-import { MAX_SAFE } from "../iommu/bits.js";
 import type { PteLookup } from "../iommu/page-table.js";
 import { barWindows } from "../pci/bar-windows.js";
 import { DmaDevice } from "./device.js";

@@ -4,10 +4,9 @@
  * coherence, segmentation limits, and either an IOMMU domain or none (dma-direct, with swiotlb
  * for memory the mask cannot reach).
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
 import { noSegmentation, type Segmentation, validateSegmentation } from "../dma-list/segmentation.js";
-import { checkU53, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
 import type { PciFunction } from "../pci/topology.js";
 import type { CpuListSource } from "./cpu-source.js";

@@ -11,9 +11,9 @@
  *   reach anything under its mask), which {@link MappingExposure.isolated} says.
  */
 
+import { alignDown, alignUp, lowBits } from "@rlist/encoding";
 import { checkInstance } from "../args.js";
 import { DmaKind } from "../dma-list/dma-range-list.js";
-import { alignDown, alignUp, lowBits } from "../iommu/bits.js";
 import { DmaMapping } from "./mapping.js";
 import { IO_TLB_SIZE } from "./swiotlb.js";
 

@@ -10,7 +10,15 @@
  * entry then takes whole granules, so `cur` stays granule aligned (the prototype's fill_iova_map
  * drift, bug 17 in docs/prototype.md#bugs-we-fixed, is gone).
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import {
+  alignDown,
+  alignUp,
+  checkU53,
+  formatValue,
+  isPowerOfTwo,
+  lowBits,
+  RlistError,
+} from "@rlist/encoding";
 import { checkObject } from "../args.js";
 import {
   NO_SEGMENT_BOUNDARY,
@@ -18,11 +26,11 @@ import {
   segmentsFor,
   validateSegmentation,
 } from "../dma-list/segmentation.js";
-import { alignDown, alignUp, checkU53, isLowMask, isPow2, lowBits, roundupPow2 } from "../iommu/bits.js";
+import { isLowMask, roundupPow2 } from "../util/bits.js";
 
 /** `EINVAL` unless `granule` is a power of two (an IOVA granule). */
 function checkGranule(granule: number): void {
-  if (!isPow2(granule)) {
+  if (!isPowerOfTwo(granule)) {
     throw new RlistError("EINVAL", `the IOVA granule must be a power of two, got ${formatValue(granule)}`);
   }
 }

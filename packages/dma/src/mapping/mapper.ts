@@ -19,13 +19,12 @@
  * untouched. What a mapping takes is written to its private {@link MappingRecord} as it is taken,
  * and both the rollback and `DmaMapping.unmap()` release that record, never the DMA list.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { formatValue, isPowerOfTwo, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "../dma-list/dma-range-list.js";
 import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "../dma-list/segmentation.js";
 import { FACTORY } from "../factory.js";
-import { isPow2, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { type LinearWalk, mapLinearKernel } from "../kernels/iommu-linear.js";
@@ -299,7 +298,7 @@ function linearKeepsSegments(seg: Segmentation, granule: number): boolean {
   const maxSeg = seg.maxSegmentSize;
   if (maxSeg === NO_MAX_SEGMENT_SIZE) return true;
   if (seg.segmentBoundaryMask !== NO_SEGMENT_BOUNDARY && maxSeg >= seg.segmentBoundaryMask + 1) return true;
-  return isPow2(maxSeg) && maxSeg >= granule;
+  return isPowerOfTwo(maxSeg) && maxSeg >= granule;
 }
 
 /**

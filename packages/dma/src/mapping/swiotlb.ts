@@ -9,10 +9,10 @@
  * unconditional copy to the bounce buffer at map time (the 2022 info-leak fix). Slot state lives in
  * typed arrays.
  */
-import { RlistError } from "@rlist/encoding";
+import { alignUp, checkU53, lowBits, RlistError } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { alignUp, checkU53, isLowMask, lowBits } from "../iommu/bits.js";
 import type { FaultInjector } from "../iommu/faults.js";
+import { isLowMask } from "../util/bits.js";
 import type { DmaDirection } from "./direction.js";
 
 /** IO_TLB_SHIFT / IO_TLB_SIZE: 2 KiB slots. */

@@ -29,9 +29,8 @@
  *   copied object, or another device's state, is `EINVAL`; a destroyed or freed one is `EBUSY`.
  * Refused calls change nothing.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
 import { checkFactory, FACTORY } from "../factory.js";
-import { checkU53, lowBits } from "../iommu/bits.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { PageIntervalSet } from "../rdma/page-intervals.js";

@@ -1,6 +1,5 @@
-import { RlistError } from "@rlist/encoding";
+import { bigToSafe, RlistError } from "@rlist/encoding";
 import { checkString } from "../args.js";
-import { bigToSafe } from "./numbers.js";
 
 /** One line of `/proc/iomem` with its nested lines, addresses exact (inclusive `end`, as printed). */
 export interface IomemResourceBig {

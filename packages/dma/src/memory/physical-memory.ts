@@ -1,10 +1,8 @@
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, isPowerOfTwo, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
 import { checkBytes, checkObject } from "../args.js";
-import { lowBits } from "../iommu/bits.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import type { Folio, Pgmap } from "./folio.js";
 import { parseIomem } from "./iomem.js";
-import { checkAddress, isPowerOfTwo, log2Exact } from "./numbers.js";
 import { PageStore } from "./page-store.js";
 import {
   type MemoryRegion,
@@ -67,7 +65,7 @@ export class PhysicalMemory {
       );
     }
     this.pageSize = ps;
-    this.pageShift = log2Exact(ps);
+    this.pageShift = log2Pow2(ps);
     this.#store = new PageStore(ps);
     for (const r of options.regions ?? []) this.#regions.add(makeRegion(r));
   }
@@ -92,7 +90,7 @@ export class PhysicalMemory {
 
   /** The region holding `phys`, or null for a hole. */
   regionOf(phys: number): MemoryRegion | null {
-    checkAddress("phys", phys);
+    checkU53("phys", phys);
     return this.#regions.find(phys);
   }
 
@@ -152,7 +150,7 @@ export class PhysicalMemory {
 
   /** The pgmap of page `pfn`, null for RAM pages and pages without struct page. */
   pgmapOf(pfn: number): Pgmap | null {
-    checkAddress("pfn", pfn);
+    checkU53("pfn", pfn);
     return this.#pgmapAt(pfn);
   }
 
@@ -170,7 +168,7 @@ export class PhysicalMemory {
 
   /** The folio holding page `pfn` (like `pfn_folio()`), or null when the page has no struct page. */
   folioOf(pfn: number): Folio | null {
-    checkAddress("pfn", pfn);
+    checkU53("pfn", pfn);
     const head = this.folioHead(pfn);
     if (head < 0) return null;
     return this.#folios.get(head) ?? this.#orderZero(head);
@@ -192,14 +190,14 @@ export class PhysicalMemory {
    * page may belong to another declared folio (`EBUSY`). Returns the folio.
    */
   declareFolio(pfn: number, order: number): Folio {
-    checkAddress("pfn", pfn);
+    checkU53("pfn", pfn);
     if (!Number.isInteger(order) || order < 1 || order > MAX_FOLIO_ORDER) {
       throw new RlistError("EINVAL", `folio order must be 1..${MAX_FOLIO_ORDER}, got ${formatValue(order)}`);
     }
     const nr = 2 ** order;
     if (lowBits(pfn, nr) !== 0)
       throw new RlistError("EINVAL", `folio at pfn ${pfn} is not aligned to its ${nr} pages`);
-    checkAddress("folio end", (pfn + nr) * this.pageSize);
+    checkU53("folio end", (pfn + nr) * this.pageSize);
     const pgmapId = this.rangePgmapId(pfn, nr);
     if (pgmapId < 0) {
       throw new RlistError(
@@ -242,8 +240,8 @@ export class PhysicalMemory {
     const barSize = bar.size;
     const offset = options.offset ?? 0;
     const size = options.size ?? barSize - offset;
-    checkAddress("offset", offset);
-    checkAddress("size", size);
+    checkU53("offset", offset);
+    checkU53("size", size);
     const start = barStart + offset;
     const ps = this.pageSize;
     if (size === 0 || lowBits(start, ps) !== 0 || lowBits(size, ps) !== 0) {
@@ -289,8 +287,8 @@ export class PhysicalMemory {
 
   /** True when every byte of `[phys, phys + length)` is RAM or BAR memory. */
   isAccessible(phys: number, length: number): boolean {
-    checkAddress("phys", phys);
-    checkAddress("length", length);
+    checkU53("phys", phys);
+    checkU53("length", length);
     return length === 0 || this.#regions.covers(phys, length, ACCESSIBLE);
   }
 
@@ -314,8 +312,8 @@ export class PhysicalMemory {
   }
 
   #checkAccess(phys: number, length: number): void {
-    checkAddress("phys", phys);
-    checkAddress("phys end", phys + length);
+    checkU53("phys", phys);
+    checkU53("phys end", phys + length);
     if (!this.isAccessible(phys, length)) {
       throw new RlistError(
         "EFAULT",

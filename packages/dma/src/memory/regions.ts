@@ -1,6 +1,5 @@
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, RlistError } from "@rlist/encoding";
 import type { IomemResource } from "./iomem.js";
-import { checkAddress } from "./numbers.js";
 
 /**
  * What backs a range of the physical address map.
@@ -32,10 +31,10 @@ const REGION_KINDS: readonly RegionKind[] = ["ram", "bar", "reserved"];
 
 /** Validates one region description and returns the frozen region. */
 export function makeRegion(init: MemoryRegionInit): MemoryRegion {
-  checkAddress("region start", init.start);
-  checkAddress("region size", init.size);
+  checkU53("region start", init.start);
+  checkU53("region size", init.size);
   if (init.size === 0) throw new RlistError("EINVAL", "region size must be > 0");
-  checkAddress("region end", init.start + init.size);
+  checkU53("region end", init.start + init.size);
   if (!REGION_KINDS.includes(init.kind))
     throw new RlistError("EINVAL", `unknown region kind ${formatValue(init.kind)}`);
   return Object.freeze({

@@ -8,7 +8,7 @@
  * last window starting at or below `x` and its enclosing windows: each window keeps the index of
  * the nearest window around it, and a lookup climbs that chain (as deep as BARs nest, normally 1).
  */
-import { MAX_SAFE } from "../iommu/bits.js";
+import { MAX_SAFE } from "@rlist/encoding";
 import { p2pMapType } from "./p2p-map.js";
 import type { P2pProvider } from "./p2p-provider.js";
 import type { PciFunction, PciTopology } from "./topology.js";

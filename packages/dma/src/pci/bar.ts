@@ -1,5 +1,5 @@
-import { formatValue, RlistError } from "@rlist/encoding";
-import { bigToSafe, hex, parseU64 } from "../memory/numbers.js";
+import { bigToSafe, formatValue, RlistError } from "@rlist/encoding";
+import { hex, parseU64 } from "../util/numbers.js";
 
 /** Description of a memory BAR; addresses as number, bigint or `0x` hex string (exact). */
 export interface PciBarInit {

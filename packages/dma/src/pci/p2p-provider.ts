@@ -1,6 +1,5 @@
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, RlistError, TWO32 } from "@rlist/encoding";
 import { checkFactory } from "../factory.js";
-import { checkAddress, TWO32 } from "../memory/numbers.js";
 import type { PciBar } from "./bar.js";
 import type { PciFunction } from "./topology.js";
 
@@ -81,7 +80,7 @@ export class P2pProvider {
  */
 export function busAddress(provider: P2pProvider, phys: number): number {
   checkProvider(provider);
-  checkAddress("phys", phys);
+  checkU53("phys", phys);
   const off = provider.offsetNumber;
   if (!Number.isNaN(off)) {
     // Both terms are within +-2^53, so the sum is exact whenever it is a safe integer, and a

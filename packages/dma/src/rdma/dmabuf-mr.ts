@@ -17,7 +17,7 @@
  * ib_umem_dmabuf_release()). The page size is 4 KiB, as mlx5 uses for dma-buf MRs (a move may
  * change what larger pages the memory allows), so `iova` and `offset` must agree modulo 4 KiB.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject } from "../args.js";
 import { findBestBlockSize } from "../dma-list/blocks.js";
 import { ArrayDmaCursor } from "../dma-list/dma-entries.js";
@@ -31,7 +31,6 @@ import {
   ownerUnmap,
 } from "../dmabuf/exporter.js";
 import { checkFactory, FACTORY } from "../factory.js";
-import { checkU53 } from "../iommu/bits.js";
 import { DmaDevice } from "../mapping/device.js";
 import { accessWritable, checkMrAccess } from "./access.js";
 

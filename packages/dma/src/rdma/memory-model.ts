@@ -14,9 +14,15 @@
  * - range list: 8/16/24-B entries packed greedily into 512-B chunks with an 8-B header and no
  *   back-filling (docs/prototype.md#chunks, docs/vectors.md#chunk-packing), counted in whole chunks.
  */
-import { formatValue, RlistError, variableUnitsForFields } from "@rlist/encoding";
+import {
+  checkU53,
+  formatValue,
+  isPowerOfTwo,
+  lowBits,
+  RlistError,
+  variableUnitsForFields,
+} from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import { checkU53, isPow2, lowBits } from "../iommu/bits.js";
 
 /** Bytes of one `struct page *`. */
 export const PAGE_POINTER_BYTES = 8;
@@ -76,7 +82,7 @@ function formOf(length: number, base: number, offset: number, extra: number): En
 export function cpuFolioEntryBytes(phys: number, length: number, pageSize = 4096): EntryBytes {
   checkU53("phys", phys);
   checkU53("length", length);
-  if (!isPow2(pageSize))
+  if (!isPowerOfTwo(pageSize))
     throw new RlistError("EINVAL", `pageSize ${formatValue(pageSize)} is not a power of two`);
   const off = lowBits(phys, pageSize);
   const pfn = (phys - off) / pageSize;
@@ -204,7 +210,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
   const length = layout.lengthBytes;
   const folio = layout.folioBytes;
   checkU53("lengthBytes", length);
-  if (!isPow2(ps) || !isPow2(folio) || folio < ps) {
+  if (!isPowerOfTwo(ps) || !isPowerOfTwo(folio) || folio < ps) {
     throw new RlistError(
       "EINVAL",
       "pageSize and folioBytes must be powers of two with folioBytes >= pageSize",

@@ -21,13 +21,20 @@
  * - memory the device can only reach through swiotlb is refused (`EIO`): a long-lived MR cannot
  *   work through bounce buffers.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import {
+  alignDown,
+  alignUp,
+  checkU53,
+  formatValue,
+  isPowerOfTwo,
+  lowBits,
+  RlistError,
+} from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import type { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { blockOffset, numBlocks } from "../dma-list/blocks.js";
 import { DmaKind, type DmaRangeList } from "../dma-list/dma-range-list.js";
 import { checkFactory, FACTORY } from "../factory.js";
-import { alignDown, alignUp, checkU53, isPow2, lowBits } from "../iommu/bits.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO, type PteLookup } from "../iommu/page-table.js";
 import { listFindBestBlockSize } from "../kernels/dma-walks.js";
@@ -379,7 +386,7 @@ export class MemoryRegion {
 
   #checkPageSize(pageSize: number): void {
     this.#checkLive();
-    if (!isPow2(pageSize) || (Math.floor(this.pageSizeBitmap / pageSize) & 1) !== 1) {
+    if (!isPowerOfTwo(pageSize) || (Math.floor(this.pageSizeBitmap / pageSize) & 1) !== 1) {
       throw new RlistError("EINVAL", `page size ${formatValue(pageSize)} is not in the HCA's bitmap`);
     }
     if (listFindBestBlockSize(this.dmaList, pageSize, this.iova) !== pageSize) {

@@ -3,9 +3,9 @@
  * invalidation dropped marked not present.
  */
 
+import { lowBits } from "@rlist/encoding";
 import { BlockCursor } from "../dma-list/blocks.js";
 import { checkFactory } from "../factory.js";
-import { lowBits } from "../iommu/bits.js";
 import type { MemoryRegion } from "./memory-region.js";
 import type { PageIntervalSet } from "./page-intervals.js";
 

@@ -4,12 +4,11 @@
  * the caller's), pins every page, maps the list for the HCA and picks the best HW page size; any
  * failure unpins, unmaps and frees exactly what this call took, so nothing is left behind.
  */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { checkU53, formatValue, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { checkInstance, checkObject } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { DmaKind } from "../dma-list/dma-range-list.js";
 import { FACTORY } from "../factory.js";
-import { checkU53, lowBits, MAX_SAFE } from "../iommu/bits.js";
 import { listFindBestBlockSize } from "../kernels/dma-walks.js";
 import { DmaDevice } from "../mapping/device.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";

@@ -4,15 +4,17 @@
  * built on them (page-table map / translate / unmap, the IOTLB, bus addresses with a wide offset,
  * the cursor's copy of a pending entry) give the exact addresses there.
  */
+
+import { alignDown, alignUp, hi32, lo32, lowBits } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
-import { alignDown, alignUp, and53, hi32, lo32, lowBits, or53, xor53 } from "../../src/iommu/bits.js";
 import { Iotlb } from "../../src/iommu/iotlb.js";
 import { IOMMU_READ, IOMMU_WRITE, IoPageTable } from "../../src/iommu/page-table.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { busAddress, busAddressBig } from "../../src/pci/p2p-provider.js";
 import { PciTopology } from "../../src/pci/topology.js";
+import { and53, or53, xor53 } from "../../src/util/bits.js";
 
 const EDGES = [0, 2 ** 31, 2 ** 32, 2 ** 44, 2 ** 48, 2 ** 52, 2 ** 53 - 1];
 
