@@ -7,9 +7,9 @@
  *   changes (one bio never mixes P2P kinds or providers), block-aligned cuts between bios.
  */
 import { CpuRangeList, type CpuRangeListOptions, PhysicalMemory } from "@rlist/dma";
-import { RlistError } from "@rlist/encoding";
+import { isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
-import { checkInstance, checkObject, checkPositive, isPowerOfTwo, lowBits } from "./checks.js";
+import { checkInstance, checkObject, checkPositive } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import type { BioOp } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
@@ -159,14 +159,14 @@ class ChainBuilder {
     sector: number,
   ) {
     this.sector = sector;
-    this.maxBio = U32_MAX - lowBits(U32_MAX, lbs - 1);
+    this.maxBio = U32_MAX - lowBits(U32_MAX, lbs);
     // Validates the start sector once, the same way every bio will.
     new Bio({ sector });
   }
 
   add(phys: number, len: number, pgmap: number): void {
     if (this.cur !== null && pgmap !== this.pgmap) {
-      const partial = lowBits(this.cur.size, this.lbs - 1);
+      const partial = lowBits(this.cur.size, this.lbs);
       if (partial !== 0) {
         throw new RlistError(
           "EINVAL",
@@ -227,7 +227,7 @@ class ChainBuilder {
   private closeFull(): void {
     const bio = this.cur!;
     const v = bio.vecs;
-    let cut = lowBits(bio.size, this.lbs - 1);
+    let cut = lowBits(bio.size, this.lbs);
     if (cut === bio.size) {
       throw new RlistError(
         "EINVAL",

@@ -1,5 +1,5 @@
 /** Argument checks shared by the package: every failure is an `RlistError` naming the field. */
-import { formatValue, RlistError } from "@rlist/encoding";
+import { formatValue, isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
 import { MAX_PHYS, U32_MAX } from "./constants.js";
 
 /** A u32 field (`bv_len`, `bv_offset`, `bi_size`, ...). */
@@ -26,11 +26,6 @@ export function checkPositive(name: string, v: number, max: number): void {
   }
 }
 
-/** True when `v` is 2^k for some k >= 0 (exact for every safe integer and 2^53). */
-export function isPowerOfTwo(v: number): boolean {
-  return typeof v === "number" && v >= 1 && Number.isInteger(v) && 2 ** Math.round(Math.log2(v)) === v;
-}
-
 /**
  * A boundary mask must be 2^k - 1 (the kernel only ever builds them from a power-of-two size).
  * Masks up to 2^53 - 1 are accepted; since every address is below 2^53, 2^53 - 1 behaves like the
@@ -42,21 +37,9 @@ export function checkMask(name: string, v: number): void {
   }
 }
 
-/**
- * `x & mask` for a non-negative safe integer `x` and a mask 2^k - 1, without 32-bit truncation
- * and without `%` (a call to `fmod` in V8 once `x` may pass 2^31): `x >>> 0` is `x mod 2^32`
- * exactly, so masks of up to 31 bits take one 32-bit AND; wider ones subtract the exact
- * multiple `Math.floor(x / (mask + 1)) * (mask + 1)` (a power of two: every step exact).
- */
-export function lowBits(x: number, mask: number): number {
-  if (mask <= 0x7fff_ffff) return (x >>> 0) & mask;
-  const m = mask + 1;
-  return x - Math.floor(x / m) * m;
-}
-
 /** `x | mask` for a mask 2^k - 1 (the last address of x's boundary window). */
 export function windowEnd(x: number, mask: number): number {
-  return x - lowBits(x, mask) + mask;
+  return x - lowBits(x, mask + 1) + mask;
 }
 
 /** `EINVAL` unless `value` is a non-null object (arrays excluded). */

@@ -6,8 +6,8 @@
  * mapping loses and misplaces nothing.
  */
 import { DmaDevice, deviceTranslate } from "@rlist/dma";
-import { formatValue, RlistError } from "@rlist/encoding";
-import { checkSafe, lowBits } from "./checks.js";
+import { formatValue, lowBits, RlistError } from "@rlist/encoding";
+import { checkSafe } from "./checks.js";
 import { PAGE_SIZE } from "./constants.js";
 
 /** IOMMU protection bits (IOMMU_READ / IOMMU_WRITE). */
@@ -123,7 +123,7 @@ export class DmaEngine {
       let dma = c.dmaAddress;
       let segLeft = Math.min(c.length, left);
       while (segLeft > 0) {
-        const n = Math.min(segLeft, step - lowBits(dma, step - 1));
+        const n = Math.min(segLeft, step - lowBits(dma, step));
         const t = deviceTranslate(device, dma);
         if (!t.ok) {
           throw new RlistError("EIO", `${device.name}: DMA fault (${t.fault}) at 0x${dma.toString(16)}`);

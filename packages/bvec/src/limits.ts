@@ -3,17 +3,8 @@
  * of block/blk.h and block/blk-merge.c that read them (defaults and checks of block/blk-settings.c;
  * docs/block.md#merge-rules, #queue-limits).
  */
-import { RlistError } from "@rlist/encoding";
-import {
-  checkMask,
-  checkObject,
-  checkPositive,
-  checkSafe,
-  checkU32,
-  isPowerOfTwo,
-  lowBits,
-  windowEnd,
-} from "./checks.js";
+import { isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
+import { checkMask, checkObject, checkPositive, checkSafe, checkU32, windowEnd } from "./checks.js";
 import {
   BLK_MAX_SEGMENT_SIZE,
   BLK_MAX_SEGMENTS,
@@ -129,7 +120,7 @@ export function getMaxSegmentSize(lim: QueueLimits, paddr: number, len: number):
 
 /** @internal {@link getMaxSegmentSize} for limits `queueLimits()` made and checked numbers. */
 export function segmentBytes(lim: QueueLimits, paddr: number, len: number): number {
-  const toBoundary = lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask);
+  const toBoundary = lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask + 1);
   return Math.min(len, Math.min(toBoundary, lim.maxSegmentSize - 1) + 1);
 }
 
@@ -186,7 +177,7 @@ export function bvecGapToPrev(
 /** @internal {@link bvecGapToPrev} for a checked mask and numbers. */
 export function gapToPrev(vbm: number, prevOffset: number, prevLen: number, nextOffset: number): boolean {
   if (vbm === 0) return false;
-  return lowBits(nextOffset, vbm) !== 0 || lowBits(prevOffset + prevLen, vbm) !== 0;
+  return lowBits(nextOffset, vbm + 1) !== 0 || lowBits(prevOffset + prevLen, vbm + 1) !== 0;
 }
 
 /** PAGE_SIZE as the split fast path uses it (newer kernels: BLK_MIN_SEGMENT_SIZE, same value). */

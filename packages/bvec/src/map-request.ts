@@ -31,9 +31,9 @@ import {
   swiotlbMaxMappingSize,
   type TrackedDma,
 } from "@rlist/dma";
-import { formatValue, RlistError } from "@rlist/encoding";
+import { formatValue, lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
-import { checkInstance, checkObject, lowBits } from "./checks.js";
+import { checkInstance, checkObject } from "./checks.js";
 import { U32_MAX } from "./constants.js";
 import { type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
 import { NO_PGMAP, P2pMixError, type PgmapLookup } from "./pgmap.js";
@@ -292,7 +292,7 @@ export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptio
       firstPhys = c.paddr;
     } else {
       if (c.pgmap !== pgmap) throw new P2pMixError(pgmap, c.pgmap, Math.floor(c.paddr / 4096));
-      if (lowBits(prevEnd, granule - 1) !== 0 || lowBits(c.paddr, granule - 1) !== 0) gapsAligned = false;
+      if (lowBits(prevEnd, granule) !== 0 || lowBits(c.paddr, granule) !== 0) gapsAligned = false;
     }
     prevEnd = c.paddr + c.len;
     count++;
@@ -325,7 +325,7 @@ export function mapRequest(device: DmaDevice, bio: Bio, options: MapRequestOptio
   const canIova =
     device.iommu !== null &&
     p2p !== "BUS_ADDR" &&
-    lowBits(lim.virtBoundaryMask + 1, device.mergeBoundary) === 0;
+    lowBits(lim.virtBoundaryMask + 1, device.mergeBoundary + 1) === 0;
   const built =
     canIova && count > 0
       ? mapCoalesced(

@@ -3,11 +3,11 @@
  * `{paddr, len}`, merging the next multi-page bvec, even from the next bio, whenever it follows
  * physically and the merged range stays one segment.
  */
-import { RlistError } from "@rlist/encoding";
+import { lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkFunction, checkInstance, checkMask, checkObject, checkPositive, lowBits } from "./checks.js";
+import { checkFunction, checkInstance, checkMask, checkObject, checkPositive } from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
 import type { QueueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -110,7 +110,8 @@ export class PhysVecCursor {
       paddr = v.page(i) * PAGE_SIZE + v.offset(i) + it.bvecDone;
       // Classify by the page holding the first byte (bv_page itself may precede the data).
       pgmap = this.lookups ? this.lookupOf().pgmapIdOf(Math.floor(paddr / PAGE_SIZE)) : 0;
-      max = Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask), lim.maxSegmentSize - 1) + 1;
+      max =
+        Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask + 1), lim.maxSegmentSize - 1) + 1;
       len = Math.min(mpLen, max);
       bvecIterAdvanceSingle(v, it, len);
       this.bvecs++;

@@ -3,10 +3,10 @@
  * (block/blk-merge.c and block/bio.c, v6.12-6.14 semantics, with `chunk_sectors` and REQ_NOWAIT;
  * docs/block.md#splitting-a-bio).
  */
-import { RlistError } from "@rlist/encoding";
+import { lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkInstance, checkPositive, checkSafe, checkU32, lowBits } from "./checks.js";
+import { checkInstance, checkPositive, checkSafe, checkU32 } from "./checks.js";
 import { PAGE_SIZE, SECTOR_SHIFT, SECTOR_SIZE, U32_MAX } from "./constants.js";
 import { gapToPrev, type QueueLimits, queueLimits, SPLIT_FAST_PATH_SIZE, segmentBytes } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -30,7 +30,7 @@ function sectorRemainder(sector: number | bigint, n: number): number {
   checkSafe("sector", sector);
   // A power of two (every physical block size, most chunk sizes) takes the integer path; any
   // other chunk size divides, as the kernel does then.
-  return (n & (n - 1)) === 0 ? lowBits(sector, n - 1) : sector % n;
+  return (n & (n - 1)) === 0 ? lowBits(sector, n) : sector % n;
 }
 
 /**
@@ -58,9 +58,9 @@ function maxIoSectors(sector: number | bigint, lim: QueueLimits): number {
   let maxSectors = lim.maxSectors;
   if (lim.chunkSectors !== 0) maxSectors = Math.min(maxSectors, chunkSectorsLeft(sector, lim.chunkSectors));
   const start = sectorRemainder(sector, pbs);
-  const end = start + maxSectors - lowBits(start + maxSectors, pbs - 1);
+  const end = start + maxSectors - lowBits(start + maxSectors, pbs);
   if (end > start) return end - start;
-  return maxSectors - lowBits(maxSectors, lbs - 1);
+  return maxSectors - lowBits(maxSectors, lbs);
 }
 
 /**
@@ -83,7 +83,7 @@ function splitSegs(
     state.segments++;
     total += seg;
     len -= seg;
-    if (lim.virtBoundaryMask !== 0 && lowBits(offset + total, lim.virtBoundaryMask) !== 0) break;
+    if (lim.virtBoundaryMask !== 0 && lowBits(offset + total, lim.virtBoundaryMask + 1) !== 0) break;
   }
   state.bytes += total;
   state.split = len > 0 || bvLen > maxLen;
@@ -142,7 +142,7 @@ function splitPoint(bio: Bio, lim: QueueLimits, maxBytes: number): SplitPoint {
   if (!split) return { sectors: 0, segments: state.segments };
   if (bio.atomic) throw new RlistError("EINVAL", "an atomic bio (REQ_ATOMIC) exceeds the queue limits");
   if (bio.nowait) throw new RlistError("EAGAIN", "a REQ_NOWAIT bio would have to be split");
-  const bytes = state.bytes - lowBits(state.bytes, lim.logicalBlockSize - 1);
+  const bytes = state.bytes - lowBits(state.bytes, lim.logicalBlockSize);
   if (bytes === 0) {
     throw new RlistError(
       "EINVAL",
