@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import type { ChunkBytes } from "@rlist/list";
 import { Command, CommanderError, Option } from "commander";
 import { checkArray, checkFunction, checkObject, checkString } from "../args.js";
 import { exampleP2pMachine } from "../machine/example-p2p.js";
@@ -17,7 +18,6 @@ import { WORKLOAD_IDS, type WorkloadId } from "../workloads/workload.js";
 import { InspectError, inspectFile } from "./inspect.js";
 import {
   CHUNK_SIZES,
-  type ChunkBytes,
   DEFAULT_BUDGET_MIB,
   DEFAULT_ENTRIES,
   DEFAULT_LIVE_MIB,

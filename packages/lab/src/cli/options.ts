@@ -1,3 +1,4 @@
+import type { ChunkBytes } from "@rlist/list";
 import { WORKLOAD_IDS, type WorkloadId } from "../workloads/workload.js";
 import { UsageError } from "./usage-error.js";
 
@@ -13,8 +14,7 @@ export const MAX_LIVE_MIB = 1024;
 export const DEFAULT_BUDGET_MIB = 256;
 export const MAX_BUDGET_MIB = 16384;
 /** Chunk sizes the rlist container supports (the prototype's 512, BASE_SMALL 128, PAGE_SIZE). */
-export const CHUNK_SIZES = [128, 512, 4096] as const;
-export type ChunkBytes = (typeof CHUNK_SIZES)[number];
+export const CHUNK_SIZES: readonly ChunkBytes[] = [128, 512, 4096];
 
 function integer(flag: string, raw: string, min: number, max: number): number {
   const s = raw.trim();

@@ -1,3 +1,5 @@
+import { BVEC_BYTES } from "@rlist/bvec";
+import { TWO32 } from "@rlist/encoding";
 import { checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
@@ -16,9 +18,8 @@ import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.
 import { bvecMergeRule, forEachMerged, hasPhysical, NEVER_MERGE } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
-/** sizeof(struct bio_vec): page pointer, bv_len, bv_offset. */
-export const BVEC_BYTES = 16;
-const TWO32 = 0x1_0000_0000;
+// sizeof(struct bio_vec) (page pointer, bv_len, bv_offset) is @rlist/bvec's; re-exported for the lab's API.
+export { BVEC_BYTES } from "@rlist/bvec";
 
 /**
  * bio_vec arrays, one per list, back to back in a WebAssembly memory: 16 bytes per entry, as

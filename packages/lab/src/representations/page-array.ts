@@ -1,4 +1,4 @@
-import { RlistError } from "@rlist/encoding";
+import { RlistError, TWO32 } from "@rlist/encoding";
 import { checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
@@ -41,7 +41,6 @@ export function pageArrayObstacle(set: RangeSet): string | null {
   return null;
 }
 
-const TWO32 = 0x1_0000_0000;
 /** Bytes of a list's descriptor: u32 address of its pages, u32 count, u32 offset, u32 0, u64 size. */
 const DESC_BYTES = 24;
 

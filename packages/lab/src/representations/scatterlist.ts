@@ -1,4 +1,5 @@
-import { RlistError } from "@rlist/encoding";
+import { SG_ENTRY_BYTES, SG_MAX_SINGLE_ALLOC, sgAllocatedEntries } from "@rlist/dma";
+import { RlistError, TWO32 } from "@rlist/encoding";
 import { checkBoolean, checkInstance, checkInteger, optionalBoolean } from "../args.js";
 import {
   addSums,
@@ -17,30 +18,13 @@ import { checkRangeSet, PAGE_SIZE, type RangeSet } from "../workloads/range-set.
 import { forEachMerged, type MergeRule, NEVER_MERGE, SG_MAX_SEGMENT, sgMergeRule } from "./merge.js";
 import { ADDRESS_SINK, type Built, type Representation } from "./types.js";
 
-/** sizeof(struct scatterlist) on x86-64 with CONFIG_NEED_SG_DMA_LENGTH (and DMA_FLAGS). */
-export const SG_ENTRY_BYTES = 32;
-/** SG_MAX_SINGLE_ALLOC: entries per 4 KiB chunk; the last one becomes the chain link. */
-export const SG_MAX_SINGLE_ALLOC = PAGE_SIZE / SG_ENTRY_BYTES;
+// sizeof(struct scatterlist), SG_MAX_SINGLE_ALLOC and __sg_alloc_table()'s count are @rlist/dma's
+// memory model (rdma/memory-model.ts); re-exported here for the lab's API.
+export { SG_ENTRY_BYTES, SG_MAX_SINGLE_ALLOC, sgAllocatedEntries } from "@rlist/dma";
+
 const WORDS = SG_ENTRY_BYTES / 4;
 const SG_CHAIN = 0x1;
 const SG_END = 0x2;
-
-/**
- * Entries __sg_alloc_table() allocates for `nents` usable entries: full chunks of
- * {@link SG_MAX_SINGLE_ALLOC} give up one slot to the chain link, the last chunk is exact.
- */
-export function sgAllocatedEntries(nents: number): number {
-  checkInteger("nents", nents, 0, 0xffff_ffff);
-  if (nents <= 0) return 0;
-  const max = SG_MAX_SINGLE_ALLOC;
-  let left = nents;
-  let alloc = 0;
-  while (left > max) {
-    alloc += max;
-    left -= max - 1;
-  }
-  return alloc + left;
-}
 
 /** Most entries {@link sgChunkSizes} describes (2^28: an array of about two million chunk sizes). */
 export const SG_CHUNK_SIZES_MAX_NENTS = 2 ** 28;
@@ -57,8 +41,6 @@ export function sgChunkSizes(nents: number): number[] {
   if (left > 0) sizes.push(left);
   return sizes;
 }
-
-const TWO32 = 0x1_0000_0000;
 
 /**
  * A chained sg_table per list, in a WebAssembly memory, each entry a 32-byte `struct
