@@ -16,5 +16,6 @@ export {
 export * from "./layout.js";
 export * from "./limits.js";
 export * from "./numbers.js";
+export { newSplit as newEntryPieces, type Split as EntryPieces } from "./split.js";
 export type { Codec, RangeEntry, RangeEntryBig } from "./types.js";
 export { entryForm, entryFormBig, variableCodec } from "./variable.js";

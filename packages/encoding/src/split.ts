@@ -7,7 +7,11 @@ import { hi32, lo32 } from "./numbers.js";
 import type { RangeEntry, RangeEntryBig } from "./types.js";
 import { entryFieldsError, entryFieldsErrorBig, notAnEntryError } from "./validate.js";
 
-/** Entry fields cut into u32-sized pieces. Length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. */
+/**
+ * Entry fields cut into u32-sized pieces, the units the layout stores (see layout.ts):
+ * length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. Exact for every entry of either
+ * API with no BigInt arithmetic; containers keep one as a reused scratch record.
+ */
 export interface Split {
   type: number;
   /** Length bits 0..27. */
@@ -20,6 +24,7 @@ export interface Split {
   extra: number;
 }
 
+/** A zeroed {@link Split} (all fields small integers). */
 export function newSplit(): Split {
   return { type: 0, lenLo: 0, lenHi: 0, baseLo: 0, baseHi: 0, offset: 0, extra: 0 };
 }

@@ -8,6 +8,7 @@
  * tests check this module against the codecs word for word.
  */
 import {
+  type EntryPieces,
   encodingAt,
   fixed16BaseHiAt,
   fixed16BaseLoAt,
@@ -19,6 +20,7 @@ import {
   lengthLowAt,
   lengthLowOf,
   lo32,
+  newEntryPieces,
   type RangeEntry,
   type RangeEntryBig,
   SAFE_BASE_HI,
@@ -39,21 +41,11 @@ import {
   writeVariable24,
 } from "@rlist/encoding";
 
-/** length = lenHi * 2^28 + lenLo, base = baseHi * 2^32 + baseLo. */
-export interface Raw {
-  type: number;
-  /** Length bits 0..27. */
-  lenLo: number;
-  /** Length bits 28..59. */
-  lenHi: number;
-  baseLo: number;
-  baseHi: number;
-  offset: number;
-  extra: number;
-}
+/** An entry in pieces: `@rlist/encoding`'s {@link EntryPieces}. */
+export type Raw = EntryPieces;
 
 export function newRaw(): Raw {
-  return { type: 0, lenLo: 0, lenHi: 0, baseLo: 0, baseHi: 0, offset: 0, extra: 0 };
+  return newEntryPieces();
 }
 
 /**
