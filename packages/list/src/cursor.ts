@@ -25,15 +25,10 @@ import {
   checkBig,
   checkSafe,
   encodingAt,
-  fixed16BaseAt,
-  fixed16LengthAt,
   formatValue,
+  LAYOUT_READERS,
+  type LayoutReaders,
   RlistError,
-  typeAt,
-  variableBaseAt,
-  variableExtraAt,
-  variableLengthAt,
-  variableOffsetAt,
   variableUnitsAt,
 } from "@rlist/encoding";
 import { unsafeField } from "./checks.js";
@@ -132,6 +127,17 @@ abstract class CursorBase implements RangeCursor {
   protected _pVal = 0;
   protected _pIdx = 0;
   private readonly _raw = newRaw();
+  // @rlist/encoding's layout readers, on the prototype (LAYOUT_READERS, assigned below): called
+  // through `this`, V8 inlines them with no per-call check of the target.
+  declare protected readonly encodingAt: LayoutReaders["encodingAt"];
+  declare protected readonly typeAt: LayoutReaders["typeAt"];
+  declare protected readonly variableUnitsAt: LayoutReaders["variableUnitsAt"];
+  declare protected readonly variableLengthAt: LayoutReaders["variableLengthAt"];
+  declare protected readonly variableBaseAt: LayoutReaders["variableBaseAt"];
+  declare protected readonly variableOffsetAt: LayoutReaders["variableOffsetAt"];
+  declare protected readonly variableExtraAt: LayoutReaders["variableExtraAt"];
+  declare protected readonly fixed16LengthAt: LayoutReaders["fixed16LengthAt"];
+  declare protected readonly fixed16BaseAt: LayoutReaders["fixed16BaseAt"];
 
   constructor(list: RangeList) {
     this.list = list;
@@ -156,7 +162,7 @@ abstract class CursorBase implements RangeCursor {
   }
 
   get type(): number {
-    return typeAt(this._w, this._at);
+    return this.typeAt(this._w, this._at);
   }
 
   get position(): number {
@@ -432,7 +438,7 @@ abstract class CursorBase implements RangeCursor {
 }
 
 // The hot methods below read the words with @rlist/encoding's layout accessors (small and
-// monomorphic: V8 inlines them), and use number literals, not the named constants: an imported
+// monomorphic: V8 inlines them; reached through `this`, see LAYOUT_READERS), and use number literals, not the named constants: an imported
 // `const` is read from its module cell with a TDZ check on every use, even in optimised code.
 // 2 = HEADER_UNITS.
 
@@ -442,7 +448,7 @@ class VariableCursor extends CursorBase {
     const at = this._nxt;
     if (at < this._end) {
       // variableUnitsAt branches once per form (no arithmetic on the encoding): the step is predicted.
-      const units = variableUnitsAt(this._w, at);
+      const units = this.variableUnitsAt(this._w, at);
       if (units !== 0) {
         this._at = at;
         this._nxt = at + units;
@@ -463,9 +469,10 @@ class VariableCursor extends CursorBase {
     const end = this._end;
     let at = this._cb + 2;
     while (at < end) {
-      const len = variableLengthAt(w, at);
-      const units = variableUnitsAt(w, at);
-      if (units === 0) throw corrupt();
+      const enc = this.encodingAt(w, at);
+      const len = this.variableLengthAt(w, at);
+      // One branch per form (an END marker here is corrupt: the chunk's used area ends first).
+      const units = enc === 0 ? 2 : enc === 1 ? 4 : enc === 2 ? 6 : end;
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + units;
@@ -484,23 +491,23 @@ class VariableCursor extends CursorBase {
 
   get length(): number {
     // Above 2^53-1 the double rounds to 2^53 or more, so one compare tells an unsafe value.
-    const len = variableLengthAt(this._w, this._at);
+    const len = this.variableLengthAt(this._w, this._at);
     if (len > 9007199254740991) throw unsafeField("length");
     return len;
   }
 
   get base(): number {
-    const base = variableBaseAt(this._w, this._at);
+    const base = this.variableBaseAt(this._w, this._at);
     if (base > 9007199254740991) throw unsafeField("base");
     return base;
   }
 
   get offset(): number {
-    return variableOffsetAt(this._w, this._at);
+    return this.variableOffsetAt(this._w, this._at);
   }
 
   get extra(): number {
-    return variableExtraAt(this._w, this._at);
+    return this.variableExtraAt(this._w, this._at);
   }
 }
 
@@ -508,7 +515,7 @@ class VariableCursor extends CursorBase {
 class Fixed16Cursor extends CursorBase {
   next(): boolean {
     const at = this._nxt;
-    if (at < this._end && encodingAt(this._w, at) === 0) {
+    if (at < this._end && this.encodingAt(this._w, at) === 0) {
       this._at = at;
       this._nxt = at + 4;
       return true;
@@ -525,7 +532,7 @@ class Fixed16Cursor extends CursorBase {
     const w = this._w;
     const end = this._end;
     for (let at = this._cb + 2; at < end; at += 4) {
-      const len = fixed16LengthAt(w, at);
+      const len = this.fixed16LengthAt(w, at);
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + 4;
@@ -542,13 +549,13 @@ class Fixed16Cursor extends CursorBase {
   }
 
   get length(): number {
-    const len = fixed16LengthAt(this._w, this._at);
+    const len = this.fixed16LengthAt(this._w, this._at);
     if (len > 9007199254740991) throw unsafeField("length");
     return len;
   }
 
   get base(): number {
-    const base = fixed16BaseAt(this._w, this._at);
+    const base = this.fixed16BaseAt(this._w, this._at);
     if (base > 9007199254740991) throw unsafeField("base");
     return base;
   }
@@ -566,6 +573,8 @@ class Fixed16Cursor extends CursorBase {
 function entryUnitsAt(w: Uint32Array, at: number, fixed: boolean): number {
   return fixed ? (encodingAt(w, at) === 0 ? 4 : 0) : variableUnitsAt(w, at);
 }
+
+Object.assign(CursorBase.prototype, LAYOUT_READERS);
 
 /** @internal the cursor class matching the list's codec. */
 export function createCursor(list: RangeList): RangeCursor {

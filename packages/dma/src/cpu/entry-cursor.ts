@@ -1,15 +1,15 @@
 import {
   checkU53,
   hi32,
+  LAYOUT_READERS,
+  type LayoutReaders,
   lengthHiOf,
   lengthLowOf,
   lo32,
   RlistError,
   typeAt,
-  variableBaseAt,
   variableExtraAt,
   variableLengthAt,
-  variableOffsetAt,
   variableUnitsAt,
   writeVariable24,
 } from "@rlist/encoding";
@@ -94,6 +94,13 @@ export class CpuEntryCursor {
   private _provider: P2pProvider | null = null;
   private _headAt = -1;
   private _head = -1;
+  // @rlist/encoding's layout readers, on the prototype (LAYOUT_READERS, assigned below): called
+  // through `this`, V8 inlines them with no per-call check of the target.
+  declare private readonly typeAt: LayoutReaders["typeAt"];
+  declare private readonly variableUnitsAt: LayoutReaders["variableUnitsAt"];
+  declare private readonly variableLengthAt: LayoutReaders["variableLengthAt"];
+  declare private readonly variableBaseAt: LayoutReaders["variableBaseAt"];
+  declare private readonly variableOffsetAt: LayoutReaders["variableOffsetAt"];
 
   constructor(list: CpuRangeList) {
     checkInstance("list", list, CpuRangeList);
@@ -136,14 +143,14 @@ export class CpuEntryCursor {
     const w = this._w;
     const at = this._at;
     // Type 1 (physical) stores the address; the folio types store the pfn and the offset in it.
-    const base = variableBaseAt(w, at);
-    if (typeAt(w, at) === 1) return base; // STORED_PHYSICAL (a literal in hot getters: see cursor.ts of @rlist/list)
-    return base * this._ps + variableOffsetAt(w, at);
+    const base = this.variableBaseAt(w, at);
+    if (this.typeAt(w, at) === 1) return base; // STORED_PHYSICAL (a literal in hot getters: see cursor.ts of @rlist/list)
+    return base * this._ps + this.variableOffsetAt(w, at);
   }
 
   /** True for a PHYSICAL (pageless) entry, false for a FOLIO entry. */
   get isPhysical(): boolean {
-    return typeAt(this._w, this._at) === 1; // STORED_PHYSICAL
+    return this.typeAt(this._w, this._at) === 1; // STORED_PHYSICAL
   }
 
   /** 0 for FOLIO, 1 for PHYSICAL. */
@@ -221,7 +228,7 @@ export class CpuEntryCursor {
       // branch per form, no check of the type: the list is the only writer of its RangeList and
       // never stores type 2 (the slow path checks every entry it lands on).
       // variableUnitsAt branches once per form (no arithmetic on the encoding): the step is predicted.
-      const units = variableUnitsAt(this._w, at);
+      const units = this.variableUnitsAt(this._w, at);
       if (units !== 0) {
         this._at = at;
         this._nxt = at + units;
@@ -276,8 +283,8 @@ export class CpuEntryCursor {
 
   /** Byte length of the stored entry at unit `at` of `w` (type 3, a page run, stores pages). */
   private _lengthAt(w: Uint32Array, at: number): number {
-    const len = variableLengthAt(w, at);
-    return typeAt(w, at) === 3 ? len * this._ps : len; // 3 = STORED_FOLIO_PAGES
+    const len = this.variableLengthAt(w, at);
+    return this.typeAt(w, at) === 3 ? len * this._ps : len; // 3 = STORED_FOLIO_PAGES
   }
 
   /** Brings the lazy position and index forward to the current entry (same words). */
@@ -478,6 +485,8 @@ export class CpuEntryCursor {
     return false;
   }
 }
+
+Object.assign(CpuEntryCursor.prototype, LAYOUT_READERS);
 
 /** Writes an entry in the 24-byte variable form (enc 2) at the start of `o`. */
 function putOwn(
