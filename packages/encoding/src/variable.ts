@@ -11,12 +11,10 @@ import {
   typeAt,
   variableBaseAt,
   variableBaseHiAt,
-  variableBaseIsSafe,
   variableBaseLoAt,
   variableExtraAt,
   variableLengthAt,
   variableLengthHiAt,
-  variableLengthIsSafe,
   variableOffsetAt,
   variableUnitsAt,
   variableUnitsFor,
@@ -81,16 +79,12 @@ function decode(words: Uint32Array, at: number, out: RangeEntry): number {
   const units = variableUnitsAt(words, at);
   if (units === 0) return 0; // encoding 3: the end marker
   if (at + units > words.length) throw truncatedError(words, at, units);
-  if (!variableLengthIsSafe(words, at)) throw unsafeDecodeError("length", at);
-  if (!variableBaseIsSafe(words, at)) throw unsafeDecodeError("base", at);
-  storeEntry(
-    out,
-    typeAt(words, at),
-    variableLengthAt(words, at),
-    variableBaseAt(words, at),
-    variableOffsetAt(words, at),
-    variableExtraAt(words, at),
-  );
+  // Above 2^53-1 a double rounds to 2^53 or more: one compare tells an unsafe value.
+  const length = variableLengthAt(words, at);
+  if (length > 9007199254740991) throw unsafeDecodeError("length", at);
+  const base = variableBaseAt(words, at);
+  if (base > 9007199254740991) throw unsafeDecodeError("base", at);
+  storeEntry(out, typeAt(words, at), length, base, variableOffsetAt(words, at), variableExtraAt(words, at));
   return units;
 }
 
