@@ -352,11 +352,13 @@ export class IommuDomain {
       this.freeIova(iova, size);
       return;
     }
+    if (this.flushQueue === null)
+      throw new RlistError("EINVAL", "a queued gather on a domain without a flush queue (strict mode)");
     const pfn = iova / this.granule;
     const pages = Math.ceil(size / this.granule);
     // Checked now, as freeIova() would: the queue frees it later, from a timer.
     this.iovad.checkFreeFast(pfn, pages);
-    const fq = this.flushQueue!;
+    const fq = this.flushQueue;
     if (fq.holds(pfn)) {
       throw new RlistError("EINVAL", `IOVA 0x${iova.toString(16)} is already on the flush queue`);
     }

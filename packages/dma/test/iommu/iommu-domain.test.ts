@@ -99,6 +99,14 @@ describe("gather-based unmap: a bad gather or flush-queue entry changes nothing"
     expect(d.flushQueue?.queuedGranules).toBe(1);
   });
 
+  it("dmaFreeIova of a gather marked queued on a strict domain (no flush queue) is EINVAL, the IOVA kept", () => {
+    const d = new IommuDomain();
+    const iova = d.allocIova(SZ_4K, 2 ** 48 - 1);
+    expect(code(() => d.dmaFreeIova(iova, SZ_4K, { ...d.gatherInit(), queued: true }))).toBe("EINVAL");
+    d.freeIova(iova, SZ_4K);
+    expect(d.idle).toBe(true);
+  });
+
   it("IovaFlushQueue#queue checks pfn, pages and bytes before it frees or flushes anything", () => {
     const d = new IommuDomain({ strict: false });
     const fq = d.flushQueue!;
