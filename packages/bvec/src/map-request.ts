@@ -29,7 +29,6 @@ import {
   PhysicalMemory,
   p2pMapType,
   swiotlbMaxMappingSize,
-  type TrackedDma,
 } from "@rlist/dma";
 import { formatValue, lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
@@ -85,7 +84,7 @@ export interface RequestSegmentCursor {
 const FACTORY: unique symbol = Symbol("mapRequest");
 
 /** A mapped request: its DMA segments, the figures, and `unmap()`. */
-export class MappedRequest implements TrackedDma {
+export class MappedRequest {
   readonly device: DmaDevice;
   readonly direction: DmaDirection;
   /** `blk_rq_dma_map_coalesce()`: the request went through one IOVA window. */

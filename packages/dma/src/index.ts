@@ -60,13 +60,7 @@ export { IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, IoPageTable, levelSize } from "./i
 export { SimClock } from "./iommu/sim-clock.js";
 export type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./mapping/cpu-source.js";
 export { isPageList, summarizeCpuList, summaryOf } from "./mapping/cpu-source.js";
-export type {
-  DmaDeviceCounters,
-  DmaDeviceInit,
-  OutstandingDma,
-  SyncAtResult,
-  TrackedDma,
-} from "./mapping/device.js";
+export type { DmaDeviceCounters, DmaDeviceInit, OutstandingDma } from "./mapping/device.js";
 export { DmaDevice } from "./mapping/device.js";
 export type { DeviceFault, DeviceRoute, DeviceTranslation } from "./mapping/device-view.js";
 export { deviceTranslate } from "./mapping/device-view.js";

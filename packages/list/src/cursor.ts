@@ -108,25 +108,30 @@ function corrupt(): RlistError {
 
 abstract class CursorBase implements RangeCursor {
   readonly list: RangeList;
-  /** Slab words of the current chunk. */
+  /** @internal Slab words of the current chunk. */
   protected _w: Uint32Array = ZERO_WORDS;
-  /** Unit index of the current entry in `_w`. */
+  /** @internal Unit index of the current entry in `_w`. */
   protected _at = 0;
-  /** Unit index of the entry after it (may be `_end`). */
+  /** @internal Unit index of the entry after it (may be `_end`). */
   protected _nxt = 0;
-  /** Unit index just past the current chunk's used area (as last read from its header). */
+  /**
+   * @internal Unit index just past the current chunk's used area (as last read from its header).
+   */
   protected _end = 0;
-  /** Unit index of the current chunk's header in `_w`. */
+  /** @internal Unit index of the current chunk's header in `_w`. */
   protected _cb = 0;
-  /** Ordinal of the current chunk in the list. */
+  /** @internal Ordinal of the current chunk in the list. */
   protected _k = -1;
-  protected _state = FRESH;
-  protected _epoch: number;
-  /** Lazy position: the entry at unit `_pAt` (<= `_at`, same chunk) has position `_pVal`, index `_pIdx`. */
+  /** @internal */ protected _state = FRESH;
+  /** @internal */ protected _epoch: number;
+  /**
+   * @internal Lazy position: the entry at unit `_pAt` (<= `_at`, same chunk) has position `_pVal`,
+   * index `_pIdx`.
+   */
   protected _pAt = 0;
-  protected _pVal = 0;
-  protected _pIdx = 0;
-  private readonly _raw = newRaw();
+  /** @internal */ protected _pVal = 0;
+  /** @internal */ protected _pIdx = 0;
+  /** @internal */ private readonly _raw = newRaw();
   // @rlist/encoding's layout readers, on the prototype (LAYOUT_READERS, assigned below): called
   // through `this`, V8 inlines them with no per-call check of the target.
   declare protected readonly encodingAt: LayoutReaders["encodingAt"];
@@ -148,9 +153,11 @@ abstract class CursorBase implements RangeCursor {
   }
 
   abstract next(): boolean;
-  /** Units of the entry at `at` of the current chunk (throws on an END marker). */
+  /** @internal Units of the entry at `at` of the current chunk (throws on an END marker). */
   protected abstract _unitsAt(at: number): number;
-  /** Linear search of the current chunk for `target`, from (`pos`, `idx`) at its start. */
+  /**
+   * @internal Linear search of the current chunk for `target`, from (`pos`, `idx`) at its start.
+   */
   protected abstract _scan(target: number, pos: number, idx: number): boolean;
   abstract get length(): number;
   abstract get base(): number;
@@ -310,7 +317,7 @@ abstract class CursorBase implements RangeCursor {
     return true;
   }
 
-  /** Makes chunk ordinal `k` current, with its start as the known position. */
+  /** @internal Makes chunk ordinal `k` current, with its start as the known position. */
   protected _enter(k: number): void {
     const list = this.list;
     const ix = list._ix;
@@ -326,14 +333,14 @@ abstract class CursorBase implements RangeCursor {
     this._pIdx = ix.first[k] as number;
   }
 
-  /** Positions on the entry at unit `at` of the current chunk. */
+  /** @internal Positions on the entry at unit `at` of the current chunk. */
   protected _land(at: number): void {
     this._at = at;
     this._nxt = at + this._unitsAt(at);
     this._state = ACTIVE;
   }
 
-  /** Brings the lazy position forward to the current entry. */
+  /** @internal Brings the lazy position forward to the current entry. */
   private _sync(): void {
     const r = this._raw;
     const list = this.list;
@@ -351,7 +358,7 @@ abstract class CursorBase implements RangeCursor {
     this._pIdx = i;
   }
 
-  /** Past the end: fields read 0, position = total, index = count. */
+  /** @internal Past the end: fields read 0, position = total, index = count. */
   protected _finish(): void {
     const list = this.list;
     this._state = DONE;
@@ -367,8 +374,8 @@ abstract class CursorBase implements RangeCursor {
   }
 
   /**
-   * The out-of-line part of next(): a fresh or finished cursor, chunk changes, and entries
-   * changed behind the cursor by appends (the tail grew) or merges (the last entry grew in
+   * @internal The out-of-line part of next(): a fresh or finished cursor, chunk changes, and
+   * entries changed behind the cursor by appends (the tail grew) or merges (the last entry grew in
    * place, or moved to the start of a new chunk, leaving an END marker where it was).
    *
    * Deliberately one self-contained function: V8 inlines by a bytecode budget and ranks
@@ -458,13 +465,13 @@ class VariableCursor extends CursorBase {
     return this._slowNext() === true; // a known boolean for the caller's loop test
   }
 
-  protected _unitsAt(at: number): number {
+  /** @internal */ protected _unitsAt(at: number): number {
     const units = variableUnitsAt(this._w, at);
     if (units === 0) throw corrupt();
     return units;
   }
 
-  protected _scan(target: number, pos: number, idx: number): boolean {
+  /** @internal */ protected _scan(target: number, pos: number, idx: number): boolean {
     const w = this._w;
     const end = this._end;
     let at = this._cb + 2;
@@ -523,12 +530,12 @@ class Fixed16Cursor extends CursorBase {
     return this._slowNext() === true; // a known boolean for the caller's loop test
   }
 
-  protected _unitsAt(at: number): number {
+  /** @internal */ protected _unitsAt(at: number): number {
     if (encodingAt(this._w, at) !== 0) throw corrupt();
     return 4;
   }
 
-  protected _scan(target: number, pos: number, idx: number): boolean {
+  /** @internal */ protected _scan(target: number, pos: number, idx: number): boolean {
     const w = this._w;
     const end = this._end;
     for (let at = this._cb + 2; at < end; at += 4) {

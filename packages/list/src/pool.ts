@@ -117,11 +117,11 @@ export class ChunkPool {
   _u32: Uint32Array;
   /** @internal the scratch page's first 64 bytes as u64s (kernel results). */
   readonly _scratch64: BigUint64Array;
-  private _kernels: ListKernels | null = null;
+  /** @internal */ private _kernels: ListKernels | null = null;
   private readonly perSlab: number;
   private readonly maxChunks: number;
   private slabCount = 0;
-  private _limit: number;
+  /** @internal */ private _limit: number;
   private faultHook: FaultHook | null = null;
   private attempts = 0;
   private freeHead = NIL;

@@ -221,14 +221,17 @@ export class RangeList implements Iterable<RangeEntry> {
   /** @internal bumped by truncate/clear: cursors taken before are stale */ _epoch = 0;
   /** @internal chunks held by reserve() */ _preload: number[] = [];
 
-  private _merge = false;
-  private _allocate = true;
-  private _fast8 = false;
-  private _fast16 = false;
+  /** @internal */ private _merge = false;
+  /** @internal */ private _allocate = true;
+  /** @internal */ private _fast8 = false;
+  /** @internal */ private _fast16 = false;
   /** @internal set while a canMerge hook runs (re-entrant appends: EBUSY) */ _busy = false;
   /** @internal scratch records (no per-append allocation) */ readonly _prev: Raw = newRaw();
-  private readonly _next: Raw = newRaw();
-  /** The fields {@link append} read, handed to its out-of-line part (doubles from the start). */
+  /** @internal */ private readonly _next: Raw = newRaw();
+  /**
+   * @internal The fields {@link append} read, handed to its out-of-line part (doubles from the
+   * start).
+   */
   private readonly _in: RangeEntry = { type: 0.5, length: 0.5, base: 0.5, offset: 0.5, extra: 0.5 };
   /** @internal */ readonly _hookPrev: RangeEntry = newEntry();
   /** @internal */ readonly _hookNext: RangeEntry = newEntry();
@@ -448,8 +451,8 @@ export class RangeList implements Iterable<RangeEntry> {
   }
 
   /**
-   * The rest of {@link append}, over the fields it read (in `_in`, all numbers): chunk changes,
-   * 16/24-byte and fixed16 entries, merges, errors.
+   * @internal The rest of {@link append}, over the fields it read (in `_in`, all numbers): chunk
+   * changes, 16/24-byte and fixed16 entries, merges, errors.
    */
   private _appendIn(): void {
     if (this._busy) throw busyError();
@@ -593,8 +596,9 @@ export class RangeList implements Iterable<RangeEntry> {
   }
 
   /**
-   * Throws the codec's error for an entry it refuses. `e` is the argument itself when it is not
-   * an object, else a fresh record of the values already read (never the caller's object again).
+   * @internal Throws the codec's error for an entry it refuses. `e` is the argument itself when it
+   * is not an object, else a fresh record of the values already read (never the caller's object
+   * again).
    */
   private _refuse(e: unknown, big = false): never {
     if (big) this.codec.unitsForBig(e as RangeEntryBig);
@@ -827,13 +831,15 @@ export class RangeList implements Iterable<RangeEntry> {
     this._totalBig = img.totalBig;
   }
 
-  /** Links a new tail chunk for the next entry (position = current total). */
+  /** @internal Links a new tail chunk for the next entry (position = current total). */
   private _openChunk(): void {
     const id = this._acquire();
     this._link(id, this._total, this._ix.posBig !== null ? this._totalExact() : 0n, this._count);
   }
 
-  /** @internal takes a chunk from the reserve or the pool; throws ENOSPC / ENOMEM, changing nothing. */
+  /**
+   * @internal takes a chunk from the reserve or the pool; throws ENOSPC / ENOMEM, changing nothing.
+   */
   _acquire(): number {
     this._ix.reserve(this._ix.length + 1);
     const id = this._preload.pop();
@@ -847,7 +853,9 @@ export class RangeList implements Iterable<RangeEntry> {
     return this.pool.alloc();
   }
 
-  /** @internal makes chunk `id` the new tail, its first entry at position `pos` with index `first`. */
+  /**
+   * @internal makes chunk `id` the new tail, its first entry at position `pos` with index `first`.
+   */
   _link(id: number, pos: number, posBig: bigint, first: number): void {
     const w = this.pool.words(id);
     const hdr = this.pool.wordBase(id);

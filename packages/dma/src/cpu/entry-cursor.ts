@@ -66,34 +66,54 @@ function corrupt(what: string): RlistError {
  */
 export class CpuEntryCursor {
   readonly list: CpuRangeList;
-  /** The default store, read through its chunk view; null for another {@link EntryStore}. */
+  /**
+   * @internal The default store, read through its chunk view; null for another {@link EntryStore}.
+   */
   private readonly _rl: RangeList | null;
-  /** Cursor of another EntryStore (null for a RangeList store). */
+  /** @internal Cursor of another EntryStore (null for a RangeList store). */
   private readonly _sc: EntryStoreCursor | null;
-  private readonly _span: ChunkSpan;
-  /** Fields get initialisers so V8 keeps them as small integers (a field first set to undefined is generic). */
+  /** @internal */ private readonly _span: ChunkSpan;
+  /**
+   * @internal Fields get initialisers so V8 keeps them as small integers (a field first set to
+   * undefined is generic).
+   */
   private readonly _ps: number = 0;
-  /** 24-byte copy of an entry that is not in a RangeList chunk (pending, or another store's). */
+  /**
+   * @internal 24-byte copy of an entry that is not in a RangeList chunk (pending, or another
+   * store's).
+   */
   private _own: Uint32Array = NO_OWN;
-  /** Words holding the current entry: a chunk's slab, `_own`, or ZERO_WORDS. */
+  /** @internal Words holding the current entry: a chunk's slab, `_own`, or ZERO_WORDS. */
   private _w: Uint32Array = ZERO_WORDS;
-  /** Unit of the current entry in `_w`, of the entry after it, and the chunk's end (as last read). */
+  /**
+   * @internal Unit of the current entry in `_w`, of the entry after it, and the chunk's end (as
+   * last read).
+   */
   private _at = 0;
-  private _nxt = 0;
-  private _end = 0;
-  /** Chunk ordinal of `_w` (-1: not in a chunk); for another store, the index its cursor is on. */
+  /** @internal */ private _nxt = 0;
+  /** @internal */ private _end = 0;
+  /**
+   * @internal Chunk ordinal of `_w` (-1: not in a chunk); for another store, the index its cursor
+   * is on.
+   */
   private _k = -1;
-  private _state = FRESH;
-  private _epoch = 0;
-  /** Lazy position: the entry at unit `_pAt` (<= `_at`, same words) has position `_pVal`, index `_pIdx`. */
+  /** @internal */ private _state = FRESH;
+  /** @internal */ private _epoch = 0;
+  /**
+   * @internal Lazy position: the entry at unit `_pAt` (<= `_at`, same words) has position `_pVal`,
+   * index `_pIdx`.
+   */
   private _pAt = 0;
-  private _pVal = 0;
-  private _pIdx = 0;
-  /** Lazy lookups, valid while `_providerAt` / `_headAt` is `_at` (-1: none; reset when `_w` changes). */
+  /** @internal */ private _pVal = 0;
+  /** @internal */ private _pIdx = 0;
+  /**
+   * @internal Lazy lookups, valid while `_providerAt` / `_headAt` is `_at` (-1: none; reset when
+   * `_w` changes).
+   */
   private _providerAt = -1;
-  private _provider: P2pProvider | null = null;
-  private _headAt = -1;
-  private _head = -1;
+  /** @internal */ private _provider: P2pProvider | null = null;
+  /** @internal */ private _headAt = -1;
+  /** @internal */ private _head = -1;
   // @rlist/encoding's layout readers, on the prototype (LAYOUT_READERS, assigned below): called
   // through `this`, V8 inlines them with no per-call check of the target.
   declare private readonly typeAt: LayoutReaders["typeAt"];
@@ -281,13 +301,16 @@ export class CpuEntryCursor {
     throw corrupt("chunk entries do not add up to the chunk positions");
   }
 
-  /** Byte length of the stored entry at unit `at` of `w` (type 3, a page run, stores pages). */
+  /**
+   * @internal Byte length of the stored entry at unit `at` of `w` (type 3, a page run, stores
+   * pages).
+   */
   private _lengthAt(w: Uint32Array, at: number): number {
     const len = this.variableLengthAt(w, at);
     return this.typeAt(w, at) === 3 ? len * this._ps : len; // 3 = STORED_FOLIO_PAGES
   }
 
-  /** Brings the lazy position and index forward to the current entry (same words). */
+  /** @internal Brings the lazy position and index forward to the current entry (same words). */
   private _sync(): void {
     const w = this._w;
     let a = this._pAt;
@@ -304,15 +327,15 @@ export class CpuEntryCursor {
     this._pIdx = i;
   }
 
-  private _resync(): void {
+  /** @internal */ private _resync(): void {
     this._epoch = this.list._epoch;
     this._state = ACTIVE; // every caller lands or finishes next; only FRESH matters to next()
     this._k = -1;
   }
 
   /**
-   * Out of line: a fresh or finished cursor, staleness, the end of a chunk (appends may have grown
-   * it), the next chunk, the pending entry, another store's entries, corrupt words.
+   * @internal Out of line: a fresh or finished cursor, staleness, the end of a chunk (appends may
+   * have grown it), the next chunk, the pending entry, another store's entries, corrupt words.
    *
    * Deliberately one self-contained function for the RangeList case, like `@rlist/list`'s cursor:
    * V8 inlines by a bytecode budget (a function above 460 bytecodes is never inlined) and ranks
@@ -380,7 +403,7 @@ export class CpuEntryCursor {
     return true;
   }
 
-  /** Makes RangeList chunk `k` current, its first entry the lazy position's anchor. */
+  /** @internal Makes RangeList chunk `k` current, its first entry the lazy position's anchor. */
   private _enterChunk(rl: RangeList, k: number): void {
     const span = this._span;
     rl.chunkSpan(k, span);
@@ -392,7 +415,10 @@ export class CpuEntryCursor {
     this._pIdx = span.firstIndex;
   }
 
-  /** Lands on stored entry `index` (at byte `position`) of a RangeList: its chunk by binary search. */
+  /**
+   * @internal Lands on stored entry `index` (at byte `position`) of a RangeList: its chunk by
+   * binary search.
+   */
   private _landIndex(rl: RangeList, index: number, position: number): void {
     const span = this._span;
     let lo = 0;
@@ -413,7 +439,7 @@ export class CpuEntryCursor {
     this._pIdx = index;
   }
 
-  /** Positions on the stored entry at unit `at` of the current chunk (checked). */
+  /** @internal Positions on the stored entry at unit `at` of the current chunk (checked). */
   private _land(at: number): void {
     const units = variableUnitsAt(this._w, at);
     if (units === 0) throw corrupt("an end marker inside a chunk's entries");
@@ -426,8 +452,8 @@ export class CpuEntryCursor {
   }
 
   /**
-   * Positions on entry `index` at byte `position` when it is not read from a RangeList chunk: the
-   * pending entry, or an entry of another store; false (finished) past the end.
+   * @internal Positions on entry `index` at byte `position` when it is not read from a RangeList
+   * chunk: the pending entry, or an entry of another store; false (finished) past the end.
    */
   private _load(index: number, position: number): boolean {
     const list = this.list;
@@ -472,7 +498,7 @@ export class CpuEntryCursor {
     return true;
   }
 
-  private _finish(): false {
+  /** @internal */ private _finish(): false {
     this._state = DONE;
     this._w = ZERO_WORDS;
     this._k = -1;

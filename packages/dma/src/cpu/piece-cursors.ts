@@ -14,14 +14,17 @@ import { CpuEntryCursor } from "./entry-cursor.js";
 abstract class SplitCursor {
   readonly list: CpuRangeList;
   protected readonly entry: CpuEntryCursor;
-  protected readonly _ps: number = 0;
-  /** 1 / page size: exact for a power of two, so `Math.floor(x * _invPs)` is the page frame of x. */
+  /** @internal */ protected readonly _ps: number = 0;
+  /**
+   * @internal 1 / page size: exact for a power of two, so `Math.floor(x * _invPs)` is the page
+   * frame of x.
+   */
   protected readonly _invPs: number = 0;
-  protected _position = 0;
-  protected _phys = 0;
-  protected _length = 0;
-  protected _remaining = 0;
-  /** Page frame (folio cursor: folio head) of the piece; the subclass keeps it. */
+  /** @internal */ protected _position = 0;
+  /** @internal */ protected _phys = 0;
+  /** @internal */ protected _length = 0;
+  /** @internal */ protected _remaining = 0;
+  /** @internal Page frame (folio cursor: folio head) of the piece; the subclass keeps it. */
   protected _pfn = 0;
   #epoch = 0;
 

@@ -122,14 +122,14 @@ export class DmaRangeList {
   }
 
   #frozen = false;
-  private _base = 0;
-  private _identityCount = -1;
-  private _identityLength = -1;
-  /** The stored entries; null in identity mode. */
+  /** @internal */ private _base = 0;
+  /** @internal */ private _identityCount = -1;
+  /** @internal */ private _identityLength = -1;
+  /** @internal The stored entries; null in identity mode. */
   private readonly _list: RangeList | null;
-  private readonly _source: PhysEntrySource | null;
-  private readonly _directOffset: number;
-  private readonly _scratch = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+  /** @internal */ private readonly _source: PhysEntrySource | null;
+  /** @internal */ private readonly _directOffset: number;
+  /** @internal */ private readonly _scratch = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
 
   constructor(
     options: DmaRangeListOptions = {},

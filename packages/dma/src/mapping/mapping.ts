@@ -10,7 +10,7 @@ import { formatValue, RlistError } from "@rlist/encoding";
 import { DmaKind, type DmaRangeList, freezeDmaList } from "../dma-list/dma-range-list.js";
 import { checkFactory } from "../factory.js";
 import type { CpuListSource } from "./cpu-source.js";
-import type { DmaDevice, OutstandingDma, SyncAtResult, TrackedDma } from "./device.js";
+import type { DmaDevice, OutstandingDma, SyncAtResult } from "./device.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
 import type { MappingRecord } from "./mapping-record.js";
 
@@ -50,7 +50,7 @@ export function releaseOwnedMapping(mapping: DmaMapping): void {
 }
 
 /** A live mapping: the DMA list plus what is needed to sync and unmap it. */
-export class DmaMapping implements TrackedDma {
+export class DmaMapping {
   static {
     setOwner = (m, owner) => {
       m.#owner = owner;

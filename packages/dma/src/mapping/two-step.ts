@@ -34,7 +34,7 @@ import { checkFactory, FACTORY } from "../factory.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
 import { PageIntervalSet } from "../rdma/page-intervals.js";
-import { DmaDevice, type OutstandingDma, type TrackedDma } from "./device.js";
+import { DmaDevice, type OutstandingDma } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 
 /** What the library knows about a window; never reachable from the caller's object. */
@@ -65,7 +65,7 @@ let recordOf: (state: unknown) => IovaRecord | undefined;
  * Like `struct dma_iova_state`: the window's DMA address and the requested size. Only
  * {@link iovaAlloc} makes one; the functions of this module refuse any other object.
  */
-export class IovaState implements TrackedDma {
+export class IovaState {
   static {
     recordOf = (state) =>
       typeof state === "object" && state !== null && #record in state ? state.#record : undefined;
