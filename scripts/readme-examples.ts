@@ -14,6 +14,8 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import type { RlistErrorCode } from "../packages/encoding/src/index.js";
+import { expectCode } from "./expect-code.js";
 
 export interface ReadmeExample {
   /** The heading of the section the block is in. */
@@ -94,7 +96,7 @@ function check(actual: unknown, expected: () => unknown, where: string): void {
 }
 
 function throws(fn: () => unknown, code: string, where: string): void {
-  expect(fn, where).toThrow(expect.objectContaining({ code }));
+  expectCode(fn, code as RlistErrorCode, where);
 }
 
 /** Runs blocks in one scope (a block and the ones it continues); returns what they logged. */

@@ -6,26 +6,31 @@ import { describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-function walk(dir: string, out: string[] = []): string[] {
+function walk(dir: string, suffix: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === "node_modules" || entry.name === "dist") continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) walk(path, out);
-    else if (entry.name.endsWith(".test.ts")) out.push(relative(root, path));
+    if (entry.isDirectory()) walk(path, suffix, out);
+    else if (entry.name.endsWith(suffix)) out.push(relative(root, path));
   }
   return out;
 }
 
-const testFiles = [
-  ...readdirSync(join(root, "packages")).flatMap((pkg) => {
-    try {
-      return walk(join(root, "packages", pkg, "test"));
-    } catch {
-      return []; // a package without tests
-    }
-  }),
-  ...walk(join(root, "scripts")),
-].sort();
+/** Every `*<suffix>` file under the packages' test/ folders and scripts/. */
+function testTree(suffix: string): string[] {
+  return [
+    ...readdirSync(join(root, "packages")).flatMap((pkg) => {
+      try {
+        return walk(join(root, "packages", pkg, "test"), suffix);
+      } catch {
+        return []; // a package without tests
+      }
+    }),
+    ...walk(join(root, "scripts"), suffix),
+  ].sort();
+}
+
+const testFiles = testTree(".test.ts");
 
 describe("test file names", () => {
   it("finds the test tree", () => {
@@ -44,5 +49,22 @@ describe("test file names", () => {
       (f) => f.endsWith(".prop.test.ts") && !/from "fast-check"/.test(readFileSync(join(root, f), "utf8")),
     );
     expect(noProperty).toEqual([]);
+  });
+});
+
+describe("error-code assertions", () => {
+  const sources = testTree(".ts").filter((f) => f !== "scripts/expect-code.ts");
+  const read = (f: string) => readFileSync(join(root, f), "utf8");
+
+  it("one expectCode and one codeOf (scripts/expect-code.ts): no file defines its own", () => {
+    const own = sources.filter((f) =>
+      /\b(function|const|let)\s+(expectCode|codeOf|expectRlist\w*|toThrowCode)\b/.test(read(f)),
+    );
+    expect(own).toEqual([]);
+  });
+
+  it("no test matches an error by a bare code property (an asymmetric matcher): use expectCode", () => {
+    const loose = sources.filter((f) => /objectContaining\(\{\s*code\b/.test(read(f)));
+    expect(loose).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../scripts/expect-code.js";
 import {
   Bio,
   BioSegmentCursor,
@@ -11,8 +12,6 @@ import {
   P2pMixError,
   queueLimits,
 } from "../src/index.js";
-
-const code = (c: string) => expect.objectContaining({ code: c });
 
 describe("BvecArray", () => {
   it("stores 16 bytes per bvec and round-trips large PFNs exactly", () => {
@@ -30,14 +29,14 @@ describe("BvecArray", () => {
 
   it("rejects bad fields and a full table without changing anything", () => {
     const a = new BvecArray(1);
-    expect(() => a.push(-1, 1, 0)).toThrow(code("ERANGE"));
-    expect(() => a.push(1, 2 ** 32, 0)).toThrow(code("ERANGE"));
-    expect(() => a.push(1, 1, 0.5)).toThrow(code("ERANGE"));
-    expect(() => a.push(2 ** 41, 1, 0)).toThrow(code("ERANGE")); // phys above 2^53-1
+    expectCode(() => a.push(-1, 1, 0), "ERANGE");
+    expectCode(() => a.push(1, 2 ** 32, 0), "ERANGE");
+    expectCode(() => a.push(1, 1, 0.5), "ERANGE");
+    expectCode(() => a.push(2 ** 41, 1, 0), "ERANGE"); // phys above 2^53-1
     a.push(1, 1, 0);
-    expect(() => a.push(2, 1, 0)).toThrow(code("ENOSPC"));
+    expectCode(() => a.push(2, 1, 0), "ENOSPC");
     expect(a.count).toBe(1);
-    expect(() => a.get(1)).toThrow(code("EFAULT"));
+    expectCode(() => a.get(1), "EFAULT");
   });
 });
 
@@ -46,13 +45,13 @@ describe("BvecIter", () => {
     const it = new BvecIter({ sector: 2 ** 53 - 1 });
     it.addSectors(1);
     expect(it.sectorBig).toBe(2n ** 53n);
-    expect(() => it.sector).toThrow(code("ERANGE"));
+    expectCode(() => it.sector, "ERANGE");
     it.sectorBig = 2n ** 64n - 1n;
     it.addSectors(2);
     expect(it.sectorBig).toBe(1n); // wraps like a u64
-    expect(() => {
+    expectCode(() => {
       it.sectorBig = 2n ** 64n;
-    }).toThrow(code("ERANGE"));
+    }, "ERANGE");
   });
 
   it("steps over zero-length bvecs only while bytes remain", () => {
@@ -71,7 +70,7 @@ describe("BvecIter", () => {
   it("advanceExact refuses an overrun and leaves the iterator alone", () => {
     const v = BvecArray.from([{ page: 1, len: 100, offset: 0 }]);
     const it = new BvecIter({ size: 100 });
-    expect(() => bvecIterAdvanceExact(v, it, 101)).toThrow(code("ERANGE"));
+    expectCode(() => bvecIterAdvanceExact(v, it, 101), "ERANGE");
     expect([it.size, it.idx, it.bvecDone]).toEqual([100, 0, 0]);
   });
 
@@ -81,7 +80,7 @@ describe("BvecIter", () => {
       { page: 5, len: 100, offset: 0 },
     ]);
     const it = new BvecIter({ size: 200 });
-    expect(() => bvecIterAdvanceSingle(v, it, 101)).toThrow(code("ERANGE"));
+    expectCode(() => bvecIterAdvanceSingle(v, it, 101), "ERANGE");
     bvecIterAdvanceSingle(v, it, 100);
     expect([it.idx, it.bvecDone, it.size]).toEqual([1, 0, 100]);
   });
@@ -89,10 +88,10 @@ describe("BvecIter", () => {
   it("reports EFAULT when bi_size claims more bytes than the table holds", () => {
     const v = BvecArray.from([{ page: 1, len: 100, offset: 0 }]);
     const it = new BvecIter({ size: 300 });
-    expect(() => bvecIterAdvance(v, it, 200)).toThrow(code("EFAULT"));
+    expectCode(() => bvecIterAdvance(v, it, 200), "EFAULT");
     expect([it.size, it.idx]).toEqual([300, 0]);
     bvecIterAdvance(v, it, 100);
-    expect(() => mpBvecIterLen(v, it)).toThrow(code("EFAULT"));
+    expectCode(() => mpBvecIterLen(v, it), "EFAULT");
   });
 });
 
@@ -145,7 +144,7 @@ describe("Bio.addPage", () => {
     expect(() => p2p.addPage(0x10, 4096, 0)).toThrow(P2pMixError); // ordinary RAM
     expect(p2p.vecs.toArray()).toEqual([{ page: 0x1000, len: 8192, offset: 0 }]);
     const holes = new Bio({ pgmaps: { pgmapIdOf: (pfn: number) => (pfn === 0x66 ? -1 : 0) } });
-    expect(() => holes.addPage(0x66, 4096, 0)).toThrow(code("EFAULT"));
+    expectCode(() => holes.addPage(0x66, 4096, 0), "EFAULT");
     expect(holes.vcnt).toBe(0);
   });
 
@@ -153,11 +152,11 @@ describe("Bio.addPage", () => {
     const bio = new Bio({ maxVecs: 2 });
     bio.addPage(1, 100, 0);
     bio.addPage(3, 100, 0);
-    expect(() => bio.addPage(5, 100, 0)).toThrow(code("ENOSPC"));
+    expectCode(() => bio.addPage(5, 100, 0), "ENOSPC");
     expect(bio.addPage(3, 100, 100)).toBe("merged"); // a merge still fits
     const big = new Bio();
     big.addPage(0, 0xffff_f000, 0);
-    expect(() => big.addPage(0x100000, 0x1000, 0)).toThrow(code("ENOSPC"));
+    expectCode(() => big.addPage(0x100000, 0x1000, 0), "ENOSPC");
     expect(big.addPage(0x100000, 0xfff, 0)).toBe("added");
     expect(big.size).toBe(0xffff_ffff);
   });
@@ -165,8 +164,8 @@ describe("Bio.addPage", () => {
   it("rejects clones and zero lengths", () => {
     const bio = new Bio();
     bio.addPage(1, 100, 0);
-    expect(() => bio.clone().addPage(2, 1, 0)).toThrow(code("EINVAL"));
-    expect(() => bio.addPage(2, 0, 0)).toThrow(code("EINVAL"));
+    expectCode(() => bio.clone().addPage(2, 1, 0), "EINVAL");
+    expectCode(() => bio.addPage(2, 0, 0), "EINVAL");
   });
 });
 
@@ -186,9 +185,9 @@ describe("Bio.view", () => {
       [9, 0, 1024],
     ]);
     expect([bio.sector, bio.cloned]).toEqual([8, true]);
-    expect(() => bio.addPage(3, 1, 0)).toThrow(code("EINVAL"));
-    expect(() => Bio.view(table, { idx: 2, size: 4097 })).toThrow(code("EFAULT"));
-    expect(() => Bio.view(table, { idx: 1, bvecDone: 5000, size: 1 })).toThrow(code("EFAULT"));
+    expectCode(() => bio.addPage(3, 1, 0), "EINVAL");
+    expectCode(() => Bio.view(table, { idx: 2, size: 4097 }), "EFAULT");
+    expectCode(() => Bio.view(table, { idx: 1, bvecDone: 5000, size: 1 }), "EFAULT");
   });
 });
 

@@ -4,6 +4,7 @@
  * Symbol and as an object whose toString throws, so no message template can throw instead.
  */
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import {
   DESCRIBE_MAX_UNITS,
   describe as describeWords,
@@ -18,23 +19,10 @@ import {
   isEndMarker,
   makeHeader,
   type RangeEntry,
-  RlistError,
-  type RlistErrorCode,
   variableCodec,
   variableUnitsForFields,
   variableUnitsOfHeader,
 } from "../src/index.js";
-
-function codeOf(fn: () => unknown): RlistErrorCode | string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof RlistError
-      ? err.code
-      : `not an RlistError: ${(err as Error)?.name}: ${(err as Error)?.message}`;
-  }
-  return "no error";
-}
 
 /** An object whose conversions throw (a fresh one each time: decode may write into it). */
 function throwingToString(): object {

@@ -4,13 +4,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../scripts/expect-code.js";
 import {
   type Codec,
   entryForm,
   fixed16Codec,
   type RangeEntry,
   type RangeEntryBig,
-  RlistError,
   type RlistErrorCode,
   variableCodec,
 } from "../src/index.js";
@@ -20,19 +20,6 @@ const codecs = [variableCodec, fixed16Codec];
 const SENTINEL = 0x5a5a_5a5a;
 const good: RangeEntry = { type: 1, length: 4096, base: 0x1000, offset: 0, extra: 0 };
 const goodBig: RangeEntryBig = { type: 1, length: 4096n, base: 0x1000n, offset: 0, extra: 0 };
-
-/** Runs `fn`, expects an RlistError with `code`, and returns it. */
-function expectCode(fn: () => unknown, code: RlistErrorCode): RlistError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(RlistError);
-  expect((caught as RlistError).code).toBe(code);
-  return caught as RlistError;
-}
 
 type Bad = [field: string, value: unknown, code: RlistErrorCode];
 

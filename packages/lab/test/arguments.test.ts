@@ -1,10 +1,5 @@
-/**
- * The lab's exports refuse wrong-typed and out-of-range arguments with an RlistError (EINVAL for
- * a wrong type, ERANGE for a number outside its range), before they change anything. A sample of
- * each module; the hostile-input suite (packages/hostile) calls every export.
- */
-import { RlistError } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import {
   barChart,
   createRng,
@@ -22,16 +17,6 @@ import {
   runStudy,
   textTable,
 } from "../src/index.js";
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof RlistError) return err.code;
-    return `not an RlistError: ${String(err)}`;
-  }
-  return "returned";
-}
 
 const quietIo = { out: () => {}, err: () => {}, cwd: "/" };
 

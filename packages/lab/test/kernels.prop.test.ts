@@ -1,6 +1,7 @@
 import { PhysicalMemory } from "@rlist/dma";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../scripts/expect-code.js";
 import { takeMemory } from "../src/kernels/memory.js";
 import { exampleP2pMachine } from "../src/machine/example-p2p.js";
 import { bioVec, bioVecPage } from "../src/representations/bvec.js";
@@ -202,7 +203,7 @@ describe("kernel memories", () => {
   });
 
   it("refuses data past the 4 GiB of a wasm32 memory", () => {
-    expect(() => takeMemory(2 ** 32)).toThrow(expect.objectContaining({ code: "ENOMEM" }));
+    expectCode(() => takeMemory(2 ** 32), "ENOMEM");
   });
 });
 

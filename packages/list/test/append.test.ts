@@ -1,6 +1,7 @@
 import { fixed16Codec, type RangeEntry, type RangeEntryBig, variableCodec } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { ChunkPool, RangeList } from "../src/index.js";
 import {
   newRaw,
@@ -14,7 +15,7 @@ import {
   writeFixed16,
   writeVariable,
 } from "../src/raw.js";
-import { codeOf, expectSnapshot, snapshot } from "./helpers.js";
+import { expectSnapshot, snapshot } from "./helpers.js";
 import { arbEntry, MAX_U64, toNum, unitsOf } from "./model.js";
 
 const e = (length: number, base = 0, type = 0, offset = 0, extra = 0): RangeEntry => ({

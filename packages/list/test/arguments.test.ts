@@ -4,9 +4,10 @@
  * they were; hooks cannot change the list under a merge.
  */
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import * as listKernel from "../src/generated/list.wasm.js";
 import { ChunkPool, entryUnits, instantiateKernel, newChunkSpan, RangeList } from "../src/index.js";
-import { codeOf, expectSnapshot, snapshot } from "./helpers.js";
+import { expectSnapshot, snapshot } from "./helpers.js";
 
 function throwingToString(): object {
   return {

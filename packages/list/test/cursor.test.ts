@@ -1,8 +1,8 @@
 import type { RangeEntry, RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { ChunkPool, RangeList } from "../src/index.js";
-import { codeOf } from "./helpers.js";
 import { Model } from "./model.js";
 
 const e = (length: number, base = 0, type = 0, offset = 0, extra = 0): RangeEntry => ({

@@ -7,8 +7,9 @@
 import type { RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { type ChunkBytes, ChunkPool, RangeList } from "../src/index.js";
-import { checkAgainst, codeOf, expectSnapshot, snapshot } from "./helpers.js";
+import { checkAgainst, expectSnapshot, snapshot } from "./helpers.js";
 import { arbEntry, type CodecName, isSafe, Model, toNum, unitsOf } from "./model.js";
 
 /**

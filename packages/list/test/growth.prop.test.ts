@@ -10,8 +10,9 @@
 import type { RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { type ChunkBytes, ChunkPool, newChunkSpan, RangeList } from "../src/index.js";
-import { checkInvariants, codeOf } from "./helpers.js";
+import { checkInvariants } from "./helpers.js";
 import { arbEntry, type CodecName } from "./model.js";
 
 const CHUNKS: ChunkBytes[] = [128, 512, 4096];

@@ -106,16 +106,6 @@ export function expectSnapshot(list: RangeList, s: Snapshot): void {
   checkInvariants(list);
 }
 
-/** Runs `fn` and returns the RlistError code it throws (fails the test if it does not). */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code ?? `not an RlistError: ${String(err)}`;
-  }
-  throw new Error("expected a throw");
-}
-
 /**
  * An entry whose fields are getters that count their reads: field `f` answers `first[f]` on its
  * first read and `later[f]` on every read after (to catch an entry point that validates one read

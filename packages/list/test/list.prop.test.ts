@@ -6,8 +6,9 @@
 import type { RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { type ChunkBytes, ChunkPool, RangeList } from "../src/index.js";
-import { checkAgainst, checkInvariants, codeOf } from "./helpers.js";
+import { checkAgainst, checkInvariants } from "./helpers.js";
 import { arbOps, type CodecName, isSafe, MAX_U64, Model, type Op, SAFE, toNum } from "./model.js";
 
 const CHUNKS: ChunkBytes[] = [128, 512, 4096];

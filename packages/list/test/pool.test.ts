@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { ChunkPool, RangeList } from "../src/index.js";
-import { codeOf } from "./helpers.js";
 
 describe("ChunkPool", () => {
   it("carves chunks from slabs of its WebAssembly.Memory and reports them", () => {

@@ -8,8 +8,9 @@
 import type { RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { ChunkPool, RangeList } from "../src/index.js";
-import { checkAgainst, codeOf, expectSnapshot, fickleEntry, snapshot } from "./helpers.js";
+import { checkAgainst, expectSnapshot, fickleEntry, snapshot } from "./helpers.js";
 import { arbEntry, type CodecName, isSafe, Model, toNum } from "./model.js";
 
 const HOSTILE_NUMBER = { type: 7, length: -1, base: 2 ** 64, offset: -1, extra: 2 ** 32 + 5 };

@@ -1,8 +1,9 @@
 import type { RangeEntryBig } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { type ChunkBytes, ChunkPool, FORMAT_VERSION, MAGIC, RangeList } from "../src/index.js";
-import { checkAgainst, codeOf } from "./helpers.js";
+import { checkAgainst } from "./helpers.js";
 import { arbEntry, type CodecName, Model } from "./model.js";
 
 const HEADER_WORDS = 10;

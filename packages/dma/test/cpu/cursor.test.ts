@@ -6,9 +6,9 @@
 import { RangeList } from "@rlist/list";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import type { EntryStore } from "../../src/cpu/entry-store.js";
-import { expectCode } from "../expect-code.js";
 import { BAR, build, HIGH, newList, opsArb, PS, STORES, world } from "./list-fixture.js";
 
 describe("CpuEntryCursor against the model, every store", () => {

@@ -4,10 +4,10 @@
  * or refuses).
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { summarizeCpuList } from "../../src/mapping/cpu-source.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 import { ArrayCpuList } from "../mapping/helpers.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

@@ -2,9 +2,9 @@
 import { ChunkPool, RangeList } from "@rlist/list";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { MarkHistory } from "../../src/cpu/mark.js";
-import { expectCode } from "../expect-code.js";
 import { applyOps, build, newList, opsArb, PS, STORES, type Store, world } from "./list-fixture.js";
 import { ListModel } from "./model.js";
 

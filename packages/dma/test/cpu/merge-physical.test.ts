@@ -3,13 +3,13 @@
  * extension (the prototype's rlscpu_append_physical() never merges); off by default.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 
 const BAR = 0x38_0000_0000;
 const SZ_2M = 0x20_0000;

@@ -2,10 +2,10 @@
 import { ChunkPool, entryUnits, RangeList } from "@rlist/list";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 import { build, opsArb } from "./list-fixture.js";
 
 const memory = () => new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

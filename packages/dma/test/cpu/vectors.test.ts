@@ -1,9 +1,9 @@
 /** The rlist_cpu vectors of docs/vectors.md#rlist_cpu-vectors (INTENDED column), PAGE = 4096. */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 
 /** RAM [0, 0x401000) then a 4K P2P BAR right after it, so pfn 0x400 (RAM) and 0x401 (P2P) touch. */
 function setup() {

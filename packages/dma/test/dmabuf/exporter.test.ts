@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { DmaKind, type DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { sgEntriesForDmaList } from "../../src/dmabuf/scatterlist-split.js";
 import type { DmaDevice } from "../../src/mapping/device.js";
 import { deviceTranslate } from "../../src/mapping/device-view.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
-import { expectCode } from "../expect-code.js";
 import { barList, GiB, gpuTopology, importerDevice, systemList, systemMemory } from "./fixture.js";
 
 /** Physical address the device reaches at byte `b` of a DMA list, or -1. */

@@ -7,13 +7,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import type { DmaRangeList } from "../../src/dma-list/dma-range-list.js";
 import { type DmaBufAttachment, DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 

@@ -5,6 +5,7 @@
  * mapping behind an RDMA MR (deregister it instead).
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
@@ -12,7 +13,6 @@ import { DmaDevice } from "../../src/mapping/device.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE } from "../../src/rdma/access.js";
 import { registerMemoryRegion } from "../../src/rdma/registration.js";
-import { expectCode } from "../expect-code.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 

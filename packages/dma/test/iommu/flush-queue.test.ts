@@ -5,6 +5,7 @@
  * flush-queue.prop.test.ts.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import {
   IOVA_DEFAULT_FQ_SIZE,
@@ -21,7 +22,6 @@ import { deviceTranslate } from "../../src/mapping/device-view.js";
 import { mapRangeList } from "../../src/mapping/mapper.js";
 import { iovaAlloc, iovaDestroy, iovaLink, iovaSync, iovaUnlink } from "../../src/mapping/two-step.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 
 const PS = 4096;
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

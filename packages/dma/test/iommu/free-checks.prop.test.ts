@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
-import { expectCode } from "../expect-code.js";
 
 function state(d: IommuDomain) {
   return JSON.stringify([d.iovad.ranges(), d.iovad.outstandingGranules, d.iovad.cachedGranulesCount]);

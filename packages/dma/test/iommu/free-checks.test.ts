@@ -5,9 +5,9 @@
  * allocation's is EINVAL and frees nothing, so a later allocation can never overlap a live one.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { IovaAllocator } from "../../src/iommu/iova-allocator.js";
-import { expectCode } from "../expect-code.js";
 
 const LIMIT = 2 ** 48 - 1;
 

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
 import { IommuDomain, type IommuDomainOptions } from "../../src/iommu/iommu-domain.js";
@@ -16,7 +17,6 @@ import { mapRangeList } from "../../src/mapping/mapper.js";
 import { IO_TLB_SEGSIZE, IO_TLB_SIZE, SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { iovaAlloc, iovaDestroy, iovaLink, iovaSync, iovaUnlink } from "../../src/mapping/two-step.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 
 const PS = 4096;
 const POOL = 0x3000_0000;

@@ -1,22 +1,12 @@
 import { readFileSync } from "node:fs";
-import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { type IomemResourceBig, parseIomem, parseIomemBig } from "../../src/memory/iomem.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { regionsFromIomem } from "../../src/memory/regions.js";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
-const expectCode = (fn: () => unknown, code: string) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(isRlistError(err), String(err)).toBe(true);
-    expect((err as { code: string }).code).toBe(code);
-    return err as Error;
-  }
-  throw new Error(`expected ${code}`);
-};
 
 describe("parseIomem on this machine's /proc/iomem (AWS EPYC VM, captured as root)", () => {
   const text = fixture("iomem-aws-epyc-vm.txt");

@@ -1,20 +1,10 @@
-import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { buildTestTopology } from "../pci/helpers.js";
 
 const GiB = 2 ** 30;
-const expectCode = (fn: () => unknown, code: string) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(isRlistError(err), String(err)).toBe(true);
-    expect((err as { code: string }).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-};
 
 /** 2 GiB RAM at 0, a hole, 2 GiB RAM at 4 GiB, one reserved page. */
 function machine(pageSize = 4096) {

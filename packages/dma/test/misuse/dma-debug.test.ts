@@ -6,6 +6,7 @@
  * direction than the mapping's (check_unmap, check_sync) are typed errors that change nothing.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
@@ -13,7 +14,6 @@ import { mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { iovaAlloc, iovaDestroy, iovaLink } from "../../src/mapping/two-step.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 

@@ -7,8 +7,8 @@
  * attachment's back, stranding it (unmap and detach EBUSY forever).
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import * as dma from "../../src/index.js";
-import { expectCode } from "../expect-code.js";
 
 const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 

@@ -5,6 +5,7 @@
  */
 import { ChunkPool } from "@rlist/list";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { type CpuListSummary, summarizeCpuList } from "../../src/mapping/cpu-source.js";
@@ -12,7 +13,6 @@ import { DmaDevice } from "../../src/mapping/device.js";
 import { type MapOptions, mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 import { ArrayCpuList, type TestEntry } from "../mapping/helpers.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });

@@ -3,6 +3,7 @@
  * with a typed error above a documented cap, instead of running the process out of heap.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { SG_SPLIT_MAX_ENTRIES, sgSplit, sgSplitBig, UINT_MAX } from "../../src/dmabuf/scatterlist-split.js";
 import { IommuDomain, SZ_4K } from "../../src/iommu/iommu-domain.js";
@@ -12,7 +13,6 @@ import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE } from "../../src/rdma/access.js";
 import { MR_PAGE_LIST_MAX } from "../../src/rdma/memory-region.js";
 import { registerMemoryRegion } from "../../src/rdma/registration.js";
-import { expectCode } from "../expect-code.js";
 
 describe("output caps (issue 12 item 13)", () => {
   it("sgSplitBig(0n, 2n**64n) is ENOMEM at once; the cap itself still splits", () => {

@@ -5,6 +5,7 @@
  * reaches past it into the storage still cannot make unmap() release another mapping's pages.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { DmaKind } from "../../src/dma-list/dma-range-list.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
@@ -12,7 +13,6 @@ import { DmaDevice } from "../../src/mapping/device.js";
 import { type DmaMapping, mapRangeList } from "../../src/mapping/mapper.js";
 import { SwiotlbPool } from "../../src/mapping/swiotlb.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
-import { expectCode } from "../expect-code.js";
 
 const memory = new PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
 

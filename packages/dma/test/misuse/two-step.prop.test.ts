@@ -3,12 +3,14 @@
  * checked after every call against a model of the linked granules (drivers/iommu/dma-iommu.c
  * semantics, with the refusals of src/mapping/two-step.ts).
  */
+
+import type { RlistErrorCode } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import { iovaAlloc, iovaDestroy, iovaFree, iovaLink, iovaUnlink } from "../../src/mapping/two-step.js";
-import { expectCode } from "../expect-code.js";
 
 const G = 0x1000;
 
@@ -57,7 +59,7 @@ describe("two-step DMA API against a model (issue 12 item 4)", () => {
         let live = true;
         for (const o of ops) {
           const before = look(iommu);
-          const expectRefused = (code: string, fn: () => void) => {
+          const expectRefused = (code: RlistErrorCode, fn: () => void) => {
             expectCode(fn, code);
             expect(look(iommu)).toBe(before);
           };

@@ -5,6 +5,7 @@
  * state the library did not make.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import {
@@ -16,7 +17,6 @@ import {
   iovaSync,
   iovaUnlink,
 } from "../../src/mapping/two-step.js";
-import { expectCode } from "../expect-code.js";
 
 const G = 0x1000;
 

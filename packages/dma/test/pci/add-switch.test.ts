@@ -3,8 +3,8 @@
  * a failing call adds nothing and the corrected retry succeeds.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { type PciFunctionInit, PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 
 function rig() {
   const topo = new PciTopology();

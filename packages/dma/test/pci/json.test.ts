@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { type PciTopologyJson, pciTopologyFromJson, pciTopologyToJson } from "../../src/pci/json.js";
 import { p2pMapType } from "../../src/pci/p2p-map.js";
-import { expectCode } from "../expect-code.js";
 import { buildTestTopology } from "./helpers.js";
 
 const SERVER: PciTopologyJson = {

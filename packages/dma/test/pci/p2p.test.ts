@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { P2pMapCache, p2pMapType, p2pPath, p2pStats } from "../../src/pci/p2p-map.js";
 import { busAddress, busAddressBig } from "../../src/pci/p2p-provider.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 import { buildTestTopology } from "./helpers.js";
 
 describe("p2pMapType: the kernel's path walk", () => {

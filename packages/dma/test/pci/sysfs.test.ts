@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { cpuSupportsP2pFromCpuinfo } from "../../src/pci/allowlist.js";
 import { parseConfigSpace } from "../../src/pci/config-space.js";
 import { p2pMapType, p2pPath } from "../../src/pci/p2p-map.js";
 import { parseResource, pciTopologyFromSysfs, splitDevicePath } from "../../src/pci/sysfs.js";
-import { expectCode } from "../expect-code.js";
 import { buildConfigSpace } from "./config-space-builder.js";
 import { configSpec, SWITCH_DEVICES, SWITCH_FIXTURE } from "./make-switch-fixture.js";
 

@@ -1,9 +1,10 @@
+import type { RlistErrorCode } from "@rlist/encoding";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { ACS_EGRESS_CONTROL, ACS_SOURCE_VALIDATION, acsControlOf } from "../../src/pci/acs.js";
 import { cpuSupportsP2pFromCpuinfo, hostBridgeP2pFor } from "../../src/pci/allowlist.js";
 import { bdfKey, formatBdf, parseBdf } from "../../src/pci/bdf.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 import { buildTestTopology } from "./helpers.js";
 
 describe("BDF addresses", () => {
@@ -53,7 +54,7 @@ describe("PciTopology from code", () => {
   it("validates before changing anything", () => {
     const { topo, hb0, rp1, sw, gpu } = buildTestTopology();
     const gen = topo.generation;
-    const bad: [Parameters<PciTopology["addFunction"]>, string][] = [
+    const bad: [Parameters<PciTopology["addFunction"]>, RlistErrorCode][] = [
       [[hb0, { bdf: "0000:00:01.0" }], "EINVAL"], // duplicate
       [[hb0, { bdf: "0000:07:00.0" }], "EINVAL"], // not on the root bus
       [[hb0, { bdf: "0001:00:03.0" }], "EINVAL"], // other domain

@@ -3,11 +3,11 @@
  * (never a TypeError or a raw ENOENT), and a failing call leaves nothing behind.
  */
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { pciTopologyFromJson } from "../../src/pci/json.js";
 import { busAddress, busAddressBig } from "../../src/pci/p2p-provider.js";
 import { pciTopologyFromSysfs } from "../../src/pci/sysfs.js";
 import { PciTopology } from "../../src/pci/topology.js";
-import { expectCode } from "../expect-code.js";
 
 const json = (fn: Record<string, unknown>) => ({
   hostBridges: [{ children: [{ bdf: "0000:00:01.0", ...fn }] }],

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import type { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { DmaBufExporter } from "../../src/dmabuf/exporter.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
@@ -14,7 +15,6 @@ import type { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { IB_ACCESS_LOCAL_WRITE, IB_ACCESS_REMOTE_WRITE } from "../../src/rdma/access.js";
 import { DMABUF_MR_PAGE_SIZE, type DmaBufMemoryRegion, registerDmaBufMr } from "../../src/rdma/dmabuf-mr.js";
 import { barList, GiB, gpuTopology, importerDevice, systemList, systemMemory } from "../dmabuf/fixture.js";
-import { expectCode } from "../expect-code.js";
 
 const PS = DMABUF_MR_PAGE_SIZE;
 const RW = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;

@@ -1,5 +1,7 @@
+import type { RlistErrorCode } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CpuRangeList } from "../../src/cpu/cpu-range-list.js";
 import { findBestBlockSize } from "../../src/dma-list/blocks.js";
 import { DmaKind } from "../../src/dma-list/dma-range-list.js";
@@ -21,7 +23,6 @@ import type { MemoryRegion } from "../../src/rdma/memory-region.js";
 import { pinTable } from "../../src/rdma/pin-table.js";
 import { registerMemoryRegion } from "../../src/rdma/registration.js";
 import { gpuTopology, importerDevice } from "../dmabuf/fixture.js";
-import { expectCode } from "../expect-code.js";
 import {
   type DeviceKind,
   GiB,
@@ -412,7 +413,7 @@ describe("registerMemoryRegion: typed errors leave nothing behind", () => {
     const mem = ramMemory();
     const dev = hca("iommu");
     const ok = { device: dev, memory: mem, pages: [RAM_PFN], iova: 0, access: RW, pageSizeBitmap: SZ_4K };
-    const cases: Array<[string, Record<string, unknown>]> = [
+    const cases: Array<[RlistErrorCode, Record<string, unknown>]> = [
       ["EINVAL", { access: IB_ACCESS_REMOTE_WRITE }], // remote write without local write
       ["EINVAL", { access: 1 << 12 }],
       ["EINVAL", { pageSizeBitmap: SZ_2M }], // nothing <= PAGE_SIZE

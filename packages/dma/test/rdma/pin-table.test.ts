@@ -1,10 +1,10 @@
 import { isRlistError } from "@rlist/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { CountdownFaults } from "../../src/iommu/faults.js";
 import { PhysicalMemory } from "../../src/memory/physical-memory.js";
 import { PinTable, pinTable } from "../../src/rdma/pin-table.js";
-import { expectCode } from "../expect-code.js";
 import { FakeFolios } from "./fake-memory.js";
 
 describe("pinTable()", () => {
