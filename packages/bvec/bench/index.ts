@@ -16,6 +16,7 @@
  */
 
 import { CpuRangeList, PhysicalMemory } from "@rlist/dma";
+import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
 import {
   Bio,
   BVEC_BYTES,
@@ -27,6 +28,20 @@ import {
 import { baselineTable } from "./baseline.js";
 import { nvmeWorkload } from "./nvme-bios.js";
 import { storeFigures } from "./store.js";
+
+// No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
+benchMain(
+  `
+usage: pnpm --filter @rlist/bvec bench   (options come from the environment)
+
+  BENCH_N=<bios>          NVMe bios built and walked (default 100000)
+  BENCH_RUNS=<n>          passes, best kept (default 5)
+  BENCH_ONLY=baseline     only the comparison with the baseline revision
+  BENCH_BASELINE=<rev>    the baseline revision
+  -h, --help              this text
+`,
+  (argv) => parseBenchOptions({}, argv),
+);
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -14,10 +14,24 @@
  * Run: pnpm --filter @rlist/dma bench   (BENCH_QUICK=1 for a smaller, quicker run;
  * BENCH_ONLY=cpu-list|translate|flush-queue|map for one part)
  */
+import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
 import { cpuListTable, runCpuListBench } from "./cpu-list.js";
 import { flushQueueTable, runFlushQueueBench } from "./flush-queue.js";
 import { mappingTables, runMappingBench } from "./mapping.js";
 import { runTranslateBench, translateTable } from "./translate.js";
+
+// No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
+benchMain(
+  `
+usage: pnpm --filter @rlist/dma bench   (options come from the environment)
+
+  BENCH_QUICK=1                                  smaller lists, fewer rounds
+  BENCH_ONLY=cpu-list|translate|flush-queue|map  one part
+  BENCH_BASELINE=<rev>                           the revision the mapping bench compares against
+  -h, --help                                     this text
+`,
+  (argv) => parseBenchOptions({}, argv),
+);
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const GiB = 2 ** 30;

@@ -5,6 +5,7 @@
  * Each row fills one Uint32Array with N entries of a single form (so the form's cost is
  * isolated), then decodes it back into one reused entry object (allocation-free).
  */
+import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
 import {
   type Codec,
   fixed16Codec,
@@ -12,6 +13,18 @@ import {
   type RangeEntryBig,
   variableCodec,
 } from "../src/index.js";
+
+// No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
+benchMain(
+  `
+usage: pnpm --filter @rlist/encoding bench   (options come from the environment)
+
+  BENCH_N=<entries>   entries per form (default 1000000)
+  BENCH_RUNS=<n>      passes (default 7)
+  -h, --help          this text
+`,
+  (argv) => parseBenchOptions({}, argv),
+);
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

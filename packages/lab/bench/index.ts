@@ -4,9 +4,21 @@
  * with the C yardstick beside the rlist when gcc is present. Prints the tables, the JS cursor /
  * kernel / C walks of the rlist, and the walk/build ratios of rlist-512 to the kernel structures.
  */
+import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
 import { exampleMachine } from "../src/machine/host.js";
 import { sideBySideTable, workloadHeading, workloadTable } from "../src/render/table.js";
 import { runStudy } from "../src/study/run.js";
+
+// No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
+benchMain(
+  `
+usage: pnpm --filter @rlist/lab bench   (options come from the environment)
+
+  RLIST_LAB_BENCH_ENTRIES=<n>   input ranges (default 131072)
+  -h, --help                    this text
+`,
+  (argv) => parseBenchOptions({}, argv),
+);
 
 const entries = Number(process.env.RLIST_LAB_BENCH_ENTRIES ?? 131072);
 const r = runStudy({

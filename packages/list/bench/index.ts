@@ -3,7 +3,7 @@
  * temp dir and run in this same invocation), so every TS/C ratio comes from one run.
  *
  *   pnpm --filter @rlist/list bench [-n N] [-r REPS] [-q QUERIES] [-w wl,wl] [--rounds R]
- *                                   [--no-c] [--no-baseline] [--no-scaling]
+ *                                   [--no-c] [--no-baseline] [--no-scaling]   (--help: bench/options.ts)
  *
  * For each workload and round: the C program, then the TS side in a fresh node process (every
  * loop and kernel warmed on small lists first). Walks are timed many times per process: the TS
@@ -17,6 +17,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { benchMain } from "../../../scripts/bench-options.js";
 import { buildC, type Figures, runC } from "./c-ref.js";
 import {
   type BaselineFigures,
@@ -25,56 +26,8 @@ import {
   measureWorkload,
   type TsFigures,
 } from "./measure.js";
+import { parseBenchArgs, USAGE } from "./options.js";
 import { WORKLOADS } from "./workloads.js";
-
-interface Args {
-  n: number;
-  reps: number;
-  queries: number;
-  rounds: number;
-  workloads: string[];
-  c: boolean;
-  baseline: boolean;
-  scaling: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    n: 1_000_000,
-    reps: 3,
-    queries: 1_000_000,
-    rounds: 3,
-    workloads: [...WORKLOADS],
-    c: true,
-    baseline: true,
-    scaling: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    if (f === "--") continue;
-    if (f === "--no-c") a.c = false;
-    else if (f === "--no-baseline") a.baseline = false;
-    else if (f === "--no-scaling") a.scaling = false;
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`missing value after ${f}`);
-      if (f === "-n") a.n = Number(v);
-      else if (f === "-r") a.reps = Number(v);
-      else if (f === "-q") a.queries = Number(v);
-      else if (f === "-w") a.workloads = v.split(",");
-      else if (f === "--rounds") a.rounds = Number(v);
-      else throw new Error(`unknown argument ${f}`);
-    }
-  }
-  for (const w of a.workloads) {
-    if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w}`);
-  }
-  for (const v of [a.n, a.reps, a.queries, a.rounds]) {
-    if (!(Number.isSafeInteger(v) && v > 0))
-      throw new Error("-n, -r, -q and --rounds take positive integers");
-  }
-  return a;
-}
 
 const wIndex = (wl: string): number => (WORKLOADS as readonly string[]).indexOf(wl);
 
@@ -85,6 +38,7 @@ function child<T>(mode: string[]): T {
   return JSON.parse(out.trim().split("\n").pop() ?? "null") as T;
 }
 
+/** The child protocol (this file talking to itself): positional, not for users. */
 function runChild(argv: string[]): void {
   const [mode, wl = "", n = "0", reps = "1", queries = "1", baseline] = argv;
   const w = wIndex(wl);
@@ -155,7 +109,7 @@ function main(): void {
     runChild(argv);
     return;
   }
-  const a = parseArgs(argv);
+  const a = benchMain(USAGE, parseBenchArgs, argv);
   const bin = a.c ? buildC() : null;
   console.log(
     `# rlist bench: n=${a.n} reps=${a.reps} queries=${a.queries} rounds=${a.rounds} node ${process.version}` +
