@@ -56,8 +56,9 @@ function inputs(n: number, mix8: number, seed: number): DriversModule.Inputs {
       inp.base[i] = 2 ** 40 + i * 2 ** 31;
       inp.offset[i] = Math.floor(r() * 2 ** 24);
     } else {
-      inp.length[i] = 2 ** 37 + Math.floor(r() * 2 ** 20);
-      inp.base[i] = 2 ** 45 + i * 2 ** 38;
+      // 24 bytes for the extra (and offsets past 2^24); bases and the total stay below 2^53.
+      inp.length[i] = 2 ** 29 + Math.floor(r() * 2 ** 20);
+      inp.base[i] = 2 ** 45 + (i & 0xfff) * 2 ** 38;
       inp.offset[i] = Math.floor(r() * 2 ** 32);
       inp.extra[i] = 1 + Math.floor(r() * 1000);
     }

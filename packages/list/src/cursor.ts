@@ -476,10 +476,22 @@ class VariableCursor extends CursorBase {
     const end = this._end;
     let at = this._cb + 2;
     while (at < end) {
-      const enc = this.encodingAt(w, at);
-      const len = this.variableLengthAt(w, at);
-      // One branch per form (an END marker here is corrupt: the chunk's used area ends first).
-      const units = enc === 0 ? 2 : enc === 1 ? 4 : enc === 2 ? 6 : end;
+      // One dispatch per entry for both its length and its size (the seek scan's inner loop;
+      // layout as in @rlist/encoding's variableLengthAt / variableUnitsAt, literals as above).
+      const h = w[at] as number;
+      const enc = h & 3;
+      let len: number;
+      let units: number;
+      if (enc === 0) {
+        len = h >>> 4;
+        units = 2;
+      } else if (enc === 1) {
+        len = ((w[at + 1] as number) & 0xff) * 0x1000_0000 + (h >>> 4);
+        units = 4;
+      } else {
+        len = (w[at + 4] as number) * 0x1000_0000 + (h >>> 4);
+        units = enc === 2 ? 6 : end; // an END marker here is corrupt: end the scan
+      }
       if (target < pos + len) {
         this._at = at;
         this._nxt = at + units;
