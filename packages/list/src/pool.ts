@@ -260,9 +260,13 @@ export class ChunkPool {
     this.attempts = 0;
   }
 
-  /** Chunks that one more allocation may take before hitting {@link limit}. */
+  /**
+   * Chunks the pool can still hand out: up to {@link limit} and to what its WebAssembly.Memory
+   * can hold, whichever is lower (an unlimited pool still ends at its memory's ceiling, so a
+   * `reserve()` larger than that is refused up front rather than allocated until it fails).
+   */
   get available(): number {
-    return this._limit - this.inUse;
+    return Math.min(this._limit, this.maxChunks) - this.inUse;
   }
 
   /**

@@ -211,6 +211,33 @@ describe("memory limits", () => {
     });
   }
 
+  for (const kind of ["shared", "reserved"] as const) {
+    it(`${kind}: available counts the memory's ceiling, so a reserve() past it is ENOMEM up front with nothing taken`, () => {
+      const maxBytes = 4 * 65536; // 3 pages of 4 KiB chunks: 48 chunks
+      const pool = new ChunkPool({ chunkBytes: 4096, slabBytes: 65536, maxBytes, memoryKind: kind });
+      expect(pool.limit).toBe(Number.POSITIVE_INFINITY);
+      expect(pool.available).toBe(48);
+      const list = new RangeList({ pool });
+      list.append({ type: 0, base: 0, length: 1, offset: 0, extra: 1 });
+      expect(pool.available).toBe(47);
+      const before = Buffer.from(list.toBytes());
+      // 2^31 entries would take ~2^31 / 340 chunks, far past the 47 left: refused before any
+      // chunk is taken (this used to allocate chunk by chunk until the memory ran out).
+      expect(codeOf(() => list.reserve(2 ** 31))).toBe("ENOMEM");
+      expect(codeOf(() => list.reserve(47 * 340 + 1000))).toBe("ENOMEM");
+      expect(pool.stats().chunksInUse).toBe(1);
+      expect(Buffer.from(list.toBytes()).equals(before)).toBe(true);
+      // exactly what fits is granted
+      pool.limit = 10;
+      expect(pool.available).toBe(9);
+      pool.limit = Number.POSITIVE_INFINITY;
+      list.reserve(20 * 340);
+      expect(pool.stats().chunksInUse).toBeGreaterThan(1);
+      list.releaseReserve();
+      expect(pool.stats().chunksInUse).toBe(1);
+    });
+  }
+
   it("maxBytes is checked (EINVAL)", () => {
     for (const bad of [0, 65536, 100_000, 2 ** 32 + 65536, -1, 1.5, "1"]) {
       expect(codeOf(() => new ChunkPool({ maxBytes: bad as number }))).toBe("EINVAL");
