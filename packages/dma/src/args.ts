@@ -65,3 +65,10 @@ export function checkCursor(what: string, value: unknown): void {
     );
   }
 }
+
+/** `EINVAL` unless `value` is a boolean (or `undefined` when `optional`): a flag is never truthy-coerced. */
+export function checkBoolean(what: string, value: unknown, optional = false): void {
+  if (typeof value !== "boolean" && !(optional && value === undefined)) {
+    throw new RlistError("EINVAL", `${what} must be a boolean, got ${formatValue(value)}`);
+  }
+}

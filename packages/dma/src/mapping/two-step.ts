@@ -30,6 +30,7 @@
  * Refused calls change nothing.
  */
 import { checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
+import { checkBoolean, optionsObject } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -227,6 +228,9 @@ export function iovaLink(
   checkU53("phys", phys);
   checkWindow(state, offset, size);
   checkDirection(dir);
+  const { mmio, skipCpuSync } = optionsObject("attrs", attrs) as IovaLinkAttrs;
+  checkBoolean("attrs.mmio", mmio, true);
+  checkBoolean("attrs.skipCpuSync", skipCpuSync, true);
   if (size === 0) return;
   const domain = rec.domain;
   const g = domain.granule;
@@ -242,15 +246,20 @@ export function iovaLink(
     );
   }
   const span = domain.ivaAlign(size + startPad);
-  const prot = directionToProt(dir) | (attrs.mmio ? IOMMU_MMIO : 0);
+  const prot = directionToProt(dir) | (mmio === true ? IOMMU_MMIO : 0);
   const first = (iova - rec.start) / g;
+  // Refused before anything is mapped, bounced or counted (dma_iova_link() on a linked granule
+  // fails in iommu_map() with nothing changed).
+  if (rec.links.intersects(first, first + span / g)) {
+    throw new RlistError("EBUSY", `[${offset}, +${size}) overlaps a range already linked in the IOVA window`);
+  }
   if (device.untrusted && (startPad !== 0 || lowBits(size, g) !== 0)) {
-    linkBounced(device, rec, phys, iova, size, prot, attrs.mmio === true);
+    linkBounced(device, rec, phys, iova, size, prot, mmio === true);
   } else {
     domain.mapNoSync(iova, phys - startPad, span, prot);
   }
   rec.links.add(first, first + span / g);
-  if (!device.coherent && !attrs.mmio && !attrs.skipCpuSync) device.counters.cacheSyncs++;
+  if (!device.coherent && mmio !== true && skipCpuSync !== true) device.counters.cacheSyncs++;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../../scripts/expect-code.js";
 import { IommuDomain } from "../../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../../src/mapping/device.js";
 import {
@@ -83,6 +84,32 @@ describe("two-step DMA API (docs/two-step.md, IOVA2-1 in docs/vectors.md#two-ste
     expect(dev.counters.cacheSyncs).toBe(1);
     iovaDestroy(dev, state, 0x2000, "bidirectional");
     expect(iommu.idle).toBe(true);
+  });
+
+  it("a link over a linked granule is refused before anything is mapped, bounced or counted", () => {
+    const iommu = new IommuDomain();
+    const dev = new DmaDevice({ iommu, coherent: false });
+    const state = iovaAlloc(dev, 0x3000, 0)!;
+    iovaLink(dev, state, 0x5_0000, 0x1000, 0x1000, "to-device");
+    const before = { ...iommu.counters, syncs: dev.counters.cacheSyncs, pages: iommu.mappedPages };
+    // Overlapping the linked granule from below: the first granule is free, the second is not.
+    expectCode(() => iovaLink(dev, state, 0x9_0000, 0, 0x2000, "to-device"), "EBUSY");
+    expectCode(() => iovaLink(dev, state, 0x9_0000, 0x1000, 0x10, "to-device"), "EBUSY");
+    expect({ ...iommu.counters, syncs: dev.counters.cacheSyncs, pages: iommu.mappedPages }).toEqual(before);
+    expect(iommu.translate(state.addr)).toBe(-1);
+    iovaDestroy(dev, state, 0x3000, "to-device");
+    expect(iommu.idle).toBe(true);
+  });
+
+  it("link attributes must be an object of boolean flags (EINVAL, nothing mapped)", () => {
+    const dev = device();
+    const state = iovaAlloc(dev, 0x1000, 0)!;
+    for (const attrs of [null, 1, { mmio: Number.NaN }, { skipCpuSync: "yes" }, { mmio: 1 }]) {
+      expectCode(() => iovaLink(dev, state, 0x5_0000, 0, 0x1000, "to-device", attrs as never), "EINVAL");
+    }
+    expect(dev.iommu!.mappedPages).toBe(0);
+    expect(dev.iommu!.counters.mapCalls).toBe(0);
+    iovaFree(dev, state);
   });
 
   it("mappedLen 0 just frees the window", () => {
