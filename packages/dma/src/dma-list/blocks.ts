@@ -68,7 +68,9 @@ export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, h
     }
   }
   checkU53("hwva", va);
-  if (va + total > MAX_SAFE) throw new RlistError("ERANGE", "hwva + list length exceeds 2^53 - 1");
+  // Past 2^53 the float walk below would round: redo it in exact u64 arithmetic (rare, and the
+  // answer is a block size, which always fits). Never a refusal here: the cursor has been walked.
+  if (va + total > MAX_SAFE) return findBestBlockSizeU64(entries, blockSizes, BigInt(va));
   // Sizes that already cover the whole VA span need no further alignment proof.
   let mask = keepFromBit(blockSizes, vaSpanBits(va, total));
   let first = true;
@@ -81,6 +83,51 @@ export function findBestBlockSize(entries: DmaEntryCursor, blockSizes: number, h
     first = false;
   }
   const allowed = mask === 0 ? blockSizes : keepUpToBit(blockSizes, ctz53(mask));
+  return allowed === 0 ? 0 : floorPow2(allowed);
+}
+
+/**
+ * @internal {@link findBestBlockSize} in the u64 wrapping arithmetic of ib_umem_find_best_pgsz()
+ * (what `findBestBlockSizeBig` computes): for a VA span that passes 2^53 - 1.
+ */
+export function findBestBlockSizeU64(entries: DmaEntryCursor, blockSizes: number, hwva: bigint): number {
+  let total = 0n;
+  for (let ok = entries.reset(); ok; ok = entries.next())
+    total = BigInt.asUintN(64, total + BigInt(entries.length));
+  let va = hwva;
+  let mask = BigInt(keepFromBit(blockSizes, vaSpanBitsBig(va, total)));
+  let first = true;
+  for (let ok = entries.reset(); ok; ok = entries.next()) {
+    const len = entries.length;
+    if (len === 0) continue;
+    if (!first) mask |= va;
+    mask |= BigInt(entries.dmaAddress) ^ va;
+    va = BigInt.asUintN(64, va + BigInt(len));
+    first = false;
+  }
+  return allowedSizeBig(blockSizes, mask);
+}
+
+/** @internal {@link vaSpanBits} in u64 arithmetic: bits_per((va + total - 1) ^ va), wrapping as the kernel's C does. */
+export function vaSpanBitsBig(va: bigint, total: bigint): number {
+  if (total === 0n) return va === 0n ? 64 : ctz64(va) + 1;
+  const x = BigInt.asUintN(64, va + total - 1n) ^ va;
+  return x < 2n ? 1 : x.toString(2).length;
+}
+
+function ctz64(v: bigint): number {
+  if (v === 0n) return 64;
+  let n = 0;
+  while ((v & 1n) === 0n) {
+    v >>= 1n;
+    n++;
+  }
+  return n;
+}
+
+/** @internal The sizes of `blockSizes` no bit of `mask` rules out, the largest of them (0: none). */
+export function allowedSizeBig(blockSizes: number, mask: bigint): number {
+  const allowed = mask === 0n ? blockSizes : keepUpToBit(blockSizes, ctz64(mask));
   return allowed === 0 ? 0 : floorPow2(allowed);
 }
 

@@ -33,7 +33,7 @@ import {
 } from "../kernels/dma-walks.js";
 import { BlockCursor, blockOffset, numBlocks } from "./blocks.js";
 import type { DmaEntryCursor } from "./dma-entries.js";
-import type { Segmentation } from "./segmentation.js";
+import { type Segmentation, validateSegmentation } from "./segmentation.js";
 import { DmaSegmentCursor } from "./segments.js";
 
 /** What a DMA entry's address is. */
@@ -345,6 +345,7 @@ export class DmaRangeList {
    * walks lists of a few dozen entries or more (see {@link numSegments}).
    */
   findBestBlockSize(seg: Segmentation): number {
+    validateSegmentation(seg);
     return listFindBestBlockSize(this, seg.blockSizes ?? 0, seg.blockHwva);
   }
 

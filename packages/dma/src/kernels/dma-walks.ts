@@ -15,7 +15,15 @@
 import { checkU53, lo32, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { findBestBlockSize, keepFromBit, keepUpToBit, vaSpanBits } from "../dma-list/blocks.js";
+import {
+  allowedSizeBig,
+  findBestBlockSize,
+  findBestBlockSizeU64,
+  keepFromBit,
+  keepUpToBit,
+  vaSpanBits,
+  vaSpanBitsBig,
+} from "../dma-list/blocks.js";
 import type { DmaRangeList } from "../dma-list/dma-range-list.js";
 import {
   NO_MAX_SEGMENT_SIZE,
@@ -213,7 +221,8 @@ export function listFindBestBlockSize(list: DmaRangeList, blockSizes: number, hw
   }
   const va = hwva ?? firstAddr;
   checkU53("hwva", va);
-  if (va + total > MAX_SAFE) throw new RlistError("ERANGE", "hwva + list length exceeds 2^53 - 1");
+  // Past 2^53 - 1: the exact u64 walk, as findBestBlockSize() over the list's cursor does.
+  if (va + total > MAX_SAFE) return findBestBlockSizeU64(list.cursor(), blockSizes, BigInt(va));
   let mask = keepFromBit(blockSizes, vaSpanBits(va, total));
   if (w.chunks !== 0) {
     setSlot(d, R_A, mask);
@@ -240,7 +249,7 @@ export function listFindBestBlockSizeBig(list: DmaRangeList, blockSizes: number,
   if (src === null) return findBestBlockSizeBigReference(list, blockSizes, hwva);
   const { d, w } = walkOf(src);
   if (w.chunks === 0)
-    return allowedSize(blockSizes, BigInt(keepFromBit(blockSizes, vaSpanBitsBig(hwva ?? 0n, 0n))));
+    return allowedSizeBig(blockSizes, BigInt(keepFromBit(blockSizes, vaSpanBitsBig(hwva ?? 0n, 0n))));
   runBlockWalk(d, w, src, false);
   const total = slotBig(d, R_TOTAL);
   const va = hwva ?? ((d.u32[R_ENTRIES >>> 2] as number) !== 0 ? slotBig(d, R_FIRST) : 0n);
@@ -251,7 +260,7 @@ export function listFindBestBlockSizeBig(list: DmaRangeList, blockSizes: number,
   d.u32[(R_B >>> 2) + 1] = Number(va >> 32n);
   setSlot(d, R_C, 1);
   runBlockWalk(d, w, src, true);
-  return allowedSize(blockSizes, slotBig(d, R_A));
+  return allowedSizeBig(blockSizes, slotBig(d, R_A));
 }
 
 /** dmaTotals (`fold` false) or dmaBlockMask (`fold` true) over the walk. */
@@ -264,29 +273,6 @@ function checkHwvaBig(hwva: bigint | undefined): void {
   if (hwva === undefined) return;
   if (typeof hwva !== "bigint") throw new RlistError("EINVAL", "hwva must be a bigint");
   if (hwva < 0n || hwva >= U64) throw new RlistError("ERANGE", "hwva does not fit in 64 bits");
-}
-
-/** vaSpanBits() in u64 arithmetic: bits_per((va + total - 1) ^ va), wrapping as the kernel's C does. */
-function vaSpanBitsBig(va: bigint, total: bigint): number {
-  if (total === 0n) return va === 0n ? 64 : ctz64(va) + 1;
-  const x = BigInt.asUintN(64, va + total - 1n) ^ va;
-  return x < 2n ? 1 : x.toString(2).length;
-}
-
-function ctz64(v: bigint): number {
-  if (v === 0n) return 64;
-  let n = 0;
-  while ((v & 1n) === 0n) {
-    v >>= 1n;
-    n++;
-  }
-  return n;
-}
-
-/** The sizes of `blockSizes` no bit of `mask` rules out, the largest of them (0: none). */
-function allowedSize(blockSizes: number, mask: bigint): number {
-  const allowed = mask === 0n ? blockSizes : keepUpToBit(blockSizes, ctz64(mask));
-  return allowed === 0 ? 0 : floorPow2(allowed);
 }
 
 /** The bigint reference of {@link listFindBestBlockSizeBig}. */
@@ -310,5 +296,5 @@ export function findBestBlockSizeBigReference(list: DmaRangeList, blockSizes: nu
     va = BigInt.asUintN(64, va + len);
     fresh = false;
   }
-  return allowedSize(blockSizes, mask);
+  return allowedSizeBig(blockSizes, mask);
 }

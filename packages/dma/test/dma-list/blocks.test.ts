@@ -2,6 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BlockCursor, blockOffset, findBestBlockSize, numBlocks } from "../../src/dma-list/blocks.js";
 import { ArrayDmaCursor } from "../../src/dma-list/dma-entries.js";
+import { DmaRangeList } from "../../src/dma-list/dma-range-list.js";
+import { noSegmentation } from "../../src/dma-list/segmentation.js";
+import { DmaKind } from "../../src/index.js";
 
 const SZ_4K = 0x1000;
 const SZ_64K = 0x10000;
@@ -102,6 +105,37 @@ describe("findBestBlockSize B1-B11 (docs/vectors.md#block-size)", () => {
     // hwva 0: the span covers all 64 bits, no size is excluded.
     expect(findBestBlockSize(list(), sizes, 0)).toBe(SZ_1G);
     expect(findBestBlockSize(list(), sizes)).toBe(SZ_1G);
+  });
+
+  it("a VA span past 2^53 - 1 is answered exactly in u64 arithmetic, like findBestBlockSizeBig (no refusal after the walk)", () => {
+    const top = 2 ** 53 - 0x1000;
+    // (0x2000 ^ hwva) has its lowest set bit at 12: only 4K passes the hwva.
+    expect(findBestBlockSize(list([0x2000, 0x2000]), SZ_4K | SZ_2M, top)).toBe(SZ_4K);
+    // An odd hwva rules every size out.
+    expect(findBestBlockSize(list([0x1000, 0x1000]), SZ_4K | SZ_2M, 2 ** 53 - 1)).toBe(0);
+    // The total alone passes 2^53 (three entries of 2^52): the 2^52 size still fits every entry.
+    expect(findBestBlockSize(list([0, 2 ** 52], [2 ** 52, 2 ** 52], [2 ** 53, 0]), 2 ** 52 + SZ_4K)).toBe(
+      2 ** 52,
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 20 }), fc.integer({ min: 0, max: 4 })), {
+          maxLength: 6,
+        }),
+        fc.integer({ min: 0, max: 2 ** 20 }),
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        (pages, below, sizes) => {
+          const entries = pages.map(([p, n]): [number, number] => [p * SZ_4K, n * SZ_4K]);
+          const list = new DmaRangeList();
+          for (const [a, n] of entries) list.append(DmaKind.IOVA, a, n);
+          const hwva = 2 ** 53 - below * SZ_4K - 1 - (below % 2 === 0 ? 0 : 0xfff);
+          const cursor = new ArrayDmaCursor(entries);
+          const got = findBestBlockSize(cursor, sizes, hwva);
+          expect(got).toBe(list.findBestBlockSizeBig(sizes, BigInt(hwva)));
+          expect(list.findBestBlockSize({ ...noSegmentation, blockSizes: sizes, blockHwva: hwva })).toBe(got);
+        },
+      ),
+    );
   });
 
   it("supports sizes above 2^32 in the bitmap", () => {

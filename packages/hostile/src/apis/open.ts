@@ -36,7 +36,6 @@ export const OPEN: Readonly<Record<string, OpenDefect>> = {
   "dma:CountdownFaults#shouldFail": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:CpuRangeList#appendFolio": open(["silent"], "silent: arg 0.nrPages = NaN: accepted"),
   "dma:DmaBufExporter#attach": open(["silent"], "silent: arg 0.allowPeer2peer = NaN: accepted"),
-  "dma:DmaRangeList#findBestBlockSize": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:IoPageTable#lookupInto": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:IoPageTable#supportsLeaf": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:IoPageTable#translate": open(["silent"], "silent: arg 0 = NaN: accepted"),
