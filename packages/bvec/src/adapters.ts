@@ -9,7 +9,7 @@
 import { CpuRangeList, type CpuRangeListOptions, PhysicalMemory } from "@rlist/dma";
 import { isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
-import { checkInstance, checkObject, checkPositive } from "./checks.js";
+import { checkBoolean, checkInstance, checkObject, checkPositive } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import type { BioOp } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
@@ -71,6 +71,7 @@ export function bioToCpuRangeList(
   checkObject("options", options);
   checkPageSize(memory);
   const { chain = true, list: target, ...listOptions } = options;
+  checkBoolean("options.chain", chain);
   if (target !== undefined) {
     if (target.memory !== memory) throw new RlistError("EINVAL", "the list is over another PhysicalMemory");
     if (Object.values(listOptions).some((v) => v !== undefined)) {

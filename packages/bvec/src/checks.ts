@@ -66,3 +66,10 @@ export function checkFunction(what: string, value: unknown): void {
     throw new RlistError("EINVAL", `${what} must be a function, got ${formatValue(value)}`);
   }
 }
+
+/** `EINVAL` unless `value` is a boolean (or `undefined` when `optional`): a flag is never truthy-coerced. */
+export function checkBoolean(name: string, value: unknown, optional = false): void {
+  if (typeof value !== "boolean" && !(optional && value === undefined)) {
+    throw new RlistError("EINVAL", `${name} must be a boolean, got ${formatValue(value)}`);
+  }
+}

@@ -7,7 +7,14 @@ import { lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkFunction, checkInstance, checkMask, checkObject, checkPositive } from "./checks.js";
+import {
+  checkBoolean,
+  checkFunction,
+  checkInstance,
+  checkMask,
+  checkObject,
+  checkPositive,
+} from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
 import type { QueueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
@@ -57,7 +64,8 @@ export class PhysVecCursor {
   private bio: Bio | null = null;
   private vecs: BvecArray | null = null;
   private readonly it = new BvecIter();
-  private lim: PhysVecLimits = UNLIMITED_PHYS_VEC;
+  private segBoundaryMask = MAX_PHYS;
+  private maxSegmentSize = MAX_PHYS;
   private lookups = false;
   private pgmaps: PgmapLookup | null = null;
   private chain = true;
@@ -75,11 +83,18 @@ export class PhysVecCursor {
   ): boolean {
     checkInstance("bio", bio, Bio);
     checkObject("phys_vec limits", lim);
+    // Each limit is read once and checked here, per walk; next() then reads the checked copy.
+    const segBoundaryMask = lim.segBoundaryMask;
+    const maxSegmentSize = lim.maxSegmentSize;
+    checkMask("segBoundaryMask", segBoundaryMask);
+    checkPositive("maxSegmentSize", maxSegmentSize, MAX_PHYS);
     if (pgmaps !== null) {
       checkObject("pgmaps", pgmaps);
       checkFunction("pgmaps.pgmapIdOf", pgmaps.pgmapIdOf);
     }
-    this.lim = lim;
+    checkBoolean("chain", chain);
+    this.segBoundaryMask = segBoundaryMask;
+    this.maxSegmentSize = maxSegmentSize;
     this.pgmaps = pgmaps;
     this.chain = chain;
     this.bvecs = 0;
@@ -91,7 +106,7 @@ export class PhysVecCursor {
 
   /** The next phys_vec; false at the end of the chain (and on a cursor never reset). */
   next(): boolean {
-    const lim = this.lim;
+    const mask = this.segBoundaryMask;
     let paddr = 0;
     let len = 0;
     let max = 0;
@@ -110,8 +125,7 @@ export class PhysVecCursor {
       paddr = v.page(i) * PAGE_SIZE + v.offset(i) + it.bvecDone;
       // Classify by the page holding the first byte (bv_page itself may precede the data).
       pgmap = this.lookups ? this.lookupOf().pgmapIdOf(Math.floor(paddr / PAGE_SIZE)) : 0;
-      max =
-        Math.min(lim.segBoundaryMask - lowBits(paddr, lim.segBoundaryMask + 1), lim.maxSegmentSize - 1) + 1;
+      max = Math.min(mask - lowBits(paddr, mask + 1), this.maxSegmentSize - 1) + 1;
       len = Math.min(mpLen, max);
       bvecIterAdvanceSingle(v, it, len);
       this.bvecs++;

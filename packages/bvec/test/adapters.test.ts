@@ -38,6 +38,17 @@ describe("bio -> CpuRangeList (bio backing, INTENDED: docs/vectors.md#rlist_cpu-
     expect(second.type === 0 && [second.pfn, second.offset, second.length]).toEqual([0x2000, 0x1800, 0x800]);
   });
 
+  it("refuses a chain flag that is not a boolean (EINVAL) before it touches the target list", () => {
+    const { memory } = twoBarMachine();
+    const bio = Bio.fromVecs([{ page: 5, offset: 0, len: 0x1000 }]);
+    const target = new CpuRangeList(memory);
+    for (const chain of [Number.NaN, 1, "yes", null]) {
+      expectCode(() => bioToCpuRangeList(memory, bio, { chain: chain as never }), "EINVAL");
+      expectCode(() => bioToCpuRangeList(memory, bio, { chain: chain as never, list: target }), "EINVAL");
+    }
+    expect(target.count).toBe(0);
+  });
+
   it("starts at the bio's iterator (bi_bvec_done)", () => {
     const { memory } = twoBarMachine();
     const bio = Bio.fromVecs([{ page: 5, offset: 0, len: 0x2000 }], { size: 0x1100 });

@@ -1,6 +1,7 @@
 /** blk_map_iter_next-style phys_vec walk: vectors and properties. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectCode } from "../../../scripts/expect-code.js";
 import { Bio, PhysVecCursor, queueLimits, requestPhysVecLimits, UNLIMITED_PHYS_VEC } from "../src/index.js";
 import { arbVecs, pushRun, type Run, refRuns } from "./model.js";
 
@@ -23,6 +24,42 @@ describe("PhysVecCursor", () => {
       [0x20000, 4096],
       [0x30000, 4096],
     ]);
+  });
+
+  it("reset() refuses bad limits and flags with EINVAL before it changes the cursor", () => {
+    const bio = Bio.fromVecs([{ page: 0x10, len: 4096, offset: 0 }]);
+    const c = new PhysVecCursor();
+    expect(c.reset(bio)).toBe(true);
+    const before = { ...c };
+    const bad: [unknown, unknown][] = [
+      [{ segBoundaryMask: Symbol("s"), maxSegmentSize: 4096 }, true],
+      [{ segBoundaryMask: Number.NaN, maxSegmentSize: 4096 }, true],
+      [{ segBoundaryMask: 0xfff, maxSegmentSize: 1n }, true],
+      [{ segBoundaryMask: 0xfff, maxSegmentSize: "0x10" }, true],
+      [{ segBoundaryMask: 0x1000, maxSegmentSize: 4096 }, true],
+      [UNLIMITED_PHYS_VEC, Number.NaN],
+      [UNLIMITED_PHYS_VEC, 1],
+    ];
+    for (const [lim, chain] of bad) {
+      expectCode(() => c.reset(bio, lim as never, null, chain as never), "EINVAL");
+      expect({ ...c }).toEqual(before);
+    }
+  });
+
+  it("reset() reads each limit once: a getter changing its answer cannot reach next()", () => {
+    const bio = Bio.fromVecs([{ page: 0x10, len: 0x2000, offset: 0 }]);
+    let reads = 0;
+    const lim = {
+      segBoundaryMask: 0xfff,
+      get maxSegmentSize() {
+        return reads++ === 0 ? 0x1000 : Number.NaN;
+      },
+    };
+    expect(physVecs(bio, lim)).toEqual([
+      [0x10000, 0x1000],
+      [0x11000, 0x1000],
+    ]);
+    expect(reads).toBe(1);
   });
 
   it("merges adjacent bvecs, also across bios of the chain, and counts the bvecs folded", () => {
