@@ -107,77 +107,85 @@ function ownSummary(list: Parameters<typeof mapRangeList>[1]) {
 const PROPERTY_TIMEOUT_MS = 120_000;
 
 describe("IOMMU mapping kernels", () => {
-  it("map exactly what the TypeScript loops map (page lists and any list)", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...CHUNKS),
-        fc.constantFrom(...PAGE_SIZES),
-        fc.oneof({ weight: 3, arbitrary: pageListOps(4) }, pageListOpsArb, cpuOpsArb),
-        fc.boolean(),
-        fc.oneof(fc.constant(-1), fc.nat(12)),
-        segArb,
-        (chunkBytes, pageSizes, ops, perEntry, failAt, seg) => {
-          const list = cpuList(world(), chunkBytes, ops);
-          try {
-            const kernel = withKernels(0, () => mapOnce(list, pageSizes, failAt, perEntry, seg));
-            const loop = withKernels(Number.POSITIVE_INFINITY, () =>
-              mapOnce(list, pageSizes, failAt, perEntry, seg),
-            );
-            expect(kernel).toEqual(loop);
-            expect(kernel.idle).toBe(true);
-            expect(kernel.leaves).toBe(0);
-          } finally {
-            list.clear();
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "map exactly what the TypeScript loops map (page lists and any list)",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...CHUNKS),
+          fc.constantFrom(...PAGE_SIZES),
+          fc.oneof({ weight: 3, arbitrary: pageListOps(4) }, pageListOpsArb, cpuOpsArb),
+          fc.boolean(),
+          fc.oneof(fc.constant(-1), fc.nat(12)),
+          segArb,
+          (chunkBytes, pageSizes, ops, perEntry, failAt, seg) => {
+            const list = cpuList(world(), chunkBytes, ops);
+            try {
+              const kernel = withKernels(0, () => mapOnce(list, pageSizes, failAt, perEntry, seg));
+              const loop = withKernels(Number.POSITIVE_INFINITY, () =>
+                mapOnce(list, pageSizes, failAt, perEntry, seg),
+              );
+              expect(kernel).toEqual(loop);
+              expect(kernel.idle).toBe(true);
+              expect(kernel.leaves).toBe(0);
+            } finally {
+              list.clear();
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("per entry, DMA list in the CPU list's pool (written in place): equal, also when a chunk allocation fails", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...CHUNKS),
-        pageListOps(4),
-        segArb,
-        fc.oneof(fc.constant(-1), fc.nat(40)),
-        (chunkBytes, ops, segmentation, failAt) => {
-          const pool = new ChunkPool({ chunkBytes });
-          const w = world();
-          const list = new CpuRangeList(w.memory, { pool });
-          applyCpuOps(list, w, ops);
-          const once = () => {
-            pool.setFaultHook(failAt < 0 ? null : chunkFaultHook(new CountdownFaults(failAt, ["chunk"])));
-            const domain = new IommuDomain();
-            const device = new DmaDevice({ name: "dev", iommu: domain, segmentation });
-            const summary = { ...ownSummary(list), isPagelist: false, hasP2p: true };
-            const r = outcome(() => {
-              const m = mapRangeList(device, list, { direction: "to-device", summary, list: { pool } });
-              const seen = {
-                entries: m.list.toArray(),
-                words: chunkWords(m.list.storage!),
-                leaves: domain.pageTable.leaves(),
-                counters: { ...domain.counters },
-              };
-              m.unmap();
-              return seen;
-            });
-            pool.setFaultHook(null);
-            return { r, idle: domain.idle, chunks: pool.stats().chunksInUse };
-          };
-          try {
-            const kernel = withKernels(0, once);
-            const loop = withKernels(Number.POSITIVE_INFINITY, once);
-            expect(kernel).toEqual(loop);
-          } finally {
-            list.clear();
-          }
-        },
-      ),
-      { numRuns: 100 },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "per entry, DMA list in the CPU list's pool (written in place): equal, also when a chunk allocation fails",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...CHUNKS),
+          pageListOps(4),
+          segArb,
+          fc.oneof(fc.constant(-1), fc.nat(40)),
+          (chunkBytes, ops, segmentation, failAt) => {
+            const pool = new ChunkPool({ chunkBytes });
+            const w = world();
+            const list = new CpuRangeList(w.memory, { pool });
+            applyCpuOps(list, w, ops);
+            const once = () => {
+              pool.setFaultHook(failAt < 0 ? null : chunkFaultHook(new CountdownFaults(failAt, ["chunk"])));
+              const domain = new IommuDomain();
+              const device = new DmaDevice({ name: "dev", iommu: domain, segmentation });
+              const summary = { ...ownSummary(list), isPagelist: false, hasP2p: true };
+              const r = outcome(() => {
+                const m = mapRangeList(device, list, { direction: "to-device", summary, list: { pool } });
+                const seen = {
+                  entries: m.list.toArray(),
+                  words: chunkWords(m.list.storage!),
+                  leaves: domain.pageTable.leaves(),
+                  counters: { ...domain.counters },
+                };
+                m.unmap();
+                return seen;
+              });
+              pool.setFaultHook(null);
+              return { r, idle: domain.idle, chunks: pool.stats().chunksInUse };
+            };
+            try {
+              const kernel = withKernels(0, once);
+              const loop = withKernels(Number.POSITIVE_INFINITY, once);
+              expect(kernel).toEqual(loop);
+            } finally {
+              list.clear();
+            }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   it("per entry in place: 16- and 24-byte DMA entries (offsets past 2^32, lengths past 2^28) as append() writes them", () => {
     const w = world();
