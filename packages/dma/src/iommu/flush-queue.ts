@@ -137,6 +137,7 @@ export class IovaFlushQueue {
 
   /** True when the range starting at `pfn` is parked here. */
   holds(pfn: number): boolean {
+    checkU53("pfn", pfn);
     return this.#parked.has(pfn);
   }
 

@@ -9,7 +9,7 @@ import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
 import { Iotlb } from "./iotlb.js";
 import { IovaAllocator } from "./iova-allocator.js";
-import { IoPageTable, levelSize, type PteLookup } from "./page-table.js";
+import { IoPageTable, levelSizeAt, type PteLookup } from "./page-table.js";
 import { SimClock } from "./sim-clock.js";
 
 export const SZ_4K = 0x1000;
@@ -206,6 +206,7 @@ export class IommuDomain {
 
   /** iova_align(): `size` rounded up to the granule. */
   ivaAlign(size: number): number {
+    checkU53("size", size);
     const g = this.granule;
     const r = lowBits(size, g);
     return r === 0 ? size : size - r + g;
@@ -219,6 +220,7 @@ export class IommuDomain {
   allocIova(size: number, dmaLimit: number, device?: IommuDeviceState): number {
     checkU53("size", size);
     checkU53("dmaLimit", dmaLimit);
+    if (device !== undefined) checkObject("device", device);
     if (size === 0 || lowBits(size, this.granule) !== 0) {
       throw new RlistError("EINVAL", `IOVA size ${size} is not a non-zero granule multiple`);
     }
@@ -335,7 +337,8 @@ export class IommuDomain {
     checkGather(gather);
     this.counters.iotlbSyncs++;
     this.counters.iotlbInvalidations++;
-    this.iotlb?.invalidateRange(gather.start, gather.end);
+    // An empty gather (start +Infinity) invalidates nothing.
+    if (gather.end > gather.start) this.iotlb?.invalidateRange(gather.start, gather.end);
     gather.start = Number.POSITIVE_INFINITY;
     gather.end = 0;
     gather.bytes = 0;
@@ -381,6 +384,8 @@ export class IommuDomain {
    * answered (its PTE is gone or changed), 0 otherwise.
    */
   deviceLookup(iova: number, out: PteLookup): number {
+    checkU53("iova", iova);
+    checkObject("out", out);
     const tlb = this.iotlb;
     if (tlb?.lookup(iova, out)) {
       return this.pageTable.translate(iova) === out.phys ? 0 : 1;
@@ -421,11 +426,13 @@ export class IommuDomain {
 
   /** Like iommu_iova_to_phys(): the physical address of `iova`, or -1 on a translation fault. */
   translate(iova: number): number {
+    checkU53("iova", iova);
     return this.pageTable.translate(iova);
   }
 
   /** Protection bits of the leaf mapping `iova`, or -1 on a fault. */
   protectionOf(iova: number): number {
+    checkU53("iova", iova);
     return this.pageTable.lookupInto(iova, this.lookup) ? this.lookup.prot : -1;
   }
 
@@ -433,7 +440,7 @@ export class IommuDomain {
   mappedPagesBySize(): Record<number, number> {
     const out: Record<number, number> = {};
     this.pageTable.mappedLeaves.forEach((n, level) => {
-      if (n !== 0) out[levelSize(level)] = n;
+      if (n !== 0) out[levelSizeAt(level)] = n;
     });
     return out;
   }

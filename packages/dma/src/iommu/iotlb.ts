@@ -8,8 +8,9 @@
  *
  * Strict domains need no model of it: every unmap invalidates what it cleared before returning.
  */
-import { RlistError } from "@rlist/encoding";
-import { levelSize, type PteLookup } from "./page-table.js";
+import { checkU53, formatValue, RlistError } from "@rlist/encoding";
+import { checkObject } from "../args.js";
+import { levelSizeAt, type PteLookup } from "./page-table.js";
 
 /** Key of the leaf at `pageIova` of level `level`: exact below 2^53 for IOVAs below 2^48. */
 function keyOf(pageIova: number, level: number): number {
@@ -43,10 +44,12 @@ export class Iotlb {
 
   /** Fills `out` from a cached leaf covering `iova` and returns true, or returns false (a miss). */
   lookup(iova: number, out: PteLookup): boolean {
+    checkU53("iova", iova);
+    checkObject("out", out);
     if (this.#entries.size === 0) return false;
     for (let level = 0; level < 3; level++) {
       if (this.#perLevel[level] === 0) continue;
-      const span = levelSize(level);
+      const span = levelSizeAt(level);
       const off = (iova >>> 0) & (span - 1); // leaves are at most 1 GiB: exact, integer-only
       const e = this.#entries.get(keyOf(iova - off, level));
       if (e === undefined) continue;
@@ -61,6 +64,18 @@ export class Iotlb {
 
   /** Caches the leaf a walk found (`out` of a successful page-table lookup). */
   fill(leaf: PteLookup): void {
+    checkObject("leaf", leaf);
+    checkU53("leaf.phys", leaf.phys);
+    checkU53("leaf.pageIova", leaf.pageIova);
+    if (leaf.pageSize !== 0x1000 && leaf.pageSize !== 0x20_0000 && leaf.pageSize !== 0x4000_0000) {
+      throw new RlistError(
+        "EINVAL",
+        `leaf.pageSize ${formatValue(leaf.pageSize)} is not 4 KiB, 2 MiB or 1 GiB`,
+      );
+    }
+    if (!Number.isInteger(leaf.prot) || leaf.prot < 0 || leaf.prot > 0xff) {
+      throw new RlistError("EINVAL", `leaf.prot ${formatValue(leaf.prot)} is not IOMMU protection bits`);
+    }
     const level = leaf.pageSize === 0x1000 ? 0 : leaf.pageSize === 0x20_0000 ? 1 : 2;
     const key = keyOf(leaf.pageIova, level);
     if (this.#entries.has(key)) return;
@@ -75,11 +90,13 @@ export class Iotlb {
 
   /** Drops every cached leaf that overlaps `[start, end)` (a ranged invalidation). */
   invalidateRange(start: number, end: number): void {
+    checkU53("start", start);
+    checkU53("end", end);
     if (this.#entries.size === 0 || end <= start) return;
     for (const key of this.#entries.keys()) {
       const level = (key >>> 0) & 3;
       const pageIova = ((key - level) / 4) * 4096;
-      if (pageIova < end && pageIova + levelSize(level) > start) {
+      if (pageIova < end && pageIova + levelSizeAt(level) > start) {
         this.#entries.delete(key);
         this.#perLevel[level]!--;
       }
@@ -97,7 +114,7 @@ export class Iotlb {
     const out: Array<[number, number, number, number]> = [];
     for (const [key, e] of this.#entries) {
       const level = (key >>> 0) & 3;
-      out.push([((key - level) / 4) * 4096, e.phys, levelSize(level), e.prot]);
+      out.push([((key - level) / 4) * 4096, e.phys, levelSizeAt(level), e.prot]);
     }
     return out;
   }

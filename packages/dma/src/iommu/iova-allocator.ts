@@ -18,9 +18,9 @@
  * returns everything to the tree.
  */
 import { checkU53, formatValue, isPowerOfTwo, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkBoolean, checkObject } from "../args.js";
 import { orderBase2, roundupPow2 } from "../util/bits.js";
-import type { FaultInjector } from "./faults.js";
+import { checkFaultInjector, type FaultInjector } from "./faults.js";
 
 /** IOVA_RANGE_CACHE_MAX_SIZE: orders 0..5 are cached. */
 export const IOVA_RANGE_CACHE_MAX_SIZE = 6;
@@ -83,9 +83,12 @@ export class IovaAllocator {
     checkU53("startPfn", this.startPfn);
     this.dma32BitPfn = 2 ** (32 - this.shift);
     this.max32AllocSize = this.dma32BitPfn;
-    this.faults = options.faults;
+    const { faults, rcache } = options;
+    checkFaultInjector("faults", faults);
+    checkBoolean("rcache", rcache, true);
+    this.faults = faults;
     this.rcaches =
-      options.rcache === false
+      rcache === false
         ? null
         : Array.from({ length: IOVA_RANGE_CACHE_MAX_SIZE }, () => ({
             loaded: { pfns: [] },
@@ -123,6 +126,7 @@ export class IovaAllocator {
   allocFast(size: number, limitPfn: number, flushRcache = true): number {
     checkSize(size);
     checkU53("limitPfn", limitPfn);
+    checkBoolean("flushRcache", flushRcache);
     size = fastRounded(size);
     const cached = this.rcacheGet(size, limitPfn + 1);
     if (cached !== 0) return cached;
@@ -140,6 +144,7 @@ export class IovaAllocator {
   alloc(size: number, limitPfn: number, sizeAligned = true): number {
     checkSize(size);
     checkU53("limitPfn", limitPfn);
+    checkBoolean("sizeAligned", sizeAligned);
     const pfn = this.tryAlloc(size, limitPfn, sizeAligned);
     if (pfn === -1)
       throw new RlistError("ENOMEM", `no IOVA space for ${size} granules below pfn ${limitPfn + 1}`);
@@ -196,6 +201,7 @@ export class IovaAllocator {
 
   /** Like find_iova(): [pfnLo, pfnHi] of the allocated or reserved range containing `pfn`. */
   find(pfn: number): { pfnLo: number; pfnHi: number; reserved: boolean } | undefined {
+    checkU53("pfn", pfn);
     const i = this.floorIndex(pfn);
     if (i < 0 || this.hi[i]! < pfn) return undefined;
     return { pfnLo: this.lo[i]!, pfnHi: this.hi[i]!, reserved: this.kind[i] === KIND_RESERVED };

@@ -20,7 +20,7 @@
  */
 import { checkU53, formatValue, hi32, lowBits, RlistError, TWO32 } from "@rlist/encoding";
 import { checkObject } from "../args.js";
-import type { FaultInjector } from "./faults.js";
+import { checkFaultInjector, type FaultInjector } from "./faults.js";
 
 /** Protection bits, like IOMMU_READ / IOMMU_WRITE / IOMMU_MMIO. */
 export const IOMMU_READ = 1;
@@ -52,8 +52,19 @@ function busy(iova: number): RlistError {
   return new RlistError("EBUSY", `IOVA ${iova} is already mapped`);
 }
 
-/** Bytes covered by one entry at `level` (level 0 = 4 KiB). */
+/** Bytes covered by one entry at `level` (level 0 = 4 KiB, up to level 4 = 256 TiB). */
 export function levelSize(level: number): number {
+  if (!Number.isInteger(level) || level < 0 || level >= SIZES.length) {
+    throw new RlistError("EINVAL", `page table level ${formatValue(level)} is not in 0..${SIZES.length - 1}`);
+  }
+  return SIZES[level]!;
+}
+
+/**
+ * @internal {@link levelSize} without the check, for the walks' per-level loops (the IOTLB's
+ * lookup runs on every device access): `level` is a loop index in 0..4.
+ */
+export function levelSizeAt(level: number): number {
   return SIZES[level]!;
 }
 
@@ -111,11 +122,12 @@ export class IoPageTable {
       throw new RlistError("EINVAL", `page table levels must be 3 or 4, got ${formatValue(levels)}`);
     }
     this.levels = levels;
-    this.ivaLimit = levelSize(levels);
+    this.ivaLimit = levelSizeAt(levels);
     const sizes = options.pageSizes ?? 0x1000 + 0x20_0000 + 0x4000_0000;
     checkU53("pageSizes", sizes);
-    this.leafLevels = [0, 1, 2].map((l) => (Math.floor(sizes / levelSize(l)) & 1) === 1);
+    this.leafLevels = [0, 1, 2].map((l) => (Math.floor(sizes / levelSizeAt(l)) & 1) === 1);
     if (!this.leafLevels[0]) throw new RlistError("EINVAL", "the page table needs 4 KiB leaves");
+    checkFaultInjector("faults", options.faults);
     this.faults = options.faults;
     this.mappedLeaves = new Array<number>(levels).fill(0);
     this.root = this.allocTableOrThrow(true);
@@ -139,13 +151,14 @@ export class IoPageTable {
   /** Bytes currently mapped. */
   get mappedBytes(): number {
     let n = 0;
-    for (let l = 0; l < this.levels; l++) n += this.mappedLeaves[l]! * levelSize(l);
+    for (let l = 0; l < this.levels; l++) n += this.mappedLeaves[l]! * levelSizeAt(l);
     return n;
   }
 
   /** True when `size` is a leaf size this table may use. */
   supportsLeaf(size: number): boolean {
-    for (let l = 0; l < 3; l++) if (levelSize(l) === size) return this.leafLevels[l]!;
+    checkU53("size", size);
+    for (let l = 0; l < 3; l++) if (levelSizeAt(l) === size) return this.leafLevels[l]!;
     return false;
   }
 
@@ -188,7 +201,7 @@ export class IoPageTable {
       while (done < size) {
         const level = this.pickLevel(iova + done, phys + done, size - done);
         this.setLeaf(iova + done, phys + done, level, prot & PROT_MASK);
-        done += levelSize(level);
+        done += levelSizeAt(level);
       }
     } catch (e) {
       if (done !== 0) this.unmap(iova, done);
@@ -339,7 +352,9 @@ export class IoPageTable {
 
   /** Like iommu_iova_to_phys(): the physical address of `iova`, or -1 on a translation fault. */
   translate(iova: number): number {
-    if (!Number.isSafeInteger(iova) || iova < 0 || iova >= this.ivaLimit) return -1;
+    // The guard the walk needs anyway: a non-address is refused, past the aperture is a fault.
+    if (!Number.isSafeInteger(iova) || iova < 0) checkU53("iova", iova);
+    if (iova >= this.ivaLimit) return -1;
     let table = this.root;
     for (let level = this.levels - 1; level >= 0; level--) {
       const w = this.wordIndex(table, indexAt(iova, level));
@@ -356,7 +371,9 @@ export class IoPageTable {
 
   /** Fills `out` for `iova` and returns true, or returns false on a translation fault. */
   lookupInto(iova: number, out: PteLookup): boolean {
-    if (!Number.isSafeInteger(iova) || iova < 0 || iova >= this.ivaLimit) return false;
+    if (!Number.isSafeInteger(iova) || iova < 0) checkU53("iova", iova);
+    checkObject("out", out);
+    if (iova >= this.ivaLimit) return false;
     let table = this.root;
     for (let level = this.levels - 1; level >= 0; level--) {
       const span = SIZES[level]!;
@@ -386,12 +403,12 @@ export class IoPageTable {
         const w = this.wordIndex(table, i);
         const lo = slab[w]!;
         if ((lo & PTE_PRESENT) === 0) continue;
-        const iova = base + i * levelSize(level);
+        const iova = base + i * levelSizeAt(level);
         if ((lo & PTE_LEAF) !== 0) {
           out.push([
             iova,
             ((lo & ADDR_MASK) >>> 0) + slab[w + 1]! * TWO32,
-            levelSize(level),
+            levelSizeAt(level),
             (lo >>> PROT_SHIFT) & PROT_MASK,
           ]);
         } else walk(slab[w + 1]!, level - 1, iova);
@@ -460,7 +477,7 @@ export class IoPageTable {
           table = child;
         } else if ((lo & PTE_LEAF) !== 0) {
           this.undoWalk(table, created);
-          throw new RlistError("EBUSY", `IOVA ${iova} is already mapped by a ${levelSize(l)}-byte page`);
+          throw new RlistError("EBUSY", `IOVA ${iova} is already mapped by a ${levelSizeAt(l)}-byte page`);
         } else table = slab[w + 1]!;
       }
       if (level === 0) {

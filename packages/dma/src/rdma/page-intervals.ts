@@ -3,7 +3,18 @@
  * paging MR records which of its pages are currently invalidated this way: a handful of intervals
  * however many pages they cover, instead of the per-page `pfn_list` / `dma_list` arrays of the
  * kernel's `ib_umem_odp`.
+ *
+ * Every method checks its page numbers (safe non-negative integers: `ERANGE`, `EINVAL` for a
+ * non-number) once per call, before it changes anything.
  */
+import { checkU53 } from "@rlist/encoding";
+import { checkFunction } from "../args.js";
+
+function checkRange(start: number, end: number): void {
+  checkU53("start", start);
+  checkU53("end", end);
+}
+
 export class PageIntervalSet {
   /** starts[i] < ends[i] < starts[i + 1]. */
   #starts: number[] = [];
@@ -26,12 +37,14 @@ export class PageIntervalSet {
   }
 
   has(page: number): boolean {
+    checkU53("page", page);
     const i = this.#firstEndingAfter(page);
     return i < this.#starts.length && this.#starts[i]! <= page;
   }
 
   /** Adds `[start, end)`; returns how many pages were not in the set before. */
   add(start: number, end: number): number {
+    checkRange(start, end);
     if (start >= end) return 0;
     const before = this.#pages;
     // Intervals touching [start, end) (adjacent ones too) are absorbed.
@@ -53,6 +66,7 @@ export class PageIntervalSet {
 
   /** Removes `[start, end)`; returns how many pages were removed. */
   remove(start: number, end: number): number {
+    checkRange(start, end);
     if (start >= end) return 0;
     const before = this.#pages;
     const i = this.#firstEndingAfter(start);
@@ -80,12 +94,15 @@ export class PageIntervalSet {
 
   /** True when some page of `[start, end)` is in the set. */
   intersects(start: number, end: number): boolean {
+    checkRange(start, end);
     const i = this.#firstEndingAfter(start);
     return start < end && i < this.#starts.length && this.#starts[i]! < end;
   }
 
   /** Calls `fn(start, end)` for every part of `[start, end)` that is in the set, in order. */
   forEachIn(start: number, end: number, fn: (s: number, e: number) => void): void {
+    checkRange(start, end);
+    checkFunction("fn", fn);
     for (let i = this.#firstEndingAfter(start); i < this.#starts.length && this.#starts[i]! < end; i++) {
       fn(Math.max(start, this.#starts[i]!), Math.min(end, this.#ends[i]!));
     }
@@ -93,6 +110,8 @@ export class PageIntervalSet {
 
   /** Calls `fn(start, end)` for every part of `[start, end)` that is not in the set, in order. */
   forEachGapIn(start: number, end: number, fn: (s: number, e: number) => void): void {
+    checkRange(start, end);
+    checkFunction("fn", fn);
     let at = start;
     this.forEachIn(start, end, (s, e) => {
       if (s > at) fn(at, s);

@@ -42,6 +42,8 @@ const VALID: Record<string, (w: World) => unknown[]> = {
   "dma:bdfKey": () => [{ domain: 0, bus: 3, device: 0, fn: 0 }],
   "dma:rsiovaAlignment": () => [PAGE, 0xffff, 3 * PAGE],
   "dma:sgEntriesForRun": () => [3, PAGE, 0x1_0000],
+  "dma:levelSize": () => [1],
+  "dma:Iotlb#fill": () => [{ phys: 0x10_0000, pageSize: PAGE, pageIova: 0x1000, prot: dma.IOMMU_READ }],
   "dma:new IommuDomain": () => [{}],
   "dma:new DmaDevice": () => [{ name: "nvme9", iommu: new dma.IommuDomain() }],
   "dma:new IoPageTable": () => [{}],
@@ -176,6 +178,8 @@ export const dmaOverrides: Record<string, Override> = {
   },
   // out records: only written, so their fields are not inputs
   "dma:IoPageTable#lookupInto": { paramsAt: { 1: obj({}) } },
+  "dma:IommuDomain#deviceLookup": { paramsAt: { 1: obj({}) } },
+  "dma:Iotlb#lookup": { paramsAt: { 1: obj({}) } },
   "dma:fillIovaMap": { paramsAt: { 4: obj({}) } },
   "dma:sgSplitBig": {
     extras: 1,
