@@ -11,7 +11,7 @@ import { isPowerOfTwo, lowBits, RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import { checkBoolean, checkInstance, checkObject, checkPositive } from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
-import type { BioOp } from "./ops.js";
+import { type BioOp, checkBioOp } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
 import { PhysVecCursor, UNLIMITED_PHYS_VEC } from "./phys-vec.js";
 
@@ -132,7 +132,9 @@ export function cpuRangeListToBios(list: CpuRangeList, options: ListToBiosOption
   if (!isPowerOfTwo(lbs) || lbs < 512 || lbs > 1 << 30) {
     throw new RlistError("EINVAL", `logicalBlockSize ${String(lbs)} is not a power of two in 512..2^30`);
   }
-  const builder = new ChainBuilder(memory, maxVecs, lbs, options.op ?? "READ", options.sector ?? 0);
+  const op = options.op ?? "READ";
+  checkBioOp("options.op", op);
+  const builder = new ChainBuilder(memory, maxVecs, lbs, op, options.sector ?? 0);
   const c = list.cursor();
   for (let ok = c.reset(); ok; ok = c.next()) {
     if (c.isPhysical) {

@@ -5,10 +5,18 @@
 import { RlistError } from "@rlist/encoding";
 import { type BioVec, BvecArray, checkBioVec } from "./bio-vec.js";
 import { BvecIter, type BvecIterInit, bvecIterAdvance } from "./bvec-iter.js";
-import { checkInstance, checkMask, checkObject, checkPositive, checkU32 } from "./checks.js";
+import {
+  checkBoolean,
+  checkFunction,
+  checkInstance,
+  checkMask,
+  checkObject,
+  checkPositive,
+  checkU32,
+} from "./checks.js";
 import { BIO_MAX_VECS, PAGE_SIZE, SECTOR_SHIFT, U32_MAX } from "./constants.js";
 import { physMergeable, type QueueLimits, type QueueLimitsInit, queueLimits } from "./limits.js";
-import { type BioOp, opHasData } from "./ops.js";
+import { type BioOp, checkBioOp, opHasData } from "./ops.js";
 import { NO_PGMAP, P2pMixError, type PgmapLookup } from "./pgmap.js";
 import { splitBio, splitToLimits } from "./split.js";
 
@@ -49,12 +57,27 @@ export class Bio {
   constructor(init: BioInit = {}, vecs?: BvecArray, cloned = false) {
     checkObject("bio init", init);
     if (vecs !== undefined) checkInstance("bvec table", vecs, BvecArray);
-    this.op = init.op ?? "READ";
-    this.iter = new BvecIter({ sector: init.sector ?? 0 });
-    this.vecs = vecs ?? new BvecArray(init.maxVecs ?? BIO_MAX_VECS);
-    this.pgmaps = init.pgmaps ?? NO_PGMAP;
-    this.atomic = init.atomic ?? false;
-    this.nowait = init.nowait ?? false;
+    const {
+      op = "READ",
+      sector = 0,
+      maxVecs = BIO_MAX_VECS,
+      pgmaps = NO_PGMAP,
+      atomic = false,
+      nowait = false,
+    } = init;
+    checkBioOp("op", op);
+    checkPositive("maxVecs", maxVecs, 1 << 24);
+    checkBoolean("cloned", cloned);
+    checkBoolean("atomic", atomic);
+    checkBoolean("nowait", nowait);
+    checkObject("pgmaps", pgmaps);
+    checkFunction("pgmaps.pgmapIdOf", pgmaps.pgmapIdOf);
+    this.op = op;
+    this.iter = new BvecIter({ sector });
+    this.vecs = vecs ?? new BvecArray(maxVecs);
+    this.pgmaps = pgmaps;
+    this.atomic = atomic;
+    this.nowait = nowait;
     this.cloned = cloned;
   }
 
@@ -143,7 +166,7 @@ export class Bio {
   /**
    * Like `bio_add_page()`: appends `len` bytes at `offset` into page `page`, merging into the
    * last bvec when the bytes follow it physically (`bvec_try_merge_page`).
-   * With `limits`, merging also follows the hardware rules of `bvec_try_merge_hw_page`: the result
+   * With `limits` (a `QueueLimits` will do; only these two fields are read), merging also follows the hardware rules of `bvec_try_merge_hw_page`: the result
    * must stay within one segment-boundary window (`biovec_phys_mergeable`) and `maxSegmentSize`.
    *
    * Refusals (the kernel returns 0; nothing changes here either):
@@ -151,11 +174,21 @@ export class Bio {
    * - `ENOSPC` when the table is full or `bi_size` would pass UINT_MAX;
    * - `EINVAL` on a clone or a zero length; `EFAULT` for a frame without struct page.
    */
-  addPage(page: number, len: number, offset: number, limits?: QueueLimits): AddPageResult {
+  addPage(
+    page: number,
+    len: number,
+    offset: number,
+    limits?: Pick<QueueLimits, "segBoundaryMask" | "maxSegmentSize">,
+  ): AddPageResult {
+    // The two limits the merge reads, each read once and checked before anything changes.
+    let segBoundaryMask = 0;
+    let maxSegmentSize = 0;
     if (limits !== undefined) {
       checkObject("queue limits", limits);
-      checkMask("segBoundaryMask", limits.segBoundaryMask);
-      checkPositive("maxSegmentSize", limits.maxSegmentSize, U32_MAX);
+      segBoundaryMask = limits.segBoundaryMask;
+      maxSegmentSize = limits.maxSegmentSize;
+      checkMask("segBoundaryMask", segBoundaryMask);
+      checkPositive("maxSegmentSize", maxSegmentSize, U32_MAX);
     }
     if (this.cloned) throw new RlistError("EINVAL", "cannot add pages to a cloned bio (BIO_CLONED)");
     checkBioVec(page, len, offset);
@@ -178,8 +211,7 @@ export class Bio {
       const mergeable =
         limits === undefined
           ? lastPhys + lastLen === phys
-          : physMergeable(limits.segBoundaryMask, lastPhys, lastLen, phys, len) &&
-            lastLen + len <= limits.maxSegmentSize;
+          : physMergeable(segBoundaryMask, lastPhys, lastLen, phys, len) && lastLen + len <= maxSegmentSize;
       if (mergeable) {
         v.setLen(last, lastLen + len);
         this.iter.size += len;

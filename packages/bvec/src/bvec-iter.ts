@@ -89,6 +89,7 @@ export class BvecIter {
 
   /** `*this = *o` without allocating. */
   copyFrom(o: BvecIter): this {
+    checkInstance("bvec_iter", o, BvecIter);
     this.size = o.size;
     this.idx = o.idx;
     this.bvecDone = o.bvecDone;

@@ -14,7 +14,7 @@ import { RlistError } from "@rlist/encoding";
 import { Bio } from "./bio.js";
 import type { BvecArray } from "./bio-vec.js";
 import { BvecIter, bvecIterAdvanceSingle } from "./bvec-iter.js";
-import { checkFunction, checkInstance } from "./checks.js";
+import { checkBoolean, checkFunction, checkInstance } from "./checks.js";
 import { PAGE_SIZE } from "./constants.js";
 import { opHasData } from "./ops.js";
 
@@ -41,6 +41,7 @@ abstract class BioCursor {
    */
   reset(bio: Bio, chain = false): boolean {
     checkInstance("bio", bio, Bio);
+    checkBoolean("chain", chain);
     this.chain = chain;
     this.position = 0;
     this.len = 0;
@@ -120,6 +121,7 @@ export function forEachSegment(
   chain = false,
 ): void {
   checkFunction("fn", fn);
+  checkBoolean("chain", chain);
   const c = new BioSegmentCursor();
   for (let ok = c.reset(bio, chain); ok; ok = c.next()) fn(c.page, c.offset, c.len);
 }
@@ -131,6 +133,7 @@ export function forEachBvec(
   chain = false,
 ): void {
   checkFunction("fn", fn);
+  checkBoolean("chain", chain);
   const c = new BvecCursor();
   for (let ok = c.reset(bio, chain); ok; ok = c.next()) fn(c.page, c.offset, c.len);
 }

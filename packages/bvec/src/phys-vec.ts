@@ -16,7 +16,7 @@ import {
   checkPositive,
 } from "./checks.js";
 import { MAX_PHYS, PAGE_SIZE, U32_MAX } from "./constants.js";
-import type { QueueLimits } from "./limits.js";
+import { type QueueLimits, queueLimits } from "./limits.js";
 import { opHasData } from "./ops.js";
 import { NO_PGMAP, type PgmapLookup } from "./pgmap.js";
 
@@ -30,10 +30,9 @@ export interface PhysVecLimits {
 
 /** What `blk_map_iter_next` caps each phys_vec at: the queue's segment rules and UINT_MAX. */
 export function requestPhysVecLimits(lim: QueueLimits): PhysVecLimits {
-  checkObject("queue limits", lim);
-  checkMask("segBoundaryMask", lim.segBoundaryMask);
-  checkPositive("maxSegmentSize", lim.maxSegmentSize, MAX_PHYS);
-  return { segBoundaryMask: lim.segBoundaryMask, maxSegmentSize: Math.min(lim.maxSegmentSize, U32_MAX) };
+  // Every field checked as blk_validate_limits() would (once per request, not per segment).
+  const l = queueLimits(lim);
+  return { segBoundaryMask: l.segBoundaryMask, maxSegmentSize: Math.min(l.maxSegmentSize, U32_MAX) };
 }
 
 /** No cap at all: maximal physically contiguous runs (what a range list wants). */

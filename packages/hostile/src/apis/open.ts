@@ -15,18 +15,6 @@ import type { DefectClass, OpenDefect } from "../api.js";
 const open = (classes: DefectClass[], why: string): OpenDefect => ({ classes, why });
 
 export const OPEN: Readonly<Record<string, OpenDefect>> = {
-  "bvec:Bio#addPage": open(["silent"], "silent: arg 3.maxSegments = NaN: accepted"),
-  "bvec:BvecCursor#reset": open(["silent"], "silent: arg 1 = NaN: accepted"),
-  "bvec:BvecIter#copyFrom": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "bvec:NO_PGMAP.pgmapIdOf": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "bvec:BioSegmentCursor#reset": open(["silent"], "silent: arg 1 = NaN: accepted"),
-  "bvec:cpuRangeListToBios": open(["silent"], "silent: arg 1.op = NaN: accepted"),
-  "bvec:forEachBvec": open(["silent"], "silent: arg 2 = NaN: accepted"),
-  "bvec:forEachSegment": open(["silent"], "silent: arg 2 = NaN: accepted"),
-  "bvec:new Bio": open(["silent"], "silent: arg 0.op = NaN: accepted"),
-  "bvec:new P2pMixError": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "bvec:opHasData": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "bvec:requestPhysVecLimits": open(["silent"], "silent: arg 0.maxSegments = NaN: accepted"),
   "dma/node:pciTopologyFromSysfs": open(["silent"], "silent: arg 1.cpuSupportsP2p = NaN: accepted"),
   "dma:CpuRangeList#appendFolio": open(["silent"], "silent: arg 0.nrPages = NaN: accepted"),
   "dma:DmaBufExporter#attach": open(["silent"], "silent: arg 0.allowPeer2peer = NaN: accepted"),
