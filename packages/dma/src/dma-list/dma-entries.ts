@@ -1,3 +1,5 @@
+import { formatValue, RlistError } from "@rlist/encoding";
+
 /**
  * The smallest view of a DMA list the consumers (segments, blocks) need: an allocation-free
  * forward cursor over `(dmaAddress, length)` pairs. `DmaRangeList` cursors implement it; plain
@@ -20,7 +22,15 @@ export class ArrayDmaCursor implements DmaEntryCursor {
   length = 0;
   private index = -1;
 
-  constructor(private readonly entries: ReadonlyArray<readonly [number, number]>) {}
+  /** `entries` is checked to be an array here; its pairs are read unchecked, one per next(). */
+  constructor(private readonly entries: ReadonlyArray<readonly [number, number]>) {
+    if (!Array.isArray(entries)) {
+      throw new RlistError(
+        "EINVAL",
+        `entries must be an array of [dmaAddress, length], got ${formatValue(entries)}`,
+      );
+    }
+  }
 
   reset(): boolean {
     this.index = -1;

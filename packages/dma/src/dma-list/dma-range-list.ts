@@ -53,7 +53,9 @@ const KIND_NAMES = ["IOVA", "DIRECT", "BUS_ADDR", "BOUNCE"] as const;
 
 /** Name of a kind, for messages and reports. */
 export function dmaKindName(kind: DmaKind): (typeof KIND_NAMES)[number] {
-  return KIND_NAMES[kind];
+  const name = Number.isInteger(kind) ? KIND_NAMES[kind] : undefined;
+  if (name === undefined) throw new RlistError("EINVAL", `${formatValue(kind)} is not a DmaKind`);
+  return name;
 }
 
 /** The CPU-list cursor identity mode reads (the `CpuRangeList` entry cursor has these fields). */

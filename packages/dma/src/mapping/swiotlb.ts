@@ -9,11 +9,11 @@
  * unconditional copy to the bounce buffer at map time (the 2022 info-leak fix). Slot state lives in
  * typed arrays.
  */
-import { alignUp, checkU53, lowBits, RlistError } from "@rlist/encoding";
-import { checkObject } from "../args.js";
-import type { FaultInjector } from "../iommu/faults.js";
+import { alignUp, checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
+import { checkFunction, checkObject } from "../args.js";
+import { checkFaultInjector, type FaultInjector } from "../iommu/faults.js";
 import { isLowMask } from "../util/bits.js";
-import type { DmaDirection } from "./direction.js";
+import { type DmaDirection, isDmaDirection } from "./direction.js";
 
 /** IO_TLB_SHIFT / IO_TLB_SIZE: 2 KiB slots. */
 export const IO_TLB_SHIFT = 11;
@@ -72,6 +72,19 @@ function alignOffset(minAlignMask: number, addr: number): number {
   return lowBits(addr, keep);
 }
 
+/** The arguments of unmap and the syncs, checked before any slot or byte is touched. */
+function checkBounceArgs(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+  checkU53("tlb", tlb);
+  checkU53("size", size);
+  if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
+  checkMinAlignMask(minAlignMask);
+}
+
+function checkMinAlignMask(minAlignMask: number): void {
+  checkU53("minAlignMask", minAlignMask);
+  if (!isLowMask(minAlignMask)) throw new RlistError("EINVAL", "minAlignMask is not 2^k - 1");
+}
+
 export class SwiotlbPool {
   readonly base: number;
   readonly nslabs: number;
@@ -121,8 +134,15 @@ export class SwiotlbPool {
     this.padSlots = new Uint16Array(this.nslabs);
     this.spanSlots = new Uint16Array(this.nslabs);
     for (let i = 0; i < this.nslabs; i++) this.list[i] = IO_TLB_SEGSIZE - (i % IO_TLB_SEGSIZE);
-    this.memory = options.memory;
-    this.faults = options.faults;
+    const { memory, faults } = options;
+    if (memory !== undefined) {
+      checkObject("memory", memory);
+      checkFunction("memory.read", memory.read);
+      checkFunction("memory.write", memory.write);
+    }
+    checkFaultInjector("faults", faults);
+    this.memory = memory;
+    this.faults = faults;
   }
 
   /** Bytes of the pool. */
@@ -142,6 +162,7 @@ export class SwiotlbPool {
 
   /** True when `phys` lies in the pool (is_swiotlb_buffer()). */
   contains(phys: number): boolean {
+    checkU53("phys", phys);
     return phys >= this.base && phys < this.base + this.size;
   }
 
@@ -241,6 +262,7 @@ export class SwiotlbPool {
    * releases the slots. `tlb` is the address {@link map} returned.
    */
   unmap(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    checkBounceArgs(tlb, size, dir, minAlignMask);
     const offset = alignOffset(minAlignMask, tlb);
     const slot = this.liveSlot(tlb - offset);
     if (dir !== "to-device") this.bounce(tlb, size, "from-device", minAlignMask);
@@ -249,12 +271,14 @@ export class SwiotlbPool {
 
   /** Like swiotlb_sync_single_for_cpu(): bounce -> CPU for FROM_DEVICE / BIDIRECTIONAL. */
   syncForCpu(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    checkBounceArgs(tlb, size, dir, minAlignMask);
     this.liveSlot(tlb);
     if (dir !== "to-device") this.bounce(tlb, size, "from-device", minAlignMask);
   }
 
   /** Like swiotlb_sync_single_for_device(): CPU -> bounce for TO_DEVICE / BIDIRECTIONAL. */
   syncForDevice(tlb: number, size: number, dir: DmaDirection, minAlignMask: number): void {
+    checkBounceArgs(tlb, size, dir, minAlignMask);
     this.liveSlot(tlb);
     if (dir !== "from-device") this.bounce(tlb, size, "to-device", minAlignMask);
   }
@@ -264,6 +288,8 @@ export class SwiotlbPool {
    * inside a live mapping: where a device's byte at `tlb` is copied to / from.
    */
   originalOf(tlb: number, minAlignMask: number): number {
+    checkU53("tlb", tlb);
+    checkMinAlignMask(minAlignMask);
     if (!this.contains(tlb)) return -1;
     const slot = Math.floor((tlb - this.base) / IO_TLB_SIZE);
     const orig = this.origAddr[slot]!;

@@ -1,5 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkBoolean, checkObject } from "../args.js";
 
 /**
  * ACS Control register bits (PCIe ACS Extended Capability, offset 6), as in `PCI_ACS_*`.
@@ -26,10 +26,14 @@ export interface AcsFlags {
 /** The ACS Control word for `flags`. */
 export function acsControlOf(flags: AcsFlags): number {
   checkObject("ACS flags", flags);
+  const { requestRedirect, completionRedirect, egressControl } = flags;
+  checkBoolean("requestRedirect", requestRedirect, true);
+  checkBoolean("completionRedirect", completionRedirect, true);
+  checkBoolean("egressControl", egressControl, true);
   return (
-    (flags.requestRedirect ? ACS_REQUEST_REDIRECT : 0) |
-    (flags.completionRedirect ? ACS_COMPLETION_REDIRECT : 0) |
-    (flags.egressControl ? ACS_EGRESS_CONTROL : 0)
+    (requestRedirect === true ? ACS_REQUEST_REDIRECT : 0) |
+    (completionRedirect === true ? ACS_COMPLETION_REDIRECT : 0) |
+    (egressControl === true ? ACS_EGRESS_CONTROL : 0)
   );
 }
 

@@ -1,3 +1,4 @@
+import { checkSafe } from "@rlist/encoding";
 import { checkString } from "../args.js";
 /**
  * Whether a host bridge forwards peer-to-peer traffic between its root ports:
@@ -39,6 +40,8 @@ export const HOST_BRIDGE_ALLOWLIST: readonly HostBridgeAllowEntry[] = [
 
 /** Allow-list verdict for a root device; `denied` when it is not listed. */
 export function hostBridgeP2pFor(vendor: number, device: number): HostBridgeP2p {
+  checkSafe("vendor", vendor, 0xffff);
+  checkSafe("device", device, 0xffff);
   for (const e of HOST_BRIDGE_ALLOWLIST) {
     if (e.vendor === vendor && (e.device === "any" || e.device === device)) return e.p2p;
   }

@@ -197,6 +197,7 @@ export class P2pMapCache {
   lookups = 0;
 
   constructor(client: PciFunction | null) {
+    if (client !== null) checkInstance("client", client, PciFunction);
     this.client = client;
   }
 

@@ -22,7 +22,7 @@ import {
   RlistError,
   variableUnitsForFields,
 } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkBoolean, checkObject } from "../args.js";
 
 /** Bytes of one `struct page *`. */
 export const PAGE_POINTER_BYTES = 8;
@@ -60,6 +60,9 @@ export function scatterlistBytes(nents: number): number {
 /** Scatterlist entries for one run of `pages` PFN-contiguous pages of one pgmap. */
 export function sgEntriesForRun(pages: number, pageSize = 4096, maxSegment = SG_DEFAULT_MAX_SEGMENT): number {
   checkU53("pages", pages);
+  if (!isPowerOfTwo(pageSize))
+    throw new RlistError("EINVAL", `page size ${formatValue(pageSize)} is not a power of two`);
+  checkU53("maxSegment", maxSegment);
   const perEntry = Math.floor(maxSegment / pageSize);
   if (perEntry < 1) throw new RlistError("EINVAL", `max_segment ${maxSegment} is below the page size`);
   return Math.ceil(pages / perEntry);
@@ -206,6 +209,8 @@ export interface RegistrationFootprint extends MrMemoryReport {
  */
 export function registrationFootprint(layout: RegistrationLayout): RegistrationFootprint {
   checkObject("registration layout", layout);
+  checkBoolean("contiguous", layout.contiguous);
+  checkDmaMode(layout.dma);
   const ps = layout.pageSize ?? 4096;
   const length = layout.lengthBytes;
   const folio = layout.folioBytes;
@@ -274,6 +279,12 @@ export interface RegistrationReportRow extends RegistrationFootprint {
   readonly layout: string;
 }
 
+function checkDmaMode(dma: unknown): void {
+  if (dma !== undefined && dma !== "iommu" && dma !== "direct") {
+    throw new RlistError("EINVAL", `dma must be "iommu" or "direct", got ${formatValue(dma)}`);
+  }
+}
+
 /** The 4 KiB .. 1 TiB x layout table (arithmetic only). */
 export function registrationReport(
   sizes: readonly number[] = REPORT_SIZES,
@@ -285,6 +296,7 @@ export function registrationReport(
   if (!Array.isArray(layouts)) {
     throw new RlistError("EINVAL", `layouts must be an array, got ${formatValue(layouts)}`);
   }
+  checkDmaMode(dma);
   const rows: RegistrationReportRow[] = [];
   for (const l of layouts) {
     for (const s of sizes) {

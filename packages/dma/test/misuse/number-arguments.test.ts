@@ -67,6 +67,35 @@ const objectRows: Row[] = [
   ["Iotlb#fill leaf", (v) => new dma.Iotlb().fill(v)],
 ];
 
+const SWIOTLB_BASE = 0x100_0000;
+/** A pool with one live 512-byte bounce buffer; returns it and its bounce address. */
+function bounced(): [dma.SwiotlbPool, number] {
+  const pool = new dma.SwiotlbPool({ base: SWIOTLB_BASE, size: 0x4_0000 });
+  return [pool, pool.map(0x5000, 512, 0)];
+}
+
+const swiotlbRows: Row[] = [
+  ["SwiotlbPool#contains", (v) => bounced()[0].contains(v)],
+  ["SwiotlbPool#originalOf", (v) => bounced()[0].originalOf(v, 0)],
+  [
+    "SwiotlbPool#unmap size",
+    (v) => {
+      const [p, t] = bounced();
+      p.unmap(t, v, "to-device", 0);
+    },
+  ],
+  ["SwiotlbPool#syncForCpu tlb", (v) => bounced()[0].syncForCpu(v, 512, "from-device", 0)],
+  [
+    "SwiotlbPool#syncForDevice minAlignMask",
+    (v) => {
+      const [p, t] = bounced();
+      p.syncForDevice(t, 512, "to-device", v);
+    },
+  ],
+  ["sgEntriesForRun maxSegment", (v) => dma.sgEntriesForRun(3, 4096, v)],
+  ["hostBridgeP2pFor vendor", (v) => dma.hostBridgeP2pFor(v, 0x1450)],
+];
+
 describe("numbers and flags of the IOMMU model's lower-level exports are checked (issue 12 item 11)", () => {
   for (const [name, call] of numberRows) {
     it(name, () => {
@@ -96,6 +125,52 @@ describe("numbers and flags of the IOMMU model's lower-level exports are checked
       }
     });
   }
+
+  for (const [name, call] of swiotlbRows) {
+    it(name, () => {
+      for (const v of BAD)
+        expect(
+          codeOf(() => call(v as never)),
+          `${name}(${typeof v})`,
+        ).toBe(want(v));
+    });
+  }
+
+  it("a refused swiotlb unmap or sync keeps the slot and its bytes", () => {
+    const [pool, tlb] = bounced();
+    for (const v of BAD) {
+      codeOf(() => pool.unmap(tlb, v as never, "from-device", 0));
+      codeOf(() => pool.unmap(tlb, 512, v as never, 0));
+    }
+    expect(pool.usedSlots).toBe(1);
+    expect(pool.originalOf(tlb, 0)).toBe(0x5000);
+    pool.unmap(tlb, 512, "to-device", 0);
+    expect(pool.usedSlots).toBe(0);
+  });
+
+  it("options, flags and enums of the pool, ACS, registrations, kinds and directions", () => {
+    for (const v of [Number.NaN, 1n, "x", null]) {
+      expect(codeOf(() => new dma.SwiotlbPool({ base: SWIOTLB_BASE, memory: v as never }))).toBe("EINVAL");
+      expect(codeOf(() => new dma.SwiotlbPool({ base: SWIOTLB_BASE, faults: v as never }))).toBe("EINVAL");
+      expect(codeOf(() => dma.directionToProt(v as never))).toBe("EINVAL");
+      expect(codeOf(() => dma.dmaKindName(v as never))).toBe("EINVAL");
+      expect(codeOf(() => dma.acsControlOf({ requestRedirect: v as never }))).toBe("EINVAL");
+      expect(codeOf(() => dma.registrationReport([4096], undefined, v as never))).toBe("EINVAL");
+      expect(
+        codeOf(() =>
+          dma.registrationFootprint({ lengthBytes: 4096, folioBytes: 4096, contiguous: v as never }),
+        ),
+      ).toBe("EINVAL");
+      expect(codeOf(() => new dma.ArrayDmaCursor(v as never))).toBe("EINVAL");
+      if (v !== null) expect(codeOf(() => new dma.P2pMapCache(v as never))).toBe("EINVAL");
+    }
+    expect(codeOf(() => dma.dmaKindName(4 as never))).toBe("EINVAL");
+    expect(dma.dmaKindName(dma.DmaKind.BOUNCE)).toBe("BOUNCE");
+    expect(dma.directionToProt("from-device")).toBe(2);
+    expect(dma.acsControlOf({ requestRedirect: true })).toBe(
+      dma.acsControlOf({ requestRedirect: true, egressControl: false }),
+    );
+  });
 
   it("levelSize takes a page-table level 0..4", () => {
     expect([0, 1, 2, 3, 4].map((l) => dma.levelSize(l))).toEqual([

@@ -132,6 +132,7 @@ const VALID: Record<string, (w: World) => unknown[]> = {
   "dma:SwiotlbPool#syncForCpu": (w) => [w.swiotlb.map(0x10_0000, 0x100, 0), 0x100, "bidirectional", 0],
   "dma:SwiotlbPool#syncForDevice": (w) => [w.swiotlb.map(0x10_0000, 0x100, 0), 0x100, "bidirectional", 0],
   "dma:SwiotlbPool#unmap": (w) => [w.swiotlb.map(0x10_0000, 0x100, 0), 0x100, "to-device", 0],
+  "dma:SwiotlbPool#originalOf": (w) => [w.swiotlb.map(0x10_0000, 0x100, 0), 0],
   "dma:iovaFree": (w) => [w.device, dma.iovaAlloc(w.device, 2 * PAGE, 0x20_0000)],
   "dma:iovaLink": (w) => [w.device, w.iovaState, 0x10_1000, PAGE, PAGE, "to-device"],
   "dma:iovaSync": (w) => [w.device, w.iovaState, 0, PAGE],

@@ -60,41 +60,8 @@ export const OPEN: Readonly<Record<string, OpenDefect>> = {
   ),
   "dma:PhysicalMemory#registerProvider": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:PhysicalMemory#splitFolio": open(["silent"], "silent: arg 0.order = NaN: accepted"),
-  "dma:SwiotlbPool#contains": open(
-    ["other", "silent"],
-    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
-  ),
-  "dma:SwiotlbPool#originalOf": open(
-    ["other", "silent"],
-    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
-  ),
-  "dma:SwiotlbPool#syncForCpu": open(
-    ["other", "silent"],
-    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 1 = NaN: accepted",
-  ),
-  "dma:SwiotlbPool#syncForDevice": open(
-    ["other", "silent"],
-    "other: arg 0 = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 1 = NaN: accepted",
-  ),
-  "dma:SwiotlbPool#unmap": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 1 = NaN: accepted",
-  ),
-  "dma:acsControlOf": open(["silent"], "silent: arg 0.requestRedirect = NaN: accepted"),
   "dma:deviceTranslate": open(["silent"], "silent: arg 1 = NaN: accepted"),
-  "dma:directionToProt": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:dmaKindName": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:hostBridgeP2pFor": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:new ArrayDmaCursor": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:new DmaDevice": open(["silent"], "silent: arg 0.name = NaN: accepted"),
   "dma:new DmaRangeList": open(["silent"], "silent: arg 0.chunkBytes = NaN: accepted"),
-  "dma:new P2pMapCache": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:new PciTopology": open(["silent"], "silent: arg 0.cpuSupportsP2p = NaN: accepted"),
-  "dma:new SwiotlbPool": open(["silent"], "silent: arg 0.memory = NaN: accepted"),
-  "dma:registrationFootprint": open(["silent"], "silent: arg 0.contiguous = NaN: accepted"),
-  "dma:registrationReport": open(["silent"], "silent: arg 2 = NaN: accepted"),
-  "dma:sgEntriesForRun": open(
-    ["other", "silent"],
-    "other: arg 1 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 1 = NaN: accepted",
-  ),
 };
