@@ -145,6 +145,7 @@ export class PhysicalMemory {
 
   /** The pgmap with this id (>= 1), or null (also for 0, RAM). */
   pgmapById(id: number): Pgmap | null {
+    checkU53("id", id);
     return this.#pgmaps[id - 1] ?? null;
   }
 
@@ -156,6 +157,7 @@ export class PhysicalMemory {
 
   /** Head pfn of the folio holding page `pfn`, or -1 when the page has no struct page. */
   folioHead(pfn: number): number {
+    checkU53("pfn", pfn);
     if (this.pgmapIdOf(pfn) < 0) return -1;
     const h = this.#headAtOrBefore(pfn);
     return h >= 0 && h + this.#folios.get(h)!.nrPages > pfn ? h : pfn;
@@ -163,6 +165,7 @@ export class PhysicalMemory {
 
   /** Order of the folio headed by `headPfn` (0 unless declared larger). */
   folioOrder(headPfn: number): number {
+    checkU53("headPfn", headPfn);
     return this.#folios.get(headPfn)?.order ?? 0;
   }
 
@@ -176,11 +179,13 @@ export class PhysicalMemory {
 
   /** The folio whose first page follows `folio`'s last page, or null if that page has none. */
   nextFolio(folio: Folio): Folio | null {
+    checkFolio(folio);
     return this.folioOf(folio.pfn + folio.nrPages);
   }
 
   /** Bytes in `folio` (`folio_size()`). */
   folioSize(folio: Folio): number {
+    checkFolio(folio);
     return folio.nrPages * this.pageSize;
   }
 
@@ -217,6 +222,7 @@ export class PhysicalMemory {
 
   /** Splits a declared folio back into order-0 pages (like splitting a huge page). */
   splitFolio(folio: Folio): void {
+    checkFolio(folio);
     if (this.#folios.get(folio.pfn) === undefined || folio.order === 0) {
       throw new RlistError("EINVAL", `no declared folio at pfn ${formatValue(folio.pfn)}`);
     }
@@ -235,7 +241,10 @@ export class PhysicalMemory {
    * in the address map is added as a `bar` region. Registers the provider. Returns the pgmap.
    */
   addP2pMemory(provider: P2pProvider, options: { offset?: number; size?: number } = {}): Pgmap {
+    checkObject("provider", provider);
+    checkObject("options", options);
     const bar = provider.bar;
+    checkObject("provider.bar", bar);
     const barStart = bar.cpuAddress;
     const barSize = bar.size;
     const offset = options.offset ?? 0;
@@ -268,6 +277,8 @@ export class PhysicalMemory {
 
   /** The id (>= 1) of `provider` in this memory's registry, registering it on first use. */
   registerProvider(provider: P2pProvider): number {
+    checkObject("provider", provider);
+    checkObject("provider.bar", provider.bar);
     let id = this.#providerIds.get(provider);
     if (id === undefined) {
       if (this.#providers.length >= MAX_PROVIDER_ID) throw new RlistError("ENOSPC", "provider ids exhausted");
@@ -280,6 +291,7 @@ export class PhysicalMemory {
 
   /** The provider registered under `id`, or null. */
   providerById(id: number): P2pProvider | null {
+    checkU53("id", id);
     return this.#providers[id - 1] ?? null;
   }
 
@@ -358,5 +370,17 @@ export class PhysicalMemory {
       else hi = mid;
     }
     return lo;
+  }
+}
+
+/** `EINVAL` / `ERANGE` unless `folio` looks like a folio: a pfn, 2^order pages, a pgmap or null. */
+function checkFolio(folio: Folio): void {
+  checkObject("folio", folio);
+  checkU53("folio.pfn", folio.pfn);
+  checkU53("folio.order", folio.order);
+  checkU53("folio.nrPages", folio.nrPages);
+  if (folio.pgmap !== null) checkObject("folio.pgmap", folio.pgmap);
+  if (folio.order > 52 || folio.nrPages !== 2 ** folio.order) {
+    throw new RlistError("EINVAL", `folio.nrPages ${folio.nrPages} is not 2^order (order ${folio.order})`);
   }
 }

@@ -37,6 +37,9 @@ export function makeRegion(init: MemoryRegionInit): MemoryRegion {
   checkU53("region end", init.start + init.size);
   if (!REGION_KINDS.includes(init.kind))
     throw new RlistError("EINVAL", `unknown region kind ${formatValue(init.kind)}`);
+  if (init.name !== undefined && typeof init.name !== "string") {
+    throw new RlistError("EINVAL", `region name must be a string, got ${formatValue(init.name)}`);
+  }
   return Object.freeze({
     start: init.start,
     size: init.size,

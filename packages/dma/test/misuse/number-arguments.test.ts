@@ -172,6 +172,33 @@ describe("numbers and flags of the IOMMU model's lower-level exports are checked
     );
   });
 
+  it("PhysicalMemory's folio, pgmap and provider lookups check their pfns, ids and folios", () => {
+    const mem = new dma.PhysicalMemory({ regions: [{ start: 0, size: 0x100_0000, kind: "ram" }] });
+    const folio = mem.declareFolio(0x100, 1);
+    for (const v of BAD) {
+      expect(codeOf(() => mem.folioHead(v as never))).toBe(want(v));
+      expect(codeOf(() => mem.folioOrder(v as never))).toBe(want(v));
+      expect(codeOf(() => mem.pgmapById(v as never))).toBe(want(v));
+      expect(codeOf(() => mem.providerById(v as never))).toBe(want(v));
+      expect(codeOf(() => mem.folioSize({ ...folio, nrPages: v as never }))).toBe(want(v));
+      expect(codeOf(() => mem.nextFolio({ ...folio, pfn: v as never }))).toBe(want(v));
+      expect(codeOf(() => mem.splitFolio({ ...folio, order: v as never }))).toBe(want(v));
+    }
+    expect(codeOf(() => mem.folioSize({ ...folio, nrPages: 3 }))).toBe("EINVAL");
+    for (const v of [Number.NaN, null, "x"]) {
+      expect(codeOf(() => mem.registerProvider(v as never))).toBe("EINVAL");
+      expect(codeOf(() => mem.addP2pMemory(v as never))).toBe("EINVAL");
+    }
+    for (const v of [Number.NaN, null, 1n]) {
+      expect(
+        codeOf(() => mem.addRegion({ start: 0x200_0000, size: 0x1000, kind: "ram", name: v as never })),
+      ).toBe("EINVAL");
+    }
+    expect([mem.folioHead(0x101), mem.folioOrder(0x100), mem.folioSize(folio), mem.declaredFolios]).toEqual([
+      0x100, 1, 0x2000, 1,
+    ]);
+  });
+
   it("levelSize takes a page-table level 0..4", () => {
     expect([0, 1, 2, 3, 4].map((l) => dma.levelSize(l))).toEqual([
       0x1000,

@@ -24,33 +24,7 @@ export const OPEN: Readonly<Record<string, OpenDefect>> = {
   ),
   "dma:PciTopology#cpuSupportsP2p=": open(["silent"], "silent: arg 0 = NaN: accepted"),
   "dma:PciTopology#findHostBridge": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:PhysicalMemory#addP2pMemory": open(
-    ["other", "silent"],
-    "other: arg 0 = NaN: TypeError: Cannot read properties of undefined (reading 'cpuAddress'); silent: arg 1 = NaN: accepted",
-  ),
-  "dma:PhysicalMemory#addRegion": open(["silent"], "silent: arg 0.name = NaN: accepted"),
-  "dma:PhysicalMemory#folioHead": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "dma:PhysicalMemory#folioOrder": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:PhysicalMemory#folioSize": open(
-    ["other", "silent"],
-    "other: arg 0.nrPages = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0 = NaN: accepted",
-  ),
-  "dma:PhysicalMemory#nextFolio": open(
-    ["other", "silent"],
-    "other: arg 0.pfn = Symbol: TypeError: Cannot convert a Symbol value to a number; silent: arg 0.order = NaN: accepted",
-  ),
-  "dma:PhysicalMemory#pgmapById": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
   "dma:PhysicalMemory#pgmapIdOf": open(
-    ["other", "silent"],
-    "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
-  ),
-  "dma:PhysicalMemory#providerById": open(
     ["other", "silent"],
     "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
   ),
@@ -58,8 +32,6 @@ export const OPEN: Readonly<Record<string, OpenDefect>> = {
     ["other", "silent"],
     "other: arg 0 = 1n: TypeError: Cannot mix BigInt and other types, use explicit conversions; silent: arg 0 = NaN: accepted",
   ),
-  "dma:PhysicalMemory#registerProvider": open(["silent"], "silent: arg 0 = NaN: accepted"),
-  "dma:PhysicalMemory#splitFolio": open(["silent"], "silent: arg 0.order = NaN: accepted"),
   "dma:deviceTranslate": open(["silent"], "silent: arg 1 = NaN: accepted"),
   "dma:new DmaDevice": open(["silent"], "silent: arg 0.name = NaN: accepted"),
   "dma:new DmaRangeList": open(["silent"], "silent: arg 0.chunkBytes = NaN: accepted"),
