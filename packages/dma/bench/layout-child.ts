@@ -18,6 +18,14 @@ export interface LayoutConfig {
   rounds: number;
   warm: number;
   reps: number;
+  /** Only the workloads whose name contains this (all when absent). */
+  only?: string | undefined;
+  /**
+   * Load the baseline's bundle first, build its inputs first and let it go first in even rounds:
+   * the parent alternates this over its processes, so no side keeps whatever advantage (code
+   * placement, heap state) the first-loaded side gets in one process.
+   */
+  baselineFirst: boolean;
 }
 
 export interface LayoutSample {
@@ -32,8 +40,11 @@ const [curPath, basePath, cfgJson] = process.argv.slice(2) as [string, string, s
 const cfg = JSON.parse(cfgJson) as LayoutConfig;
 const load = async (p: string): Promise<Drivers> =>
   ((await import(pathToFileURL(p).href)) as { drivers: Drivers }).drivers;
-const cur = await load(curPath);
-const base = await load(basePath);
+// The dynamic imports run in this order, so each side's module and its closures are created first
+// or second as the config says.
+const [cur, base] = cfg.baselineFirst
+  ? await load(basePath).then(async (b) => [await load(curPath), b] as const)
+  : await load(curPath).then(async (c) => [c, await load(basePath)] as const);
 
 /** Mixed forms, most 8-byte (a page list), some 16 and 24: `mix8` is the share of 8-byte ones. */
 function inputs(n: number, mix8: number, seed: number): DriversModule.Inputs {
@@ -91,7 +102,8 @@ function targets(total: number, seed: number): Float64Array {
   return t;
 }
 
-const sides: Side[] = [cur, base].map((d) => {
+const buildOrder = cfg.baselineFirst ? [base, cur] : [cur, base];
+const built: Side[] = buildOrder.map((d) => {
   const pagesList = d.appendAll(pages8);
   const cpu = d.cpuPages(pfns);
   return {
@@ -103,9 +115,11 @@ const sides: Side[] = [cur, base].map((d) => {
     cpuTargets: targets(cpu.length, 6),
   };
 });
+/** sides[0] is the current code, sides[1] the baseline's, whichever was built first. */
+const sides: Side[] = cfg.baselineFirst ? [built[1]!, built[0]!] : built;
 
 let sink = 0;
-const workloads: { name: string; items: number; run: (s: Side) => number }[] = [
+const allWorkloads: { name: string; items: number; run: (s: Side) => number }[] = [
   { name: "encode (mixed forms)", items: cfg.entries, run: (s) => s.d.encodeAll(mixed, words) },
   {
     name: "decode (mixed forms)",
@@ -120,6 +134,8 @@ const workloads: { name: string; items: number; run: (s: Side) => number }[] = [
   { name: "dma CPU cursor walk", items: cfg.entries, run: (s) => s.d.cpuWalk(s.cpu) },
   { name: "dma CPU cursor seek", items: cfg.seeks, run: (s) => s.d.cpuSeekAll(s.cpu, s.cpuTargets) },
 ];
+const workloads = allWorkloads.filter((w) => cfg.only === undefined || w.name.includes(cfg.only));
+if (workloads.length === 0) throw new Error(`no workload name contains ${JSON.stringify(cfg.only)}`);
 
 // Both sides must compute the same thing.
 for (const w of workloads) {
@@ -149,7 +165,7 @@ function best(w: (typeof workloads)[number], s: Side): number {
 for (let round = 0; round < cfg.warm + cfg.rounds; round++) {
   const keep = round >= cfg.warm;
   // Alternate which side goes first, so neither always runs on a warmer cache.
-  const order = round % 2 === 0 ? [0, 1] : [1, 0];
+  const order = (round % 2 === 0) !== cfg.baselineFirst ? [0, 1] : [1, 0];
   for (let k = 0; k < workloads.length; k++) {
     const w = workloads[k]!;
     for (const i of order) {

@@ -224,6 +224,47 @@ export function writeVariable24(
   w[at + 5] = extra;
 }
 
+/**
+ * Units of the wider form, for an entry the 8-byte form cannot hold, from its whole fields
+ * (`length` a non-negative safe integer, `offset` and `extra` u32): 4 (16 bytes) while the length
+ * is below 2^36, the offset below 2^24 and there is no extra, else 6. The base plays no part: both
+ * wider forms keep all 64 bits of it.
+ */
+export function variableWideUnitsFor(length: number, offset: number, extra: number): number {
+  return extra === 0 && length < 0x10_0000_0000 && offset <= 0xff_ffff ? 4 : 6;
+}
+
+/**
+ * Writes the 16-byte (`units` 4) or 24-byte (`units` 6) entry at `at` from whole fields, as
+ * {@link variableWideUnitsFor} sized it: one call where a hot path would otherwise make seven
+ * (every call to a module function costs optimised code a load and a compare of its target).
+ */
+export function writeVariableWide(
+  w: Uint32Array,
+  at: number,
+  units: number,
+  type: number,
+  length: number,
+  base: number,
+  offset: number,
+  extra: number,
+): void {
+  const lengthLow = length & 0x0fff_ffff;
+  const lengthHi = (length - lengthLow) / 0x1000_0000;
+  const baseLo = base >>> 0;
+  w[at + 2] = baseLo;
+  w[at + 3] = (base - baseLo) / 0x1_0000_0000;
+  if (units === 4) {
+    w[at] = (lengthLow << 4) | (type << 2) | 1;
+    w[at + 1] = lengthHi | (offset << 8);
+  } else {
+    w[at] = (lengthLow << 4) | (type << 2) | 2;
+    w[at + 1] = offset;
+    w[at + 4] = lengthHi;
+    w[at + 5] = extra;
+  }
+}
+
 // ---- the fixed16 codec --------------------------------------------------------------------------
 
 /** Length bits 28..59 of the fixed16 entry at `at`. */
@@ -277,6 +318,19 @@ export function writeFixed16(
   w[at + 3] = baseHi;
 }
 
+/**
+ * Writes a fixed16 entry (tag 0) at `at` from whole fields (`length` and `base` non-negative safe
+ * integers): {@link writeFixed16} with the splitting done inside, one call for a hot path.
+ */
+export function writeFixed16Fields(w: Uint32Array, at: number, type: number, length: number, base: number): void {
+  const lengthLow = length & 0x0fff_ffff;
+  const baseLo = base >>> 0;
+  w[at] = (lengthLow << 4) | (type << 2);
+  w[at + 1] = (length - lengthLow) / 0x1000_0000;
+  w[at + 2] = baseLo;
+  w[at + 3] = (base - baseLo) / 0x1_0000_0000;
+}
+
 // ---- for hot classes ------------------------------------------------------------------------------
 
 /**
@@ -300,3 +354,17 @@ export const LAYOUT_READERS = Object.freeze({
 
 /** The type of {@link LAYOUT_READERS}. */
 export type LayoutReaders = typeof LAYOUT_READERS;
+
+/**
+ * The writers an append path uses, as one record to copy onto a class prototype, for the reason
+ * given at {@link LAYOUT_READERS}.
+ */
+export const LAYOUT_WRITERS = Object.freeze({
+  variableWideUnitsFor,
+  writeVariable8,
+  writeVariableWide,
+  writeFixed16Fields,
+});
+
+/** The type of {@link LAYOUT_WRITERS}. */
+export type LayoutWriters = typeof LAYOUT_WRITERS;

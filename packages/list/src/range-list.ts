@@ -16,20 +16,13 @@ import {
   fixed16Codec,
   fixed16LengthAt,
   formatValue,
-  hi32,
-  lengthHiOf,
-  lengthLowOf,
-  lo32,
+  LAYOUT_WRITERS,
+  type LayoutWriters,
   type RangeEntry,
   type RangeEntryBig,
   RlistError,
   variableCodec,
   variableLengthAt,
-  variableUnitsFor,
-  writeFixed16 as writeFixed16Words,
-  writeVariable8,
-  writeVariable16,
-  writeVariable24,
 } from "@rlist/encoding";
 import { ChunkIndex } from "./chunk-index.js";
 import {
@@ -235,6 +228,12 @@ export class RangeList implements Iterable<RangeEntry> {
   private readonly _in: RangeEntry = { type: 0.5, length: 0.5, base: 0.5, offset: 0.5, extra: 0.5 };
   /** @internal */ readonly _hookPrev: RangeEntry = newEntry();
   /** @internal */ readonly _hookNext: RangeEntry = newEntry();
+  // @rlist/encoding's layout writers, on the prototype (LAYOUT_WRITERS, assigned below): called
+  // through `this` so that optimised code calls them with no check of the target.
+  /** @internal */ declare private readonly variableWideUnitsFor: LayoutWriters["variableWideUnitsFor"];
+  /** @internal */ declare private readonly writeVariable8: LayoutWriters["writeVariable8"];
+  /** @internal */ declare private readonly writeVariableWide: LayoutWriters["writeVariableWide"];
+  /** @internal */ declare private readonly writeFixed16Fields: LayoutWriters["writeFixed16Fields"];
 
   constructor(options: RangeListOptions = {}) {
     const o = readOptions(options);
@@ -428,7 +427,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          writeVariable8(w, at, type, length, base);
+          this.writeVariable8(w, at, type, length, base);
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 2] = 3;
           this._tUsed = nu;
@@ -481,7 +480,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          writeVariable8(w, at, type, length, base);
+          this.writeVariable8(w, at, type, length, base);
           const nu = used + 2;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 2] = 3;
@@ -505,11 +504,7 @@ export class RangeList implements Iterable<RangeEntry> {
         // Any other valid entry: the 16- or 24-byte form (the 8-byte one was ruled out above).
         const total = this._total + length;
         if (total <= 9007199254740991) {
-          const lenLo = lengthLowOf(length);
-          const lenHi = lengthHiOf(length);
-          const baseLo = lo32(base);
-          const baseHi = hi32(base);
-          const units = variableUnitsFor(lenHi, baseHi, offset, extra); // 4 or 6: not 8 bytes (above)
+          const units = this.variableWideUnitsFor(length, offset, extra); // not 8 bytes (ruled out above)
           let used = this._tUsed;
           if (used + units > this.unitsPerChunk) {
             this._openChunk();
@@ -518,8 +513,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          if (units === 4) writeVariable16(w, at, type, lenLo, lenHi, baseLo, baseHi, offset);
-          else writeVariable24(w, at, type, lenLo, lenHi, baseLo, baseHi, offset, extra);
+          this.writeVariableWide(w, at, units, type, length, base, offset, extra);
           const nu = used + units;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + units] = 3;
@@ -550,7 +544,7 @@ export class RangeList implements Iterable<RangeEntry> {
           const w = this._tw;
           const hdr = this._tBase;
           const at = hdr + 2 + used;
-          writeFixed16Words(w, at, type, lengthLowOf(length), lengthHiOf(length), lo32(base), hi32(base));
+          this.writeFixed16Fields(w, at, type, length, base);
           const nu = used + 4;
           w[hdr + 1] = nu;
           if (nu < this.unitsPerChunk) w[at + 4] = 3;
@@ -902,3 +896,5 @@ export class RangeList implements Iterable<RangeEntry> {
     this._totalBig = 0n;
   }
 }
+
+Object.assign(RangeList.prototype, LAYOUT_WRITERS);
