@@ -4,14 +4,19 @@
  * side. Workloads: variableCodec encode / decode, RangeList append (8-byte and mixed forms), the
  * list cursor walk and seek, and the DMA layer's CPU entry cursor walk and seek.
  *
- * Method: both sides are bundled by esbuild (scripts/bench-baseline.ts) and run in one plain
- * `node` child over the same inputs; every round times every workload for both sides (best of
- * `reps` runs each, the side that goes first alternating), warm-up rounds first, not kept; medians
- * with min-max over the rounds, and the current/baseline ratio of each round.
+ * Method: both sides are bundled by esbuild (scripts/bench-baseline.ts) and run in plain `node`
+ * children over the same inputs; every round times every workload for both sides (best of `reps`
+ * runs each, the side that goes first alternating), warm-up rounds first, not kept. One process can
+ * favour one side by a few per cent whatever the code (an A/A run, the same revision on both
+ * sides, gave per-process medians from 0.95 to 1.07), so the bench runs several children one after
+ * the other, every other one loading and running the baseline first, and its verdict is the median
+ * of the per-process median ratios, with their spread. `BENCH_BASELINE=HEAD` on a clean checkout is
+ * the A/A run that shows the harness's own noise.
  *
- * Run: `flock /work/helpers/bench.lock pnpm --filter @rlist/dma exec tsx --conditions @rlist/source
- * bench/layout.ts` (BENCH_BASELINE=<rev> picks the baseline; BENCH_QUICK=1 smaller; BENCH_ONLY=<text>
- * runs only the workloads whose name contains it; BENCH_PROCESSES=<n> child processes, default 6).
+ * Run: `pnpm --filter @rlist/dma bench:layout` (one benchmark process at a time on the machine).
+ * Environment: BENCH_BASELINE=<rev> (default 92f04ee, the last revision before the layout module),
+ * BENCH_PROCESSES=<n> children (default 6), BENCH_QUICK=1 smaller, BENCH_ONLY=<text> only the
+ * workloads whose name contains it.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,9 +24,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBundles, bundleScript } from "../../../scripts/bench-baseline.js";
+import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
 import type { LayoutConfig, LayoutSample } from "./layout-child.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The last revision before `@rlist/encoding`'s layout module (c1be511): the code the A/B is against. */
+const LAYOUT_BASELINE = "92f04ee";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,14 +41,33 @@ function mmm(xs: number[], digits: number): string {
   return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 }
 
+// No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
+benchMain(
+  `
+usage: pnpm --filter @rlist/dma bench:layout   (options come from the environment)
+
+  BENCH_BASELINE=<rev>   the baseline revision (default ${LAYOUT_BASELINE}; HEAD on a clean tree: A/A)
+  BENCH_PROCESSES=<n>    child processes, every other one running the baseline first (default 6)
+  BENCH_QUICK=1          smaller inputs, fewer rounds
+  BENCH_ONLY=<text>      only the workloads whose name contains it
+  -h, --help             this text
+`,
+  (argv) => parseBenchOptions({}, argv),
+);
+
 const quick = process.env.BENCH_QUICK === "1";
 const dir = mkdtempSync(join(tmpdir(), "rlist-layout-bench-"));
 try {
-  const bundles = await buildBundles(join(dir, "b"), { drivers: join(here, "layout-drivers.ts") });
+  const bundles = await buildBundles(
+    join(dir, "b"),
+    { drivers: join(here, "layout-drivers.ts") },
+    process.env.BENCH_BASELINE ?? LAYOUT_BASELINE,
+  );
   const child = join(dir, "layout-child.mjs");
   await bundleScript(join(here, "layout-child.ts"), child);
   const processes = Number(process.env.BENCH_PROCESSES ?? (quick ? 2 : 6));
-  if (!(Number.isSafeInteger(processes) && processes > 0)) throw new Error("BENCH_PROCESSES: a positive integer");
+  if (!(Number.isSafeInteger(processes) && processes > 0))
+    throw new Error("BENCH_PROCESSES: a positive integer");
   const base = {
     entries: quick ? 1 << 14 : 1 << 17,
     seeks: quick ? 1 << 12 : 1 << 15,
