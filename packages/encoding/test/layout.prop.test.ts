@@ -10,18 +10,23 @@ import {
   alignUp,
   encodingAt,
   fixed16BaseAt,
+  fixed16BaseExactAt,
   fixed16BaseHiAt,
   fixed16BaseIsSafe,
   fixed16BaseLoAt,
   fixed16Codec,
   fixed16LengthAt,
+  fixed16LengthExactAt,
   fixed16LengthHiAt,
   fixed16LengthIsSafe,
   hi32,
   isEndAt,
   isPowerOfTwo,
+  isRlistError,
   join32,
   joinLength,
+  LAYOUT_READERS,
+  LAYOUT_WRITERS,
   lengthHiOf,
   lengthLowAt,
   lengthLowOf,
@@ -34,21 +39,26 @@ import {
   SAFE_LENGTH_HI,
   typeAt,
   variableBaseAt,
+  variableBaseExactAt,
   variableBaseHiAt,
   variableBaseIsSafe,
   variableBaseLoAt,
   variableCodec,
   variableExtraAt,
   variableLengthAt,
+  variableLengthExactAt,
   variableLengthHiAt,
   variableLengthIsSafe,
   variableOffsetAt,
   variableUnitsAt,
   variableUnitsFor,
+  variableWideUnitsFor,
   writeFixed16,
+  writeFixed16Fields,
   writeVariable8,
   writeVariable16,
   writeVariable24,
+  writeVariableWide,
 } from "../src/index.js";
 import { arbEntryBig, arbUnsigned, refFixed16Words, refForm, refVariableWords } from "./model.js";
 
@@ -59,6 +69,22 @@ const arbAt = fc.integer({ min: 0, max: 5 });
 /** Exactly what a reader must return for a value the model holds as a bigint. */
 function asDouble(v: bigint): number {
   return Number(v); // rounds above 2^53-1, like the readers
+}
+
+/** What an `...ExactAt` reader must do: return the value while it is safe, else throw ERANGE. */
+function expectExact(read: () => number, v: bigint, field: string): void {
+  if (v <= MAX_SAFE) {
+    expect(read()).toBe(Number(v));
+    return;
+  }
+  let thrown: unknown;
+  try {
+    read();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(isRlistError(thrown, "ERANGE")).toBe(true);
+  expect((thrown as Error).message).toContain(`${field}Big`);
 }
 
 describe("variable layout", () => {
@@ -83,6 +109,8 @@ describe("variable layout", () => {
         expect(variableBaseIsSafe(w, at)).toBe(e.base <= MAX_SAFE);
         expect(variableLengthAt(w, at)).toBe(asDouble(e.length));
         expect(variableBaseAt(w, at)).toBe(asDouble(e.base));
+        expectExact(() => variableLengthExactAt(w, at), e.length, "length");
+        expectExact(() => variableBaseExactAt(w, at), e.base, "base");
       }),
       RUNS,
     );
@@ -107,6 +135,37 @@ describe("variable layout", () => {
       }),
       RUNS,
     );
+  });
+
+  it("the whole-field writers (append paths) write the model's words in the form the model picks", () => {
+    fc.assert(
+      fc.property(arbEntryBig({ safe: true }), arbAt, (e, at) => {
+        const length = Number(e.length);
+        const base = Number(e.base);
+        const w = new Uint32Array(at + 8).fill(0xdead_beef);
+        const form = refForm(e);
+        if (form === 8) {
+          writeVariable8(w, at, e.type, length, base);
+        } else {
+          const units = variableWideUnitsFor(length, e.offset, e.extra);
+          expect(units).toBe(form / 4);
+          writeVariableWide(w, at, units, e.type, length, base, e.offset, e.extra);
+        }
+        const want = new Uint32Array(at + 8).fill(0xdead_beef);
+        want.set(refVariableWords(e), at);
+        expect(w).toEqual(want);
+      }),
+      RUNS,
+    );
+  });
+
+  it("LAYOUT_READERS and LAYOUT_WRITERS are the module's own functions, frozen", () => {
+    for (const rec of [LAYOUT_READERS, LAYOUT_WRITERS]) {
+      expect(Object.isFrozen(rec)).toBe(true);
+      for (const fn of Object.values(rec)) expect(typeof fn).toBe("function");
+    }
+    expect(LAYOUT_READERS.variableLengthExactAt).toBe(variableLengthExactAt);
+    expect(LAYOUT_WRITERS.writeVariableWide).toBe(writeVariableWide);
   });
 
   it("the END marker reads as 0 units, and the header packs like makeHeader", () => {
@@ -152,6 +211,8 @@ describe("fixed16 layout", () => {
         expect(fixed16BaseIsSafe(w, at)).toBe(e.base <= MAX_SAFE);
         expect(fixed16LengthAt(w, at)).toBe(asDouble(e.length));
         expect(fixed16BaseAt(w, at)).toBe(asDouble(e.base));
+        expectExact(() => fixed16LengthExactAt(w, at), e.length, "length");
+        expectExact(() => fixed16BaseExactAt(w, at), e.base, "base");
         const v = new Uint32Array(at + 6).fill(0xdead_beef);
         writeFixed16(
           v,
@@ -166,6 +227,11 @@ describe("fixed16 layout", () => {
         want.set(refFixed16Words(e), at);
         expect(v).toEqual(want);
         expect(w).toEqual(want);
+        if (e.length <= MAX_SAFE && e.base <= MAX_SAFE) {
+          const f = new Uint32Array(at + 6).fill(0xdead_beef);
+          writeFixed16Fields(f, at, e.type, Number(e.length), Number(e.base));
+          expect(f).toEqual(want);
+        }
       }),
       RUNS,
     );
