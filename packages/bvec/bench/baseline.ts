@@ -12,18 +12,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBundles, bundleScript } from "../../../scripts/bench-baseline.js";
+import { medianRange } from "../../../scripts/bench-stats.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function mmm(xs: number[], digits: number): string {
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
-}
 
 /** Runs the comparison and returns its table (markdown). */
 export async function baselineTable(bios: number, rounds: number): Promise<string> {
@@ -46,19 +37,19 @@ export async function baselineTable(bios: number, rounds: number): Promise<strin
     for (const [row, v] of Object.entries(r)) {
       const rel = v.current.map((c, i) => c / v.baseline[i]!);
       lines.push(
-        `| ${row} | ${mmm(
+        `| ${row} | ${medianRange(
           v.current.map((x) => x * 1e3),
           1,
-        )} | ${mmm(
+        )} | ${medianRange(
           v.baseline.map((x) => x * 1e3),
           1,
-        )} | ${mmm(rel, 2)} |`,
+        )} | ${medianRange(rel, 2)} |`,
       );
     }
     lines.push("");
     for (const [row, v] of Object.entries(r)) {
       const rel = v.current.map((c, i) => c / v.baseline[i]!);
-      lines.push(`RATIO ${row}, current / baseline time: ${mmm(rel, 2)}   target <= 1`);
+      lines.push(`RATIO ${row}, current / baseline time: ${medianRange(rel, 2)}   target <= 1`);
     }
     return lines.join("\n");
   } finally {

@@ -15,6 +15,7 @@
  * pnpm --filter @rlist/dma bench); BENCH_QUICK=1 for 256 MiB lists and fewer rounds.
  */
 import { pathToFileURL } from "node:url";
+import { median } from "../../../scripts/bench-stats.js";
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { IommuDomain } from "../src/iommu/iommu-domain.js";
 import { DmaDevice } from "../src/mapping/device.js";
@@ -34,12 +35,6 @@ export interface FlushQueueRow {
   readonly byteMsPerUnmap: number;
   readonly meanWindowMs: number;
   readonly maxWindowMs: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Runs the comparison; `pages` random 4 KiB pages, `rounds` rounds of `perRound` map+unmaps each mode. */

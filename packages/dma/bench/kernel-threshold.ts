@@ -8,6 +8,8 @@
  *   pnpm --filter @rlist/dma exec tsx --conditions @rlist/source bench/kernel-threshold.ts
  *   (or bundle it: the kernels and loops are the same code either way)
  */
+
+import { median } from "../../../scripts/bench-stats.js";
 import { CpuRangeList } from "../src/cpu/cpu-range-list.js";
 import { DmaRangeList } from "../src/dma-list/dma-range-list.js";
 import { pciDefaultSegmentation } from "../src/dma-list/segmentation.js";
@@ -31,11 +33,6 @@ function pages(n: number, seed: number): CpuRangeList {
   // Every other frame at most: no two pages merge, so n pages are n entries.
   for (let i = 0; i < n; i++) pfns[i] = (4 * GiB) / 4096 + 2 * Math.floor(r() * (GiB / 4096));
   return CpuRangeList.fromPfns(memory, pfns);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 }
 
 function setAll(v: number): void {

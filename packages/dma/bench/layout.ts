@@ -25,21 +25,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBundles, bundleScript } from "../../../scripts/bench-baseline.js";
 import { benchMain, parseBenchOptions } from "../../../scripts/bench-options.js";
+import { median, medianRange } from "../../../scripts/bench-stats.js";
 import type { LayoutConfig, LayoutSample } from "./layout-child.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The last revision before `@rlist/encoding`'s layout module (c1be511): the code the A/B is against. */
 const LAYOUT_BASELINE = "92f04ee";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function mmm(xs: number[], digits: number): string {
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
-}
 
 // No command-line options: refuse any (a typo would otherwise start a long run) and answer --help.
 benchMain(
@@ -104,7 +95,7 @@ try {
     const bas = all.flatMap((s) => s.baselineNs);
     const perProcess = all.map((s) => median(s.currentNs.map((c, i) => c / s.baselineNs[i]!)));
     console.log(
-      `| ${all[0]!.workload} | ${mmm(cur, 2)} | ${mmm(bas, 2)} | ${mmm(perProcess, 3)} | ${perProcess.map((r) => r.toFixed(3)).join(" ")} |`,
+      `| ${all[0]!.workload} | ${medianRange(cur, 2)} | ${medianRange(bas, 2)} | ${medianRange(perProcess, 3)} | ${perProcess.map((r) => r.toFixed(3)).join(" ")} |`,
     );
   }
 } finally {

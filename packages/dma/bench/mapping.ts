@@ -20,21 +20,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBundles, bundleScript } from "../../../scripts/bench-baseline.js";
+import { median, medianRange } from "../../../scripts/bench-stats.js";
 import type { ChildConfig, LargeSample, SmallSample } from "./mapping-child.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** "median (min-max)" of `xs` with `digits` decimals. */
-function mmm(xs: number[], digits: number): string {
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
-}
-
 function rate(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
@@ -105,10 +96,10 @@ export function mappingTables(r: MappingResult): string {
     const speedup = s.mapNs.map((m, i) => b.mapNs[i]! / m);
     out.push(
       `| ${s.list} | ${PATH_NAMES[s.path]} (${s.took}) | ${s.entries} | ${rate(s.pages4k / (median(s.mapNs) / 1e9))} | ` +
-        `${mmm(ratios(s), 3)} | ${mmm(
+        `${medianRange(ratios(s), 3)} | ${medianRange(
           s.unmapNs.map((n) => n / 1e6),
           2,
-        )} | ${rate(b.pages4k / (median(b.mapNs) / 1e9))} | ${mmm(ratios(b), 3)} | ${mmm(speedup, 2)}x |`,
+        )} | ${rate(b.pages4k / (median(b.mapNs) / 1e9))} | ${medianRange(ratios(b), 3)} | ${medianRange(speedup, 2)}x |`,
     );
   }
   out.push("");
@@ -122,10 +113,10 @@ export function mappingTables(r: MappingResult): string {
   );
   out.push("");
   out.push(
-    `RATIO page-list map / walk, 1M random 4K pages: ${mmm(ratios(pick("iommu-linear")), 3)}   target >= 0.5`,
+    `RATIO page-list map / walk, 1M random 4K pages: ${medianRange(ratios(pick("iommu-linear")), 3)}   target >= 0.5`,
   );
   out.push(
-    `RATIO per-entry map / walk, 1M random 4K pages: ${mmm(ratios(pick("iommu-per-entry")), 3)}   target >= 0.15`,
+    `RATIO per-entry map / walk, 1M random 4K pages: ${medianRange(ratios(pick("iommu-per-entry")), 3)}   target >= 0.15`,
   );
   out.push("");
   out.push(
@@ -136,13 +127,15 @@ export function mappingTables(r: MappingResult): string {
   out.push("|---|---:|---:|---:|");
   for (const s of r.small) {
     const rel = s.currentNs.map((c, i) => c / s.baselineNs[i]!);
-    out.push(`| ${PATH_NAMES[s.path]} | ${mmm(s.currentNs, 0)} | ${mmm(s.baselineNs, 0)} | ${mmm(rel, 2)} |`);
+    out.push(
+      `| ${PATH_NAMES[s.path]} | ${medianRange(s.currentNs, 0)} | ${medianRange(s.baselineNs, 0)} | ${medianRange(rel, 2)} |`,
+    );
   }
   out.push("");
   for (const s of r.small) {
     const rel = s.currentNs.map((c, i) => c / s.baselineNs[i]!);
     out.push(
-      `RATIO small-list map+unmap current / baseline, ${PATH_NAMES[s.path]}: ${mmm(rel, 2)}   target <= 1`,
+      `RATIO small-list map+unmap current / baseline, ${PATH_NAMES[s.path]}: ${medianRange(rel, 2)}   target <= 1`,
     );
   }
   return out.join("\n");

@@ -7,17 +7,13 @@
  *   pnpm --filter @rlist/list exec tsx --conditions @rlist/source bench/checksum-threshold.ts
  */
 import { ChunkPool, type RangeList } from "@rlist/list";
+import { median } from "../../../scripts/bench-stats.js";
 import { checksumKernel, checksumReference, KERNEL_MIN_CHUNKS } from "../src/kernels/checksum.js";
 import { buildList } from "./kernels.js";
 import { gen } from "./workloads.js";
 
 const CHUNKS = [1, 2, 3, 4, 8, 16, 64];
 const REPS = 15;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1] as number;
-}
 
 /** ns per call of `fn` on `list`, timed over a batch of calls (short calls: the timer's cost). */
 function nsPerCall(fn: (l: RangeList) => unknown, list: RangeList, calls: number): number {

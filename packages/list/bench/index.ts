@@ -18,6 +18,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { benchMain } from "../../../scripts/bench-options.js";
+import { median } from "../../../scripts/bench-stats.js";
 import { buildC, type Figures, runC } from "./c-ref.js";
 import {
   type BaselineFigures,
@@ -80,13 +81,6 @@ interface Row {
   rCursor: number[];
   rView: number[];
   rKernel: number[];
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  if (s.length === 0) return Number.NaN;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** "median (min-max)" of entries/s in M/s. */
