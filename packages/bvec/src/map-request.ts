@@ -133,6 +133,11 @@ export class MappedRequest {
     device.trackDma(this);
   }
 
+  /** @internal see `TrackedDma` (`DmaDevice`'s live list). */
+  isLive(): boolean {
+    return this.#live;
+  }
+
   /** @internal what `DmaDevice.outstanding()` lists for a live request. */
   describeOutstanding(): OutstandingDma {
     return {

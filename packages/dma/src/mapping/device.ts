@@ -80,6 +80,11 @@ export interface OutstandingDma {
  * `MappedRequest`).
  */
 export interface TrackedDma {
+  /**
+   * True until the resource is released. It must read false before the release calls
+   * `DmaDevice.untrackDma()`: the device drops released entries from its live list in batches.
+   */
+  isLive(): boolean;
   describeOutstanding(): OutstandingDma;
   /**
    * Syncs `[dmaAddress, +size)` if this resource maps `dmaAddress`: "done", "outside" (it maps
@@ -118,7 +123,13 @@ export class DmaDevice {
   readonly counters: DmaDeviceCounters = { cacheSyncs: 0, maps: 0, unmaps: 0 };
   /** Whether mapping calls record their stack (see {@link DmaDeviceInit.captureStacks}). */
   readonly captureStacks: boolean;
-  readonly #live = new Set<TrackedDma>();
+  /**
+   * Live mappings and IOVA windows, oldest first (dma-debug's hash of entries for this device),
+   * plus released ones not dropped yet: see {@link untrackDma}.
+   */
+  readonly #live: TrackedDma[] = [];
+  /** Released entries still in `#live`. */
+  #released = 0;
 
   constructor(init: DmaDeviceInit = {}) {
     checkObject("DMA device init", init);
@@ -149,12 +160,30 @@ export class DmaDevice {
 
   /** @internal a live mapping or window of this device (dma-debug's add_dma_entry()). */
   trackDma(entry: TrackedDma): void {
-    this.#live.add(entry);
+    this.#live.push(entry);
   }
 
-  /** @internal it was released (dma-debug's check_unmap() found and removed it). */
+  /**
+   * @internal `entry`, tracked and now released (its `isLive()` reads false), leaves the live list
+   * (dma-debug's check_unmap() found and removed it). No Set and no allocation per call (a Set
+   * insert + delete cost more than the rest of a small dma-direct map + unmap): the newest entry
+   * is popped; any other stays, skipped by every reader, until released ones are half the list,
+   * then one pass drops them all (in order, so the list stays oldest first).
+   */
   untrackDma(entry: TrackedDma): void {
-    this.#live.delete(entry);
+    const live = this.#live;
+    if (live[live.length - 1] === entry) {
+      live.pop();
+      return;
+    }
+    if (++this.#released < 16 || 2 * this.#released < live.length) return;
+    let kept = 0;
+    for (let i = 0; i < live.length; i++) {
+      const e = live[i]!;
+      if (e.isLive()) live[kept++] = e;
+    }
+    live.length = kept;
+    this.#released = 0;
   }
 
   /** @internal the stack of the current mapping call, or null without {@link captureStacks}. */
@@ -170,7 +199,9 @@ export class DmaDevice {
    * dma-debug's `dump` lists for one device.
    */
   outstanding(): OutstandingDma[] {
-    return [...this.#live].map((e) => e.describeOutstanding());
+    const out: OutstandingDma[] = [];
+    for (const e of this.#live) if (e.isLive()) out.push(e.describeOutstanding());
+    return out;
   }
 
   /**
@@ -179,7 +210,7 @@ export class DmaDevice {
    * (kernel/dma/debug.c, dma_debug_device_change()). Returns when the device is idle.
    */
   assertIdle(): void {
-    if (this.#live.size === 0) return;
+    if (this.#live.length === this.#released) return;
     const lines = this.outstanding().map(describeLine);
     throw new RlistError(
       "EBUSY",
@@ -210,6 +241,7 @@ export class DmaDevice {
     if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
     const where = `[0x${dmaAddress.toString(16)}, +0x${size.toString(16)})`;
     for (const e of this.#live) {
+      if (!e.isLive()) continue;
       const r = e.syncAt?.(dmaAddress, size, dir, to) ?? "miss";
       if (r === "done") return;
       if (r === "outside")

@@ -176,6 +176,11 @@ export class DmaMapping {
   }
 
   /** @internal see `TrackedDma`. */
+  isLive(): boolean {
+    return this.#live;
+  }
+
+  /** @internal see `TrackedDma`. */
   describeOutstanding(): OutstandingDma {
     const rec = this.#record;
     return {

@@ -112,6 +112,11 @@ export class IovaState {
   }
 
   /** @internal see `TrackedDma`. */
+  isLive(): boolean {
+    return this.#record.live;
+  }
+
+  /** @internal see `TrackedDma`. */
   describeOutstanding(): OutstandingDma {
     const rec = this.#record;
     return {
