@@ -9,6 +9,12 @@
 import { RlistError } from "@rlist/encoding";
 
 const MIN_CAPACITY = 16;
+/**
+ * The records of every index that has none yet: shared, never written (nothing is pushed before a
+ * `reserve()` replaces them), so a new list allocates no typed array until its first chunk.
+ */
+const NO_IDS = new Uint32Array(0);
+const NO_POS = new Float64Array(0);
 
 export class ChunkIndex {
   /** Pool index of the k-th chunk. */
@@ -22,9 +28,9 @@ export class ChunkIndex {
   length = 0;
 
   constructor() {
-    this.ids = new Uint32Array(0);
-    this.pos = new Float64Array(0);
-    this.first = new Float64Array(0);
+    this.ids = NO_IDS;
+    this.pos = NO_POS;
+    this.first = NO_POS;
   }
 
   get capacity(): number {
