@@ -105,6 +105,22 @@ const canMergeDma = (
   prev.extra === next.extra &&
   prev.base + prev.length === next.base;
 
+/**
+ * The entry every append fills and hands to `RangeList.append()`, which reads each field once and
+ * keeps nothing: one for all lists, so a list (an identity view above all) costs no extra object.
+ */
+const SCRATCH = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
+/** The options of an identity view (it stores nothing). */
+const NO_OPTIONS: DmaRangeListOptions = Object.freeze({});
+
+/**
+ * @internal {@link DmaRangeList.identity} for a source and offset the caller checked (the
+ * mapper's dma-direct fast path).
+ */
+export function identityList(source: PhysEntrySource, directOffset: number): DmaRangeList {
+  return new DmaRangeList(NO_OPTIONS, { source, directOffset });
+}
+
 /** Set by the class below: the mapper's hold on a list it handed out (no public setter exists). */
 let setFrozen: (list: DmaRangeList, frozen: boolean) => void;
 
@@ -131,7 +147,6 @@ export class DmaRangeList {
   private readonly _list: RangeList | null;
   /** @internal */ private readonly _source: PhysEntrySource | null;
   /** @internal */ private readonly _directOffset: number;
-  /** @internal */ private readonly _scratch = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
 
   constructor(
     options: DmaRangeListOptions = {},
@@ -165,7 +180,7 @@ export class DmaRangeList {
     }
     if (!Number.isSafeInteger(directOffset))
       throw new RlistError("ERANGE", "directOffset must be a safe integer");
-    return new DmaRangeList({}, { source, directOffset });
+    return identityList(source, directOffset);
   }
 
   /** The underlying RangeList (null in identity mode), e.g. for `stats().byForm`. */
@@ -232,7 +247,7 @@ export class DmaRangeList {
     checkU53("length", length);
     if (kind !== 0 && kind !== 1 && kind !== 2 && kind !== 3)
       throw new RlistError("EINVAL", `bad DMA kind ${formatValue(kind)}`);
-    const e = this._scratch;
+    const e = SCRATCH;
     e.type = kind;
     e.length = length;
     e.offset = 0;
@@ -249,7 +264,7 @@ export class DmaRangeList {
     const list = this.#mutable();
     checkU53("offset", offset);
     checkU53("length", length);
-    const e = this._scratch;
+    const e = SCRATCH;
     e.type = DmaKind.IOVA;
     e.length = length;
     e.base = offset;
@@ -264,7 +279,7 @@ export class DmaRangeList {
    */
   appendRelativeBatch(src: Float64Array, n: number): void {
     const list = this.#mutable();
-    const e = this._scratch;
+    const e = SCRATCH;
     e.type = DmaKind.IOVA;
     e.offset = 0;
     e.extra = 0;

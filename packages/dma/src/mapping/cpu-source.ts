@@ -146,7 +146,14 @@ export function summaryOf(list: CpuListSource, needPhysRange: boolean): CpuListS
   if (typeof needPhysRange !== "boolean") {
     throw new RlistError("EINVAL", `needPhysRange must be a boolean, got ${formatValue(needPhysRange)}`);
   }
-  const c = list.cursor();
+  return summaryFrom(list, list.cursor(), needPhysRange);
+}
+
+/**
+ * @internal {@link summaryOf} for arguments the caller checked, read through `c`, a new cursor of
+ * `list` (the mapper's, which then walks it again from `reset()`).
+ */
+export function summaryFrom(list: CpuListSource, c: CpuSourceCursor, needPhysRange: boolean): CpuListSummary {
   if (needPhysRange || !(list instanceof CpuRangeList)) return summarizeCpuList(c);
   const firstPhys = c.reset() ? c.phys : 0;
   return {

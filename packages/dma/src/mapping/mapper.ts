@@ -22,7 +22,7 @@
 import { formatValue, isPowerOfTwo, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { DmaKind, DmaRangeList, type DmaRangeListOptions } from "../dma-list/dma-range-list.js";
+import { DmaKind, DmaRangeList, type DmaRangeListOptions, identityList } from "../dma-list/dma-range-list.js";
 import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "../dma-list/segmentation.js";
 import { FACTORY } from "../factory.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
@@ -33,7 +33,7 @@ import { kernelMinEntries } from "../kernels/thresholds.js";
 import { P2pMapCache } from "../pci/p2p-map.js";
 import { busAddress, type P2pProvider } from "../pci/p2p-provider.js";
 import type { CpuListSource, CpuListSummary, CpuSourceCursor } from "./cpu-source.js";
-import { summaryOf } from "./cpu-source.js";
+import { summaryFrom } from "./cpu-source.js";
 import { DmaDevice } from "./device.js";
 import { type DmaDirection, directionToProt, isDmaDirection } from "./direction.js";
 import { checkMinAlignForIommu, IovaLayout } from "./iova-layout.js";
@@ -87,21 +87,20 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   }
   // Made now, so bad storage options fail before any IOVA, slot or page is taken.
   const preset = options.list === undefined ? null : new DmaRangeList(listOptions(options.list));
+  // One cursor for the summary and the mapping pass (each starts with reset()).
   const cursor = cpuList.cursor();
   // dma-direct needs the physical span unless every address is reachable whatever it is.
   const needSpan = device.iommu === null && (device.dmaMask < MAX_SAFE || device.directOffset < 0);
-  const summary = checkedSummary(summaryOf(cpuList, needSpan), options.summary);
+  const summary = checkedSummary(summaryFrom(cpuList, cursor, needSpan), options.summary);
   const record = new MappingRecord();
-  const newList = (): DmaRangeList => preset ?? new DmaRangeList();
   const built =
     device.iommu !== null
-      ? mapIommu(device, device.iommu, cpuList, cursor, summary, dir, newList, record)
-      : mapDirect(device, cpuList, cursor, summary, newList, record);
+      ? mapIommu(device, device.iommu, cpuList, cursor, summary, dir, preset, record)
+      : mapDirect(device, cpuList, cursor, summary, preset, record);
   record.entries = built.list.isIdentity ? summary.entries : built.list.count;
   record.bytes = summary.totalLength;
   device.counters.maps++;
   if (!device.coherent && !skip) device.counters.cacheSyncs += summary.entries;
-  const origin = { tag, stack: device.callerStack() };
   return new DmaMapping(
     FACTORY,
     device,
@@ -112,8 +111,14 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
     record,
     skip,
     built.p2pLookups,
-    origin,
+    tag,
+    device.callerStack(),
   );
+}
+
+/** The DMA list a path appends to: the caller's preset one (`MapOptions.list`) or a new one. */
+function emptyList(preset: DmaRangeList | null): DmaRangeList {
+  return preset ?? new DmaRangeList();
 }
 
 interface Built {
@@ -193,7 +198,7 @@ function mapDirect(
   cpuList: CpuListSource,
   c: CpuSourceCursor,
   summary: CpuListSummary,
-  newList: () => DmaRangeList,
+  preset: DmaRangeList | null,
   record: MappingRecord,
 ): Built {
   const off = device.directOffset;
@@ -203,9 +208,9 @@ function mapDirect(
     (device.dmaMask === MAX_SAFE && off >= 0) ||
     (summary.physStart + off >= 0 && summary.physEnd - 1 + off <= device.dmaMask);
   if (!summary.hasP2p && reachable) {
-    return { list: DmaRangeList.identity(cpuList, off), path: "identity", p2pLookups: 0 };
+    return { list: identityList(cpuList, off), path: "identity", p2pLookups: 0 };
   }
-  const list = newList();
+  const list = emptyList(preset);
   const cache = new P2pMapCache(device.pci);
   const swiotlb = device.swiotlb;
   const seg = device.segmentation;
@@ -260,16 +265,16 @@ function mapIommu(
   c: CpuSourceCursor,
   summary: CpuListSummary,
   dir: DmaDirection,
-  newList: () => DmaRangeList,
+  preset: DmaRangeList | null,
   record: MappingRecord,
 ): Built {
   const seg = device.segmentation;
   checkMinAlignForIommu(domain.granule, seg.minAlignMask);
   const prot = directionToProt(dir);
-  if (summary.entries === 0) return { list: newList(), path: "iommu-linear", p2pLookups: 0 };
-  if (device.untrusted) return mapUntrusted(device, domain, c, summary, prot, newList(), record);
+  if (summary.entries === 0) return { list: emptyList(preset), path: "iommu-linear", p2pLookups: 0 };
+  if (device.untrusted) return mapUntrusted(device, domain, c, summary, prot, emptyList(preset), record);
   if (summary.isPagelist && !summary.hasP2p && linearKeepsSegments(seg, domain.granule)) {
-    return mapLinear(device, domain, cpuList, c, summary, prot, newList(), record);
+    return mapLinear(device, domain, cpuList, c, summary, prot, emptyList(preset), record);
   }
   const store = domain.granule === 0x1000 ? kernelStore(cpuList, kernelMinEntries.perEntry) : null;
   if (store !== null && !(cpuList as CpuRangeList).hasP2P) {
@@ -280,11 +285,11 @@ function mapIommu(
       store,
       summary,
       prot,
-      newList(),
+      emptyList(preset),
       record,
     );
   }
-  return mapPerEntry(device, domain, c, summary, prot, newList(), record);
+  return mapPerEntry(device, domain, c, summary, prot, emptyList(preset), record);
 }
 
 /**

@@ -86,7 +86,8 @@ export class DmaMapping {
     record: MappingRecord,
     skipCpuSync: boolean,
     p2pLookups: number,
-    origin: MappingOrigin,
+    tag: string | null,
+    stack: string | null,
   ) {
     checkFactory(factory, "DmaMapping", "mapRangeList()");
     this.device = device;
@@ -97,8 +98,8 @@ export class DmaMapping {
     this.#record = record;
     this.#skipCpuSync = skipCpuSync;
     this.p2pLookups = p2pLookups;
-    this.tag = origin.tag;
-    this.#stack = origin.stack;
+    this.tag = tag;
+    this.#stack = stack;
     freezeDmaList(list, true);
     device.trackDma(this);
   }
