@@ -133,6 +133,10 @@ const allWorkloads: { name: string; items: number; run: (s: Side) => number }[] 
   { name: "list seek", items: cfg.seeks, run: (s) => s.d.seekAll(s.pagesList, s.pageTargets) },
   { name: "dma CPU cursor walk", items: cfg.entries, run: (s) => s.d.cpuWalk(s.cpu) },
   { name: "dma CPU cursor seek", items: cfg.seeks, run: (s) => s.d.cpuSeekAll(s.cpu, s.cpuTargets) },
+  // CpuRangeList.fromPfns: appendPage per page, one pgmap range lookup each
+  { name: "dma CPU append pages", items: cfg.entries, run: (s) => s.d.cpuPages(pfns).count },
+  { name: "dma pgmapIdOf", items: cfg.entries, run: (s) => s.d.pgmapIds(s.cpu, pfns) },
+  { name: "dma rangePgmapId", items: cfg.entries, run: (s) => s.d.rangePgmapIds(s.cpu, pfns) },
 ];
 const workloads = allWorkloads.filter((w) => cfg.only === undefined || w.name.includes(cfg.only));
 if (workloads.length === 0) throw new Error(`no workload name contains ${JSON.stringify(cfg.only)}`);

@@ -99,3 +99,22 @@ export function cpuSeekAll(list: CpuRangeList, targets: Float64Array): number {
   for (let i = 0; i < targets.length; i++) if (c.seek(targets[i]!)) sum += c.phys;
   return sum;
 }
+
+/**
+ * `PhysicalMemory#pgmapIdOf` of every pfn: the public per-page lookup (bvec's adapters and bios
+ * call it once per page), checked at the boundary since the hostile-input suite's last marks.
+ */
+export function pgmapIds(list: CpuRangeList, pfns: Float64Array): number {
+  const memory = list.memory;
+  let sum = 0;
+  for (let i = 0; i < pfns.length; i++) sum += memory.pgmapIdOf(pfns[i]!) + 1;
+  return sum;
+}
+
+/** `PhysicalMemory#rangePgmapId` of every pfn, one page each (the public form of the append lookup). */
+export function rangePgmapIds(list: CpuRangeList, pfns: Float64Array): number {
+  const memory = list.memory;
+  let sum = 0;
+  for (let i = 0; i < pfns.length; i++) sum += memory.rangePgmapId(pfns[i]!, 1) + 1;
+  return sum;
+}

@@ -2,7 +2,8 @@
  * A/B of the entry-layout hot paths (issue 16: one layout module in `@rlist/encoding`, read and
  * written through small accessors): this checkout's code against a baseline revision's, side by
  * side. Workloads: variableCodec encode / decode, RangeList append (8-byte and mixed forms), the
- * list cursor walk and seek, and the DMA layer's CPU entry cursor walk and seek.
+ * list cursor walk and seek, the DMA layer's CPU entry cursor walk and seek, and its per-page
+ * struct-page lookups (`CpuRangeList.fromPfns`, the public `pgmapIdOf` / `rangePgmapId`).
  *
  * Method: both sides are bundled by esbuild (scripts/bench-baseline.ts) and run in plain `node`
  * children over the same inputs; every round times every workload for both sides (best of `reps`

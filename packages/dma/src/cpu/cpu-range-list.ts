@@ -3,7 +3,7 @@ import { type ChunkBytes, type ChunkPool, newChunkSpan, RangeList, type RangeLis
 import { checkBytes, checkFunction, checkInstance, checkObject } from "../args.js";
 import { FACTORY } from "../factory.js";
 import type { Folio } from "../memory/folio.js";
-import { PhysicalMemory } from "../memory/physical-memory.js";
+import { checkFolio, PhysicalMemory } from "../memory/physical-memory.js";
 import { P2pProvider } from "../pci/p2p-provider.js";
 import {
   PENDING_FOLIO,
@@ -200,13 +200,19 @@ export class CpuRangeList {
   /**
    * Appends `length` bytes of `folio` from byte `offset` (`rlscpu_append_folio()`). The range may run
    * on into the following folios if they are the same kind of memory (one pgmap). `EINVAL` for a
-   * folio this memory does not have, a zero length or a range crossing pgmaps; `EFAULT` when a page
-   * of the range has no struct page; `ERANGE` for unsafe numbers.
+   * folio this memory does not have (another head, order or pgmap, or an `nrPages` that is not
+   * 2^order), a zero length or a range crossing pgmaps; `EFAULT` when a page of the range has no
+   * struct page; `ERANGE` for unsafe numbers.
    */
   appendFolio(folio: Folio, offset: number, length: number): void {
-    checkObject("folio", folio);
-    checkU53("folio pfn", folio.pfn);
-    if (this.memory.folioHead(folio.pfn) !== folio.pfn || this.memory.folioOrder(folio.pfn) !== folio.order) {
+    // Like folio_nr_pages(): the size is 2^order pages, so a folio whose nrPages says otherwise, or
+    // whose pgmap is not its page's, is not this memory's folio.
+    checkFolio(folio);
+    if (
+      this.memory.folioHead(folio.pfn) !== folio.pfn ||
+      this.memory.folioOrder(folio.pfn) !== folio.order ||
+      this.memory.pgmapOf(folio.pfn) !== folio.pgmap
+    ) {
       throw new RlistError(
         "EINVAL",
         `pfn ${formatValue(folio.pfn)} does not head an order-${formatValue(folio.order)} folio in this memory`,
@@ -406,12 +412,13 @@ export class CpuRangeList {
     const inv = this.#invPs;
     const firstPfn = Math.floor(start * inv);
     const lastPfn = Math.floor((start + length - 1) * inv);
-    const pgmap = this.memory.rangePgmapId(firstPfn, lastPfn - firstPfn + 1);
+    // Unchecked lookups: checkLength and the end check above make both pfns safe integers.
+    const pgmap = this.memory.rangePgmapIdAt(firstPfn, lastPfn - firstPfn + 1);
     if (pgmap < 0) {
-      if (this.memory.pgmapIdOf(firstPfn) < 0 || this.memory.pgmapIdOf(lastPfn) < 0) {
+      if (this.memory.pgmapIdAt(firstPfn) < 0 || this.memory.pgmapIdAt(lastPfn) < 0) {
         throw new RlistError(
           "EFAULT",
-          `page ${this.memory.pgmapIdOf(firstPfn) < 0 ? firstPfn : lastPfn} has no struct page`,
+          `page ${this.memory.pgmapIdAt(firstPfn) < 0 ? firstPfn : lastPfn} has no struct page`,
         );
       }
       throw new RlistError("EINVAL", `pages ${firstPfn}..${lastPfn} are not one kind of struct-page memory`);

@@ -22,8 +22,8 @@
  * is unmapped.
  */
 import { checkU53, formatValue, MAX_SAFE, RlistError, TWO32 } from "@rlist/encoding";
-import { type ChunkBytes, type ChunkPool, type RangeCursor, RangeList } from "@rlist/list";
-import { checkObject } from "../args.js";
+import { type ChunkBytes, ChunkPool, entryUnits, type RangeCursor, RangeList } from "@rlist/list";
+import { checkBoolean, checkInstance, checkObject } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import {
   listFindBestBlockSize,
@@ -110,7 +110,7 @@ const canMergeDma = (
  * keeps nothing: one for all lists, so a list (an identity view above all) costs no extra object.
  */
 const SCRATCH = { type: 0, length: 0, base: 0, offset: 0, extra: 0 };
-/** The options of an identity view (it stores nothing). */
+/** The options of an identity view (it stores nothing); the constructor takes them as identityList()'s mark. */
 const NO_OPTIONS: DmaRangeListOptions = Object.freeze({});
 
 /**
@@ -132,6 +132,18 @@ export function freezeDmaList(list: DmaRangeList, frozen: boolean): void {
   setFrozen(list, frozen);
 }
 
+/** The checks of an identity view's source and offset (see {@link DmaRangeList.identity}). */
+function checkIdentity(source: PhysEntrySource, directOffset: number): void {
+  if (typeof (source as Partial<PhysEntrySource> | null)?.cursor !== "function") {
+    throw new RlistError("EINVAL", `${formatValue(source)} is not a CPU list`);
+  }
+  if (typeof directOffset !== "number") {
+    throw new RlistError("EINVAL", `directOffset must be a number, got ${formatValue(directOffset)}`);
+  }
+  if (!Number.isSafeInteger(directOffset))
+    throw new RlistError("ERANGE", "directOffset must be a safe integer");
+}
+
 export class DmaRangeList {
   static {
     setFrozen = (list, frozen) => {
@@ -148,22 +160,41 @@ export class DmaRangeList {
   /** @internal */ private readonly _source: PhysEntrySource | null;
   /** @internal */ private readonly _directOffset: number;
 
+  /**
+   * An empty list. Options are checked like {@link RangeList}'s (`EINVAL` for a `chunkBytes` other
+   * than 128, 512 or 4096, a `pool` that is not a `ChunkPool`, a `merge` that is not a boolean),
+   * each read once. `identity` is how {@link DmaRangeList.identity} builds its view (checked the
+   * same way); the options are checked but unused then.
+   */
   constructor(
     options: DmaRangeListOptions = {},
     identity?: { source: PhysEntrySource; directOffset: number },
   ) {
-    checkObject("DMA list options", options);
-    if (identity !== undefined) {
-      checkObject("identity view", identity);
+    if (options === NO_OPTIONS && identity !== undefined) {
+      // identityList(): the mapper's dma-direct fast path, its source and offset already checked
       this._list = null;
       this._source = identity.source;
       this._directOffset = identity.directOffset;
       return;
     }
+    checkObject("DMA list options", options);
+    const { chunkBytes, pool, merge } = options;
+    if (chunkBytes !== undefined) entryUnits(chunkBytes);
+    if (pool !== undefined) checkInstance("pool", pool, ChunkPool);
+    checkBoolean("merge", merge, true);
+    if (identity !== undefined) {
+      checkObject("identity view", identity);
+      const { source, directOffset } = identity;
+      checkIdentity(source, directOffset);
+      this._list = null;
+      this._source = source;
+      this._directOffset = directOffset;
+      return;
+    }
     this._list = new RangeList({
-      ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
-      ...(options.pool === undefined ? {} : { pool: options.pool }),
-      merge: options.merge ?? false,
+      ...(chunkBytes === undefined ? {} : { chunkBytes }),
+      ...(pool === undefined ? {} : { pool }),
+      merge: merge ?? false,
       canMerge: canMergeDma,
     });
     this._source = null;
@@ -172,14 +203,11 @@ export class DmaRangeList {
 
   /**
    * Like rlist_dma_init_identity_cpu(): a view of `source` where each entry's DMA address is its
-   * physical address + `directOffset`, kind `DIRECT`. Nothing is copied or allocated.
+   * physical address + `directOffset`, kind `DIRECT`. Nothing is copied or allocated. `EINVAL` for
+   * a source that is not a CPU list or an offset that is not a number, `ERANGE` for an unsafe offset.
    */
   static identity(source: PhysEntrySource, directOffset = 0): DmaRangeList {
-    if (typeof (source as Partial<PhysEntrySource> | null)?.cursor !== "function") {
-      throw new RlistError("EINVAL", `${formatValue(source)} is not a CPU list`);
-    }
-    if (!Number.isSafeInteger(directOffset))
-      throw new RlistError("ERANGE", "directOffset must be a safe integer");
+    checkIdentity(source, directOffset);
     return identityList(source, directOffset);
   }
 

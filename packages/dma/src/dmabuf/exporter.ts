@@ -25,11 +25,11 @@
  * and move work in every order.
  */
 import { RlistError } from "@rlist/encoding";
-import { checkInstance, checkObject, checkString } from "../args.js";
+import { checkBoolean, checkFunction, checkInstance, checkObject, checkString } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import type { DmaRangeList } from "../dma-list/dma-range-list.js";
 import { checkFactory, FACTORY } from "../factory.js";
-import type { DmaDevice } from "../mapping/device.js";
+import { DmaDevice } from "../mapping/device.js";
 import { type DmaDirection, isDmaDirection } from "../mapping/direction.js";
 import { type DmaMapping, mapRangeList } from "../mapping/mapper.js";
 import { claimMapping, releaseOwnedMapping } from "../mapping/mapping.js";
@@ -42,7 +42,7 @@ export type DmaBufP2p = "NONE" | "BUS_ADDR" | "THRU_HOST_BRIDGE";
 /** The importer side of an attachment (`dma_buf_attach_ops` + the device). */
 export interface DmaBufImporter {
   readonly device: DmaDevice;
-  /** `allow_peer2peer`: the importer can use P2P (BAR) memory. Default true. */
+  /** `allow_peer2peer`: the importer can use P2P (BAR) memory. Default true; a non-boolean is `EINVAL`. */
   readonly allowPeer2peer?: boolean;
   /**
    * `move_notify`: the buffer moved, drop the mappings and map again. Absent means a static
@@ -207,12 +207,20 @@ export class DmaBufExporter {
    * Like dma_buf_dynamic_attach(): decides now whether `importer.device` can reach the buffer.
    * `EREMOTEIO` (nothing attached) when a P2P provider behind it is NOT_SUPPORTED from the importer's
    * place in the topology, or when the buffer is P2P memory and the importer disallows P2P.
+   * `EINVAL` for an importer whose `device` is not a {@link DmaDevice}, whose `allowPeer2peer` is
+   * not a boolean or whose `moveNotify` is not a function (each read once).
    */
   attach(importer: DmaBufImporter): DmaBufAttachment {
     if (importer === null || typeof importer !== "object" || importer.device === undefined) {
       throw new RlistError("EINVAL", "an importer needs a device");
     }
-    const { p2p, mapTypes } = decide(this.#memory, importer, this.name);
+    const device = importer.device;
+    const allowPeer2peer = importer.allowPeer2peer;
+    const moveNotify = importer.moveNotify;
+    checkInstance("importer.device", device, DmaDevice);
+    checkBoolean("importer.allowPeer2peer", allowPeer2peer, true);
+    if (moveNotify !== undefined) checkFunction("importer.moveNotify", moveNotify);
+    const { p2p, mapTypes } = decide(this.#memory, device, allowPeer2peer !== false, this.name);
     const att = new DmaBufAttachment(FACTORY, this, importer, p2p, mapTypes);
     this.#attachments.push(att);
     return att;
@@ -311,7 +319,9 @@ export class DmaBufExporter {
     if (pinned !== undefined) {
       throw new RlistError("EBUSY", `${pinned.device.name} is a static importer: the buffer is pinned`);
     }
-    const decisions = this.#attachments.map((a) => decide(memory, a.importer, this.name));
+    const decisions = this.#attachments.map((a) =>
+      decide(memory, a.device, a.importer.allowPeer2peer !== false, this.name),
+    );
     this.#memory = memory;
     this.#generation++;
     this.#attachments.forEach((a, i) => {
@@ -352,14 +362,14 @@ export class DmaBufExporter {
 /** The P2P verdict for `importer` on `memory`, or `EREMOTEIO`. */
 function decide(
   memory: CpuRangeList,
-  importer: DmaBufImporter,
+  dev: DmaDevice,
+  allowPeer2peer: boolean,
   name: string,
 ): { p2p: DmaBufP2p; mapTypes: Map<P2pProvider, P2pMapType> } {
   const mapTypes = new Map<P2pProvider, P2pMapType>();
   const providers = memory.providers;
   if (providers.length === 0) return { p2p: "NONE", mapTypes };
-  const dev = importer.device;
-  if (importer.allowPeer2peer === false) {
+  if (!allowPeer2peer) {
     throw new RlistError("EREMOTEIO", `${name} is P2P memory and ${dev.name} does not allow peer2peer`);
   }
   let allBus = true;

@@ -11,7 +11,7 @@
  * unmap left in it keeps working until the queue flushes (`stale`).
  */
 
-import { MAX_SAFE } from "@rlist/encoding";
+import { formatValue, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { checkInstance } from "../args.js";
 import type { PteLookup } from "../iommu/page-table.js";
 import { barWindows } from "../pci/bar-windows.js";
@@ -52,9 +52,16 @@ const FAULT_ADDRESS: DeviceTranslation = Object.freeze({ ok: false, fault: "addr
 /** Scratch for the IOMMU lookup (read before the next call). */
 const LOOKUP: PteLookup = { phys: 0, pageSize: 0, pageIova: 0, prot: 0 };
 
-/** Like the hardware walk a device's DMA goes through; never throws for a safe integer address. */
+/**
+ * Like the hardware walk a device's DMA goes through; never throws for a number. A number that is
+ * no bus address (negative, a fraction, `NaN`, ±`Infinity`, above 2^53 - 1) is an `address`
+ * fault, like an address the walk cannot place; a non-number (a bigint, a string) is `EINVAL`.
+ */
 export function deviceTranslate(device: DmaDevice, dmaAddress: number): DeviceTranslation {
   checkInstance("device", device, DmaDevice);
+  if (typeof dmaAddress !== "number") {
+    throw new RlistError("EINVAL", `the DMA address must be a number, got ${formatValue(dmaAddress)}`);
+  }
   if (!Number.isSafeInteger(dmaAddress) || dmaAddress < 0) return FAULT_ADDRESS;
   if (dmaAddress > device.dmaMask) return FAULT_MASK;
   const peer = peerBarTarget(device, dmaAddress);

@@ -5,13 +5,13 @@
  * for memory the mask cannot reach).
  */
 import { checkU53, formatValue, MAX_SAFE, RlistError } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkBoolean, checkInstance, checkObject, checkString } from "../args.js";
 import { noSegmentation, type Segmentation, validateSegmentation } from "../dma-list/segmentation.js";
-import type { IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
-import type { PciFunction } from "../pci/topology.js";
+import { type IommuDeviceState, IommuDomain } from "../iommu/iommu-domain.js";
+import { PciFunction } from "../pci/topology.js";
 import type { CpuListSource } from "./cpu-source.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
-import type { SwiotlbPool } from "./swiotlb.js";
+import { SwiotlbPool } from "./swiotlb.js";
 
 export interface DmaDeviceInit {
   /** A name for messages (default: the PCI BDF or "dma-device"). */
@@ -131,31 +131,45 @@ export class DmaDevice {
   /** Released entries still in `#live`. */
   #released = 0;
 
+  /**
+   * Every field is checked before anything is kept: `EINVAL` for a field of the wrong type (a name
+   * that is not a string, a flag that is not a boolean, a `pci`, `iommu` or `swiotlb` that is not
+   * one of ours; `null` stands for "none" only where the type says so), `ERANGE` for an unsafe
+   * `directOffset`.
+   */
   constructor(init: DmaDeviceInit = {}) {
     checkObject("DMA device init", init);
-    const bits = init.dmaMaskBits ?? 64;
+    const { name, pci, dmaMaskBits, directOffset, coherent, segmentation, iommu, swiotlb } = init;
+    const { untrusted, captureStacks } = init;
+    if (name !== undefined) checkString("DMA device name", name);
+    if (pci != null) checkInstance("DMA device pci", pci, PciFunction);
+    const bits = dmaMaskBits === undefined ? 64 : dmaMaskBits;
     if (!Number.isInteger(bits) || bits < 1 || bits > 64) {
       throw new RlistError("EINVAL", `dmaMaskBits must be 1..64, got ${formatValue(bits)}`);
     }
-    this.pci = init.pci ?? null;
-    this.name = init.name ?? this.pci?.bdf ?? "dma-device";
+    const offset = directOffset === undefined ? 0 : directOffset;
+    if (typeof offset !== "number")
+      throw new RlistError("EINVAL", `directOffset must be a number, got ${formatValue(offset)}`);
+    if (!Number.isSafeInteger(offset)) throw new RlistError("ERANGE", "directOffset must be a safe integer");
+    checkBoolean("coherent", coherent, true);
+    const seg = segmentation === undefined ? noSegmentation : segmentation;
+    validateSegmentation(seg);
+    if (iommu != null) checkInstance("DMA device iommu", iommu, IommuDomain);
+    if (swiotlb != null) checkInstance("DMA device swiotlb", swiotlb, SwiotlbPool);
+    checkBoolean("untrusted", untrusted, true);
+    checkBoolean("captureStacks", captureStacks, true);
+    this.pci = pci ?? null;
+    this.name = name ?? this.pci?.bdf ?? "dma-device";
     this.dmaMaskBits = bits;
     this.dmaMask = bits >= 53 ? MAX_SAFE : 2 ** bits - 1;
-    const offset = init.directOffset ?? 0;
-    if (!Number.isSafeInteger(offset)) throw new RlistError("ERANGE", "directOffset must be a safe integer");
     this.directOffset = offset;
-    this.coherent = init.coherent ?? true;
-    this.segmentation = init.segmentation ?? noSegmentation;
-    validateSegmentation(this.segmentation);
-    this.iommu = init.iommu ?? null;
-    this.swiotlb = init.swiotlb ?? null;
-    const untrusted = init.untrusted ?? false;
-    if (typeof untrusted !== "boolean") {
-      throw new RlistError("EINVAL", `untrusted must be a boolean, got ${formatValue(untrusted)}`);
-    }
-    this.untrusted = untrusted;
+    this.coherent = coherent ?? true;
+    this.segmentation = seg;
+    this.iommu = iommu ?? null;
+    this.swiotlb = swiotlb ?? null;
+    this.untrusted = untrusted ?? false;
     this.iommuState = { pci32BitWorkaround: this.pci !== null };
-    this.captureStacks = init.captureStacks ?? false;
+    this.captureStacks = captureStacks ?? false;
   }
 
   /** @internal a live mapping or window of this device (dma-debug's add_dma_entry()). */

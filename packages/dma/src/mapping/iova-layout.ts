@@ -113,11 +113,18 @@ export class IovaLayout {
     this.window = seg.segmentBoundaryMask === NO_SEGMENT_BOUNDARY ? 0 : seg.segmentBoundaryMask + 1;
   }
 
-  /** Places an entry of `length` bytes at CPU `phys`; returns its window-relative DMA position. */
+  /**
+   * Places an entry of `length` bytes at CPU `phys`; returns its window-relative DMA position.
+   * `ERANGE` for a `phys` or `length` that is not a safe non-negative integer or a window that would
+   * grow past 2^53 - 1, `EINVAL` for a non-number; the layout is unchanged then.
+   */
   place(phys: number, length: number): number {
+    checkU53("phys", phys);
+    checkU53("length", length);
     const g = this.granule;
     const off = lowBits(phys, g);
     let start = this.cur + off;
+    let padded = false;
     const B = this.window;
     if (B > g && length !== 0) {
       const cpuSegs = segmentsFor(this.seg, phys, length);
@@ -127,10 +134,13 @@ export class IovaLayout {
         // Still worse (a max segment size that the new offset splits differently): mirror the
         // CPU range's offset inside the boundary window, which gives the very same segments.
         if (segmentsFor(this.seg, start, length) > cpuSegs) start = alignUp(this.cur, B) + lowBits(phys, B);
-        this.padded++;
+        padded = true;
       }
     }
-    this.cur = alignDown(start, g) + alignUp(length + off, g);
+    const next = alignDown(start, g) + alignUp(length + off, g);
+    checkU53("IOVA window end", next);
+    this.cur = next;
+    if (padded) this.padded++;
     return start;
   }
 

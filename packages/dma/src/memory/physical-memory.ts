@@ -106,8 +106,18 @@ export class PhysicalMemory {
   /**
    * Pgmap of page `pfn`: 0 for ordinary RAM, the pgmap id (>= 1) for ZONE_DEVICE pages, -1 when the
    * page has no struct page (hole, reserved, plain MMIO, or a RAM page cut by a region edge).
+   * `ERANGE` for a pfn that is not a safe non-negative integer, `EINVAL` for a non-number.
    */
   pgmapIdOf(pfn: number): number {
+    checkU53("pfn", pfn);
+    return this.pgmapIdAt(pfn);
+  }
+
+  /**
+   * @internal {@link pgmapIdOf} without the argument check, for callers whose pfn is already a
+   * safe non-negative integer (the per-page paths of list building).
+   */
+  pgmapIdAt(pfn: number): number {
     const pm = this.#pgmapAt(pfn);
     if (pm) return pm.id;
     return this.#regions.covers(pfn * this.pageSize, this.pageSize, RAM) ? 0 : -1;
@@ -115,9 +125,20 @@ export class PhysicalMemory {
 
   /**
    * The one pgmap id shared by all `nrPages` pages from `pfn` (0 = RAM), or -1 if any of them has no
-   * struct page or they straddle two kinds of memory.
+   * struct page or they straddle two kinds of memory. `ERANGE` for a pfn or count that is not a
+   * safe non-negative integer, `EINVAL` for a non-number.
    */
   rangePgmapId(pfn: number, nrPages: number): number {
+    checkU53("pfn", pfn);
+    checkU53("nrPages", nrPages);
+    return this.rangePgmapIdAt(pfn, nrPages);
+  }
+
+  /**
+   * @internal {@link rangePgmapId} without the argument checks, for callers whose pfn and count are
+   * already safe non-negative integers (CpuRangeList's append, once per entry).
+   */
+  rangePgmapIdAt(pfn: number, nrPages: number): number {
     if (this.#pgmapsByPfn.length !== 0) {
       const pm = this.#pgmapAt(pfn);
       if (pm) return pfn + nrPages <= pm.startPfn + pm.nrPages ? pm.id : -1;
@@ -158,7 +179,7 @@ export class PhysicalMemory {
   /** Head pfn of the folio holding page `pfn`, or -1 when the page has no struct page. */
   folioHead(pfn: number): number {
     checkU53("pfn", pfn);
-    if (this.pgmapIdOf(pfn) < 0) return -1;
+    if (this.pgmapIdAt(pfn) < 0) return -1;
     const h = this.#headAtOrBefore(pfn);
     return h >= 0 && h + this.#folios.get(h)!.nrPages > pfn ? h : pfn;
   }
@@ -203,7 +224,7 @@ export class PhysicalMemory {
     if (lowBits(pfn, nr) !== 0)
       throw new RlistError("EINVAL", `folio at pfn ${pfn} is not aligned to its ${nr} pages`);
     checkU53("folio end", (pfn + nr) * this.pageSize);
-    const pgmapId = this.rangePgmapId(pfn, nr);
+    const pgmapId = this.rangePgmapIdAt(pfn, nr);
     if (pgmapId < 0) {
       throw new RlistError(
         "EINVAL",
@@ -335,7 +356,7 @@ export class PhysicalMemory {
   }
 
   #orderZero(pfn: number): Folio {
-    const id = this.pgmapIdOf(pfn);
+    const id = this.pgmapIdAt(pfn);
     return { pfn, order: 0, nrPages: 1, pgmap: id > 0 ? this.#pgmaps[id - 1]! : null };
   }
 
@@ -374,7 +395,12 @@ export class PhysicalMemory {
 }
 
 /** `EINVAL` / `ERANGE` unless `folio` looks like a folio: a pfn, 2^order pages, a pgmap or null. */
-function checkFolio(folio: Folio): void {
+/**
+ * @internal `EINVAL` unless `folio` is an object with a pgmap object or null and `nrPages` equal to
+ * `2^order` (`folio_nr_pages()`); `ERANGE` for a pfn, order or nrPages that is not a safe
+ * non-negative integer.
+ */
+export function checkFolio(folio: Folio): void {
   checkObject("folio", folio);
   checkU53("folio.pfn", folio.pfn);
   checkU53("folio.order", folio.order);

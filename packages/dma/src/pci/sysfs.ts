@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkBoolean } from "../args.js";
 import type { PciBarInit } from "./bar.js";
 import { parseConfigSpace, portTypeOfPcie } from "./config-space.js";
 import { type HostBridge, type PciFunction, type PciPortType, PciTopology } from "./topology.js";
@@ -43,6 +44,8 @@ export function pciTopologyFromSysfs(dir: string, options: SysfsOptions = {}): P
   if (typeof options !== "object" || options === null) {
     throw new RlistError("EINVAL", `sysfs options must be an object, got ${formatValue(options)}`);
   }
+  const cpuSupportsP2p = options.cpuSupportsP2p;
+  checkBoolean("cpuSupportsP2p", cpuSupportsP2p, true);
   if (options.busAddress !== undefined && typeof options.busAddress !== "function") {
     throw new RlistError("EINVAL", `busAddress must be a function, got ${formatValue(options.busAddress)}`);
   }
@@ -55,7 +58,7 @@ export function pciTopologyFromSysfs(dir: string, options: SysfsOptions = {}): P
     found.push({ name, ...splitDevicePath(name, target) });
   }
   found.sort((a, b) => a.chain.length - b.chain.length || (a.name < b.name ? -1 : 1));
-  const topo = new PciTopology({ cpuSupportsP2p: options.cpuSupportsP2p ?? false });
+  const topo = new PciTopology({ cpuSupportsP2p: cpuSupportsP2p ?? false });
   const hosts = new Map<string, HostBridge>();
   const fns = new Map<string, PciFunction>();
   for (const f of found) {

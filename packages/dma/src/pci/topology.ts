@@ -1,4 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
+import { checkBoolean } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import { type AcsFlags, acsControlOf, acsRedirects } from "./acs.js";
 import { type HostBridgeP2p, hostBridgeP2pFor } from "./allowlist.js";
@@ -219,7 +220,7 @@ export class PciFunction implements Bdf {
 export interface PciTopologyOptions {
   /**
    * Like the kernel's `cpu_supports_p2pdma()` (AMD Zen and later): every host bridge path is
-   * allowed, whatever the allow-list says. Default false.
+   * allowed, whatever the allow-list says. Default false; anything but a boolean is `EINVAL`.
    */
   readonly cpuSupportsP2p?: boolean;
 }
@@ -238,7 +239,9 @@ export class PciTopology {
 
   constructor(options: PciTopologyOptions = {}) {
     checkObject("PCI topology options", options);
-    this.#cpuSupportsP2p = options.cpuSupportsP2p ?? false;
+    const cpuSupportsP2p = options.cpuSupportsP2p;
+    checkBoolean("cpuSupportsP2p", cpuSupportsP2p, true);
+    this.#cpuSupportsP2p = cpuSupportsP2p ?? false;
   }
 
   get hostBridges(): readonly HostBridge[] {
@@ -258,7 +261,9 @@ export class PciTopology {
     return this.#cpuSupportsP2p;
   }
 
+  /** `EINVAL` (and nothing changes) for anything but a boolean. */
   set cpuSupportsP2p(value: boolean) {
+    checkBoolean("cpuSupportsP2p", value);
     this.#cpuSupportsP2p = value;
     this.bumpGeneration();
   }
@@ -277,9 +282,7 @@ export class PciTopology {
     checkObject("host bridge init", init);
     const domain = init.domain ?? 0;
     const bus = init.bus ?? 0;
-    if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff_ffff) {
-      throw new RlistError("EINVAL", `PCI domain must be a u32, got ${formatValue(domain)}`);
-    }
+    checkDomain(domain);
     checkBusNumber(bus);
     if (init.p2p !== undefined && !HOST_BRIDGE_P2P.includes(init.p2p)) {
       throw new RlistError("EINVAL", `unknown host bridge P2P policy ${formatValue(init.p2p)}`);
@@ -296,8 +299,13 @@ export class PciTopology {
     return hb;
   }
 
-  /** The host bridge with this domain and root bus, or null. */
+  /**
+   * The host bridge with this domain and root bus, or null. `EINVAL` for a domain that is not a u32
+   * or a bus outside 0..255 (no host bridge can have them), as {@link addHostBridge}.
+   */
   findHostBridge(domain: number, bus: number): HostBridge | null {
+    checkDomain(domain);
+    checkBusNumber(bus);
     return this.#hostBridges.find((h) => h.domain === domain && h.bus === bus) ?? null;
   }
 
@@ -429,6 +437,12 @@ interface Planned {
 function checkObject(what: string, value: unknown): void {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new RlistError("EINVAL", `${what} must be an object, got ${formatValue(value)}`);
+  }
+}
+
+function checkDomain(domain: number): void {
+  if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff_ffff) {
+    throw new RlistError("EINVAL", `PCI domain must be a u32, got ${formatValue(domain)}`);
   }
 }
 

@@ -253,11 +253,12 @@ describe("a Symbol in an error message's value is formatted, not a TypeError (fo
     expect(typed(() => l.appendFolio({ pfn: 0x100, order: sym } as never, 0, 4096))).toBe("EINVAL");
     expect(typed(() => m.splitFolio({ pfn: sym, order: 1 } as never))).toBe("EINVAL");
     expect(l.count).toBe(0);
-    // a folio's size comes from its checked order, not from the caller's nrPages
+    // a folio's size comes from its checked order; an nrPages that is not 2^order is refused
     m.declareFolio(0x200, 2);
     expect(typed(() => l.appendFolio({ pfn: 0x200, order: 2, nrPages: sym } as never, 0, 4096))).toBe(
-      "returned",
+      "EINVAL",
     );
+    expect(l.count).toBe(0);
     for (const reservedRegions of [Number.NaN, [Number.NaN], [[sym, 0x1000]], [[0, 1, 2]]])
       expect(typed(() => new dma.IommuDomain({ reservedRegions } as never))).toBe("EINVAL");
   });

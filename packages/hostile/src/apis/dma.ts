@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import * as dma from "@rlist/dma";
 import type { Api, Override } from "../api.js";
-import { obj } from "../kinds.js";
+import { natMax, obj } from "../kinds.js";
 import type { World } from "../world.js";
 import { misuse } from "./list.js";
 
@@ -177,6 +177,11 @@ export const dmaOverrides: Record<string, Override> = {
         },
       ][k] as { label: string; args: unknown[]; invalid: boolean | null },
   },
+  // Any number is a question the device can be asked: one that is no bus address (NaN, ±Infinity,
+  // -1, 0.5, 2^53+1) is answered with an `address` fault, not refused; a non-number is EINVAL.
+  "dma:deviceTranslate": { paramsAt: { 1: { t: "number", nonFinite: true } } },
+  // a PCI domain is a u32 and a root bus 0..255, as addHostBridge takes them
+  "dma:PciTopology#findHostBridge": { paramsAt: { 0: natMax(0xffff_ffff), 1: natMax(0xff) } },
   // out records: only written, so their fields are not inputs
   "dma:IoPageTable#lookupInto": { paramsAt: { 1: obj({}) } },
   "dma:IommuDomain#deviceLookup": { paramsAt: { 1: obj({}) } },
