@@ -121,6 +121,11 @@ export function identityList(source: PhysEntrySource, directOffset: number): Dma
   return new DmaRangeList(NO_OPTIONS, { source, directOffset });
 }
 
+/** @internal `new DmaRangeList()` without the options checks (a mapping's own list, once per map). */
+export function defaultList(): DmaRangeList {
+  return new DmaRangeList(NO_OPTIONS);
+}
+
 /** Set by the class below: the mapper's hold on a list it handed out (no public setter exists). */
 let setFrozen: (list: DmaRangeList, frozen: boolean) => void;
 
@@ -130,6 +135,28 @@ let setFrozen: (list: DmaRangeList, frozen: boolean) => void;
  */
 export function freezeDmaList(list: DmaRangeList, frozen: boolean): void {
   setFrozen(list, frozen);
+}
+
+/**
+ * The checks of the public constructor: the options like {@link RangeList}'s (`EINVAL` for a
+ * `chunkBytes` other than 128, 512 or 4096, a `pool` that is not a `ChunkPool`, a `merge` that is
+ * not a boolean) and, when given, the identity view (as {@link DmaRangeList.identity}).
+ */
+function checkListArgs(options: DmaRangeListOptions, identity: IdentityView | undefined): void {
+  checkObject("DMA list options", options);
+  const { chunkBytes, pool, merge } = options;
+  if (chunkBytes !== undefined) entryUnits(chunkBytes);
+  if (pool !== undefined) checkInstance("pool", pool, ChunkPool);
+  checkBoolean("merge", merge, true);
+  if (identity !== undefined) {
+    checkObject("identity view", identity);
+    checkIdentity(identity.source, identity.directOffset);
+  }
+}
+
+interface IdentityView {
+  source: PhysEntrySource;
+  directOffset: number;
 }
 
 /** The checks of an identity view's source and offset (see {@link DmaRangeList.identity}). */
@@ -163,38 +190,26 @@ export class DmaRangeList {
   /**
    * An empty list. Options are checked like {@link RangeList}'s (`EINVAL` for a `chunkBytes` other
    * than 128, 512 or 4096, a `pool` that is not a `ChunkPool`, a `merge` that is not a boolean),
-   * each read once. `identity` is how {@link DmaRangeList.identity} builds its view (checked the
+   * `identity` is how {@link DmaRangeList.identity} builds its view (checked the
    * same way); the options are checked but unused then.
    */
   constructor(
     options: DmaRangeListOptions = {},
     identity?: { source: PhysEntrySource; directOffset: number },
   ) {
-    if (options === NO_OPTIONS && identity !== undefined) {
-      // identityList(): the mapper's dma-direct fast path, its source and offset already checked
+    // identityList() and defaultList() (once per map) pass NO_OPTIONS: nothing to check. The checks
+    // stay out of line so the constructor stays small enough to inline there.
+    if (options !== NO_OPTIONS) checkListArgs(options, identity);
+    if (identity !== undefined) {
       this._list = null;
       this._source = identity.source;
       this._directOffset = identity.directOffset;
       return;
     }
-    checkObject("DMA list options", options);
-    const { chunkBytes, pool, merge } = options;
-    if (chunkBytes !== undefined) entryUnits(chunkBytes);
-    if (pool !== undefined) checkInstance("pool", pool, ChunkPool);
-    checkBoolean("merge", merge, true);
-    if (identity !== undefined) {
-      checkObject("identity view", identity);
-      const { source, directOffset } = identity;
-      checkIdentity(source, directOffset);
-      this._list = null;
-      this._source = source;
-      this._directOffset = directOffset;
-      return;
-    }
     this._list = new RangeList({
-      ...(chunkBytes === undefined ? {} : { chunkBytes }),
-      ...(pool === undefined ? {} : { pool }),
-      merge: merge ?? false,
+      ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+      ...(options.pool === undefined ? {} : { pool: options.pool }),
+      merge: options.merge ?? false,
       canMerge: canMergeDma,
     });
     this._source = null;

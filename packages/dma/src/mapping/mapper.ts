@@ -22,7 +22,13 @@
 import { formatValue, isPowerOfTwo, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
-import { DmaKind, DmaRangeList, type DmaRangeListOptions, identityList } from "../dma-list/dma-range-list.js";
+import {
+  DmaKind,
+  DmaRangeList,
+  type DmaRangeListOptions,
+  defaultList,
+  identityList,
+} from "../dma-list/dma-range-list.js";
 import { NO_MAX_SEGMENT_SIZE, NO_SEGMENT_BOUNDARY, type Segmentation } from "../dma-list/segmentation.js";
 import { FACTORY } from "../factory.js";
 import type { IommuDomain } from "../iommu/iommu-domain.js";
@@ -118,7 +124,7 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
 
 /** The DMA list a path appends to: the caller's preset one (`MapOptions.list`) or a new one. */
 function emptyList(preset: DmaRangeList | null): DmaRangeList {
-  return preset ?? new DmaRangeList();
+  return preset ?? defaultList();
 }
 
 interface Built {
