@@ -73,6 +73,7 @@ export function bioToCpuRangeList(
   const { chain = true, list: target, ...listOptions } = options;
   checkBoolean("options.chain", chain);
   if (target !== undefined) {
+    checkInstance("options.list", target, CpuRangeList);
     if (target.memory !== memory) throw new RlistError("EINVAL", "the list is over another PhysicalMemory");
     if (Object.values(listOptions).some((v) => v !== undefined)) {
       throw new RlistError("EINVAL", "new-list options do not apply when appending to a list");

@@ -144,6 +144,11 @@ describe("bio -> CpuRangeList merging", () => {
     const other = twoBarMachine().memory;
     expectCode(() => bioToCpuRangeList(other, new Bio(), { list }), "EINVAL");
     expectCode(() => bioToCpuRangeList(memory, new Bio(), { list, chunkBytes: 128 }), "EINVAL");
+    // not a list at all (null was a TypeError; found by the long hostile run)
+    for (const v of [null, Number.NaN, { memory }]) {
+      expectCode(() => bioToCpuRangeList(memory, new Bio(), { list: v as never }), "EINVAL");
+    }
+    expect(list.count).toBe(3);
   });
 
   it("refuses a memory with other than 4 KiB pages", () => {

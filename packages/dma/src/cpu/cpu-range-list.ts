@@ -96,8 +96,12 @@ export class CpuRangeList {
   constructor(memory: PhysicalMemory, options: CpuRangeListOptions = {}) {
     checkInstance("memory", memory, PhysicalMemory);
     checkObject("CPU range list options", options);
+    const mergePhysical = options.mergePhysical;
+    if (mergePhysical !== undefined && typeof mergePhysical !== "boolean") {
+      throw new RlistError("EINVAL", `mergePhysical must be a boolean, got ${formatValue(mergePhysical)}`);
+    }
     this.memory = memory;
-    this.mergePhysical = options.mergePhysical === true;
+    this.mergePhysical = mergePhysical === true;
     this.#ps = memory.pageSize;
     this.#invPs = 1 / memory.pageSize;
     const store =

@@ -183,6 +183,9 @@ export class SwiotlbPool {
     checkU53("size", size);
     if (size === 0) throw new RlistError("EINVAL", "swiotlb mapping of 0 bytes");
     if (!isLowMask(minAlignMask)) throw new RlistError("EINVAL", "minAlignMask is not 2^k - 1");
+    if (boundaryMask !== undefined && !isLowMask(boundaryMask)) {
+      throw new RlistError("EINVAL", `boundaryMask must be 2^k - 1, got ${formatValue(boundaryMask)}`);
+    }
     if (allocAlignMask !== 0) return this.mapAligned(orig, size, minAlignMask, boundaryMask, allocAlignMask);
     const max = maxMappingSize(minAlignMask);
     if (size > max) throw new RlistError("EINVAL", `swiotlb mapping of ${size} bytes exceeds ${max}`);
@@ -210,7 +213,10 @@ export class SwiotlbPool {
     allocAlignMask: number,
   ): number {
     if (!isLowMask(allocAlignMask) || allocAlignMask < IO_TLB_SIZE - 1 || allocAlignMask >= 2 ** 20) {
-      throw new RlistError("EINVAL", `allocAlignMask ${allocAlignMask} is not 2^k - 1 in 2 KiB..1 MiB`);
+      throw new RlistError(
+        "EINVAL",
+        `allocAlignMask ${formatValue(allocAlignMask)} is not 2^k - 1 in 2 KiB..1 MiB`,
+      );
     }
     // min_align_mask bits below the allocation alignment are kept by it; a device whose mask is
     // wider than the IOVA granule cannot sit behind the IOMMU (checkMinAlignForIommu).

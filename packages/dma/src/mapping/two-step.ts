@@ -30,7 +30,7 @@
  * Refused calls change nothing.
  */
 import { checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
-import { checkBoolean, optionsObject } from "../args.js";
+import { checkBoolean, checkObject, optionsObject } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -190,7 +190,8 @@ export function iovaAlloc(
     throw new RlistError("EINVAL", `${formatValue(device)} is not a DmaDevice`);
   checkU53("size", size);
   checkU53("phys", phys);
-  const tag = options?.tag ?? null;
+  checkObject("iova alloc options", options);
+  const tag = options.tag ?? null;
   if (tag !== null && typeof tag !== "string") {
     throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
   }

@@ -31,6 +31,9 @@ const REGION_KINDS: readonly RegionKind[] = ["ram", "bar", "reserved"];
 
 /** Validates one region description and returns the frozen region. */
 export function makeRegion(init: MemoryRegionInit): MemoryRegion {
+  if (typeof init !== "object" || init === null) {
+    throw new RlistError("EINVAL", `a memory region must be an object, got ${formatValue(init)}`);
+  }
   checkU53("region start", init.start);
   checkU53("region size", init.size);
   if (init.size === 0) throw new RlistError("EINVAL", "region size must be > 0");

@@ -30,9 +30,13 @@ export class PciBar {
     if (!Number.isInteger(init.index) || init.index < 0 || init.index > 5) {
       throw new RlistError("EINVAL", `BAR index must be 0..5, got ${formatValue(init.index)}`);
     }
-    const is64 = init.is64 ?? false;
+    const is64 = init.is64 === undefined ? false : init.is64;
     if (typeof is64 !== "boolean")
       throw new RlistError("EINVAL", `BAR is64 must be a boolean, got ${formatValue(is64)}`);
+    const prefetchable = init.prefetchable === undefined ? false : init.prefetchable;
+    if (typeof prefetchable !== "boolean") {
+      throw new RlistError("EINVAL", `BAR prefetchable must be a boolean, got ${formatValue(prefetchable)}`);
+    }
     if (is64 && init.index === 5) throw new RlistError("EINVAL", "a 64-bit BAR cannot start at index 5");
     const cpu = parseU64("BAR cpuAddress", init.cpuAddress);
     const bus = init.busAddress === undefined ? cpu : parseU64("BAR busAddress", init.busAddress);
@@ -54,7 +58,7 @@ export class PciBar {
     this.busAddressBig = bus;
     this.sizeBig = size;
     this.is64 = is64;
-    this.prefetchable = init.prefetchable ?? false;
+    this.prefetchable = prefetchable;
     Object.freeze(this);
   }
 

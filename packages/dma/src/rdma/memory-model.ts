@@ -226,6 +226,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
   const folios = Math.ceil(length / folio);
   const pagesPerFolio = folio / ps;
   const pfnHigh = layout.maxPfn ?? 0;
+  checkU53("maxPfn", pfnHigh);
   const form = (runPages: number): EntryBytes => cpuFolioEntryBytes(pfnHigh * ps, runPages * ps, ps);
   let groups: EntryGroup[];
   let sgEntries: number;

@@ -265,3 +265,46 @@ describe("deviceTranslate: a number that is no bus address is an address fault",
     expect(dma.deviceTranslate(device, 0x1000)).toMatchObject({ ok: true, phys: 0x1000, route: "direct" });
   });
 });
+
+describe("found by the long hostile run (pnpm fuzz --seconds 180 --seed 1)", () => {
+  it("SwiotlbPool#map checks boundaryMask and allocAlignMask up front and takes no slot", () => {
+    const pool = new dma.SwiotlbPool({ base: 0x100_0000, size: 0x4_0000 });
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, 0x1000, 1n, Symbol("s")]) {
+      expectCode(() => pool.map(0x5000, 512, 0, v as never), "EINVAL", `boundaryMask ${String(typeof v)}`);
+      expectCode(() => pool.map(0x5000, 512, 0, undefined, v as never), "EINVAL");
+    }
+    expect(pool.usedSlots).toBe(0);
+    expect(pool.map(0x5000, 512, 0, 0xffff)).toBeGreaterThanOrEqual(0x100_0000);
+    expect(pool.usedSlots).toBe(1);
+  });
+
+  it("iovaAlloc refuses options that are not an object and allocates nothing", () => {
+    const device = new dma.DmaDevice({ name: "nic", iommu: new dma.IommuDomain() });
+    for (const v of [Number.NaN, null, "tag", 1n]) {
+      expectCode(() => dma.iovaAlloc(device, 0x2000, 0x10_0000, v as never), "EINVAL");
+    }
+    expect(device.iommu!.idle).toBe(true);
+  });
+
+  it("registrationFootprint checks maxPfn; addRegion takes an object; PciBar and CpuRangeList flags are booleans", () => {
+    const layout = { lengthBytes: 0x10_0000, folioBytes: 4096, contiguous: false, dma: "iommu" } as const;
+    for (const v of [1n, "", Number.NaN, -1, Symbol("s")]) {
+      expectCode(() => dma.registrationFootprint({ ...layout, maxPfn: v as never }), want(v));
+    }
+    expect(dma.registrationFootprint({ ...layout, maxPfn: 2 ** 40 }).pages).toBe(256);
+    const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 0x10_0000, kind: "ram" }] });
+    for (const v of [null, undefined, Number.NaN, "ram"])
+      expectCode(() => memory.addRegion(v as never), "EINVAL");
+    expect(memory.regions).toHaveLength(1);
+    for (const v of NOT_BOOLEAN) {
+      expectCode(
+        () => new dma.PciBar({ index: 0, cpuAddress: 0x4000_0000, size: 0x1000, prefetchable: v as never }),
+        "EINVAL",
+      );
+      expectCode(() => new dma.CpuRangeList(memory, { mergePhysical: v as never }), "EINVAL");
+    }
+    expect(
+      new dma.PciBar({ index: 0, cpuAddress: 0x4000_0000, size: 0x1000, prefetchable: true }).prefetchable,
+    ).toBe(true);
+  });
+});

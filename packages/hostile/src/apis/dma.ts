@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import * as dma from "@rlist/dma";
 import type { Api, Override } from "../api.js";
-import { natMax, obj } from "../kinds.js";
+import { bool, type Kind, nat, natMax, obj, oneOf } from "../kinds.js";
 import type { World } from "../world.js";
 import { misuse } from "./list.js";
 
@@ -162,6 +162,21 @@ const RECEIVER: Record<string, (w: World) => unknown> = {
   "dma:PciFunction#p2pProvider": (w) => w.pci.gpu,
 };
 
+/** The gather parameter of each `[api, index]`: {@link dma.IotlbGather}'s fields and their ranges. */
+function gatherAt(...at: [string, number][]): Record<string, Override> {
+  const gather: Kind = {
+    t: "object",
+    name: "dma:IotlbGather",
+    fields: {
+      start: { t: "union", of: [nat, oneOf(Number.POSITIVE_INFINITY)] },
+      end: nat,
+      bytes: nat,
+      queued: bool,
+    },
+  };
+  return Object.fromEntries(at.map(([api, i]) => [api, { paramsAt: { [i]: gather } }]));
+}
+
 export const dmaOverrides: Record<string, Override> = {
   "dma/node:pciTopologyFromSysfs": {
     valid: () => [SYSFS, {}],
@@ -182,6 +197,12 @@ export const dmaOverrides: Record<string, Override> = {
   "dma:deviceTranslate": { paramsAt: { 1: { t: "number", nonFinite: true } } },
   // a PCI domain is a u32 and a root bus 0..255, as addHostBridge takes them
   "dma:PciTopology#findHostBridge": { paramsAt: { 0: natMax(0xffff_ffff), 1: natMax(0xff) } },
+  // An IOTLB gather: start is +Infinity while it is empty (iommu_iotlb_gather_init()'s ULONG_MAX)
+  ...gatherAt(
+    ["dma:IommuDomain#dmaFreeIova", 2],
+    ["dma:IommuDomain#unmapFast", 2],
+    ["dma:IommuDomain#iotlbSync", 0],
+  ),
   // out records: only written, so their fields are not inputs
   "dma:IoPageTable#lookupInto": { paramsAt: { 1: obj({}) } },
   "dma:IommuDomain#deviceLookup": { paramsAt: { 1: obj({}) } },
