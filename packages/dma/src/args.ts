@@ -13,6 +13,29 @@ export function checkObject(what: string, value: unknown): asserts value is obje
   }
 }
 
+/**
+ * `EINVAL` unless every field in `keys` of the caller's output `out` can be assigned: an own
+ * writable field or setter, an inherited writable field or setter, or a new field of an extensible
+ * object. Checked before anything is written, so a frozen or read-only `out` gets nothing.
+ */
+export function checkWritableFields(what: string, out: object, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (!isAssignable(out, key)) {
+      throw new RlistError("EINVAL", `${what} is not writable: its field ${key} cannot be set`);
+    }
+  }
+}
+
+function isAssignable(out: object, key: string): boolean {
+  for (let o: object | null = out; o !== null; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d === undefined) continue;
+    if (d.get !== undefined || d.set !== undefined) return d.set !== undefined;
+    return d.writable === true && (o === out || Object.isExtensible(out));
+  }
+  return Object.isExtensible(out);
+}
+
 /** An optional options object: `undefined` gives `{}`, anything but an object is `EINVAL`. */
 export function optionsObject<T extends object>(
   what: string,

@@ -50,6 +50,9 @@ export class CountdownFaults implements FaultInjector {
  * site `"chunk"` before every chunk allocation, so one injector counts chunks with the other sites.
  */
 export function chunkFaultHook(faults: FaultInjector): FaultHook {
+  // required here: checkFaultInjector lets `undefined` (no injector) through for options
+  if (faults === undefined)
+    throw new RlistError("EINVAL", "faults must be a fault injector (shouldFail()), got undefined");
   checkFaultInjector("faults", faults);
   return () => faults.shouldFail("chunk");
 }

@@ -19,7 +19,7 @@ import {
   lowBits,
   RlistError,
 } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkObject, checkWritableFields } from "../args.js";
 import {
   NO_SEGMENT_BOUNDARY,
   type Segmentation,
@@ -89,12 +89,17 @@ export function fillIovaMap(
   checkU53("length", length);
   checkGranule(granule);
   checkObject("fill_iova_map output", out);
+  checkWritableFields("fill_iova_map output", out, MAP_STEP_FIELDS);
   const off = lowBits(phys, granule);
-  out.iova = start - off;
+  const iova = start - off;
+  const mapLength = alignUp(length + off, granule);
+  out.iova = iova;
   out.phys = phys - off;
-  out.length = alignUp(length + off, granule);
-  return out.iova + out.length;
+  out.length = mapLength;
+  return iova + mapLength;
 }
+
+const MAP_STEP_FIELDS: readonly string[] = ["iova", "phys", "length"];
 
 /** Accumulates the layout of one window, entry by entry (`pad_iova` + `fill_iova_map`). */
 export class IovaLayout {

@@ -202,9 +202,11 @@ export class P2pMapCache {
   }
 
   lookup(provider: P2pProvider): P2pMapType {
-    if (provider !== this.provider) {
+    // `null` equals the cache's empty state, so it is checked before the cache can answer it
+    if (provider !== this.provider || provider === null) {
+      const type = p2pMapType(provider, this.client); // checks provider before the cache changes
       this.provider = provider;
-      this.mapType = p2pMapType(provider, this.client);
+      this.mapType = type;
       this.lookups++;
     }
     return this.mapType;

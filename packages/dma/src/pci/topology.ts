@@ -185,8 +185,14 @@ export class PciFunction implements Bdf {
     return this.#acs !== null && acsRedirects(this.#acs);
   }
 
-  /** Changes the ACS Control word (like writing the register, or `pci=disable_acs_redir=`). */
+  /**
+   * Changes the ACS Control word (like writing the register, or `pci=disable_acs_redir=`); `null`
+   * removes the capability. `undefined` is no ACS value: `EINVAL`, nothing changed.
+   */
   setAcs(acs: number | AcsFlags | null): void {
+    if (acs === undefined) {
+      throw new RlistError("EINVAL", "ACS must be a u16 control word, flags or null, got undefined");
+    }
     this.#acs = acs === null ? null : normalizeAcs(acs);
     this.topology.bumpGeneration();
   }
