@@ -159,7 +159,12 @@ export function publicSurface(): EntryPoint[] {
           if (p.flags & ts.SymbolFlags.GetAccessor)
             add(`${name}#${n}`, "getter", `get: ${checker.typeToString(type)}`);
           if (p.flags & ts.SymbolFlags.SetAccessor) {
-            add(`${name}#${n}=`, "setter", `set: ${checker.typeToString(type)}`, [kindOf(checker, type, 0)]);
+            // the setter's own parameter type, which may differ from the getter's (`T | undefined`)
+            const set = p.declarations?.find(ts.isSetAccessorDeclaration)?.parameters[0];
+            const writeType = set ? checker.getTypeAtLocation(set) : type;
+            add(`${name}#${n}=`, "setter", `set: ${checker.typeToString(writeType)}`, [
+              kindOf(checker, writeType, 0),
+            ]);
           }
         }
         continue;

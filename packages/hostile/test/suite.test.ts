@@ -31,6 +31,14 @@ describe("the descriptor table", () => {
     expect(surface.map((e) => e.name)).toContain("dma/node:pciTopologyFromSysfs");
   });
 
+  it("takes a setter's kind from its own parameter, not from the getter", () => {
+    // `set p2p(policy: HostBridgeP2p | undefined)` clears the policy with undefined; the getter
+    // never answers undefined
+    const setter = surface.find((e) => e.name === "dma:HostBridge#p2p=");
+    expect(setter?.signature).toMatch(/undefined/);
+    expect(JSON.stringify(setter?.params)).toContain('"t":"undefined"');
+  });
+
   it("covers the public surface: no descriptor names a removed entry point", () => {
     expect(surface.length).toBeGreaterThan(500);
     expect(

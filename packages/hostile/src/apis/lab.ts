@@ -9,7 +9,7 @@ import * as dma from "@rlist/dma";
 import * as lab from "@rlist/lab";
 import { ChunkPool, RangeList } from "@rlist/list";
 import type { Api, Override } from "../api.js";
-import { any, array, obj, str, union } from "../kinds.js";
+import { any, array, obj, opt, str, union } from "../kinds.js";
 import type { World } from "../world.js";
 
 /** A small study, once per process (seconds); each case gets its own deep copy. */
@@ -234,8 +234,9 @@ const needsGcc = () => (lab.prepareCYardstick().ok ? null : "no C compiler or ya
 
 export const labOverrides: Record<string, Override> = {
   // The CLI entry: argv vectors that would run a study are the CLI cases' business (cli.ts).
+  // `io` has a default (the process's stdout and stderr), so `undefined` is a valid io.
   "lab:main": {
-    params: [array(str), obj({})],
+    params: [array(str), opt(obj({}))],
     valid: () => [["node", "rlist-lab", "--version"], io],
     call: (_w, _r, args) => {
       const argv = args[0];
