@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PhysicalMemory } from "@rlist/dma";
 import { ChunkPool, RangeList } from "@rlist/list";
 import { afterAll, describe, expect, it } from "vitest";
+import { expectCode } from "../../../scripts/expect-code.js";
 import { exampleMachine } from "../src/machine/host.js";
 import {
   CWalkRunner,
@@ -47,6 +48,22 @@ describe("the C yardstick: finding and compiling it", () => {
   it("without its source (a published install) neither", () => {
     const y = prepareCYardstick({ source: join(scratch, "missing.c"), cacheDir: scratch });
     expect(y).toMatchObject({ ok: false, note: expect.stringMatching(/source .* is not in this install/) });
+  });
+
+  it("a source that is a directory is EINVAL with the file system's error as its cause", () => {
+    const err = expectCode(() => prepareCYardstick({ source: scratch, cacheDir: scratch }), "EINVAL");
+    expect((err.cause as { code?: string }).code).toBe("EISDIR");
+  });
+
+  it.runIf(gcc)("a cache directory whose name is too long is EINVAL, nothing made", () => {
+    const long = join(scratch, "x".repeat(100_000));
+    const err = expectCode(() => prepareCYardstick({ cacheDir: long }), "EINVAL");
+    expect((err.cause as { code?: string }).code).toBe("ENAMETOOLONG");
+    expect(err.message.length).toBeLessThan(1000);
+    const inFile = join(scratch, "plain-file");
+    writeFileSync(inFile, "");
+    const notDir = expectCode(() => prepareCYardstick({ cacheDir: join(inFile, "cache") }), "EINVAL");
+    expect((notDir.cause as { code?: string }).code).toBe("ENOTDIR");
   });
 
   it("this checkout has the source", () => {

@@ -62,8 +62,25 @@ function firstLine(text: string): string {
 }
 
 /**
+ * The typed error for a file the caller named that the file system refuses: `EINVAL` when the
+ * name itself is wrong (a directory for a file, a file for a directory, a name too long), `EIO`
+ * otherwise (permissions, I/O). The file system's error is the `cause`.
+ */
+function fileError(what: string, path: string, err: unknown): RlistError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const wrongName = code === "EISDIR" || code === "ENOTDIR" || code === "ENAMETOOLONG" || code === "EINVAL";
+  const shown = path.length > 200 ? `${path.slice(0, 200)}... (${path.length} characters)` : path;
+  return new RlistError(wrongName ? "EINVAL" : "EIO", `${what} ${shown}: ${String(code ?? err)}`, {
+    cause: err,
+  });
+}
+
+/**
  * Finds the compiler and the source and compiles the yardstick (or takes the cached binary).
- * Never throws: a missing compiler, a missing source or a failed compile is a note.
+ * A missing compiler, a missing source or a failed compile is a note, not an error; a `source`
+ * that cannot be read or a `cacheDir` that cannot be made is an error: `EINVAL` for a wrong name (a
+ * directory as the source, a name too long, a file in the path), `EIO` otherwise, with the file
+ * system's error as `cause`.
  */
 export function prepareCYardstick(o: CYardstickOptions = {}): CYardstick {
   checkObject("C yardstick options", o);
@@ -75,6 +92,12 @@ export function prepareCYardstick(o: CYardstickOptions = {}): CYardstick {
       ok: false,
       note: `C yardstick: its source (packages/list/bench/c/rlist_ref.c) is not in this install, so there is no C column`,
     };
+  let text: Buffer;
+  try {
+    text = readFileSync(source);
+  } catch (err) {
+    throw fileError("C yardstick source", source, err);
+  }
   let version: string;
   try {
     version = firstLine(
@@ -86,7 +109,6 @@ export function prepareCYardstick(o: CYardstickOptions = {}): CYardstick {
       note: `C yardstick: ${compiler} was not found, so there is no C column (install gcc to see it)`,
     };
   }
-  const text = readFileSync(source);
   const key = createHash("sha256")
     .update(text)
     .update(`\0${C_FLAGS.join(" ")}\0${version}`)
@@ -99,11 +121,19 @@ export function prepareCYardstick(o: CYardstickOptions = {}): CYardstick {
     const partial = `${binary}.${process.pid}.tmp`;
     try {
       mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw fileError("C yardstick cache directory", dir, err);
+    }
+    try {
       execFileSync(compiler, [...C_FLAGS, "-o", partial, source], { stdio: ["ignore", "ignore", "pipe"] });
       chmodSync(partial, 0o755);
       renameSync(partial, binary);
     } catch (err) {
-      rmSync(partial, { force: true });
+      try {
+        rmSync(partial, { force: true });
+      } catch {
+        // a partial that cannot be named was never written: the compiler's message says why
+      }
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
       return {
         ok: false,
