@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../../../scripts/expect-code.js";
 import { exampleMachine } from "../src/machine/host.js";
 import { bytes, percent, sig3 } from "../src/render/format.js";
 import { renderHtml } from "../src/render/html.js";
-import { studyText, textTable } from "../src/render/table.js";
-import { headline } from "../src/study/findings.js";
+import { sideBySide, sideBySideTable, studyText, textTable, workloadTable } from "../src/render/table.js";
+import { headline, workloadFindings } from "../src/study/findings.js";
 import type { RepresentationResult } from "../src/study/measure.js";
 import type { StudyResults, WorkloadResult } from "../src/study/results.js";
 import { runStudy } from "../src/study/run.js";
-import { validateResults } from "../src/study/schema.js";
+import { RESULTS_JSON_SCHEMA, validateResults } from "../src/study/schema.js";
+import { isWorkloadId, WORKLOAD_IDS } from "../src/workloads/workload.js";
 
 const results: StudyResults = runStudy({
   entries: 300,
@@ -127,6 +129,50 @@ describe("results schema", () => {
       "$/workloads/0/representations/0/efficiency: must be <= 1",
     ]);
     expect(validateResults(null)).toEqual(["$: must be object"]);
+  });
+
+  it("a workload id is one of WORKLOAD_IDS wherever one is recorded", () => {
+    const schemaIds = (RESULTS_JSON_SCHEMA as { $defs: { workloadId: { enum: string[] } } }).$defs.workloadId
+      .enum;
+    expect(schemaIds).toEqual([...WORKLOAD_IDS, "procs"]);
+    expect(schemaIds.every(isWorkloadId)).toBe(true);
+    const copy = JSON.parse(JSON.stringify(results)) as {
+      params: { workloads: string[] };
+      workloads: { id: string }[];
+      skipped: { id: string; reason: string }[];
+      mappings: { workload: string }[];
+    };
+    copy.params.workloads[0] = "";
+    copy.workloads[0]!.id = "0x10";
+    copy.skipped.push({ id: "16", reason: "r" });
+    copy.mappings[0]!.workload = "RDMA";
+    const problems = validateResults(copy);
+    for (const at of [
+      "$/params/workloads/0",
+      "$/workloads/0/id",
+      `$/skipped/${copy.skipped.length - 1}/id`,
+      "$/mappings/0/workload",
+    ])
+      expect(
+        problems.some((p) => p.startsWith(`${at}: must be equal to one of the allowed values`)),
+        at,
+      ).toBe(true);
+  });
+
+  it("the renderers refuse a workload record whose id is no workload, unchanged", () => {
+    const w = results.workloads[0]!;
+    const renderers = [headline, sideBySide, sideBySideTable, workloadTable, workloadFindings];
+    for (const id of ["", "0x10", "16", "RDMA"]) {
+      const bad = { ...w, id } as unknown as WorkloadResult;
+      const before = JSON.stringify(bad);
+      for (const render of renderers)
+        expect(
+          codeOf(() => render(bad)),
+          `${render.name}(${id})`,
+        ).toBe("EINVAL");
+      expect(JSON.stringify(bad)).toBe(before);
+    }
+    for (const render of renderers) expect(codeOf(() => render(w))).toBe("no error");
   });
 });
 
