@@ -34,7 +34,9 @@ export const CLI_CASES: readonly CliCase[] = [
   { args: ["study", "--entries", "-1"], exits: [2] },
   { args: ["study", "--entries", "1e300"], exits: [2] },
   { args: ["study", "--entries", "99999999999999999999"], exits: [2] },
-  { args: ["study", "--seed", "0x10"], exits: [2] },
+  // a u32 in decimal or 0x hex (--help says so; 0x10 runs a study): above 2^32-1 is refused
+  { args: ["study", "--seed", "0x100000000"], exits: [2] },
+  { args: ["study", "--seed", "-1"], exits: [2] },
   { args: ["study", "--chunk-bytes", "1000"], exits: [2] },
   { args: ["study", "--workloads", ""], exits: [2] },
   { args: ["study", "--workloads", "rdma,bogus"], exits: [2] },
@@ -48,7 +50,7 @@ export const CLI_CASES: readonly CliCase[] = [
   { args: ["inspect", "{corrupt}"], exits: [1] },
   { args: ["inspect", "{list}"], exits: [0] },
   { args: ["inspect", "--hex", "{list}"], exits: [0], pipeToHead: true },
-  { args: ["study", "--out", "{dir}/report", ...QUICK], exits: [0], slow: true },
+  { args: ["study", "--seed", "0x10", "--out", "{dir}/report", ...QUICK], exits: [0], slow: true },
 ];
 
 /** Bundles the CLI once (under packages/lab, so its dependencies resolve); returns its path. */

@@ -225,6 +225,15 @@ describe("help and the other commands", () => {
     expect(s.code).toBe(0);
     for (const o of ["--entries", "--seed", "--chunk-bytes", "--workloads", "--json", "--out"])
       expect(s.stdout).toContain(o);
+    // the help wraps at 80 columns: compare its words
+    expect(s.stdout.replace(/\s+/g, " ")).toContain(
+      "--seed <n> seed of the workload generators (mulberry32): a u32, decimal or 0x hex",
+    );
+    const bad = runCli(["study", "--seed", "0x100000000"]);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      'rlist-lab: error: --seed must be an integer from 0 to 4294967295, got "0x100000000"\n(run with --help for usage)\n',
+    ]);
   });
 
   it("topology reads a sysroot fixture and shows the example P2P server's map types", () => {

@@ -15,6 +15,14 @@ describe("option parsing", () => {
       expect(() => parseEntries(bad)).toThrow(/--entries must be an integer/);
     }
     expect(() => parseSeed(String(2 ** 32))).toThrow(/--seed/);
+    // the seed is a u32 written in decimal or 0x hex (as --help says), nothing else
+    expect([parseSeed("0"), parseSeed("4294967295"), parseSeed("0xffffffff")]).toEqual([
+      0,
+      2 ** 32 - 1,
+      2 ** 32 - 1,
+    ]);
+    for (const bad of ["-1", "1e3", "1.5", "0x", "0x1_0", "0o17", "0b1", "16n", "", "0x100000000"])
+      expect(() => parseSeed(bad), bad).toThrow(/--seed must be an integer from 0 to 4294967295/);
   });
 
   it("parses workload lists in canonical order and names unknown ones", () => {

@@ -102,7 +102,10 @@ const OPTIONS = {
       "input ranges per workload (pages, folios, bio segments, BAR blocks)",
     ).default(String(DEFAULT_ENTRIES)),
   seed: () =>
-    new Option("--seed <n>", "seed of the workload generators (mulberry32)").default(String(DEFAULT_SEED)),
+    new Option(
+      "--seed <n>",
+      "seed of the workload generators (mulberry32): a u32, decimal or 0x hex",
+    ).default(String(DEFAULT_SEED)),
   workloads: () =>
     new Option("--workloads <list>", `comma-separated: ${WORKLOAD_IDS.join(", ")}`).default(
       WORKLOAD_IDS.join(","),
