@@ -36,6 +36,18 @@ function isAssignable(out: object, key: string): boolean {
   return Object.isExtensible(out);
 }
 
+/**
+ * An optional field's value, or `fallback` when it is absent (`undefined`). `null` is not absent:
+ * the field is declared `field?: T`, so `null` is a wrong type, `EINVAL` (docs/conventions.md).
+ */
+export function orDefault<T>(what: string, value: T | undefined, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (value === null) {
+    throw new RlistError("EINVAL", `${what} must not be null (leave it out for the default)`);
+  }
+  return value;
+}
+
 /** An optional options object: `undefined` gives `{}`, anything but an object is `EINVAL`. */
 export function optionsObject<T extends object>(
   what: string,

@@ -104,6 +104,8 @@ export class CpuRangeList {
     this.mergePhysical = mergePhysical === true;
     this.#ps = memory.pageSize;
     this.#invPs = 1 / memory.pageSize;
+    if (options.store === null)
+      throw new RlistError("EINVAL", "store must not be null (leave it out for a new list)");
     const store =
       options.store ??
       new RangeList({

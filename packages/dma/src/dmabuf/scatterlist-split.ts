@@ -11,7 +11,7 @@
  * regression figures (docs/rdma-dmabuf.md#splitting-at-uint_max, vector DMABUF-1).
  */
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkCursor } from "../args.js";
+import { checkCursor, orDefault } from "../args.js";
 import type { DmaEntryCursor } from "../dma-list/dma-entries.js";
 
 /** `dma_length` is a u32: the largest scatterlist DMA segment. */
@@ -119,7 +119,7 @@ function checkOptions(options: SgSplitOptions): boolean {
   if (typeof options !== "object" || options === null) {
     throw new RlistError("EINVAL", `split options must be an object, got ${formatValue(options)}`);
   }
-  const asWritten = options.asWritten ?? false;
+  const asWritten = orDefault("asWritten", options.asWritten, false);
   if (typeof asWritten !== "boolean") {
     throw new RlistError("EINVAL", `asWritten must be a boolean, got ${formatValue(asWritten)}`);
   }

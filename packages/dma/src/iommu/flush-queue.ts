@@ -16,7 +16,7 @@
  * the flush that invalidated it).
  */
 import { checkU53, RlistError } from "@rlist/encoding";
-import { checkFunction, checkInstance, checkObject, optionsObject } from "../args.js";
+import { checkFunction, checkInstance, checkObject, optionsObject, orDefault } from "../args.js";
 import { SimClock } from "./sim-clock.js";
 
 /** IOVA_DEFAULT_FQ_SIZE: slots per (per-CPU) queue. */
@@ -104,11 +104,11 @@ export class IovaFlushQueue {
     checkFunction("owner.freeIovaFast", owner.freeIovaFast);
     checkInstance("clock", clock, SimClock);
     const o: FlushQueueOptions = optionsObject("flush queue options", options);
-    const size = o.size ?? IOVA_DEFAULT_FQ_SIZE;
+    const size = orDefault("size", o.size, IOVA_DEFAULT_FQ_SIZE);
     if (!Number.isInteger(size) || size < 2 || size > 2 ** 24 || (size & (size - 1)) !== 0) {
       throw new RlistError("EINVAL", `flush queue size ${String(size)} is not a power of two in 2..2^24`);
     }
-    const timeoutMs = o.timeoutMs ?? IOVA_DEFAULT_FQ_TIMEOUT;
+    const timeoutMs = orDefault("timeoutMs", o.timeoutMs, IOVA_DEFAULT_FQ_TIMEOUT);
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
       throw new RlistError(
         "EINVAL",

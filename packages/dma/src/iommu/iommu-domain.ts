@@ -4,7 +4,7 @@
  * leaves mapped per page size, page-table pages, IOTLB syncs.
  */
 import { checkU53, formatValue, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
-import { checkInstance, checkObject, optionsObject } from "../args.js";
+import { checkInstance, checkObject, optionsObject, orDefault } from "../args.js";
 import type { FaultInjector } from "./faults.js";
 import { type FlushQueueOptions, type IotlbExposure, IovaFlushQueue } from "./flush-queue.js";
 import { Iotlb } from "./iotlb.js";
@@ -134,7 +134,7 @@ export class IommuDomain {
 
   constructor(options: IommuDomainOptions = {}) {
     checkObject("IOMMU domain options", options);
-    const pageSizes = options.pageSizes ?? SZ_4K + SZ_2M + SZ_1G;
+    const pageSizes = orDefault("pageSizes", options.pageSizes, SZ_4K + SZ_2M + SZ_1G);
     checkU53("pageSizes", pageSizes);
     for (let s = pageSizes, bit = 2 ** 52; s > 0; bit /= 2) {
       if (s >= bit) {
@@ -149,11 +149,11 @@ export class IommuDomain {
     this.pageSizes = pageSizes;
     this.granule = SZ_4K;
     this.pageTable = new IoPageTable({
-      levels: options.levels ?? 4,
+      levels: orDefault("levels", options.levels, 4),
       pageSizes,
       ...(options.faults ? { faults: options.faults } : {}),
     });
-    this.apertureEnd = options.apertureEnd ?? this.pageTable.ivaLimit - 1;
+    this.apertureEnd = orDefault("apertureEnd", options.apertureEnd, this.pageTable.ivaLimit - 1);
     checkU53("apertureEnd", this.apertureEnd);
     if (this.apertureEnd >= this.pageTable.ivaLimit) {
       throw new RlistError("ERANGE", "apertureEnd beyond what the page table can map");

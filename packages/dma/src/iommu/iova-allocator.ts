@@ -18,7 +18,7 @@
  * returns everything to the tree.
  */
 import { checkU53, formatValue, isPowerOfTwo, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
-import { checkBoolean, checkObject } from "../args.js";
+import { checkBoolean, checkObject, orDefault } from "../args.js";
 import { orderBase2, roundupPow2 } from "../util/bits.js";
 import { checkFaultInjector, type FaultInjector } from "./faults.js";
 
@@ -74,12 +74,12 @@ export class IovaAllocator {
 
   constructor(options: IovaAllocatorOptions = {}) {
     checkObject("IOVA allocator options", options);
-    const granule = options.granule ?? 4096;
+    const granule = orDefault("granule", options.granule, 4096);
     if (!isPowerOfTwo(granule))
       throw new RlistError("EINVAL", `IOVA granule ${formatValue(granule)} is not a power of two`);
     this.granule = granule;
     this.shift = log2Pow2(granule);
-    this.startPfn = options.startPfn ?? 1;
+    this.startPfn = orDefault("startPfn", options.startPfn, 1);
     checkU53("startPfn", this.startPfn);
     this.dma32BitPfn = 2 ** (32 - this.shift);
     this.max32AllocSize = this.dma32BitPfn;

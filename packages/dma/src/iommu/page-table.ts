@@ -19,7 +19,7 @@
  * enough for V8 to inline into their loops.
  */
 import { checkU53, formatValue, hi32, lowBits, RlistError, TWO32 } from "@rlist/encoding";
-import { checkObject } from "../args.js";
+import { checkObject, orDefault } from "../args.js";
 import { checkFaultInjector, type FaultInjector } from "./faults.js";
 
 /** Protection bits, like IOMMU_READ / IOMMU_WRITE / IOMMU_MMIO. */
@@ -117,13 +117,13 @@ export class IoPageTable {
 
   constructor(options: PageTableOptions = {}) {
     checkObject("page table options", options);
-    const levels = options.levels ?? 4;
+    const levels = orDefault("levels", options.levels, 4);
     if (!Number.isInteger(levels) || levels < 3 || levels > 4) {
       throw new RlistError("EINVAL", `page table levels must be 3 or 4, got ${formatValue(levels)}`);
     }
     this.levels = levels;
     this.ivaLimit = levelSizeAt(levels);
-    const sizes = options.pageSizes ?? 0x1000 + 0x20_0000 + 0x4000_0000;
+    const sizes = orDefault("pageSizes", options.pageSizes, 0x1000 + 0x20_0000 + 0x4000_0000);
     checkU53("pageSizes", sizes);
     this.leafLevels = [0, 1, 2].map((l) => (Math.floor(sizes / levelSizeAt(l)) & 1) === 1);
     if (!this.leafLevels[0]) throw new RlistError("EINVAL", "the page table needs 4 KiB leaves");

@@ -21,6 +21,7 @@
  */
 import { formatValue, isPowerOfTwo, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
 import { RangeList } from "@rlist/list";
+import { orDefault } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import {
   DmaKind,
@@ -84,10 +85,10 @@ export function mapRangeList(device: DmaDevice, cpuList: CpuListSource, options:
   }
   const dir = options.direction;
   if (!isDmaDirection(dir)) throw new RlistError("EINVAL", `bad DMA direction ${formatValue(dir)}`);
-  const skip = options.skipCpuSync ?? false;
+  const skip = orDefault("skipCpuSync", options.skipCpuSync, false);
   if (typeof skip !== "boolean")
     throw new RlistError("EINVAL", `skipCpuSync must be a boolean, got ${formatValue(skip)}`);
-  const tag = options.tag ?? null;
+  const tag = orDefault<string | null>("tag", options.tag, null);
   if (tag !== null && typeof tag !== "string") {
     throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
   }

@@ -7,6 +7,7 @@
  * mapped (its mutators throw `EBUSY`), so the list the caller reads is the list that was mapped.
  */
 import { formatValue, RlistError } from "@rlist/encoding";
+import { orDefault } from "../args.js";
 import { DmaKind, type DmaRangeList, freezeDmaList } from "../dma-list/dma-range-list.js";
 import { checkFactory } from "../factory.js";
 import type { CpuListSource } from "./cpu-source.js";
@@ -227,9 +228,9 @@ export class DmaMapping {
       throw new RlistError("EINVAL", `sync range must be an object, got ${formatValue(range)}`);
     }
     // each field read once; the default length is computed only from a checked offset
-    const offset = range?.offset ?? 0;
-    const given = range?.length;
-    const dir = range?.direction ?? this.direction;
+    const offset = orDefault("offset", range?.offset, 0);
+    const given = orDefault<number | undefined>("length", range?.length, undefined);
+    const dir = orDefault("direction", range?.direction, this.direction);
     const length = given ?? (Number.isSafeInteger(offset) ? bytes - offset : Number.NaN);
     if (
       !Number.isSafeInteger(offset) ||

@@ -10,7 +10,7 @@
  * typed arrays.
  */
 import { alignUp, checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
-import { checkFunction, checkObject } from "../args.js";
+import { checkFunction, checkObject, orDefault } from "../args.js";
 import { checkFaultInjector, type FaultInjector } from "../iommu/faults.js";
 import { isLowMask } from "../util/bits.js";
 import { type DmaDirection, isDmaDirection } from "./direction.js";
@@ -114,7 +114,7 @@ export class SwiotlbPool {
     checkU53("base", options.base);
     if (lowBits(options.base, IO_TLB_SIZE) !== 0)
       throw new RlistError("EINVAL", "swiotlb base must be 2 KiB aligned");
-    const size = options.size ?? IO_TLB_DEFAULT_SIZE;
+    const size = orDefault("size", options.size, IO_TLB_DEFAULT_SIZE);
     checkU53("size", size);
     if (size === 0 || lowBits(size, IO_TLB_SIZE * IO_TLB_SEGSIZE) !== 0) {
       throw new RlistError("EINVAL", "swiotlb size must be a non-zero multiple of 256 KiB");

@@ -30,7 +30,7 @@
  * Refused calls change nothing.
  */
 import { checkU53, formatValue, lowBits, RlistError } from "@rlist/encoding";
-import { checkBoolean, checkObject, optionsObject } from "../args.js";
+import { checkBoolean, checkObject, optionsObject, orDefault } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import type { IommuDomain, IotlbGather } from "../iommu/iommu-domain.js";
 import { IOMMU_MMIO } from "../iommu/page-table.js";
@@ -191,7 +191,7 @@ export function iovaAlloc(
   checkU53("size", size);
   checkU53("phys", phys);
   checkObject("iova alloc options", options);
-  const tag = options.tag ?? null;
+  const tag = orDefault<string | null>("tag", options.tag, null);
   if (tag !== null && typeof tag !== "string") {
     throw new RlistError("EINVAL", `tag must be a string, got ${formatValue(tag)}`);
   }

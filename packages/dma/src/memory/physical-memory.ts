@@ -1,5 +1,5 @@
 import { checkU53, formatValue, isPowerOfTwo, log2Pow2, lowBits, RlistError } from "@rlist/encoding";
-import { checkBytes, checkObject } from "../args.js";
+import { checkBytes, checkObject, orDefault } from "../args.js";
 import type { P2pProvider } from "../pci/p2p-provider.js";
 import type { Folio, Pgmap } from "./folio.js";
 import { parseIomem } from "./iomem.js";
@@ -57,7 +57,7 @@ export class PhysicalMemory {
     if (options.regions !== undefined && !Array.isArray(options.regions)) {
       throw new RlistError("EINVAL", `regions must be an array, got ${formatValue(options.regions)}`);
     }
-    const ps = options.pageSize ?? 4096;
+    const ps = orDefault("pageSize", options.pageSize, 4096);
     if (!isPowerOfTwo(ps) || ps < 4096 || ps > 1 << 20) {
       throw new RlistError(
         "EINVAL",
@@ -270,8 +270,8 @@ export class PhysicalMemory {
     checkObject("provider.bar", bar);
     const barStart = bar.cpuAddress;
     const barSize = bar.size;
-    const offset = options.offset ?? 0;
-    const size = options.size ?? barSize - offset;
+    const offset = orDefault("offset", options.offset, 0);
+    const size = orDefault<number | undefined>("size", options.size, undefined) ?? barSize - offset;
     checkU53("offset", offset);
     checkU53("size", size);
     const start = barStart + offset;

@@ -1,5 +1,5 @@
 import { formatValue, RlistError } from "@rlist/encoding";
-import { checkBoolean } from "../args.js";
+import { checkBoolean, orDefault } from "../args.js";
 import { checkFactory, FACTORY } from "../factory.js";
 import { type AcsFlags, acsControlOf, acsRedirects } from "./acs.js";
 import { type HostBridgeP2p, hostBridgeP2pFor } from "./allowlist.js";
@@ -162,7 +162,7 @@ export class PciFunction implements Bdf {
     this.vendor = init.vendor ?? 0xffff;
     this.deviceId = init.device ?? 0xffff;
     this.classCode = init.classCode ?? (this.isBridge ? 0x060400 : 0);
-    this.bars = makeBars(init.bars ?? []);
+    this.bars = makeBars(orDefault("bars", init.bars, []));
     this.#acs = normalizeAcs(init.acs);
   }
 
@@ -287,7 +287,7 @@ export class PciTopology {
   addHostBridge(init: HostBridgeInit = {}): HostBridge {
     checkObject("host bridge init", init);
     const domain = init.domain ?? 0;
-    const bus = init.bus ?? 0;
+    const bus = orDefault("bus", init.bus, 0);
     checkDomain(domain);
     checkBusNumber(bus);
     if (init.p2p !== undefined && !HOST_BRIDGE_P2P.includes(init.p2p)) {

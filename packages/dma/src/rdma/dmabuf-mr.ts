@@ -18,7 +18,7 @@
  * change what larger pages the memory allows), so `iova` and `offset` must agree modulo 4 KiB.
  */
 import { checkU53, formatValue, RlistError } from "@rlist/encoding";
-import { checkInstance, checkObject } from "../args.js";
+import { checkInstance, checkObject, orDefault } from "../args.js";
 import { findBestBlockSize } from "../dma-list/blocks.js";
 import { ArrayDmaCursor } from "../dma-list/dma-entries.js";
 import { DmaKind, type DmaRangeList } from "../dma-list/dma-range-list.js";
@@ -67,8 +67,8 @@ export function registerDmaBufMr(options: RegisterDmaBufMrOptions): DmaBufMemory
   checkInstance("device", options.device, DmaDevice);
   checkInstance("exporter", options.exporter, DmaBufExporter);
   const { device, exporter, length, iova, access } = options;
-  const offset = options.offset ?? 0;
-  const pinned = options.pinned ?? false;
+  const offset = orDefault("offset", options.offset, 0);
+  const pinned = orDefault("pinned", options.pinned, false);
   if (typeof pinned !== "boolean")
     throw new RlistError("EINVAL", `pinned must be a boolean, got ${formatValue(pinned)}`);
   checkU53("offset", offset);

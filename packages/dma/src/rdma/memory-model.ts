@@ -22,7 +22,7 @@ import {
   RlistError,
   variableUnitsForFields,
 } from "@rlist/encoding";
-import { checkBoolean, checkObject } from "../args.js";
+import { checkBoolean, checkObject, orDefault } from "../args.js";
 
 /** Bytes of one `struct page *`. */
 export const PAGE_POINTER_BYTES = 8;
@@ -211,7 +211,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
   checkObject("registration layout", layout);
   checkBoolean("contiguous", layout.contiguous);
   checkDmaMode(layout.dma);
-  const ps = layout.pageSize ?? 4096;
+  const ps = orDefault("pageSize", layout.pageSize, 4096);
   const length = layout.lengthBytes;
   const folio = layout.folioBytes;
   checkU53("lengthBytes", length);
@@ -225,7 +225,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
   const pages = Math.ceil(length / ps);
   const folios = Math.ceil(length / folio);
   const pagesPerFolio = folio / ps;
-  const pfnHigh = layout.maxPfn ?? 0;
+  const pfnHigh = orDefault("maxPfn", layout.maxPfn, 0);
   checkU53("maxPfn", pfnHigh);
   const form = (runPages: number): EntryBytes => cpuFolioEntryBytes(pfnHigh * ps, runPages * ps, ps);
   let groups: EntryGroup[];
@@ -241,7 +241,7 @@ export function registrationFootprint(layout: RegistrationLayout): RegistrationF
     ];
     sgEntries = (folios - 1) * sgEntriesForRun(pagesPerFolio, ps) + sgEntriesForRun(lastPages, ps);
   }
-  const chunkBytes = layout.chunkBytes ?? 512;
+  const chunkBytes = orDefault("chunkBytes", layout.chunkBytes, 512);
   const cpu = rangeListFootprint(groups, chunkBytes);
   const dma =
     (layout.dma ?? "iommu") === "iommu"

@@ -5,7 +5,7 @@
  * failure unpins, unmaps and frees exactly what this call took, so nothing is left behind.
  */
 import { checkU53, formatValue, lowBits, MAX_SAFE, RlistError } from "@rlist/encoding";
-import { checkInstance, checkObject } from "../args.js";
+import { checkInstance, checkObject, orDefault } from "../args.js";
 import { CpuRangeList } from "../cpu/cpu-range-list.js";
 import { DmaKind } from "../dma-list/dma-range-list.js";
 import { FACTORY } from "../factory.js";
@@ -133,7 +133,7 @@ function cpuListFromPages(options: RegisterMemoryRegionOptions): CpuRangeList {
   const ps = memory.pageSize;
   const n = pages!.length;
   const off = lowBits(iova, ps);
-  const length = options.length ?? n * ps - off;
+  const length = orDefault("length", options.length, n * ps - off);
   checkU53("length", length);
   if (length === 0 || Math.ceil((off + length) / ps) !== n) {
     throw new RlistError("EINVAL", `${n} pages do not span ${length} bytes at page offset ${off}`);
