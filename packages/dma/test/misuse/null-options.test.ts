@@ -101,3 +101,48 @@ describe("mapping, memory and topology options: null is a wrong type, not the de
     expect(dma.registrationFootprint(layout).pages).toBe(256);
   });
 });
+
+describe("P2P memory, RDMA registration and sgSplit options: null is a wrong type", () => {
+  const SZ_4K = 4096;
+
+  it("PhysicalMemory#addP2pMemory: offset and size, nothing added", () => {
+    const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 0x40_0000, kind: "ram" }] });
+    const topo = new dma.PciTopology();
+    const fn = topo.addFunction(topo.addHostBridge(), {
+      bdf: "0000:00:04.0",
+      bars: [{ index: 0, cpuAddress: 0x4000_0000, size: 0x1_0000 }],
+    });
+    for (const k of ["offset", "size"])
+      expectCode(() => memory.addP2pMemory(fn.p2pProvider(0), { [k]: null } as never), "EINVAL", k);
+    expect(memory.addP2pMemory(fn.p2pProvider(0), { offset: 0x1000 } as never)).toBeDefined();
+  });
+
+  it("registerMemoryRegion (length) and registerDmaBufMr (offset, pinned) register nothing", () => {
+    const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 2 ** 34, kind: "ram" }] });
+    const device = new dma.DmaDevice({ iommu: new dma.IommuDomain() });
+    const base = {
+      device,
+      pages: [0x100],
+      memory,
+      iova: 0,
+      access: dma.IB_ACCESS_LOCAL_WRITE,
+      pageSizeBitmap: SZ_4K,
+    };
+    expectCode(() => dma.registerMemoryRegion({ ...base, length: null as never }), "EINVAL");
+    device.assertIdle();
+    dma.registerMemoryRegion(base).deregister();
+    const buffer = dma.CpuRangeList.fromPfns(memory, [0x200, 0x201]);
+    const exporter = new dma.DmaBufExporter(buffer, { name: "bo" });
+    const mr = { device, exporter, length: SZ_4K, iova: 0, access: dma.IB_ACCESS_LOCAL_WRITE };
+    for (const k of ["offset", "pinned"])
+      expectCode(() => dma.registerDmaBufMr({ ...mr, [k]: null } as never), "EINVAL", k);
+    device.assertIdle();
+    dma.registerDmaBufMr(mr).deregister();
+  });
+
+  it("sgSplit and sgSplitBig: asWritten", () => {
+    expectCode(() => dma.sgSplit(0, 0x1000, { asWritten: null as never }), "EINVAL");
+    expectCode(() => dma.sgSplitBig(0n, 0x1000n, { asWritten: null as never }), "EINVAL");
+    expect(codeOf(() => dma.sgSplit(0, 0x1000, {}))).toBe("no error");
+  });
+});
