@@ -138,20 +138,30 @@ export function freezeDmaList(list: DmaRangeList, frozen: boolean): void {
 }
 
 /**
- * The checks of the public constructor: the options like {@link RangeList}'s (`EINVAL` for a
- * `chunkBytes` other than 128, 512 or 4096, a `pool` that is not a `ChunkPool`, a `merge` that is
- * not a boolean) and, when given, the identity view (as {@link DmaRangeList.identity}).
+ * The checks of the public constructor, each field read once: the options like {@link RangeList}'s
+ * (`EINVAL` for a `chunkBytes` other than 128, 512 or 4096, a `pool` that is not a `ChunkPool`, a
+ * `merge` that is not a boolean) and, when given, the identity view (as
+ * {@link DmaRangeList.identity}). Returns what it checked, for the constructor to use (a getter
+ * read again could hand it something else).
  */
-function checkListArgs(options: DmaRangeListOptions, identity: IdentityView | undefined): void {
+function readListArgs(options: DmaRangeListOptions, identity: IdentityView | undefined): ListArgs {
   checkObject("DMA list options", options);
   const { chunkBytes, pool, merge } = options;
   if (chunkBytes !== undefined) entryUnits(chunkBytes);
   if (pool !== undefined) checkInstance("pool", pool, ChunkPool);
   checkBoolean("merge", merge, true);
-  if (identity !== undefined) {
-    checkObject("identity view", identity);
-    checkIdentity(identity.source, identity.directOffset);
-  }
+  if (identity === undefined) return { chunkBytes, pool, merge, identity };
+  checkObject("identity view", identity);
+  const { source, directOffset } = identity;
+  checkIdentity(source, directOffset);
+  return { chunkBytes, pool, merge, identity: { source, directOffset } };
+}
+
+interface ListArgs {
+  chunkBytes?: ChunkBytes | undefined;
+  pool?: ChunkPool | undefined;
+  merge?: boolean | undefined;
+  identity: IdentityView | undefined;
 }
 
 interface IdentityView {
@@ -199,17 +209,18 @@ export class DmaRangeList {
   ) {
     // identityList() and defaultList() (once per map) pass NO_OPTIONS: nothing to check. The checks
     // stay out of line so the constructor stays small enough to inline there.
-    if (options !== NO_OPTIONS) checkListArgs(options, identity);
-    if (identity !== undefined) {
+    const args = options === NO_OPTIONS ? { identity } : readListArgs(options, identity);
+    const view = args.identity;
+    if (view !== undefined) {
       this._list = null;
-      this._source = identity.source;
-      this._directOffset = identity.directOffset;
+      this._source = view.source;
+      this._directOffset = view.directOffset;
       return;
     }
     this._list = new RangeList({
-      ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
-      ...(options.pool === undefined ? {} : { pool: options.pool }),
-      merge: options.merge ?? false,
+      ...(args.chunkBytes === undefined ? {} : { chunkBytes: args.chunkBytes }),
+      ...(args.pool === undefined ? {} : { pool: args.pool }),
+      merge: args.merge ?? false,
       canMerge: canMergeDma,
     });
     this._source = null;

@@ -171,6 +171,31 @@ describe("new DmaRangeList checks its options, in identity mode too", () => {
       [{ dmaAddress: 0x2000, length: 4096, kind: dma.DmaKind.DIRECT }],
     ]);
   });
+
+  it("each option and identity field is read once: what was checked is what is used", () => {
+    const memory = new dma.PhysicalMemory({ regions: [{ start: 0, size: 0x10_0000, kind: "ram" }] });
+    const cpu = new dma.CpuRangeList(memory);
+    cpu.appendPage(1, 0, 4096);
+    const reads: string[] = [];
+    // Valid on the first read, garbage on any later one.
+    const once = <T>(name: string, first: T): (() => unknown) => {
+      let n = 0;
+      return () => {
+        reads.push(name);
+        return n++ === 0 ? first : Number.NaN;
+      };
+    };
+    const options = Object.defineProperties({}, { chunkBytes: { get: once("chunkBytes", 128) } });
+    const list = new dma.DmaRangeList(options);
+    expect(list.storage?.chunkBytes).toBe(128);
+    const identity = Object.defineProperties(
+      {},
+      { source: { get: once("source", cpu) }, directOffset: { get: once("directOffset", 0x1000) } },
+    );
+    const view = new dma.DmaRangeList({}, identity as never);
+    expect(view.toArray()).toEqual([{ dmaAddress: 0x2000, length: 4096, kind: dma.DmaKind.DIRECT }]);
+    expect(reads).toEqual(["chunkBytes", "source", "directOffset"]);
+  });
 });
 
 describe("CpuRangeList#appendFolio: a folio's nrPages and pgmap must be its own", () => {
